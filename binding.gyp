@@ -1,0 +1,29 @@
+{
+  # The install-time build (what `npm install` runs). CMakeLists.txt compiles the same sources
+  # through cmake-js; CI builds both so neither list rots.
+  "targets": [
+    {
+      "target_name": "config_tracker",
+      "sources": [
+        "native/core/cuda_driver.cpp",
+        "native/core/dynamic_library.cpp",
+        "native/core/gpu_probe.cpp",
+        "native/core/nvml_library.cpp",
+        "native/core/visible_devices.cpp",
+        "native/binding/addon.cpp",
+        "native/binding/gpu_binding.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "libraries": ["-ldl", "-lpthread"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      }
+    }
+  ]
+}

@@ -1,0 +1,16 @@
+// The addon's entry point: registers the binding functions. All logic lives in native/core.
+#include <napi.h>
+
+#include "gpu_binding.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("probeGpus", Napi::Function::New(env, ct::binding::ProbeGpus, "probeGpus"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(config_tracker, Init)
