@@ -1,0 +1,41 @@
+/** Stable codes carried by every error this package throws on purpose. */
+export type ErrorCode =
+  | "ADDON_LOAD_FAILED"
+  | "INVALID_ARGUMENT"
+  | "INVALID_CONFIG"
+  | "INVALID_FILE"
+  | "NOT_FOUND"
+  | "WRITE_FAILED"
+  | "UNSUPPORTED_FORMAT"
+  | "CHECKPOINT_TRUNCATED"
+  | "CHECKPOINT_CORRUPT"
+  | "UNSAFE_PICKLE"
+  | "LIMIT_EXCEEDED"
+  | "IO_ERROR";
+
+export interface ConfigTrackerErrorDetails {
+  /** The file the error concerns, when there is one. */
+  path?: string;
+  /** The key (dotted path, e.g. `config.optimizer.lr`) the error concerns, when there is one. */
+  key?: string;
+  cause?: unknown;
+}
+
+/** The one error class of config-tracker: `code` is stable, `message` is for people. */
+export class ConfigTrackerError extends Error {
+  readonly code: ErrorCode;
+  readonly path: string | undefined;
+  readonly key: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ConfigTrackerErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "ConfigTrackerError";
+    this.code = code;
+    this.path = details.path;
+    this.key = details.key;
+  }
+}
+
+export function isConfigTrackerError(error: unknown): error is ConfigTrackerError {
+  return error instanceof ConfigTrackerError;
+}

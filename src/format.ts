@@ -1,0 +1,48 @@
+/** Human-readable renderings for the CLI. */
+import type { HardwareInfo } from "./schema.js";
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return "unknown";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export function formatHardware(info: HardwareInfo): string {
+  const lines = [
+    `platform        ${info.platform} ${info.arch} (${info.os_release}), Node ${info.node_version}`,
+    `cpu             ${info.cpu_count} x ${info.cpu_model ?? "unknown"}`,
+    `memory          ${formatBytes(info.memory_total_bytes)}`,
+  ];
+  if (info.driver_version !== null || info.cuda_version !== null) {
+    lines.push(`driver          ${info.driver_version ?? "unknown"} (CUDA ${info.cuda_version ?? "unknown"})`);
+  }
+  const visibility =
+    info.cuda_visible_devices === null ? "" : ` (CUDA_VISIBLE_DEVICES=${JSON.stringify(info.cuda_visible_devices)})`;
+  lines.push(`gpus            ${info.gpu_count} usable of ${info.host_gpu_count} on this host${visibility}`);
+  for (const gpu of info.gpus) {
+    const details = [
+      formatBytes(gpu.memory_total_bytes),
+      gpu.compute_capability === null ? null : `sm ${gpu.compute_capability}`,
+      gpu.pci_bus_id,
+      gpu.mig_mode ? "MIG" : null,
+    ].filter((part) => part !== null);
+    lines.push(`  cuda:${gpu.index}        ${gpu.name ?? "unknown"}  ${details.join(", ")}`);
+    if (gpu.uuid) lines.push(`                  ${gpu.uuid}`);
+    if (gpu.error) lines.push(`                  error: ${gpu.error}`);
+  }
+  if (!info.gpu_available) lines.push(`no gpu          ${info.gpu_unavailable_reason ?? "unknown reason"}`);
+  lines.push(
+    `torch           ${
+      info.torch_version === null
+        ? "not found for python3 on PATH"
+        : `${info.torch_version} (${info.torch_cuda_version === null ? "CPU build" : `CUDA ${info.torch_cuda_version}`})`
+    }`,
+  );
+  return lines.join("\n");
+}

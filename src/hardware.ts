@@ -1,0 +1,80 @@
+/**
+ * The machine an experiment ran on: CPU and memory from Node, GPUs from NVML through the addon,
+ * torch's version from the python3 on PATH. No GPU, no driver, no torch: all normal answers.
+ */
+import { arch, cpus, availableParallelism, release, totalmem } from "node:os";
+
+import { loadAddon, type RawGpu, type RawGpuReport } from "./native.js";
+import type { GpuDevice, HardwareInfo } from "./schema.js";
+import { findTorch, type TorchInfo } from "./torch-probe.js";
+
+export interface HardwareOptions {
+  /** Bound on NVML initialisation (it can take seconds on hosts without persistence mode). */
+  nvmlTimeoutMs?: number;
+  /** Bound on asking python3 where torch is. */
+  torchTimeoutMs?: number;
+}
+
+let torchInfo: Promise<TorchInfo> | undefined;
+
+/** "12.4" from the driver's 12040. */
+export function formatCudaVersion(version: number | null): string | null {
+  if (version === null || version <= 0) return null;
+  return `${Math.floor(version / 1000)}.${Math.floor((version % 1000) / 10)}`;
+}
+
+function toGpuDevice(raw: RawGpu & { cuda_index: number }): GpuDevice {
+  const major = raw.compute_capability_major;
+  const minor = raw.compute_capability_minor;
+  return {
+    index: raw.cuda_index,
+    nvml_index: raw.nvml_index,
+    name: raw.name,
+    uuid: raw.uuid,
+    memory_total_bytes: raw.memory_total_bytes,
+    compute_capability: major === null || minor === null ? null : `${major}.${minor}`,
+    pci_bus_id: raw.pci_bus_id,
+    mig_mode: raw.mig_mode,
+    mig_parent_uuid: raw.parent_uuid,
+    error: raw.error,
+  };
+}
+
+/** Runs the native probe with the environment's overrides applied. */
+export function probeGpus(options: HardwareOptions = {}): Promise<RawGpuReport> {
+  const env = process.env;
+  return loadAddon().probeGpus({
+    nvmlLibrary: env.CONFIG_TRACKER_NVML_LIBRARY || "libnvidia-ml.so.1",
+    cudaLibrary: env.CONFIG_TRACKER_CUDA_LIBRARY || "libcuda.so.1",
+    ...(env.CUDA_VISIBLE_DEVICES === undefined ? {} : { cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES }),
+    timeoutMs: options.nvmlTimeoutMs ?? (Number(env.CONFIG_TRACKER_NVML_TIMEOUT_MS) || 10_000),
+  });
+}
+
+export async function getHardwareInfo(options: HardwareOptions = {}): Promise<HardwareInfo> {
+  torchInfo ??= findTorch({ timeoutMs: options.torchTimeoutMs ?? 3000 });
+  const [report, torch] = await Promise.all([probeGpus(options), torchInfo]);
+  const gpus = report.visible_gpus.map(toGpuDevice);
+  const cpuList = cpus();
+  return {
+    platform: process.platform,
+    arch: arch(),
+    os_release: release(),
+    node_version: process.version,
+    cpu_count: availableParallelism(),
+    cpu_model: cpuList[0]?.model.trim() || null,
+    memory_total_bytes: totalmem(),
+    gpu_available: gpus.length > 0,
+    gpu_count: gpus.length,
+    host_gpu_count: report.host_gpu_count,
+    gpu_model: gpus[0]?.name ?? null,
+    cuda_version: formatCudaVersion(report.cuda_driver_version),
+    driver_version: report.driver_version,
+    cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+    gpus,
+    gpu_unavailable_reason: gpus.length > 0 ? null : report.unavailable_reason,
+    gpu_unavailable_code: gpus.length > 0 ? null : report.unavailable_code,
+    torch_version: torch.torch_version,
+    torch_cuda_version: torch.torch_cuda_version,
+  };
+}

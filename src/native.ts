@@ -1,0 +1,101 @@
+/**
+ * The typed raw interface to the C++ addon, and its loader. Everything here mirrors the binding
+ * one to one; the ergonomic API (hardware.ts, checkpoint.ts) builds on it.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+import { ConfigTrackerError } from "./errors.js";
+
+export interface RawGpu {
+  nvml_index: number;
+  mig_slot: number | null;
+  name: string | null;
+  uuid: string | null;
+  memory_total_bytes: number | null;
+  compute_capability_major: number | null;
+  compute_capability_minor: number | null;
+  pci_bus_id: string | null;
+  mig_mode: boolean | null;
+  parent_uuid: string | null;
+  error: string | null;
+  mig_devices: RawGpu[];
+}
+
+export interface RawGpuReport {
+  library_path: string;
+  library_loaded: boolean;
+  init_result: number | null;
+  unavailable_code: string | null;
+  unavailable_reason: string | null;
+  driver_version: string | null;
+  /** 1000 * major + 10 * minor, as cuDriverGetVersion gives it. */
+  cuda_driver_version: number | null;
+  host_gpu_count: number;
+  host_gpus: RawGpu[];
+  visible_gpus: Array<RawGpu & { cuda_index: number }>;
+}
+
+export interface ProbeGpusOptions {
+  nvmlLibrary?: string;
+  cudaLibrary?: string;
+  /** The value of CUDA_VISIBLE_DEVICES; undefined when it is unset. */
+  cudaVisibleDevices?: string;
+  timeoutMs?: number;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
+}
+
+const ADDON_FILE = "config_tracker.node";
+const packageRoot = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** Where the addon is looked for, in order. CONFIG_TRACKER_ADDON wins when set. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.CONFIG_TRACKER_ADDON) return [env.CONFIG_TRACKER_ADDON];
+  return [
+    join(packageRoot, "build", "Release", ADDON_FILE), // node-gyp (npm install)
+    join(packageRoot, "build", "Debug", ADDON_FILE),
+    join(packageRoot, "build-cmake", "Release", ADDON_FILE), // cmake-js (npm run build:cmake)
+  ];
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const tried: string[] = [];
+  let lastError: unknown;
+  for (const candidate of addonCandidates()) {
+    if (!existsSync(candidate)) {
+      tried.push(`${candidate} (not found)`);
+      continue;
+    }
+    try {
+      const addon = require(candidate) as NativeAddon;
+      if (typeof addon.probeGpus !== "function") throw new Error("not a config-tracker addon");
+      cached = addon;
+      return addon;
+    } catch (error) {
+      lastError = error;
+      tried.push(`${candidate} (${(error as Error).message.split("\n")[0]})`);
+    }
+  }
+  throw new ConfigTrackerError(
+    "ADDON_LOAD_FAILED",
+    [
+      "config-tracker: the native addon could not be loaded.",
+      ...tried.map((line) => `  tried ${line}`),
+      "Fixes:",
+      "  - build it: `npm rebuild config-tracker` (needs python3, make and a C++17 compiler; no CUDA toolkit)",
+      "  - after changing Node.js versions or copying node_modules between machines, rebuild as above",
+      "  - or point CONFIG_TRACKER_ADDON at a built config_tracker.node",
+    ].join("\n"),
+    { cause: lastError },
+  );
+}

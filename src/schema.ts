@@ -1,0 +1,116 @@
+/**
+ * The two files of an experiment folder, as zod schemas. They accept what the Python
+ * ConfigTracker wrote (timestamps without a zone, a smaller hardware dict, extra keys) and
+ * describe what this package writes; scripts/write-schemas turns them into the JSON Schema files
+ * shipped in schema/.
+ */
+import { z } from "zod";
+
+const count = z.number().int().nonnegative();
+const nullableCount = count.nullable();
+
+/** ISO 8601 date-time. This package writes UTC with `Z`; Python's isoformat() has no zone. */
+export const isoTimestampSchema = z.iso.datetime({ offset: true, local: true });
+
+export const gpuDeviceSchema = z.object({
+  index: count.describe("CUDA ordinal in this process (after CUDA_VISIBLE_DEVICES)"),
+  nvml_index: count.describe("physical index, as nvidia-smi numbers GPUs"),
+  name: z.string().nullable(),
+  uuid: z.string().nullable(),
+  memory_total_bytes: nullableCount,
+  compute_capability: z.string().nullable().describe('"9.0"'),
+  pci_bus_id: z.string().nullable(),
+  mig_mode: z.boolean().nullable(),
+  mig_parent_uuid: z.string().nullable().describe("MIG devices: the physical GPU's UUID"),
+  error: z.string().nullable().describe("why NVML could not read this device"),
+});
+
+export const hardwareInfoSchema = z.object({
+  platform: z.string(),
+  arch: z.string(),
+  os_release: z.string(),
+  node_version: z.string(),
+  cpu_count: count,
+  cpu_model: z.string().nullable(),
+  memory_total_bytes: count,
+  gpu_available: z.boolean(),
+  gpu_count: count.describe("GPUs this process may use"),
+  host_gpu_count: count.describe("GPUs the host has"),
+  gpu_model: z.string().nullable(),
+  cuda_version: z.string().nullable().describe("the driver's CUDA version"),
+  driver_version: z.string().nullable(),
+  cuda_visible_devices: z.string().nullable(),
+  gpus: z.array(gpuDeviceSchema),
+  gpu_unavailable_reason: z.string().nullable(),
+  gpu_unavailable_code: z.string().nullable(),
+  torch_version: z.string().nullable(),
+  torch_cuda_version: z.string().nullable().describe("the CUDA toolkit torch was built with"),
+});
+
+export const gitInfoSchema = z.object({
+  commit: z.string().nullable(),
+  short_hash: z.string().nullable(),
+  branch: z.string().nullable().describe("null when HEAD is detached"),
+  dirty: z.boolean().nullable().describe("tracked files differ from HEAD; null when not checked"),
+  remote_url: z.string().nullable().describe("origin's URL, credentials removed"),
+  error: z.string().nullable(),
+});
+
+export const environmentInfoSchema = z.object({
+  node_version: z.string(),
+  argv: z.array(z.string()),
+  cwd: z.string(),
+  hostname: z.string(),
+  user: z.string().nullable(),
+  pid: count,
+  distributed: z.record(z.string(), z.string()).describe("RANK, WORLD_SIZE, SLURM_* ... when set"),
+});
+
+/** The original keys every tool reads, plus the checkpoint reader's detail when it made them. */
+export const modelInfoSchema = z.looseObject({
+  type: z.string(),
+  num_parameters: count,
+  num_trainable_parameters: count,
+  d_model: count.nullable().optional(),
+  num_layers: count.nullable().optional(),
+  num_heads: count.nullable().optional(),
+});
+
+export const configFileSchema = z.looseObject({
+  experiment_id: z.string().min(1),
+  timestamp: isoTimestampSchema,
+  git_hash: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()),
+  hardware: hardwareInfoSchema.partial().loose(),
+  model: modelInfoSchema.optional(),
+  dataset: z.unknown().optional(),
+  git: gitInfoSchema.optional(),
+  environment: environmentInfoSchema.optional(),
+});
+
+export const resultsFileSchema = z.looseObject({
+  experiment_id: z.string().min(1),
+  timestamp: isoTimestampSchema,
+  final_metrics: z.record(z.string(), z.unknown()),
+  best_checkpoint: z.string().nullable(),
+  generation_samples: z.array(z.unknown()).nullable(),
+});
+
+export type GpuDevice = z.infer<typeof gpuDeviceSchema>;
+export type HardwareInfo = z.infer<typeof hardwareInfoSchema>;
+export type GitInfo = z.infer<typeof gitInfoSchema>;
+export type EnvironmentInfo = z.infer<typeof environmentInfoSchema>;
+export type ModelSummary = z.infer<typeof modelInfoSchema>;
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ResultsFile = z.infer<typeof resultsFileSchema>;
+
+/** The first problem zod found, as a dotted key path and a sentence. */
+export function firstIssue(error: z.ZodError): { key: string; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { key: "", message: "invalid" };
+  const key = issue.path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .join("");
+  const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
+  return { key, message: missing ? "is missing" : issue.message.replace(/^Invalid input: /, "") };
+}

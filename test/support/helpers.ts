@@ -1,0 +1,35 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+export const cliPath = join(repoRoot, "dist", "cli.js");
+
+export function tempDir(prefix = "ct-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI in a child process (each one a fresh NVML session). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Writes a stand-in NVML scenario (see test/support/fake_nvml.c) and returns its path. */
+export function writeScenario(text: string): string {
+  const path = join(tempDir("ct-nvml-"), "scenario.txt");
+  writeFileSync(path, text);
+  return path;
+}
