@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+
+import { runCli } from "./support/helpers.js";
+
+describe("config-tracker CLI", () => {
+  it("prints usage and exits 2 with no command", () => {
+    const result = runCli([]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain("Usage: config-tracker <command>");
+  });
+
+  it("--help exits 0", () => {
+    expect(runCli(["--help"]).status).toBe(0);
+  });
+
+  it("--version prints the package version", async () => {
+    const { readFileSync } = await import("node:fs");
+    const version = JSON.parse(readFileSync("package.json", "utf8")).version;
+    expect(runCli(["--version"]).stdout.trim()).toBe(version);
+  });
+
+  it("an unknown command or option is a usage error on stderr", () => {
+    const unknown = runCli(["frobnicate"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("error: unknown command: frobnicate");
+    const badOption = runCli(["hardware", "--jsn"]);
+    expect(badOption.status).toBe(2);
+    expect(badOption.stderr).toMatch(/^error: Unknown option '--jsn'/);
+  });
+
+  it("a broken CONFIG_TRACKER_ADDON is a clear error listing fixes, exit 1", () => {
+    const result = runCli(["hardware"], { CONFIG_TRACKER_ADDON: "/nonexistent/config_tracker.node" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("the native addon could not be loaded");
+    expect(result.stderr).toContain("tried /nonexistent/config_tracker.node (not found)");
+    expect(result.stderr).toContain("npm rebuild config-tracker");
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace for a known error
+  });
+});
