@@ -8,15 +8,8 @@ export { getEnvironmentInfo, DISTRIBUTED_VARIABLES } from "./environment.js";
 export { ConfigTrackerError, isConfigTrackerError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-export {
-  configFileSchema,
-  resultsFileSchema,
-  hardwareInfoSchema,
-  gpuDeviceSchema,
-  gitInfoSchema,
-  environmentInfoSchema,
-  modelInfoSchema,
-} from "./schema.js";
+// The zod schemas live at "config-tracker/schema" so that importing the tracker does not pay for
+// loading zod until a file is written or read.
 export type {
   ConfigFile,
   ResultsFile,

@@ -2,12 +2,21 @@
  * Which torch the `python3` on PATH would import, read from torch's installed version.py rather
  * than by importing torch (which takes seconds and may initialise CUDA). Bounded in time; null
  * when there is no python3, no torch, or no answer in time.
+ *
+ * Starting Python costs 10-50 ms, more than everything else saveConfig does. The answer is cached
+ * on disk with what it depends on (the interpreter, the sys.path folders, version.py, each with
+ * its mtime, and the PYTHON* variables); a later process re-checks those with a few stat calls and
+ * starts Python again only when one changed. Installing or removing a package changes its
+ * folder's mtime, so a new torch is never missed.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { access, readFile } from "node:fs/promises";
+import { access, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
+
+import { writeFileAtomic } from "./atomic-write.js";
 
 export interface TorchInfo {
   torch_version: string | null;
@@ -17,12 +26,25 @@ export interface TorchInfo {
 
 const NO_TORCH: TorchInfo = { torch_version: null, torch_cuda_version: null };
 
-// find_spec locates the package without executing it.
+// find_spec locates the package without executing it; sys.path is what the answer depends on.
 const FIND_TORCH = [
-  "import importlib.util as u",
+  "import importlib.util as u, json, sys",
   "s = u.find_spec('torch')",
-  "print((s.submodule_search_locations or [''])[0] if s else '')",
+  "d = (s.submodule_search_locations or [None])[0] if s else None",
+  "print(json.dumps({'torch_dir': d, 'sys_path': [p for p in sys.path if p]}))",
 ].join("\n");
+
+const PYTHON_VARIABLES = ["PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "PYTHONSAFEPATH", "VIRTUAL_ENV"];
+
+interface ProbeAnswer {
+  torch_dir: string | null;
+  sys_path: string[];
+}
+
+interface CacheEntry {
+  stamps: Array<[string, number | null]>; // path, mtimeMs (null: absent)
+  result: TorchInfo;
+}
 
 async function isExecutable(path: string): Promise<boolean> {
   try {
@@ -51,6 +73,14 @@ async function readFirstExisting(paths: string[]): Promise<string | null> {
     }
   }
   return null;
+}
+
+async function mtime(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -82,13 +112,20 @@ async function resolvePyenvShim(shim: string, env: NodeJS.ProcessEnv): Promise<s
   return shim;
 }
 
-function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string | null> {
+function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<ProbeAnswer | null> {
   return new Promise((resolvePromise) => {
     execFile(
       python,
       ["-c", FIND_TORCH],
       { timeout: timeoutMs, killSignal: "SIGKILL", env: { ...env, PYTHONDONTWRITEBYTECODE: "1" }, maxBuffer: 1024 * 1024 },
-      (error, stdout) => resolvePromise(error ? null : String(stdout).trim()),
+      (error, stdout) => {
+        if (error) return resolvePromise(null);
+        try {
+          resolvePromise(JSON.parse(String(stdout)) as ProbeAnswer);
+        } catch {
+          resolvePromise(null);
+        }
+      },
     );
   });
 }
@@ -102,6 +139,42 @@ export function parseTorchVersionFile(text: string): TorchInfo {
   return { torch_version: field("__version__"), torch_cuda_version: field("cuda") };
 }
 
+function cacheFile(env: NodeJS.ProcessEnv): string | null {
+  if (env.CONFIG_TRACKER_CACHE_DIR === "") return null;
+  const base = env.CONFIG_TRACKER_CACHE_DIR ?? join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "config-tracker");
+  return join(base, "torch-probe.json");
+}
+
+async function readCache(file: string | null, key: string): Promise<TorchInfo | null> {
+  if (file === null) return null;
+  try {
+    const entries = JSON.parse(await readFile(file, "utf8")) as Record<string, CacheEntry>;
+    const entry = entries[key];
+    if (!entry || !Array.isArray(entry.stamps)) return null;
+    const current = await Promise.all(entry.stamps.map(([path]) => mtime(path)));
+    return current.every((value, i) => value === entry.stamps[i]?.[1]) ? entry.result : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeCache(file: string | null, key: string, entry: CacheEntry): Promise<void> {
+  if (file === null) return;
+  try {
+    let entries: Record<string, CacheEntry> = {};
+    try {
+      entries = JSON.parse(await readFile(file, "utf8")) as Record<string, CacheEntry>;
+    } catch {
+      // a missing or broken cache starts over
+    }
+    entries[key] = entry;
+    await mkdir(dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify(entries));
+  } catch {
+    // the cache is an optimisation: a read-only home is fine
+  }
+}
+
 export async function findTorch(options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TorchInfo> {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 3000;
@@ -110,8 +183,23 @@ export async function findTorch(options: { timeoutMs?: number; env?: NodeJS.Proc
   const shimsDir = join(env.PYENV_ROOT ?? join(homedir(), ".pyenv"), "shims");
   if (resolve(dirname(python)) === resolve(shimsDir)) python = await resolvePyenvShim(python, env);
 
-  const packageDir = await runPython(python, timeoutMs, env);
-  if (!packageDir) return NO_TORCH;
-  const versionFile = await readFirstExisting([join(packageDir, "version.py")]);
-  return versionFile === null ? NO_TORCH : parseTorchVersionFile(versionFile);
+  const interpreter = await realpath(python).catch(() => python as string);
+  const key = createHash("sha256")
+    .update(JSON.stringify([python, interpreter, PYTHON_VARIABLES.map((name) => env[name] ?? null)]))
+    .digest("hex")
+    .slice(0, 32);
+  const file = cacheFile(env);
+  const cached = await readCache(file, key);
+  if (cached) return cached;
+
+  const answer = await runPython(python, timeoutMs, env);
+  if (answer === null) return NO_TORCH; // no answer in time: not cached, asked again next time
+  const versionPath = answer.torch_dir === null ? null : join(answer.torch_dir, "version.py");
+  const versionFile = versionPath === null ? null : await readFirstExisting([versionPath]);
+  const result = versionFile === null ? NO_TORCH : parseTorchVersionFile(versionFile);
+
+  const watched = [interpreter, ...answer.sys_path, ...(versionPath === null ? [] : [versionPath])];
+  const stamps = await Promise.all(watched.map(async (path): Promise<[string, number | null]> => [path, await mtime(path)]));
+  await writeCache(file, key, { stamps, result });
+  return result;
 }

@@ -14,18 +14,20 @@ import { getGitInfo } from "./git.js";
 import { getHardwareInfo, type HardwareOptions } from "./hardware.js";
 import { isPlainRecord, toJsonValue, type JsonValue } from "./json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-import {
-  configFileSchema,
-  firstIssue,
-  modelInfoSchema,
-  resultsFileSchema,
-  type ConfigFile,
-  type EnvironmentInfo,
-  type GitInfo,
-  type HardwareInfo,
-  type ModelSummary,
-  type ResultsFile,
+import type {
+  ConfigFile,
+  EnvironmentInfo,
+  GitInfo,
+  HardwareInfo,
+  ModelSummary,
+  ResultsFile,
 } from "./schema.js";
+
+// zod takes tens of milliseconds to load: it is loaded on first use, while git and the hardware
+// probes wait on their child processes.
+type Schemas = typeof import("./schema.js");
+let schemas: Promise<Schemas> | undefined;
+const loadSchemas = (): Promise<Schemas> => (schemas ??= import("./schema.js"));
 
 export const CONFIG_FILE = "config.json";
 export const RESULTS_FILE = "results.json";
@@ -88,13 +90,19 @@ export class ConfigTracker {
     }
     const configJson = toJsonValue(config, "config") as Record<string, JsonValue>;
     const datasetJson = options.dataset === undefined ? undefined : toJsonValue(options.dataset, "dataset");
-    const model = options.model === undefined ? undefined : validateModel(options.model);
+    const modelJson = options.model === undefined ? undefined : toJsonValue(options.model, "model");
 
     const recordGit = this.#options.git !== false && !gitDisabled();
-    const [hardware, git] = await Promise.all([
-      getHardwareInfo(this.#options.hardware),
-      recordGit ? getGitInfo(this.#options.gitDir === undefined ? {} : { cwd: this.#options.gitDir }) : undefined,
-    ]);
+    const hardwarePromise = getHardwareInfo(this.#options.hardware);
+    const gitPromise = recordGit
+      ? getGitInfo(this.#options.gitDir === undefined ? {} : { cwd: this.#options.gitDir })
+      : undefined;
+    // Handled here so that a failure below does not leave them as unhandled rejections.
+    hardwarePromise.catch(() => {});
+    gitPromise?.catch(() => {});
+    const { modelInfoSchema, firstIssue, configFileSchema } = await loadSchemas();
+    const model = modelJson === undefined ? undefined : validateModel(modelInfoSchema, firstIssue, modelJson);
+    const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
 
     const record: SavedConfig = {
       experiment_id: this.experimentId,
@@ -112,7 +120,7 @@ export class ConfigTracker {
   }
 
   async loadConfig(): Promise<ConfigFile> {
-    return this.#read(this.configPath, configFileSchema);
+    return this.#read(this.configPath, (await loadSchemas()).configFileSchema);
   }
 
   async saveResults(input: SaveResultsInput): Promise<ResultsFile> {
@@ -140,18 +148,18 @@ export class ConfigTracker {
       best_checkpoint: bestCheckpoint,
       generation_samples: toJsonValue(samples, "generation_samples") as JsonValue[],
     };
-    await this.#write(this.resultsPath, resultsFileSchema, record);
+    await this.#write(this.resultsPath, (await loadSchemas()).resultsFileSchema, record);
     return record;
   }
 
   async loadResults(): Promise<ResultsFile> {
-    return this.#read(this.resultsPath, resultsFileSchema);
+    return this.#read(this.resultsPath, (await loadSchemas()).resultsFileSchema);
   }
 
   async #write<T>(path: string, schema: z.ZodType<T>, record: T): Promise<void> {
     const checked = schema.safeParse(record);
     if (!checked.success) {
-      const { key, message } = firstIssue(checked.error);
+      const { key, message } = (await loadSchemas()).firstIssue(checked.error);
       throw new ConfigTrackerError("INVALID_CONFIG", `${path}: ${key} ${message}`, { path, key });
     }
     await mkdir(this.experimentDir, { recursive: true });
@@ -178,7 +186,7 @@ export class ConfigTracker {
     }
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      const { key, message } = firstIssue(parsed.error);
+      const { key, message } = (await loadSchemas()).firstIssue(parsed.error);
       const where = key === "" ? "the top level" : `key "${key}"`;
       throw new ConfigTrackerError("INVALID_FILE", `${path}: ${where} ${message}`, { path, key });
     }
@@ -186,8 +194,11 @@ export class ConfigTracker {
   }
 }
 
-function validateModel(model: unknown): ModelSummary {
-  const json = toJsonValue(model, "model");
+function validateModel(
+  modelInfoSchema: Schemas["modelInfoSchema"],
+  firstIssue: Schemas["firstIssue"],
+  json: JsonValue,
+): ModelSummary {
   const parsed = modelInfoSchema.safeParse(json);
   if (!parsed.success) {
     const { key, message } = firstIssue(parsed.error);

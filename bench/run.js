@@ -1,0 +1,118 @@
+// npm run bench: measures what the issues promise and compares it, in the same run, with what a
+// user would otherwise do (Python + torch). Writes bench/results/latest.json and prints a table.
+// Needs Debian's python3-torch for the comparisons (apt-get install python3-torch).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
+const results = { date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model.trim()}`, node: process.version, cases: {} };
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+function timeCommand(command, args, runs, env = {}) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    const child = spawnSync(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    if (child.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${child.stderr}`);
+    times.push(elapsed);
+  }
+  return median(times);
+}
+
+const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
+
+// 1. getHardwareInfo: first call, then the cached path.
+{
+  const script = `
+    import { getHardwareInfo } from ${JSON.stringify(join(root, "dist", "index.js"))};
+    let t = process.hrtime.bigint();
+    await getHardwareInfo();
+    const first = Number(process.hrtime.bigint() - t) / 1e6;
+    const times = [];
+    for (let i = 0; i < 2000; i++) { t = process.hrtime.bigint(); await getHardwareInfo(); times.push(Number(process.hrtime.bigint() - t) / 1e6); }
+    times.sort((a, b) => a - b);
+    console.log(JSON.stringify({ first, median: times[1000], p99: times[1980] }));
+  `;
+  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
+  const measured = JSON.parse(out.stdout);
+  const python = hasTorch
+    ? timeCommand(PYTHON, ["-c", "import torch, platform; torch.cuda.is_available(); torch.cuda.device_count(); torch.version.cuda; platform.platform()"], 5)
+    : null;
+  results.cases.hardware = {
+    command: "node: getHardwareInfo() x2001 in one process; python: python3 -c 'import torch; torch.cuda.is_available() ...'",
+    first_call_ms: measured.first,
+    repeat_call_median_ms: measured.median,
+    repeat_call_p99_ms: measured.p99,
+    python_torch_query_ms: python,
+    ratio_python_over_node_first: python === null ? null : python / measured.first,
+  };
+}
+
+// 2. saveConfig cost added to a script (git included), against an empty node script; and the
+//    Python ConfigTracker's save_config as a whole script.
+{
+  const out = mkdtempSync(join(tmpdir(), "ct-bench-"));
+  const saveScript = join(out, "save.mjs");
+  writeFileSync(
+    saveScript,
+    `import { ConfigTracker } from ${JSON.stringify(join(root, "dist", "index.js"))};
+     await new ConfigTracker(process.argv[2]).saveConfig({ lr: 3e-4, batch_size: 64 });`,
+  );
+  const emptyScript = join(out, "empty.mjs");
+  writeFileSync(emptyScript, "");
+  const runs = 15;
+  const empty = timeCommand(process.execPath, [emptyScript], runs);
+  const save = timeCommand(process.execPath, [saveScript, join(out, "run_node")], runs);
+  // Inside one process: the first saveConfig (loads zod, probes hardware, asks git), with zod
+  // already loaded by the script, and a second saveConfig.
+  const inProcess = (preloadZod) => {
+    const script = `
+      ${preloadZod ? 'await import("zod");' : ""}
+      const { ConfigTracker } = await import(${JSON.stringify(join(root, "dist", "index.js"))});
+      const tracker = new ConfigTracker(${JSON.stringify(join(out, "run_inproc"))});
+      let t = performance.now(); await tracker.saveConfig({ lr: 3e-4 }); const first = performance.now() - t;
+      t = performance.now(); await tracker.saveConfig({ lr: 3e-4 }); const second = performance.now() - t;
+      console.log(JSON.stringify({ first, second }));`;
+    const samples = Array.from({ length: 9 }, () =>
+      JSON.parse(spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" }).stdout),
+    );
+    return { first: median(samples.map((s) => s.first)), second: median(samples.map((s) => s.second)) };
+  };
+  const cold = inProcess(false);
+  const zodLoaded = inProcess(true);
+  const pythonEmpty = hasTorch ? timeCommand(PYTHON, ["-c", "pass"], runs) : null;
+  const python = hasTorch ? timeCommand(PYTHON, [join(here, "python_tracker.py"), join(out, "run_python")], 5) : null;
+  results.cases.save_config = {
+    command: "median of 15 runs: node save.mjs (import + saveConfig, git on) minus node empty.mjs; python: bench/python_tracker.py",
+    node_empty_script_ms: empty,
+    node_save_config_script_ms: save,
+    added_by_save_config_ms: save - empty,
+    first_save_config_call_ms: cold.first,
+    first_save_config_call_zod_already_loaded_ms: zodLoaded.first,
+    second_save_config_call_ms: cold.second,
+    python_empty_script_ms: pythonEmpty,
+    python_tracker_script_ms: python,
+    python_added_ms: python === null ? null : python - pythonEmpty,
+    ratio_python_over_node_added: python === null ? null : (python - pythonEmpty) / (save - empty),
+  };
+}
+
+const extra = process.argv.includes("--checkpoints") || existsSync(join(here, "checkpoints.js"));
+if (extra) {
+  const { benchCheckpoints } = await import("./checkpoints.js");
+  results.cases.checkpoints = await benchCheckpoints({ root, python: hasTorch ? PYTHON : null });
+}
+
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
