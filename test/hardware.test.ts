@@ -3,7 +3,7 @@
  * process (NVML is initialised once per process).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 
 import type { HardwareInfo } from "../src/schema.js";
@@ -253,7 +253,7 @@ describe("a device NVML cannot open", () => {
 });
 
 describe.skipIf(!existsSync("/usr/bin/python3"))("torch of the python3 on PATH", () => {
-  function fakePython(versionPy: string): string {
+  function fakePython(versionPy: string, log?: string): string {
     // A python3 whose sys.path holds a torch package that must not be imported: its __init__
     // exits loudly, so an import would show up as a missing answer.
     const dir = tempDir("ct-python-");
@@ -264,7 +264,8 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("torch of the python3 on PATH",
     const bin = join(dir, "bin");
     mkdirSync(bin);
     const realPython = "/usr/bin/python3";
-    writeFileSync(join(bin, "python3"), `#!/bin/sh\nPYTHONPATH=${site} exec ${realPython} "$@"\n`);
+    const record = log === undefined ? "" : `echo run >> ${log}\n`;
+    writeFileSync(join(bin, "python3"), `#!/bin/sh\n${record}PYTHONPATH=${site} exec ${realPython} "$@"\n`);
     chmodSync(join(bin, "python3"), 0o755);
     return bin;
   }
@@ -282,6 +283,26 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("torch of the python3 on PATH",
     const info = hardware("init 9", { PATH: fakePython("__version__ = '1.13.0a0'\ndebug = False\ncuda = None\n") });
     expect(info.torch_version).toBe("1.13.0a0");
     expect(info.torch_cuda_version).toBeNull();
+  });
+
+  it("caches the answer and asks Python again only when torch's files change", async () => {
+    const log = join(tempDir(), "python-runs.log");
+    const bin = fakePython("__version__ = '2.4.0'\ncuda = '12.1'\n", log);
+    const cache = tempDir("ct-cache-");
+    const env = { PATH: bin, CONFIG_TRACKER_CACHE_DIR: cache };
+    const runs = () => readFileSync(log, "utf8").split("\n").filter(Boolean).length;
+    expect(hardware("init 9", env).torch_version).toBe("2.4.0");
+    expect(hardware("init 9", env).torch_version).toBe("2.4.0");
+    expect(runs()).toBe(1); // the second process answered from the cache
+    // An upgrade rewrites version.py (and its folder): the cache notices.
+    const versionPy = join(dirname(bin), "site", "torch", "version.py");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFileSync(versionPy, "__version__ = '2.5.1'\ncuda = '12.4'\n");
+    expect(hardware("init 9", env)).toMatchObject({ torch_version: "2.5.1", torch_cuda_version: "12.4" });
+    expect(runs()).toBe(2);
+    // So does a change of PYTHONPATH, which changes what Python would import.
+    expect(hardware("init 9", { ...env, PYTHONPATH: tempDir() }).torch_version).toBe("2.5.1");
+    expect(runs()).toBe(3);
   });
 
   it("no python3 means nulls", () => {

@@ -10,6 +10,9 @@ export function tempDir(prefix = "ct-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Keeps the torch-probe cache of test runs out of the user's ~/.cache. */
+export const testCacheDir = mkdtempSync(join(tmpdir(), "ct-cache-"));
+
 export interface CliResult {
   status: number | null;
   stdout: string;
@@ -20,7 +23,7 @@ export interface CliResult {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CONFIG_TRACKER_CACHE_DIR: testCacheDir, ...env },
     encoding: "utf8",
     timeout: 30_000,
   });
