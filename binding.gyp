@@ -5,12 +5,21 @@
     {
       "target_name": "config_tracker",
       "sources": [
+        "native/core/byte_source.cpp",
         "native/core/cuda_driver.cpp",
+        "native/core/dtypes.cpp",
         "native/core/dynamic_library.cpp",
         "native/core/gpu_probe.cpp",
+        "native/core/json_reader.cpp",
+        "native/core/model_info.cpp",
         "native/core/nvml_library.cpp",
+        "native/core/pickle_machine.cpp",
+        "native/core/safetensors.cpp",
+        "native/core/torch_checkpoint.cpp",
         "native/core/visible_devices.cpp",
+        "native/core/zip_reader.cpp",
         "native/binding/addon.cpp",
+        "native/binding/checkpoint_binding.cpp",
         "native/binding/gpu_binding.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,6 +1,7 @@
 // The addon's entry point: registers the binding functions. All logic lives in native/core.
 #include <napi.h>
 
+#include "checkpoint_binding.h"
 #include "gpu_binding.h"
 
 namespace {
@@ -8,6 +9,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("probeGpus", Napi::Function::New(env, ct::binding::ProbeGpus, "probeGpus"));
+  exports.Set("inspectCheckpoint", Napi::Function::New(env, ct::binding::InspectCheckpoint, "inspectCheckpoint"));
   return exports;
 }
 

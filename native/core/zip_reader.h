@@ -1,0 +1,49 @@
+// Reads a zip archive's central directory (ZIP64 included) and stored entries. Built for PyTorch
+// archives: only the directory and the small entries asked for are read, never tensor data.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "byte_source.h"
+
+namespace ct {
+
+struct ZipEntry {
+  std::string name;
+  std::uint16_t method = 0;  // 0 stored, 8 deflated, ...
+  std::uint16_t flags = 0;
+  std::uint64_t compressed_size = 0;
+  std::uint64_t uncompressed_size = 0;
+  std::uint64_t local_header_offset = 0;
+};
+
+class ZipReader {
+ public:
+  // Parses the end records and the central directory. Throws CheckpointError.
+  explicit ZipReader(const ByteSource& source);
+
+  const std::vector<ZipEntry>& entries() const { return entries_; }
+  const ZipEntry* find(const std::string& name) const;
+  bool is_zip64() const { return zip64_; }
+
+  // The whole content of a stored entry, at most `max_size` bytes (kLimitExceeded beyond).
+  std::string read(const ZipEntry& entry, std::uint64_t max_size) const;
+
+  // Where the central directory starts: every entry's data lies before it.
+  std::uint64_t central_directory_offset() const { return cd_offset_; }
+
+ private:
+  const ByteSource& source_;
+  std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::uint64_t cd_offset_ = 0;
+  bool zip64_ = false;
+};
+
+// True when the bytes start like a zip archive (local file header or empty-archive EOCD).
+bool looks_like_zip(const ByteSource& source);
+
+}  // namespace ct
