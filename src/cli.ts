@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 
 import { isConfigTrackerError } from "./errors.js";
-import { formatHardware } from "./format.js";
+import { inspectCheckpoint } from "./checkpoint.js";
+import { formatHardware, formatModelInfo } from "./format.js";
 import { getHardwareInfo } from "./hardware.js";
 import { stringifyPythonJson } from "./python-json.js";
 
@@ -11,6 +12,9 @@ const USAGE = `Usage: config-tracker <command> [options]
 
 Commands:
   hardware [--json]        GPUs (NVML), driver and CUDA versions, CPU, memory, torch
+  inspect <path> [--json]  parameter counts and architecture of a checkpoint file or folder
+                           (torch.save zip or legacy, TorchScript, safetensors, sharded
+                           *.index.json, Hugging Face folder, torch.distributed.checkpoint)
   help                     this text
 
 Options:
@@ -64,6 +68,20 @@ async function main(argv: string[]): Promise<number> {
       const info = await getHardwareInfo();
       process.stdout.write(`${values.json ? stringifyPythonJson(info) : formatHardware(info)}\n`);
       return 0;
+    }
+    case "inspect": {
+      if (rest.length !== 1) return usageError("inspect takes one checkpoint path");
+      const path = rest[0] as string;
+      try {
+        const info = await inspectCheckpoint(path);
+        process.stdout.write(`${values.json ? JSON.stringify(info, null, 2) : formatModelInfo(info)}\n`);
+        return 0;
+      } catch (error) {
+        if (!isConfigTrackerError(error) || error.code === "ADDON_LOAD_FAILED") throw error;
+        // One line: the reader's message already starts with the path.
+        process.stderr.write(`error: ${error.message.split("\n")[0]}\n`);
+        return 1;
+      }
     }
     default:
       return usageError(`unknown command: ${command}`);

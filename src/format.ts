@@ -1,5 +1,8 @@
 /** Human-readable renderings for the CLI. */
+import type { ModelInfo } from "./checkpoint.js";
 import type { HardwareInfo } from "./schema.js";
+
+const number = (n: number) => n.toLocaleString("en-US");
 
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return "unknown";
@@ -45,4 +48,31 @@ export function formatHardware(info: HardwareInfo): string {
     }`,
   );
   return lines.join("\n");
+}
+
+export function formatModelInfo(info: ModelInfo): string {
+  const where = [info.format, info.state_dict_key === null ? null : `key "${info.state_dict_key}"`]
+    .filter((part) => part !== null)
+    .join(", ");
+  const arch = [
+    info.d_model === null ? null : `d_model ${info.d_model}`,
+    info.num_layers === null ? null : `${info.num_layers} layers`,
+    info.num_heads === null ? null : `${info.num_heads} heads`,
+    info.vocab_size === null ? null : `vocab ${number(info.vocab_size)}`,
+    info.max_seq_len === null ? null : `context ${number(info.max_seq_len)}`,
+  ].filter((part) => part !== null);
+  const dtypes = Object.entries(info.dtypes)
+    .map(([dtype, count]) => `${dtype} ${number(count)}`)
+    .join(", ");
+  return [
+    info.source,
+    `  type            ${info.type} (${where})`,
+    `  parameters      ${number(info.num_parameters)} (trainable ${number(info.num_trainable_parameters)}, ${
+      info.exact ? "exact" : "parameter/buffer split and trainability from names"
+    })`,
+    `  buffers         ${number(info.num_buffer_elements)} elements`,
+    `  tensors         ${number(info.num_tensors)}, ${formatBytes(info.parameter_bytes)} of parameters`,
+    `  dtypes          ${dtypes || "none"}`,
+    `  architecture    ${arch.length === 0 ? "unknown" : `${arch.join(", ")} (from ${info.architecture_source})`}`,
+  ].join("\n");
 }

@@ -1,6 +1,8 @@
 export { ConfigTracker, CONFIG_FILE, RESULTS_FILE } from "./tracker.js";
 export type { ConfigTrackerOptions, SaveConfigOptions, SaveResultsInput, SavedConfig } from "./tracker.js";
 export { getHardwareInfo, formatCudaVersion } from "./hardware.js";
+export { inspectCheckpoint, modelSummary } from "./checkpoint.js";
+export type { ModelInfo } from "./checkpoint.js";
 export type { HardwareOptions } from "./hardware.js";
 export { getGitInfo, redactRemoteUrl } from "./git.js";
 export type { GitOptions } from "./git.js";

@@ -46,9 +46,40 @@ export interface ProbeGpusOptions {
   timeoutMs?: number;
 }
 
+/** ModelInfo as the addon returns it (snake_case, like the JSON). */
+export interface RawModelInfo {
+  type: string;
+  format: string;
+  num_parameters: number;
+  num_trainable_parameters: number;
+  num_buffer_elements: number;
+  num_tensors: number;
+  parameter_bytes: number;
+  dtypes: Record<string, number>;
+  exact: boolean;
+  state_dict_key: string | null;
+  d_model: number | null;
+  num_layers: number | null;
+  num_heads: number | null;
+  vocab_size: number | null;
+  max_seq_len: number | null;
+  architecture_source: string | null;
+  source: string;
+  files: string[];
+  /** Bytes the readers fetched from disk: the proof that tensor data was not read. */
+  bytes_read: number;
+}
+
+/** What inspectCheckpoint rejects with: an Error with a stable code. */
+export interface RawCheckpointError extends Error {
+  code: string;
+  path: string;
+}
+
 export interface NativeAddon {
   abiVersion: number;
   probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
+  inspectCheckpoint(path: string): Promise<RawModelInfo>;
 }
 
 const ADDON_FILE = "config_tracker.node";

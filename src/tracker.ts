@@ -8,6 +8,7 @@ import { basename, join, resolve } from "node:path";
 import type { z } from "zod";
 
 import { writeFileAtomic } from "./atomic-write.js";
+import { inspectCheckpoint, modelSummary } from "./checkpoint.js";
 import { getEnvironmentInfo } from "./environment.js";
 import { ConfigTrackerError } from "./errors.js";
 import { getGitInfo } from "./git.js";
@@ -41,8 +42,11 @@ export interface ConfigTrackerOptions {
 }
 
 export interface SaveConfigOptions {
-  /** The model: a ModelInfo (from inspectCheckpoint or your own counts). */
-  model?: ModelSummary;
+  /**
+   * The model: a checkpoint path (file or folder; read with inspectCheckpoint) or a ModelInfo
+   * (from inspectCheckpoint, or your own counts).
+   */
+  model?: string | ModelSummary;
   /** Anything JSON can hold that describes the data. */
   dataset?: unknown;
 }
@@ -90,8 +94,8 @@ export class ConfigTracker {
     }
     const configJson = toJsonValue(config, "config") as Record<string, JsonValue>;
     const datasetJson = options.dataset === undefined ? undefined : toJsonValue(options.dataset, "dataset");
-    const modelJson = options.model === undefined ? undefined : toJsonValue(options.model, "model");
-
+    const modelObject =
+      options.model === undefined || typeof options.model === "string" ? undefined : toJsonValue(options.model, "model");
     const recordGit = this.#options.git !== false && !gitDisabled();
     const hardwarePromise = getHardwareInfo(this.#options.hardware);
     const gitPromise = recordGit
@@ -100,6 +104,8 @@ export class ConfigTracker {
     // Handled here so that a failure below does not leave them as unhandled rejections.
     hardwarePromise.catch(() => {});
     gitPromise?.catch(() => {});
+    const modelJson =
+      typeof options.model === "string" ? (modelSummary(await inspectCheckpoint(options.model)) as JsonValue) : modelObject;
     const { modelInfoSchema, firstIssue, configFileSchema } = await loadSchemas();
     const model = modelJson === undefined ? undefined : validateModel(modelInfoSchema, firstIssue, modelJson);
     const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
