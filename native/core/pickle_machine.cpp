@@ -86,6 +86,92 @@ class Reader {
   std::size_t pos_;
 };
 
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// UNICODE's argument: raw-unicode-escape (Latin-1 bytes, \uXXXX and \UXXXXXXXX), as UTF-8.
+std::string decode_raw_unicode_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '\\' && i + 1 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+      std::size_t digits = in[i + 1] == 'u' ? 4 : 8;
+      if (i + 2 + digits <= in.size()) {
+        std::uint32_t cp = 0;
+        bool ok = true;
+        for (std::size_t k = 0; k < digits; ++k) {
+          int d = hex_digit(in[i + 2 + k]);
+          if (d < 0) ok = false;
+          cp = (cp << 4) | static_cast<std::uint32_t>(d < 0 ? 0 : d);
+        }
+        if (ok) {
+          append_utf8(out, cp);
+          i += 1 + digits;
+          continue;
+        }
+      }
+    }
+    append_utf8(out, c);
+  }
+  return out;
+}
+
+// STRING's argument: a Python 2 repr, quotes included ('abc', "it's", 'a\n\x00').
+std::string decode_string_repr(std::string_view text) {
+  if (text.size() < 2 || (text.front() != '\'' && text.front() != '"') || text.back() != text.front()) {
+    fail(ErrorCode::kCorrupt, "STRING argument is not quoted");
+  }
+  text = text.substr(1, text.size() - 2);
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    char e = text[++i];
+    switch (e) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case '0': out += '\0'; break;
+      case 'x': {
+        int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+        int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0) fail(ErrorCode::kCorrupt, "bad \\x escape in STRING");
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        break;
+      }
+      default: out += e;  // \\, \', \"
+    }
+  }
+  return out;
+}
+
 std::int64_t parse_decimal(std::string_view text, const char* what) {
   std::string copy(text);
   if (!copy.empty() && (copy.back() == 'L')) copy.pop_back();
@@ -342,15 +428,8 @@ PickleValue* PickleMachine::load(std::string_view data, std::size_t offset, std:
       }
 
       // Strings and bytes.
-      case 'S': {  // STRING: a quoted repr
-        std::string_view text = in.line();
-        if (text.size() >= 2 && (text.front() == '\'' || text.front() == '"') && text.back() == text.front()) {
-          text = text.substr(1, text.size() - 2);
-        }
-        push(string_value(Kind::kString, text));
-        break;
-      }
-      case 'V': push(string_value(Kind::kString, in.line())); break;  // UNICODE (raw-unicode-escape)
+      case 'S': push(string_value(Kind::kString, decode_string_repr(in.line()))); break;  // STRING
+      case 'V': push(string_value(Kind::kString, decode_raw_unicode_escape(in.line()))); break;  // UNICODE
       case 'T': push(string_value(Kind::kString, in.take(in.uint(4)))); break;  // BINSTRING
       case 'U': push(string_value(Kind::kString, in.take(in.uint(1)))); break;  // SHORT_BINSTRING
       case 'X': push(string_value(Kind::kString, in.take(in.uint(4)))); break;  // BINUNICODE

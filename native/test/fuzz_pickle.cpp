@@ -1,0 +1,19 @@
+// libFuzzer target: any bytes as a pickle, run on the symbolic machine with small limits.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "checkpoint_error.h"
+#include "pickle_machine.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ct::PickleLimits limits;
+  limits.max_values = 1u << 20;
+  limits.max_string = 1u << 20;
+  try {
+    ct::PickleMachine machine(limits);
+    machine.load(std::string_view(reinterpret_cast<const char*>(data), size));
+  } catch (const ct::CheckpointError&) {
+  }
+  return 0;
+}

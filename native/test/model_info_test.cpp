@@ -1,0 +1,84 @@
+// inspect_checkpoint on the torch-written fixtures (the numbers in expected.json come from torch),
+// and every fixture mutated many times: the readers must answer or fail cleanly, never crash.
+#include "model_info.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "byte_source.h"
+#include "checkpoint_error.h"
+#include "json_reader.h"
+
+namespace {
+
+const std::string kDir = std::string(FIXTURES_DIR) + "/checkpoints/";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+TEST(ModelInfo, MatchesTorchOnEveryFixture) {
+  ct::JsonValue expected = ct::parse_json(read_file(kDir + "expected.json"), "expected.json");
+  int checked = 0;
+  for (const auto& [name, want] : expected.get("fixtures")->members) {
+    SCOPED_TRACE(name);
+    if (const ct::JsonValue* code = want.get("error")) {
+      try {
+        ct::inspect_checkpoint(kDir + name);
+        ADD_FAILURE() << "no error";
+      } catch (const ct::CheckpointError& error) {
+        EXPECT_EQ(ct::error_code_name(error.code()), code->text);
+        EXPECT_EQ(std::string(error.what()).rfind(kDir + name + ": ", 0), 0u) << error.what();
+      }
+      continue;
+    }
+    ct::ModelInfo info = ct::inspect_checkpoint(kDir + name);
+    EXPECT_EQ(static_cast<std::int64_t>(info.num_parameters), want.get("num_parameters")->integer);
+    EXPECT_EQ(static_cast<std::int64_t>(info.num_buffer_elements), want.get("num_buffer_elements")->integer);
+    if (const ct::JsonValue* trainable = want.get("num_trainable_parameters")) {
+      EXPECT_EQ(static_cast<std::int64_t>(info.num_trainable_parameters), trainable->integer);
+    }
+    EXPECT_EQ(info.type, want.get("type")->text);
+    EXPECT_EQ(info.format, want.get("format")->text);
+    EXPECT_EQ(info.exact, want.get("exact")->boolean);
+    ++checked;
+  }
+  EXPECT_GE(checked, 15);
+}
+
+TEST(ModelInfo, MutatedFixturesNeverCrash) {
+  std::mt19937 random(42);
+  DIR* dir = opendir(kDir.c_str());
+  ASSERT_NE(dir, nullptr);
+  int files = 0;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() < 4 || name.find(".py") != std::string::npos || name.find(".json") != std::string::npos) continue;
+    std::string bytes = read_file(kDir + name);
+    if (bytes.empty() || bytes.size() > (2u << 20)) continue;
+    ++files;
+    for (int round = 0; round < 150; ++round) {
+      std::string copy = bytes;
+      int flips = 1 + static_cast<int>(random() % 16);
+      for (int i = 0; i < flips; ++i) copy[random() % copy.size()] = static_cast<char>(random());
+      if (round % 5 == 0) copy.resize(random() % copy.size());
+      ct::MemorySource source(copy);
+      try {
+        ct::summarize(ct::read_checkpoint_bytes(source));
+      } catch (const ct::CheckpointError&) {
+        // a clean error
+      }
+    }
+  }
+  closedir(dir);
+  EXPECT_GE(files, 10);
+}
