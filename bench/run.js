@@ -107,8 +107,7 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   };
 }
 
-const extra = process.argv.includes("--checkpoints") || existsSync(join(here, "checkpoints.js"));
-if (extra) {
+{
   const { benchCheckpoints } = await import("./checkpoints.js");
   results.cases.checkpoints = await benchCheckpoints({ root, python: hasTorch ? PYTHON : null });
 }
