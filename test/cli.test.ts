@@ -28,6 +28,24 @@ describe("config-tracker CLI", () => {
     expect(badOption.stderr).toMatch(/^error: Unknown option '--jsn'/);
   });
 
+  it("CONFIG_TRACKER_ADDON loads the addon from another path", async () => {
+    const { copyFileSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { repoRoot, tempDir } = await import("./support/helpers.js");
+    const copy = join(tempDir(), "elsewhere.node");
+    copyFileSync(join(repoRoot, "build", "Release", "config_tracker.node"), copy);
+    const result = runCli(["hardware", "--json"], { CONFIG_TRACKER_ADDON: copy });
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toHaveProperty("gpu_available");
+    // Not an addon at all: the loader's own reason is in the message.
+    const bogus = join(tempDir(), "bogus.node");
+    writeFileSync(bogus, "not an ELF file");
+    const broken = runCli(["hardware"], { CONFIG_TRACKER_ADDON: bogus });
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain(`tried ${bogus} (`);
+    expect(broken.stderr).toMatch(/invalid ELF header|file too short/);
+  });
+
   it("a broken CONFIG_TRACKER_ADDON is a clear error listing fixes, exit 1", () => {
     const result = runCli(["hardware"], { CONFIG_TRACKER_ADDON: "/nonexistent/config_tracker.node" });
     expect(result.status).toBe(1);

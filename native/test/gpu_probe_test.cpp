@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 
 namespace {
@@ -145,4 +150,39 @@ TEST(GpuProbe, SlowInitIsBoundedByTimeout) {
   ct::GpuReport second = ct::probe_gpus(options);
   EXPECT_EQ(second.unavailable_code, "");
   EXPECT_EQ(second.visible.size(), 2u);
+}
+
+TEST(GpuProbe, InitialisedOncePerProcessAndAgainAfterFork) {
+  mkdir(TEST_SCRATCH_DIR, 0755);
+  std::string scenario = std::string(TEST_SCRATCH_DIR) + "/fork.txt";
+  std::string log = std::string(TEST_SCRATCH_DIR) + "/fork.log";
+  std::ofstream(scenario) << kTwoH100;
+  std::remove(log.c_str());
+  setenv("FAKE_NVML_CONFIG", scenario.c_str(), 1);
+  setenv("FAKE_NVML_LOG", log.c_str(), 1);
+  ct::ProbeOptions options;
+  options.nvml_library = FAKE_NVML_PATH;
+  options.cuda_library = "/nonexistent/libcuda.so.1";  // a key of its own: a fresh query
+  options.timeout_ms = 5000;
+  EXPECT_EQ(ct::probe_gpus(options).visible.size(), 2u);
+  EXPECT_EQ(ct::probe_gpus(options).visible.size(), 2u);  // cached: no second nvmlInit
+
+  pid_t child = fork();
+  if (child == 0) {
+    _exit(ct::probe_gpus(options).visible.size() == 2 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  unsetenv("FAKE_NVML_LOG");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  std::ifstream in(log);
+  std::map<std::string, int> inits_per_pid;
+  std::string pid, call;
+  while (in >> pid >> call) {
+    if (call == "nvmlInit_v2") inits_per_pid[pid] += 1;
+  }
+  ASSERT_EQ(inits_per_pid.size(), 2u);  // parent and child
+  for (const auto& [p, count] : inits_per_pid) EXPECT_EQ(count, 1) << "pid " << p;
 }
