@@ -7,10 +7,9 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { inspectCheckpoint, inspectCheckpointRaw } from "../src/checkpoint.js";
-import { ConfigTrackerError } from "../src/errors.js";
 import { ConfigTracker } from "../src/tracker.js";
 import { parsePythonJson } from "../src/python-json.js";
-import { runCli, tempDir } from "./support/helpers.js";
+import { rejection, runCli, tempDir } from "./support/helpers.js";
 
 const fixtures = join(import.meta.dirname, "fixtures", "checkpoints");
 const { fixtures: expected, torch_version: torchVersion } = JSON.parse(
@@ -20,15 +19,6 @@ const { fixtures: expected, torch_version: torchVersion } = JSON.parse(
 const good = Object.entries(expected).filter(([, e]) => !("error" in e));
 const bad = Object.entries(expected).filter(([, e]) => "error" in e);
 
-async function rejection(promise: Promise<unknown>): Promise<ConfigTrackerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigTrackerError);
-    return error as ConfigTrackerError;
-  }
-  throw new Error("expected a rejection");
-}
 
 it("fixtures were written by real torch", () => {
   expect(torchVersion).toMatch(/^1\.13/);

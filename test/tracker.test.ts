@@ -3,22 +3,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ConfigTracker } from "../src/tracker.js";
-import { ConfigTrackerError } from "../src/errors.js";
 import { configFileSchema, resultsFileSchema } from "../src/schema.js";
 import { parsePythonJson } from "../src/python-json.js";
-import { tempDir } from "./support/helpers.js";
+import { rejection, tempDir } from "./support/helpers.js";
 
 const pythonRun = join(import.meta.dirname, "fixtures", "python", "run_python");
 
-async function rejection(promise: Promise<unknown>): Promise<ConfigTrackerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigTrackerError);
-    return error as ConfigTrackerError;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeEach(() => {
   vi.stubEnv("CONFIG_TRACKER_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
@@ -235,15 +225,18 @@ describe("atomic writes", () => {
     const { spawn } = await import("node:child_process");
     const dir = tempDir();
     const index = JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"));
+    // Rewrites results.json in a loop, saying "saved" after each write.
     const script = `
       import { ConfigTracker } from ${index};
       const tracker = new ConfigTracker(${JSON.stringify(dir)});
       const metrics = Object.fromEntries(Array.from({ length: 50000 }, (_, i) => ["m" + i, i]));
-      for (let n = 0; ; n++) { metrics.n = n; await tracker.saveResults({ finalMetrics: metrics }); }
+      for (let n = 0; ; n++) { metrics.n = n; await tracker.saveResults({ finalMetrics: metrics }); process.stdout.write("saved\\n"); }
     `;
     for (let round = 0; round < 3; round++) {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
-      await new Promise((resolve) => setTimeout(resolve, 400 + round * 150));
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "ignore"] });
+      // Once one write has landed, kill it at a point that lands in the middle of later writes.
+      await new Promise((resolve) => child.stdout.once("data", resolve));
+      await new Promise((resolve) => setTimeout(resolve, 5 + round * 37));
       child.kill("SIGKILL");
       await new Promise((resolve) => child.once("exit", resolve));
       const results = await new ConfigTracker(dir).loadResults();

@@ -2,6 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
+
+import { ConfigTrackerError } from "../../src/errors.js";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 export const cliPath = join(repoRoot, "dist", "cli.js");
@@ -35,4 +38,15 @@ export function writeScenario(text: string): string {
   const path = join(tempDir("ct-nvml-"), "scenario.txt");
   writeFileSync(path, text);
   return path;
+}
+
+/** The ConfigTrackerError a promise rejects with (fails the test when it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<ConfigTrackerError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigTrackerError);
+    return error as ConfigTrackerError;
+  }
+  throw new Error("expected a rejection");
 }
