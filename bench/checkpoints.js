@@ -92,3 +92,24 @@ print(json.dumps({"median_ms": times[1] * 1000, "torch": torch.__version__}))`;
     idle_rss_mib: rss.idle_kib / 1024,
   };
 }
+
+export async function checkZip64({ root, python }) {
+  const dir = process.env.BENCH_CHECKPOINT_DIR ?? join(tmpdir(), "config-tracker-bench");
+  const made = spawnSync(python, [join(root, "bench", "make_zip64.py"), dir], { encoding: "utf8" });
+  if (made.status !== 0) throw new Error(made.stderr);
+  const torch = JSON.parse(made.stdout);
+  const { inspectCheckpointRaw } = await import(join(root, "dist", "checkpoint.js"));
+  const started = performance.now();
+  const info = await inspectCheckpointRaw(torch.path);
+  return {
+    command: "npm run bench -- --zip64 (bench/make_zip64.py writes it with torch.save)",
+    file_bytes: torch.bytes,
+    torch_num_parameters: torch.num_parameters,
+    inspect_num_parameters: info.num_parameters,
+    torch_num_tensors: torch.num_tensors,
+    inspect_num_tensors: info.num_tensors,
+    match: torch.num_parameters === info.num_parameters && torch.num_tensors === info.num_tensors,
+    inspect_ms: performance.now() - started,
+    bytes_read: info.bytes_read,
+  };
+}
