@@ -210,14 +210,20 @@ std::optional<HfConfig> read_hf_config(const std::string& dir, const ReadLimits&
 
 // ---------------------------------------------------------------------------------------------
 
-CheckpointContents read_file(const std::string& path, const ReadLimits& limits) {
+// One file through `reader`, with errors prefixed by its path and the bytes it cost recorded.
+template <typename Reader>
+CheckpointContents read_one(const std::string& path, const ReadLimits& limits, Reader reader) {
   return in_file(path, [&] {
     FileSource source(path);
-    CheckpointContents contents = read_checkpoint_bytes(source, limits);
+    CheckpointContents contents = reader(source, limits);
     contents.files = {path};
     contents.bytes_read = source.bytes_read();
     return contents;
   });
+}
+
+CheckpointContents read_file(const std::string& path, const ReadLimits& limits) {
+  return read_one(path, limits, read_checkpoint_bytes);
 }
 
 CheckpointContents read_index(const std::string& path, const ReadLimits& limits) {
@@ -276,15 +282,7 @@ CheckpointContents read_weights(const std::string& path, const ReadLimits& limit
 
 CheckpointContents read_folder(const std::string& dir, const ReadLimits& limits) {
   std::string metadata = join(dir, ".metadata");
-  if (is_file(metadata)) {
-    return in_file(metadata, [&] {
-      FileSource source(metadata);
-      CheckpointContents contents = read_distributed_metadata(source, limits);
-      contents.files = {metadata};
-      contents.bytes_read = source.bytes_read();
-      return contents;
-    });
-  }
+  if (is_file(metadata)) return read_one(metadata, limits, read_distributed_metadata);
   for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                            "pytorch_model.bin.index.json", "consolidated.safetensors"}) {
     std::string candidate = join(dir, name);
