@@ -17,6 +17,22 @@ export interface HardwareOptions {
 
 let torchInfo: Promise<TorchInfo> | undefined;
 
+// What Node says about the machine does not change while the process runs: read it once
+// (os.cpus() parses /proc/cpuinfo on every call).
+let hostFacts: Pick<HardwareInfo, "platform" | "arch" | "os_release" | "node_version" | "cpu_count" | "cpu_model" | "memory_total_bytes"> | undefined;
+
+function readHostFacts(): NonNullable<typeof hostFacts> {
+  return {
+    platform: process.platform,
+    arch: arch(),
+    os_release: release(),
+    node_version: process.version,
+    cpu_count: availableParallelism(),
+    cpu_model: cpus()[0]?.model.trim() || null,
+    memory_total_bytes: totalmem(),
+  };
+}
+
 /** "12.4" from the driver's 12040. */
 export function formatCudaVersion(version: number | null): string | null {
   if (version === null || version <= 0) return null;
@@ -55,15 +71,9 @@ export async function getHardwareInfo(options: HardwareOptions = {}): Promise<Ha
   torchInfo ??= findTorch({ timeoutMs: options.torchTimeoutMs ?? 3000 });
   const [report, torch] = await Promise.all([probeGpus(options), torchInfo]);
   const gpus = report.visible_gpus.map(toGpuDevice);
-  const cpuList = cpus();
+  hostFacts ??= readHostFacts();
   return {
-    platform: process.platform,
-    arch: arch(),
-    os_release: release(),
-    node_version: process.version,
-    cpu_count: availableParallelism(),
-    cpu_model: cpuList[0]?.model.trim() || null,
-    memory_total_bytes: totalmem(),
+    ...hostFacts,
     gpu_available: gpus.length > 0,
     gpu_count: gpus.length,
     host_gpu_count: report.host_gpu_count,

@@ -238,8 +238,9 @@ describe("CUDA_VISIBLE_DEVICES (cases from PyTorch's parser tests)", () => {
     expect(info.gpu_unavailable_reason).toBe('CUDA_VISIBLE_DEVICES="" leaves none of the 2 GPUs to this process');
   });
 
-  it("GPU-prefix ambiguity ends the list (GPU-e matches nothing else here but GPU- matches both)", () => {
+  it("an ambiguous UUID prefix ends the list (GPU- matches both GPUs)", () => {
     expect(uuidsFor("GPU-")).toEqual([]);
+    expect(uuidsFor("GPU-9e8d35e3,GPU-")).toEqual([[0, H100_A]]);
   });
 });
 

@@ -7,6 +7,7 @@
 #include "../core/checkpoint_error.h"
 #include "../core/model_info.h"
 #include "convert.h"
+#include "promise_worker.h"
 
 namespace ct::binding {
 namespace {
@@ -43,14 +44,10 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo& info) {
   return out;
 }
 
-class InspectCheckpointWorker : public Napi::AsyncWorker {
+class InspectCheckpointWorker : public PromiseWorker {
  public:
   InspectCheckpointWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env, "config-tracker:inspectCheckpoint"),
-        path_(std::move(path)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "config-tracker:inspectCheckpoint"), path_(std::move(path)) {}
 
   void Execute() override {
     try {
@@ -67,26 +64,19 @@ class InspectCheckpointWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!error_code_.empty()) {
-      Napi::Error error = Napi::Error::New(env, error_message_);
-      error.Set("code", Napi::String::New(env, error_code_));
-      error.Set("path", Napi::String::New(env, path_));
-      deferred_.Reject(error.Value());
-      return;
-    }
-    deferred_.Resolve(model_info_to_js(env, info_));
+  Napi::Value Result(Napi::Env env) override {
+    if (error_code_.empty()) return model_info_to_js(env, info_);
+    Napi::Error error = Napi::Error::New(env, error_message_);
+    error.Set("code", Napi::String::New(env, error_code_));
+    error.Set("path", Napi::String::New(env, path_));
+    throw error;
   }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
   std::string path_;
   ModelInfo info_;
-  std::string error_code_;
+  std::string error_code_;  // set when the readers refused the file
   std::string error_message_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace
@@ -96,10 +86,7 @@ Napi::Value InspectCheckpoint(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) {
     throw Napi::TypeError::New(env, "inspectCheckpoint(path): path must be a string");
   }
-  auto* worker = new InspectCheckpointWorker(env, info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return PromiseWorker::Start(new InspectCheckpointWorker(env, info[0].As<Napi::String>().Utf8Value()));
 }
 
 }  // namespace ct::binding

@@ -4,6 +4,7 @@
 
 #include "../core/gpu_probe.h"
 #include "convert.h"
+#include "promise_worker.h"
 
 namespace ct::binding {
 namespace {
@@ -55,25 +56,18 @@ Napi::Object report_to_js(Napi::Env env, const GpuReport& report) {
   return out;
 }
 
-class ProbeGpusWorker : public Napi::AsyncWorker {
+class ProbeGpusWorker : public PromiseWorker {
  public:
   ProbeGpusWorker(Napi::Env env, ProbeOptions options)
-      : Napi::AsyncWorker(env, "config-tracker:probeGpus"),
-        options_(std::move(options)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "config-tracker:probeGpus"), options_(std::move(options)) {}
 
   void Execute() override { report_ = probe_gpus(options_); }
 
-  void OnOK() override { deferred_.Resolve(report_to_js(Env(), report_)); }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  Napi::Value Result(Napi::Env env) override { return report_to_js(env, report_); }
 
  private:
   ProbeOptions options_;
   GpuReport report_;
-  Napi::Promise::Deferred deferred_;
 };
 
 std::string string_option(const Napi::Object& options, const char* key, std::string fallback) {
@@ -99,10 +93,7 @@ Napi::Value ProbeGpus(const Napi::CallbackInfo& info) {
     double ms = timeout.As<Napi::Number>().DoubleValue();
     options.timeout_ms = ms < 0 ? 0u : ms > 3600000 ? 3600000u : static_cast<unsigned>(ms);
   }
-  auto* worker = new ProbeGpusWorker(env, std::move(options));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return PromiseWorker::Start(new ProbeGpusWorker(env, std::move(options)));
 }
 
 }  // namespace ct::binding

@@ -47,7 +47,7 @@ struct CheckpointContents {
   std::optional<std::string> state_dict_key;
   std::optional<OptimizerFacts> optimizer;
   ArchitectureFields architecture;       // from config dicts inside the file
-  std::vector<std::string> files;
+  std::vector<std::string> files;       // set by the caller that opened them
   std::uint64_t bytes_read = 0;
 };
 

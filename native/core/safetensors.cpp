@@ -101,7 +101,6 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     fail(ErrorCode::kCorrupt, "the file has " + std::to_string(source.size() - expected_size) +
                                   " bytes after the last tensor");
   }
-  out.files.push_back("");
   return out;
 }
 

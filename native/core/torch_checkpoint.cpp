@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -166,8 +167,6 @@ class Interpreter {
     }
   }
 
-  std::set<std::string> storage_keys_seen;
-
  private:
   bool looks_like_tensor(const PickleValue* v) {
     const PickleValue* g = v == nullptr ? nullptr : v->call_target();
@@ -205,7 +204,6 @@ class Interpreter {
         fail(ErrorCode::kCorrupt, "storage view runs past its storage " + ref.key);
       }
     }
-    storage_keys_seen.insert(ref.key);
     return ref;
   }
 
@@ -657,68 +655,65 @@ CheckpointContents read_torch_zip(const ByteSource& source, const ReadLimits& li
   } else {
     interpret_root(root, interpreter, out);
   }
-  out.files.push_back("");
   return out;
 }
 
 CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits& limits) {
   // Five pickles (magic, protocol, sys_info, the object, the storage keys), then the storages.
-  // Their total length is unknown up front: read a growing prefix until they parse.
-  std::uint64_t chunk = std::min<std::uint64_t>(source.size(), 1u << 20);
-  for (;;) {
+  // Their total length is unknown up front: parse a prefix of the file, and when the pickles run
+  // off its end, parse again from a prefix four times longer.
+  std::unique_ptr<PickleMachine> machine;
+  const PickleValue* root = nullptr;
+  const PickleValue* keys = nullptr;
+  std::size_t pos = 0;
+  for (std::uint64_t chunk = std::min(source.size(), std::max<std::uint64_t>(limits.legacy_first_read, 1));;) {
     std::string head = source.read_string(0, static_cast<std::size_t>(chunk));
+    machine = std::make_unique<PickleMachine>();
     try {
-      PickleMachine machine;
-      std::size_t pos = 0;
-      const PickleValue* magic = machine.load(head, pos, &pos);
-      const PickleValue* protocol = machine.load(head, pos, &pos);
+      pos = 0;
+      const PickleValue* magic = machine->load(head, pos, &pos);
+      const PickleValue* protocol = machine->load(head, pos, &pos);
       if (magic->kind != Kind::kInt || as_int(protocol) != 1001) fail(ErrorCode::kCorrupt, "bad legacy header");
-      machine.load(head, pos, &pos);  // sys_info
-      const PickleValue* root = machine.load(head, pos, &pos);
-      const PickleValue* keys = machine.load(head, pos, &pos);
-      if (keys->kind != Kind::kList) fail(ErrorCode::kCorrupt, "legacy storage key list missing");
-
-      std::map<std::string, std::uint64_t> element_bits;  // key -> storage element size
-      std::map<std::string, std::uint64_t> needed;        // key -> bytes the tensors need
-      Interpreter interpreter([&](const StorageRef& ref, std::uint64_t storage_bytes) {
-        element_bits[ref.key] = ref.dtype->bits;
-        needed[ref.key] = std::max(needed[ref.key], storage_bytes);
-      });
-      CheckpointContents out;
-      out.format = "torch-legacy";
-      interpret_root(root, interpreter, out);
-      // The optimizer's storages are in the file too: resolve every key the pickle used.
-      // Walk the storage records (an int64 element count, then the bytes) to check the file holds them.
-      std::uint64_t offset = pos;
-      for (const PickleValue* key_value : keys->items) {
-        const std::string* key = as_string(key_value);
-        if (key == nullptr) fail(ErrorCode::kCorrupt, "legacy storage key is not a string");
-        unsigned char count_bytes[8];
-        source.read(offset, count_bytes, sizeof(count_bytes));
-        std::uint64_t count = le64(count_bytes);
-        auto bits = element_bits.find(*key);
-        std::uint64_t element_size = bits == element_bits.end() ? 0 : bits->second / 8;
-        if (element_size == 0) {
-          // A storage only the optimizer or another extra uses: its size is unknown, so stop here.
-          offset = source.size();
-          break;
-        }
-        std::uint64_t bytes = checked_mul(count, element_size, "legacy storage size");
-        if (needed[*key] > bytes) fail(ErrorCode::kCorrupt, "legacy storage " + *key + " is smaller than its tensors");
-        offset = checked_add(checked_add(offset, 8, "legacy offset"), bytes, "legacy offset");
-        if (offset > source.size()) fail(ErrorCode::kTruncated, "the file ends inside storage " + *key);
-      }
-      out.files.push_back("");
-      return out;
+      machine->load(head, pos, &pos);  // sys_info
+      root = machine->load(head, pos, &pos);
+      keys = machine->load(head, pos, &pos);
+      break;
     } catch (const CheckpointError& error) {
       bool can_grow = chunk < source.size() && chunk < limits.max_pickle_bytes;
-      if (error.code() != ErrorCode::kTruncated || !can_grow ||
-          std::string(error.what()).find("pickle") == std::string::npos) {
-        throw;
-      }
+      if (error.code() != ErrorCode::kTruncated || !can_grow) throw;
       chunk = std::min<std::uint64_t>({chunk * 4, source.size(), limits.max_pickle_bytes});
     }
   }
+  if (keys->kind != Kind::kList) fail(ErrorCode::kCorrupt, "legacy storage key list missing");
+
+  std::map<std::string, std::uint64_t> element_bits;  // key -> storage element size
+  std::map<std::string, std::uint64_t> needed;        // key -> bytes the tensors need
+  Interpreter interpreter([&](const StorageRef& ref, std::uint64_t storage_bytes) {
+    element_bits[ref.key] = ref.dtype->bits;
+    needed[ref.key] = std::max(needed[ref.key], storage_bytes);
+  });
+  CheckpointContents out;
+  out.format = "torch-legacy";
+  interpret_root(root, interpreter, out);
+
+  // Walk the storage records (an int64 element count, then the bytes) to check the file holds
+  // them, reading 8 bytes per storage and none of the data.
+  std::uint64_t offset = pos;
+  for (const PickleValue* key_value : keys->items) {
+    const std::string* key = as_string(key_value);
+    if (key == nullptr) fail(ErrorCode::kCorrupt, "legacy storage key is not a string");
+    auto bits = element_bits.find(*key);
+    // A storage only something we do not read refers to: its element size, and so where the
+    // next record starts, is unknown. The records checked so far stand.
+    if (bits == element_bits.end()) break;
+    unsigned char count_bytes[8];
+    source.read(offset, count_bytes, sizeof(count_bytes));
+    std::uint64_t bytes = checked_mul(le64(count_bytes), bits->second / 8, "legacy storage size");
+    if (needed[*key] > bytes) fail(ErrorCode::kCorrupt, "legacy storage " + *key + " is smaller than its tensors");
+    offset = checked_add(checked_add(offset, 8, "legacy offset"), bytes, "legacy offset");
+    if (offset > source.size()) fail(ErrorCode::kTruncated, "the file ends inside storage " + *key);
+  }
+  return out;
 }
 
 CheckpointContents read_distributed_metadata(const ByteSource& source, const ReadLimits& limits) {
@@ -761,7 +756,6 @@ CheckpointContents read_distributed_metadata(const ByteSource& source, const Rea
     t.element_bits = dtype != nullptr ? dtype->bits : 0;
     out.tensors.push_back(std::move(t));
   }
-  out.files.push_back("");
   return out;
 }
 

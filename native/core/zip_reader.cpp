@@ -103,7 +103,6 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
     std::size_t name_length = le16(h + 28);
     std::size_t extra_length = le16(h + 30);
     std::size_t comment_length = le16(h + 32);
-    std::uint16_t disk = le16(h + 34);
     entry.local_header_offset = le32(h + 42);
     if (directory.size() - pos - kCentralHeaderSize < name_length + extra_length + comment_length) {
       fail(ErrorCode::kCorrupt, "central directory entry " + std::to_string(n) + " runs past the directory");
@@ -129,7 +128,6 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
         if (entry.uncompressed_size == 0xFFFFFFFFu) take(entry.uncompressed_size);
         if (entry.compressed_size == 0xFFFFFFFFu) take(entry.compressed_size);
         if (entry.local_header_offset == 0xFFFFFFFFu) take(entry.local_header_offset);
-        (void)disk;
       }
       extra_pos += 4 + size;
     }

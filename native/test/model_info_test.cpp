@@ -82,3 +82,27 @@ TEST(ModelInfo, MutatedFixturesNeverCrash) {
   closedir(dir);
   EXPECT_GE(files, 10);
 }
+
+TEST(ModelInfo, LegacyHeadIsReReadLargerUntilItsPicklesFit) {
+  // Start from a 64-byte head: the reader must grow it (64, 256, 1 KiB, ...) and land on the
+  // same answer as with the default first read.
+  ct::MemorySource source(read_file(kDir + "cnn_legacy.pt"));
+  ct::ReadLimits tiny;
+  tiny.legacy_first_read = 64;
+  ct::ModelInfo grown = ct::summarize(ct::read_checkpoint_bytes(source, tiny));
+  ct::ModelInfo direct = ct::summarize(ct::read_checkpoint_bytes(source));
+  EXPECT_EQ(grown.num_parameters, direct.num_parameters);
+  EXPECT_EQ(grown.num_buffer_elements, direct.num_buffer_elements);
+  EXPECT_EQ(grown.num_tensors, direct.num_tensors);
+  EXPECT_GT(grown.num_parameters, 0u);
+
+  // A legacy file cut inside its pickles is truncated, not "corrupt", whatever the head size.
+  std::string whole = read_file(kDir + "cnn_legacy.pt");
+  ct::MemorySource cut(whole.substr(0, 300));
+  try {
+    ct::read_checkpoint_bytes(cut, tiny);
+    FAIL() << "parsed a cut file";
+  } catch (const ct::CheckpointError& error) {
+    EXPECT_EQ(error.code(), ct::ErrorCode::kTruncated) << error.what();
+  }
+}
