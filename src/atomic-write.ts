@@ -1,34 +1,136 @@
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 import { ConfigTrackerError } from "./errors.js";
 
+export interface AtomicWriteOptions {
+  /**
+   * Create the file only if it does not exist yet (link(2) instead of rename(2)): two processes
+   * racing to create it cannot both win. The loser gets a ConfigTrackerError with cause EEXIST.
+   */
+  exclusive?: boolean;
+  /** fsync the file and the folder (default true). Heartbeats skip it: losing one is harmless. */
+  durable?: boolean;
+}
+
+const temporaryName = (path: string) =>
+  join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+
+/** The permission bits to give the replacement: the old file's, so a chmod 600 survives. */
+async function existingMode(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).mode & 0o7777;
+  } catch {
+    return null;
+  }
+}
+
+function existingModeSync(path: string): number | null {
+  try {
+    return statSync(path).mode & 0o7777;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Replaces `path` with `contents` so that a reader sees the old file or the new one, never a
  * mix: write a temporary file in the same folder, fsync it, rename it over the target, fsync
- * the folder. A crash at any point leaves the previous file whole.
+ * the folder. A crash at any point leaves the previous file whole. The file keeps its mode.
  */
-export async function writeFileAtomic(path: string, contents: string): Promise<void> {
-  const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+export async function writeFileAtomic(path: string, contents: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const temporary = temporaryName(path);
+  const durable = options.durable !== false;
   try {
+    const mode = await existingMode(path);
     const handle = await open(temporary, "wx", 0o644);
     try {
+      // fchmod, not the mode argument of open: that one is filtered through the umask.
+      if (mode !== null) await handle.chmod(mode);
       await handle.writeFile(contents, "utf8");
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporary, path);
+    if (options.exclusive) {
+      await link(temporary, path);
+      await unlink(temporary);
+    } else {
+      await rename(temporary, path);
+    }
   } catch (error) {
     await unlink(temporary).catch(() => {});
-    throw new ConfigTrackerError("WRITE_FAILED", `${path}: could not write: ${(error as Error).message}`, {
-      path,
-      cause: error,
-    });
+    throw writeError(path, error);
   }
-  await syncFolder(folder);
+  if (durable) await syncFolder(dirname(path));
+}
+
+/** writeFileAtomic for exit and signal handlers, where nothing asynchronous runs any more. */
+export function writeFileAtomicSync(path: string, contents: string, options: AtomicWriteOptions = {}): void {
+  const temporary = temporaryName(path);
+  const durable = options.durable !== false;
+  try {
+    const mode = existingModeSync(path);
+    const fd = openSync(temporary, "wx", 0o644);
+    try {
+      if (mode !== null) fchmodSync(fd, mode);
+      const bytes = Buffer.from(contents, "utf8");
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (options.exclusive) {
+      linkSync(temporary, path);
+      unlinkSync(temporary);
+    } else {
+      renameSync(temporary, path);
+    }
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // it may never have been created
+    }
+    throw writeError(path, error);
+  }
+  if (durable) {
+    try {
+      const fd = openSync(dirname(path), "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // best effort, as below
+    }
+  }
+}
+
+function writeError(path: string, error: unknown): ConfigTrackerError {
+  if (error instanceof ConfigTrackerError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM") {
+    return new ConfigTrackerError("PERMISSION_DENIED", `${path}: no permission to write here`, { path, cause: error });
+  }
+  return new ConfigTrackerError("WRITE_FAILED", `${path}: could not write: ${(error as Error).message}`, {
+    path,
+    cause: error,
+  });
 }
 
 async function syncFolder(folder: string): Promise<void> {
@@ -43,4 +145,65 @@ async function syncFolder(folder: string): Promise<void> {
   } catch {
     // best effort
   }
+}
+
+/**
+ * Creates `folder` (and its parents). A file standing where a folder should be, or a folder we
+ * may not write into, is a ConfigTrackerError naming the path, not a raw EEXIST / EACCES.
+ */
+export async function ensureFolder(folder: string): Promise<void> {
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw folderError(folder, error);
+  }
+}
+
+export function ensureFolderSync(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw folderError(folder, error);
+  }
+}
+
+function folderError(folder: string, error: unknown): ConfigTrackerError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = (error as NodeJS.ErrnoException).path ?? folder;
+  if (code === "EEXIST" || code === "ENOTDIR") {
+    // mkdir reports the folder asked for; say which part of the path is a file.
+    const blocker = firstNonFolder(folder) ?? where;
+    return new ConfigTrackerError(
+      "NOT_A_FOLDER",
+      `${folder}: cannot create the experiment folder: ${blocker} is a file, not a folder`,
+      { path: blocker, cause: error },
+    );
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new ConfigTrackerError(
+      "PERMISSION_DENIED",
+      `${folder}: cannot create the experiment folder: ${code === "EROFS" ? "read-only file system" : `no permission to write in ${where}`}`,
+      { path: folder, cause: error },
+    );
+  }
+  return new ConfigTrackerError("WRITE_FAILED", `${folder}: cannot create the experiment folder: ${(error as Error).message}`, {
+    path: folder,
+    cause: error,
+  });
+}
+
+function firstNonFolder(folder: string): string | null {
+  const parts: string[] = [];
+  for (let current = folder; ; current = dirname(current)) {
+    parts.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const part of parts) {
+    try {
+      if (!statSync(part).isDirectory()) return part;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }

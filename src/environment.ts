@@ -1,6 +1,7 @@
 import { hostname, userInfo } from "node:os";
 
 import type { EnvironmentInfo } from "./schema.js";
+import { PYTHON_VARIABLES } from "./torch-probe.js";
 
 /** Variables torchrun, torch.distributed and Slurm set for each rank of a distributed run. */
 export const DISTRIBUTED_VARIABLES = [
@@ -15,14 +16,15 @@ export const DISTRIBUTED_VARIABLES = [
   "SLURM_JOB_NODELIST",
   "SLURM_PROCID",
   "SLURM_NTASKS",
+  "SLURM_NODEID",
+  "SLURM_LOCALID",
+  "GROUP_RANK",
+  "NODE_RANK",
 ] as const;
 
 export function getEnvironmentInfo(env: NodeJS.ProcessEnv = process.env): EnvironmentInfo {
-  const distributed: Record<string, string> = {};
-  for (const name of DISTRIBUTED_VARIABLES) {
-    const value = env[name];
-    if (value !== undefined) distributed[name] = value;
-  }
+  const distributed = pick(env, DISTRIBUTED_VARIABLES);
+  const python = pick(env, PYTHON_VARIABLES);
   return {
     node_version: process.version,
     argv: [...process.argv],
@@ -31,7 +33,17 @@ export function getEnvironmentInfo(env: NodeJS.ProcessEnv = process.env): Enviro
     user: currentUser(env),
     pid: process.pid,
     distributed,
+    ...(Object.keys(python).length === 0 ? {} : { python_variables: python }),
   };
+}
+
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 function currentUser(env: NodeJS.ProcessEnv): string | null {

@@ -11,13 +11,19 @@ export type ErrorCode =
   | "CHECKPOINT_CORRUPT"
   | "UNSAFE_PICKLE"
   | "LIMIT_EXCEEDED"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  | "CONFIG_EXISTS"
+  | "NOT_A_FOLDER"
+  | "PERMISSION_DENIED"
+  | "RUN_ACTIVE";
 
 export interface ConfigTrackerErrorDetails {
   /** The file the error concerns, when there is one. */
   path?: string;
   /** The key (dotted path, e.g. `config.optimizer.lr`) the error concerns, when there is one. */
   key?: string;
+  /** Every key the error concerns, when there are several (CONFIG_EXISTS: each changed key). */
+  keys?: string[];
   cause?: unknown;
 }
 
@@ -26,13 +32,15 @@ export class ConfigTrackerError extends Error {
   readonly code: ErrorCode;
   readonly path: string | undefined;
   readonly key: string | undefined;
+  readonly keys: string[] | undefined;
 
   constructor(code: ErrorCode, message: string, details: ConfigTrackerErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "ConfigTrackerError";
     this.code = code;
     this.path = details.path;
-    this.key = details.key;
+    this.key = details.key ?? details.keys?.[0];
+    this.keys = details.keys;
   }
 }
 

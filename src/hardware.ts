@@ -1,21 +1,41 @@
 /**
- * The machine an experiment ran on: CPU and memory from Node, GPUs from NVML through the addon,
- * torch's version from the python3 on PATH. No GPU, no driver, no torch: all normal answers.
+ * The machine an experiment ran on, as the trainer sees it: CPU and memory from Node, GPUs from
+ * NVML through the addon with the trainer's CUDA_VISIBLE_DEVICES applied, Python and torch from
+ * the trainer's interpreter. No GPU, no driver, no torch: all normal answers.
  */
 import { arch, cpus, availableParallelism, release, totalmem } from "node:os";
 
 import { loadAddon, type RawGpu, type RawGpuReport } from "./native.js";
 import type { GpuDevice, HardwareInfo } from "./schema.js";
-import { findTorch, type TorchInfo } from "./torch-probe.js";
+import { findTorch, PYTHON_VARIABLES, type TorchInfo } from "./torch-probe.js";
 
 export interface HardwareOptions {
   /** Bound on NVML initialisation (it can take seconds on hosts without persistence mode). */
   nvmlTimeoutMs?: number;
   /** Bound on asking python3 where torch is. */
   torchTimeoutMs?: number;
+  /**
+   * The environment the trainer runs with (default process.env): its CUDA_VISIBLE_DEVICES decides
+   * which GPUs are listed, its PATH and PYTHON* variables which Python is asked about torch.
+   */
+  env?: NodeJS.ProcessEnv;
+  /** The interpreter that runs the trainer (default CONFIG_TRACKER_PYTHON, else python3 on PATH). */
+  python?: string;
 }
 
-let torchInfo: Promise<TorchInfo> | undefined;
+// One answer per interpreter and Python environment, for the life of the process.
+const torchInfos = new Map<string, Promise<TorchInfo>>();
+
+function torchInfoFor(env: NodeJS.ProcessEnv, python: string | undefined, timeoutMs: number): Promise<TorchInfo> {
+  const key = JSON.stringify([python ?? null, env.PATH ?? null, ...PYTHON_VARIABLES.map((name) => env[name] ?? null)]);
+  let info = torchInfos.get(key);
+  if (info === undefined) {
+    info = findTorch({ timeoutMs, env, ...(python === undefined ? {} : { python }) });
+    torchInfos.set(key, info);
+  }
+  return info;
+}
+
 
 // What Node says about the machine does not change while the process runs: read it once
 // (os.cpus() parses /proc/cpuinfo on every call).
@@ -56,20 +76,28 @@ function toGpuDevice(raw: RawGpu & { cuda_index: number }): GpuDevice {
   };
 }
 
-/** Runs the native probe with the environment's overrides applied. */
+/**
+ * Runs the native probe. The library overrides come from this process's environment (they
+ * concern the tracker's own addon); CUDA_VISIBLE_DEVICES from the trainer's.
+ */
 export function probeGpus(options: HardwareOptions = {}): Promise<RawGpuReport> {
-  const env = process.env;
+  const own = process.env;
+  const visible = (options.env ?? own).CUDA_VISIBLE_DEVICES;
   return loadAddon().probeGpus({
-    nvmlLibrary: env.CONFIG_TRACKER_NVML_LIBRARY || "libnvidia-ml.so.1",
-    cudaLibrary: env.CONFIG_TRACKER_CUDA_LIBRARY || "libcuda.so.1",
-    ...(env.CUDA_VISIBLE_DEVICES === undefined ? {} : { cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES }),
-    timeoutMs: options.nvmlTimeoutMs ?? (Number(env.CONFIG_TRACKER_NVML_TIMEOUT_MS) || 10_000),
+    nvmlLibrary: own.CONFIG_TRACKER_NVML_LIBRARY || "libnvidia-ml.so.1",
+    cudaLibrary: own.CONFIG_TRACKER_CUDA_LIBRARY || "libcuda.so.1",
+    ...(visible === undefined ? {} : { cudaVisibleDevices: visible }),
+    timeoutMs: options.nvmlTimeoutMs ?? (Number(own.CONFIG_TRACKER_NVML_TIMEOUT_MS) || 10_000),
   });
 }
 
 export async function getHardwareInfo(options: HardwareOptions = {}): Promise<HardwareInfo> {
-  torchInfo ??= findTorch({ timeoutMs: options.torchTimeoutMs ?? 3000 });
-  const [report, torch] = await Promise.all([probeGpus(options), torchInfo]);
+  const env = options.env ?? process.env;
+  const python = options.python ?? (process.env.CONFIG_TRACKER_PYTHON || undefined);
+  const [report, torch] = await Promise.all([
+    probeGpus(options),
+    torchInfoFor(env, python, options.torchTimeoutMs ?? 3000),
+  ]);
   const gpus = report.visible_gpus.map(toGpuDevice);
   hostFacts ??= readHostFacts();
   return {
@@ -80,11 +108,13 @@ export async function getHardwareInfo(options: HardwareOptions = {}): Promise<Ha
     gpu_model: gpus[0]?.name ?? null,
     cuda_version: formatCudaVersion(report.cuda_driver_version),
     driver_version: report.driver_version,
-    cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+    cuda_visible_devices: env.CUDA_VISIBLE_DEVICES ?? null,
     gpus,
     gpu_unavailable_reason: gpus.length > 0 ? null : report.unavailable_reason,
     gpu_unavailable_code: gpus.length > 0 ? null : report.unavailable_code,
     torch_version: torch.torch_version,
     torch_cuda_version: torch.torch_cuda_version,
+    python_version: torch.python_version,
+    python_executable: torch.python_executable,
   };
 }

@@ -1,5 +1,19 @@
 export { ConfigTracker, CONFIG_FILE, RESULTS_FILE } from "./tracker.js";
-export type { ConfigTrackerOptions, SaveConfigOptions, SaveResultsInput, SavedConfig } from "./tracker.js";
+export type {
+  ConfigTrackerOptions,
+  LoadedStatus,
+  SaveConfigMode,
+  SaveConfigOptions,
+  SaveResultsInput,
+  SavedConfig,
+} from "./tracker.js";
+export { METRICS_FILE } from "./runs/metrics-writer.js";
+export { MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./runs/metrics-reader.js";
+export { CHECKPOINTS_FILE, type CheckpointRecord } from "./runs/checkpoints.js";
+export { STATUS_FILE, LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./runs/status.js";
+export { rankFromEnv, type RankInfo, type RankRecord } from "./runs/ranks.js";
+export type { MetricSummary, Direction } from "./runs/derive.js";
+export type { ConfigChange } from "./runs/resume.js";
 export { getHardwareInfo, formatCudaVersion } from "./hardware.js";
 export { inspectCheckpoint, modelSummary } from "./checkpoint.js";
 export type { ModelInfo } from "./checkpoint.js";
@@ -10,11 +24,19 @@ export { getEnvironmentInfo, DISTRIBUTED_VARIABLES } from "./environment.js";
 export { ConfigTrackerError, isConfigTrackerError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export { parsePythonJson, stringifyPythonJson } from "./python-json.js";
+
+import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
+/** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */
+export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricsStream {
+  return new MetricsStream(path, options, false);
+}
 // The zod schemas live at "config-tracker/schema" so that importing the tracker does not pay for
 // loading zod until a file is written or read.
 export type {
   ConfigFile,
   ResultsFile,
+  StatusFile,
+  ResumeEntry,
   HardwareInfo,
   GpuDevice,
   GitInfo,

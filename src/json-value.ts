@@ -1,14 +1,27 @@
 /**
  * Turns what a user hands to saveConfig/saveResults into plain JSON data, or says exactly which
- * key cannot be stored. JSON.stringify would silently drop functions, turn Maps into {} and
- * throw an unhelpful TypeError on BigInt or cycles; here each of those is an INVALID_CONFIG
- * error naming the key path.
+ * key cannot be stored. JSON.stringify would silently drop functions and Symbol keys, turn Maps,
+ * Errors and class instances into {} and throw an unhelpful TypeError on BigInt or cycles; here
+ * each of those is an INVALID_CONFIG error naming the key path.
+ *
+ * The walk is iterative (an explicit stack, no recursion limit but MAX_DEPTH) and can pause: the
+ * async variants hand the event loop back every few milliseconds, so a 10 MB config does not
+ * freeze a training supervisor's timers and sockets while it is converted and written.
  */
 import { ConfigTrackerError } from "./errors.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const MAX_DEPTH = 1000;
+/** Configs and results larger than this (as JSON) are refused: they are not configs any more. */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/** Below this many values, the native JSON.stringify is fastest and blocks for well under 1 ms. */
+const SMALL_NODE_COUNT = 20_000;
+/** Work done between checks of the clock. */
+const NODES_PER_SLICE = 2048;
+/** How long one slice of work may hold the event loop. */
+const SLICE_MS = 8;
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 export function keyPath(parent: string, key: string | number): string {
@@ -23,72 +36,268 @@ function invalid(path: string, what: string, hint: string): ConfigTrackerError {
   });
 }
 
+/** What a conversion produced, with what the writer needs to know about it. */
+export interface Converted {
+  value: JsonValue;
+  /** Values visited (leaves and containers). */
+  nodes: number;
+  /** Whether any NaN / Infinity is inside (the native serializer would write null for them). */
+  nonFinite: boolean;
+}
+
+/** A container being filled: the walk's explicit stack holds these. */
+class Frame {
+  index = 0;
+  readonly length: number;
+  constructor(
+    readonly source: object,
+    readonly out: JsonValue[] | { [key: string]: JsonValue },
+    readonly keys: string[] | null, // null: an array
+    readonly path: string,
+  ) {
+    this.length = keys === null ? (source as unknown[]).length : keys.length;
+  }
+}
+
+/**
+ * The conversion as a generator that yields every NODES_PER_SLICE values; driven to the end in
+ * one go by toJsonValue, or with pauses by toJsonValueAsync.
+ */
+function* convertSteps(value: unknown, rootPath: string, maxBytes: number): Generator<void, Converted> {
+  const stack: Frame[] = [];
+  const open = new Set<object>();
+  let nodes = 0;
+  let bytes = 0;
+  let nonFinite = false;
+
+  // Converts one value: a leaf is returned as it is stored; a container comes back as a new,
+  // still empty Frame for the loop to fill.
+  const visit = (item: unknown, path: () => string): JsonValue | Frame => {
+    nodes += 1;
+    switch (typeof item) {
+      case "string":
+        bytes += item.length + 2;
+        return item;
+      case "number":
+        if (!Number.isFinite(item)) nonFinite = true;
+        bytes += 8;
+        return item;
+      case "boolean":
+        bytes += 5;
+        return item;
+      case "bigint":
+        throw invalid(path(), `BigInt ${item}n`, "convert it with Number() or String()");
+      case "function":
+        throw invalid(path(), "a function", "store its name or result instead");
+      case "symbol":
+        throw invalid(path(), String(item), "use a string");
+      case "undefined":
+        throw invalid(path(), "undefined", "use null");
+    }
+    if (item === null) {
+      bytes += 4;
+      return null;
+    }
+    let object = item as object;
+    for (let hops = 0; ; hops++) {
+      if (open.has(object)) throw invalid(path(), "a circular reference", "");
+      if (object instanceof Date) {
+        if (Number.isNaN(object.getTime())) throw invalid(path(), "an invalid Date", "");
+        bytes += 26;
+        return object.toISOString();
+      }
+      if (object instanceof Number || object instanceof String || object instanceof Boolean) {
+        return visit(object.valueOf(), path); // boxed primitives, as JSON.stringify unboxes them
+      }
+      if (object instanceof Error) {
+        throw invalid(path(), `an Error (${JSON.stringify(object.message)})`, "store error.message or String(error)");
+      }
+      if (object instanceof Map) throw invalid(path(), "a Map", "convert it with Object.fromEntries(map)");
+      if (object instanceof Set) throw invalid(path(), "a Set", "convert it with Array.from(set)");
+      if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+        throw invalid(path(), `a ${object.constructor.name}`, "convert it with Array.from()");
+      }
+      if (object instanceof RegExp) throw invalid(path(), "a RegExp", "store its .source");
+      if (object instanceof Promise) throw invalid(path(), "a Promise", "await it first");
+      const toJSON = (object as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON !== "function") break;
+      if (hops > 8) throw invalid(path(), "a value whose toJSON() keeps returning objects with toJSON()", "");
+      const p = path();
+      const converted = (toJSON as (key: string) => unknown).call(object, p.slice(p.lastIndexOf(".") + 1));
+      if (typeof converted !== "object" || converted === null) return visit(converted, () => p);
+      object = converted;
+    }
+    const isArray = Array.isArray(object);
+    if (!isArray) {
+      const prototype = Object.getPrototypeOf(object) as object | null;
+      if (prototype !== Object.prototype && prototype !== null) {
+        const name = (object as { constructor?: { name?: string } }).constructor?.name || "class";
+        // Getters on a class's prototype would be lost without a word: make the user choose.
+        throw invalid(path(), `a ${name} instance`, "convert it to a plain object (e.g. { ...value } or value.toJSON())");
+      }
+      const symbols = Object.getOwnPropertySymbols(object).filter((symbol) =>
+        Object.prototype.propertyIsEnumerable.call(object, symbol),
+      );
+      if (symbols.length > 0) {
+        throw invalid(`${path()}[${String(symbols[0])}]`, "a Symbol key", "use a string key");
+      }
+    }
+    if (stack.length >= MAX_DEPTH) throw invalid(path(), `a value nested deeper than ${MAX_DEPTH} levels`, "");
+    bytes += 2;
+    return new Frame(object, isArray ? [] : {}, isArray ? null : Object.keys(object), path());
+  };
+
+  const push = (frame: Frame) => {
+    stack.push(frame);
+    open.add(frame.source);
+  };
+
+  const root = visit(value, () => rootPath);
+  if (!(root instanceof Frame)) return { value: root, nodes, nonFinite };
+  push(root);
+
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as Frame;
+    if (frame.index >= frame.length) {
+      stack.pop();
+      open.delete(frame.source);
+      continue;
+    }
+    const position = frame.index++;
+    const key = frame.keys === null ? position : (frame.keys[position] as string);
+    const item = (frame.source as Record<string | number, unknown>)[key];
+    if (item === undefined) {
+      // Like JSON.stringify: undefined properties are left out, undefined array slots are null.
+      if (frame.keys === null) (frame.out as JsonValue[]).push(null);
+      continue;
+    }
+    if (frame.keys !== null) bytes += key.toString().length + 4;
+    const result = visit(item, () => keyPath(frame.path, key));
+    const converted = result instanceof Frame ? result.out : result;
+    if (frame.keys === null) (frame.out as JsonValue[]).push(converted);
+    else (frame.out as { [key: string]: JsonValue })[key] = converted;
+    if (result instanceof Frame) push(result);
+    if (bytes > maxBytes) {
+      throw new ConfigTrackerError(
+        "LIMIT_EXCEEDED",
+        `${rootPath}: larger than ${Math.round(maxBytes / 1024 / 1024)} MiB as JSON: store large data in its own file and record its path`,
+        { key: rootPath },
+      );
+    }
+    if (nodes % NODES_PER_SLICE === 0) yield;
+  }
+  return { value: root.out, nodes, nonFinite };
+}
+
+function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function runInSlices<T>(steps: Generator<void, T>): Promise<T> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
+
 /**
  * Converts `value` (found at key path `path`) to JSON data. Dates become ISO strings; objects
  * with toJSON (other than Date) are converted the way JSON.stringify converts them; undefined
  * properties are left out, as JSON.stringify leaves them out. Non-finite numbers stay numbers:
  * they are written as Python writes them.
  */
-export function toJsonValue(value: unknown, path: string): JsonValue {
-  return convert(value, path, [], 0);
+export function toJsonValue(value: unknown, path: string, maxBytes = MAX_JSON_BYTES): JsonValue {
+  return runToEnd(convertSteps(value, path, maxBytes)).value;
 }
 
-function convert(value: unknown, path: string, ancestors: object[], depth: number): JsonValue {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-    case "number":
-      return value;
-    case "bigint":
-      return fail(invalid(path, `BigInt ${value}n`, "convert it with Number() or String()"));
-    case "function":
-      return fail(invalid(path, "a function", "store its name or result instead"));
-    case "symbol":
-      return fail(invalid(path, String(value), "use a string"));
-    case "undefined":
-      return fail(invalid(path, "undefined", "use null"));
-  }
-  if (value === null) return null;
-  const object = value as object;
-  if (depth >= MAX_DEPTH) throw invalid(path, `a value nested deeper than ${MAX_DEPTH} levels`, "");
-  if (ancestors.includes(object)) throw invalid(path, "a circular reference", "");
-
-  if (object instanceof Date) {
-    if (Number.isNaN(object.getTime())) throw invalid(path, "an invalid Date", "");
-    return object.toISOString();
-  }
-  if (object instanceof Map) throw invalid(path, "a Map", "convert it with Object.fromEntries(map)");
-  if (object instanceof Set) throw invalid(path, "a Set", "convert it with Array.from(set)");
-  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
-    throw invalid(path, `a ${object.constructor.name}`, "convert it with Array.from()");
-  }
-  if (object instanceof RegExp) throw invalid(path, "a RegExp", "store its .source");
-  if (typeof (object as { toJSON?: unknown }).toJSON === "function") {
-    const key = path.slice(path.lastIndexOf(".") + 1);
-    return convert((object as { toJSON(key: string): unknown }).toJSON(key), path, ancestors, depth + 1);
-  }
-
-  ancestors.push(object);
-  try {
-    if (Array.isArray(object)) {
-      // Like JSON.stringify: an undefined array element becomes null, keeping positions.
-      return object.map((item, index) =>
-        item === undefined ? null : convert(item, keyPath(path, index), ancestors, depth + 1),
-      );
-    }
-    const out: { [key: string]: JsonValue } = {};
-    for (const [key, item] of Object.entries(object)) {
-      if (item === undefined) continue;
-      out[key] = convert(item, keyPath(path, key), ancestors, depth + 1);
-    }
-    return out;
-  } finally {
-    ancestors.pop();
-  }
+/** toJsonValue that pauses every few milliseconds, with what the writer needs to know. */
+export function convertJsonAsync(value: unknown, path: string, maxBytes = MAX_JSON_BYTES): Promise<Converted> {
+  return runInSlices(convertSteps(value, path, maxBytes));
 }
 
-function fail(error: ConfigTrackerError): never {
-  throw error;
+const NON_FINITE_TEXT = (value: number) => (Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+
+/**
+ * The same text as stringifyPythonJson(value) (json.dump(indent=2) layout, NaN/Infinity as Python
+ * writes them), produced as a generator that yields every NODES_PER_SLICE values.
+ */
+function* serializeSteps(value: JsonValue): Generator<void, string> {
+  const parts: string[] = [];
+  let nodes = 0;
+  interface SerialFrame {
+    value: JsonValue[] | { [key: string]: JsonValue };
+    keys: string[] | null;
+    index: number;
+    indent: string;
+  }
+  const stack: SerialFrame[] = [];
+  const write = (item: JsonValue, indent: string): void => {
+    nodes += 1;
+    if (item === null) parts.push("null");
+    else if (typeof item === "number") parts.push(Number.isFinite(item) ? String(item) : NON_FINITE_TEXT(item));
+    else if (typeof item === "string") parts.push(JSON.stringify(item));
+    else if (typeof item === "boolean") parts.push(item ? "true" : "false");
+    else if (Array.isArray(item)) {
+      if (item.length === 0) parts.push("[]");
+      else {
+        parts.push("[");
+        stack.push({ value: item, keys: null, index: 0, indent });
+      }
+    } else {
+      const keys = Object.keys(item);
+      if (keys.length === 0) parts.push("{}");
+      else {
+        parts.push("{");
+        stack.push({ value: item, keys, index: 0, indent });
+      }
+    }
+  };
+  write(value, "");
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as SerialFrame;
+    const length = frame.keys === null ? (frame.value as JsonValue[]).length : frame.keys.length;
+    if (frame.index >= length) {
+      stack.pop();
+      parts.push(`\n${frame.indent}${frame.keys === null ? "]" : "}"}`);
+      continue;
+    }
+    const inner = `${frame.indent}  `;
+    parts.push(frame.index === 0 ? `\n${inner}` : `,\n${inner}`);
+    if (frame.keys === null) {
+      write((frame.value as JsonValue[])[frame.index] as JsonValue, inner);
+    } else {
+      const key = frame.keys[frame.index] as string;
+      parts.push(`${JSON.stringify(key)}: `);
+      write((frame.value as { [key: string]: JsonValue })[key] as JsonValue, inner);
+    }
+    frame.index += 1;
+    if (nodes % NODES_PER_SLICE === 0) yield;
+  }
+  return parts.join("");
+}
+
+/** Python-style JSON text for converted data, without holding the event loop for long. */
+export async function serializeJsonAsync(value: JsonValue, nodes: number, nonFinite: boolean): Promise<string> {
+  if (nodes < SMALL_NODE_COUNT) {
+    const { stringifyPythonJson } = await import("./python-json.js");
+    return nonFinite ? stringifyPythonJson(value) : JSON.stringify(value, null, 2);
+  }
+  return runInSlices(serializeSteps(value));
+}
+
+/** The generator's output in one go (tests compare it with stringifyPythonJson). */
+export function serializeJson(value: JsonValue): string {
+  return runToEnd(serializeSteps(value));
 }
 
 /** True for `{...}` values: not null, not an array. */

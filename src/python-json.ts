@@ -21,8 +21,11 @@ export function parsePythonJson(text: string): unknown {
   );
 }
 
-/** JSON.stringify (indented like json.dump(indent=2)) that writes NaN/Infinity as Python does. */
-export function stringifyPythonJson(value: unknown): string {
+/**
+ * JSON.stringify (indented like json.dump(indent=2); `indent` 0: one line) that writes
+ * NaN/Infinity as Python does.
+ */
+export function stringifyPythonJson(value: unknown, indent = 2): string {
   const marker = `ct-nonfinite-${randomBytes(8).toString("hex")}:`;
   let sawNonFinite = false;
   const text = JSON.stringify(
@@ -34,7 +37,7 @@ export function stringifyPythonJson(value: unknown): string {
       }
       return item;
     },
-    2,
+    indent,
   );
   if (!sawNonFinite) return text;
   return text.replace(new RegExp(`"${marker}(NaN|Infinity|-Infinity)"`, "g"), "$1");

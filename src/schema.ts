@@ -45,6 +45,8 @@ export const hardwareInfoSchema = z.object({
   gpu_unavailable_code: z.string().nullable(),
   torch_version: z.string().nullable(),
   torch_cuda_version: z.string().nullable().describe("the CUDA toolkit torch was built with"),
+  python_version: z.string().nullable().describe("the trainer's Python (platform.python_version())"),
+  python_executable: z.string().nullable().describe("the trainer's interpreter (sys.executable)"),
 });
 
 export const gitInfoSchema = z.object({
@@ -64,6 +66,10 @@ export const environmentInfoSchema = z.object({
   user: z.string().nullable(),
   pid: count,
   distributed: z.record(z.string(), z.string()).describe("RANK, WORLD_SIZE, SLURM_* ... when set"),
+  python_variables: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("the trainer's PYTHONPATH, VIRTUAL_ENV, ... when set"),
 });
 
 /** The original keys every tool reads, plus the checkpoint reader's detail when it made them. */
@@ -76,6 +82,21 @@ export const modelInfoSchema = z.looseObject({
   num_heads: count.nullable().optional(),
 });
 
+/** One entry of config.json's `resumes`: a later process that carried on with the run. */
+export const resumeEntrySchema = z.looseObject({
+  timestamp: isoTimestampSchema,
+  pid: count.optional(),
+  host: z.string().optional(),
+  git_hash: z.string().nullable().optional(),
+  from_checkpoint: z.string().optional(),
+  from_step: count.optional(),
+  hardware: z.record(z.string(), z.unknown()).optional().describe("the hardware summary, when it changed"),
+  changes: z
+    .array(z.looseObject({ key: z.string(), from: z.unknown().optional(), to: z.unknown().optional() }))
+    .optional()
+    .describe("config keys changed by a { mode: 'resume' } save"),
+});
+
 export const configFileSchema = z.looseObject({
   experiment_id: z.string().min(1),
   timestamp: isoTimestampSchema,
@@ -86,6 +107,15 @@ export const configFileSchema = z.looseObject({
   dataset: z.unknown().optional(),
   git: gitInfoSchema.optional(),
   environment: environmentInfoSchema.optional(),
+  resumes: z.array(resumeEntrySchema).optional(),
+});
+
+export const metricSummarySchema = z.object({
+  last: z.number(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  count: count,
+  last_step: z.number(),
 });
 
 export const resultsFileSchema = z.looseObject({
@@ -94,6 +124,22 @@ export const resultsFileSchema = z.looseObject({
   final_metrics: z.record(z.string(), z.unknown()),
   best_checkpoint: z.string().nullable(),
   generation_samples: z.array(z.unknown()).nullable(),
+  summary: z.record(z.string(), metricSummarySchema).optional().describe("per metric of metrics.jsonl"),
+  warnings: z.array(z.string()).optional(),
+});
+
+export const statusFileSchema = z.looseObject({
+  status: z.enum(["running", "finished", "failed", "interrupted"]),
+  started_at: isoTimestampSchema,
+  updated_at: isoTimestampSchema,
+  ended_at: isoTimestampSchema.nullable(),
+  pid: count,
+  host: z.string(),
+  boot_id: z.string().nullable().optional(),
+  last_step: count.nullable(),
+  error: z.string().nullable(),
+  signal: z.string().optional(),
+  exit_code: z.number().int().optional(),
 });
 
 export type GpuDevice = z.infer<typeof gpuDeviceSchema>;
@@ -103,6 +149,8 @@ export type EnvironmentInfo = z.infer<typeof environmentInfoSchema>;
 export type ModelSummary = z.infer<typeof modelInfoSchema>;
 export type ConfigFile = z.infer<typeof configFileSchema>;
 export type ResultsFile = z.infer<typeof resultsFileSchema>;
+export type StatusFile = z.infer<typeof statusFileSchema>;
+export type ResumeEntry = z.infer<typeof resumeEntrySchema>;
 
 /** The first problem zod found, as a dotted key path and a sentence. */
 export function firstIssue(error: z.ZodError): { key: string; message: string } {

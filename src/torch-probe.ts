@@ -1,5 +1,6 @@
 /**
- * Which torch the `python3` on PATH would import, read from torch's installed version.py rather
+ * Which Python and torch the trainer runs: the interpreter given (or the `python3` on the
+ * trainer's PATH), its version, and the torch it would import, read from torch's installed version.py rather
  * than by importing torch (which takes seconds and may initialise CUDA). Bounded in time; null
  * when there is no python3, no torch, or no answer in time.
  *
@@ -22,23 +23,40 @@ export interface TorchInfo {
   torch_version: string | null;
   /** The CUDA toolkit torch was built with ("12.4"), null for CPU-only builds. */
   torch_cuda_version: string | null;
+  /** platform.python_version() of the interpreter, null when there is none. */
+  python_version: string | null;
+  /** sys.executable of the interpreter. */
+  python_executable: string | null;
 }
 
-const NO_TORCH: TorchInfo = { torch_version: null, torch_cuda_version: null };
+const NO_PYTHON: TorchInfo = { torch_version: null, torch_cuda_version: null, python_version: null, python_executable: null };
 
 // find_spec locates the package without executing it; sys.path is what the answer depends on.
 const FIND_TORCH = [
-  "import importlib.util as u, json, sys",
+  "import importlib.util as u, json, platform, sys",
   "s = u.find_spec('torch')",
   "d = (s.submodule_search_locations or [None])[0] if s else None",
-  "print(json.dumps({'torch_dir': d, 'sys_path': [p for p in sys.path if p]}))",
+  "print(json.dumps({'torch_dir': d, 'sys_path': [p for p in sys.path if p],",
+  "  'python_version': platform.python_version(), 'python_executable': sys.executable}))",
 ].join("\n");
 
-const PYTHON_VARIABLES = ["PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "PYTHONSAFEPATH", "VIRTUAL_ENV"];
+/** The variables that change which Python runs and what it imports. */
+export const PYTHON_VARIABLES = [
+  "PYTHONPATH",
+  "PYTHONHOME",
+  "PYTHONNOUSERSITE",
+  "PYTHONUSERBASE",
+  "PYTHONSAFEPATH",
+  "VIRTUAL_ENV",
+  "CONDA_PREFIX",
+  "PYENV_VERSION",
+];
 
 interface ProbeAnswer {
   torch_dir: string | null;
   sys_path: string[];
+  python_version: string | null;
+  python_executable: string | null;
 }
 
 interface CacheEntry {
@@ -131,7 +149,7 @@ function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessEnv): P
 }
 
 /** Reads `__version__` and `cuda` from torch/version.py (both quoted literals, or None). */
-export function parseTorchVersionFile(text: string): TorchInfo {
+export function parseTorchVersionFile(text: string): Pick<TorchInfo, "torch_version" | "torch_cuda_version"> {
   const field = (name: string): string | null => {
     const match = new RegExp(`^${name}\\s*(?::[^=\\n]*)?=\\s*(?:'([^']*)'|"([^"]*)"|None)`, "m").exec(text);
     return match ? (match[1] ?? match[2] ?? null) : null;
@@ -150,7 +168,8 @@ async function readCache(file: string | null, key: string): Promise<TorchInfo | 
   try {
     const entries = JSON.parse(await readFile(file, "utf8")) as Record<string, CacheEntry>;
     const entry = entries[key];
-    if (!entry || !Array.isArray(entry.stamps)) return null;
+    // Entries written before the probe reported Python's version are asked again.
+    if (!entry || !Array.isArray(entry.stamps) || entry.result?.python_version === undefined) return null;
     const current = await Promise.all(entry.stamps.map(([path]) => mtime(path)));
     return current.every((value, i) => value === entry.stamps[i]?.[1]) ? entry.result : null;
   } catch {
@@ -175,11 +194,22 @@ async function writeCache(file: string | null, key: string, entry: CacheEntry): 
   }
 }
 
-export async function findTorch(options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TorchInfo> {
+export interface FindTorchOptions {
+  timeoutMs?: number;
+  /** The trainer's environment (PATH, PYTHON* variables); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The interpreter the trainer runs: a path, or a name looked up on env.PATH (default python3). */
+  python?: string;
+}
+
+export async function findTorch(options: FindTorchOptions = {}): Promise<TorchInfo> {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 3000;
-  let python = await findOnPath("python3", env.PATH ?? "");
-  if (python === null) return NO_TORCH;
+  const wanted = options.python ?? "python3";
+  let python = wanted.includes("/")
+    ? ((await isExecutable(resolve(wanted))) ? resolve(wanted) : null)
+    : await findOnPath(wanted, env.PATH ?? "");
+  if (python === null) return NO_PYTHON;
   const shimsDir = join(env.PYENV_ROOT ?? join(homedir(), ".pyenv"), "shims");
   if (resolve(dirname(python)) === resolve(shimsDir)) python = await resolvePyenvShim(python, env);
 
@@ -193,10 +223,14 @@ export async function findTorch(options: { timeoutMs?: number; env?: NodeJS.Proc
   if (cached) return cached;
 
   const answer = await runPython(python, timeoutMs, env);
-  if (answer === null) return NO_TORCH; // no answer in time: not cached, asked again next time
+  if (answer === null) return NO_PYTHON; // no answer in time: not cached, asked again next time
   const versionPath = answer.torch_dir === null ? null : join(answer.torch_dir, "version.py");
   const versionFile = versionPath === null ? null : await readFirstExisting([versionPath]);
-  const result = versionFile === null ? NO_TORCH : parseTorchVersionFile(versionFile);
+  const result: TorchInfo = {
+    ...(versionFile === null ? { torch_version: null, torch_cuda_version: null } : parseTorchVersionFile(versionFile)),
+    python_version: typeof answer.python_version === "string" ? answer.python_version : null,
+    python_executable: typeof answer.python_executable === "string" ? answer.python_executable : null,
+  };
 
   const watched = [interpreter, ...answer.sys_path, ...(versionPath === null ? [] : [versionPath])];
   const stamps = await Promise.all(watched.map(async (path): Promise<[string, number | null]> => [path, await mtime(path)]));

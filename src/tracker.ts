@@ -1,20 +1,55 @@
 /**
- * ConfigTracker: the Python original's API in Node idiom. An experiment folder holds config.json
- * (what ran, where, from which code) and results.json (what came out), in the same format the
- * Python ConfigTracker reads and writes.
+ * ConfigTracker: the Python original's API in Node idiom, grown to follow a run through training.
+ * An experiment folder holds config.json (what ran, where, from which code; resumptions appended),
+ * status.json (running / finished / failed / interrupted, with a heartbeat), metrics.jsonl,
+ * checkpoints.jsonl, ranks/ (one file per process of a distributed job) and results.json (what
+ * came out, derived from the log), in the format the Python ConfigTracker reads and writes.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { z } from "zod";
 
-import { writeFileAtomic } from "./atomic-write.js";
-import { inspectCheckpoint, modelSummary } from "./checkpoint.js";
+import { ensureFolder, ensureFolderSync, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import { inspectCheckpoint } from "./checkpoint.js";
 import { getEnvironmentInfo } from "./environment.js";
 import { ConfigTrackerError } from "./errors.js";
 import { getGitInfo } from "./git.js";
 import { getHardwareInfo, type HardwareOptions } from "./hardware.js";
-import { isPlainRecord, toJsonValue, type JsonValue } from "./json-value.js";
+import {
+  convertJsonAsync,
+  isPlainRecord,
+  MAX_JSON_BYTES,
+  serializeJsonAsync,
+  toJsonValue,
+  type JsonValue,
+} from "./json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
+import { appendLinesSync } from "./runs/append-file.js";
+import {
+  CHECKPOINTS_FILE,
+  inspectForRecord,
+  modelForConfig,
+  readCheckpointRecords,
+  storedPath,
+  type CheckpointRecord,
+} from "./runs/checkpoints.js";
+import { deriveResults, type Direction } from "./runs/derive.js";
+import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./runs/lifecycle.js";
+import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
+import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./runs/metrics-writer.js";
+import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./runs/ranks.js";
+import { diffJson, movePreviousRun, withFileLock, type ConfigChange } from "./runs/resume.js";
+import {
+  HEARTBEAT_MS,
+  newStatus,
+  reportedStatus,
+  STATUS_FILE,
+  writeStatusSync,
+  type ReportedStatus,
+  type StatusRecord,
+} from "./runs/status.js";
 import type {
   ConfigFile,
   EnvironmentInfo,
@@ -22,6 +57,8 @@ import type {
   HardwareInfo,
   ModelSummary,
   ResultsFile,
+  ResumeEntry,
+  StatusFile,
 } from "./schema.js";
 
 // zod takes tens of milliseconds to load: it is loaded on first use, while git and the hardware
@@ -38,23 +75,53 @@ export interface ConfigTrackerOptions {
   gitDir?: string;
   /** Record git state (default true; CONFIG_TRACKER_DISABLE_GIT=1 turns it off). */
   git?: boolean;
-  hardware?: HardwareOptions;
+  /** Bounds on the NVML and torch probes. */
+  hardware?: Pick<HardwareOptions, "nvmlTimeoutMs" | "torchTimeoutMs">;
+  /**
+   * The environment the trainer runs with, when it is another process (default process.env): its
+   * CUDA_VISIBLE_DEVICES, distributed variables (RANK, SLURM_PROCID, ...) and PYTHON* variables
+   * decide what is recorded and which rank this is.
+   */
+  env?: NodeJS.ProcessEnv;
+  /** The interpreter that runs the trainer (default CONFIG_TRACKER_PYTHON, else python3 on PATH). */
+  python?: string;
+  /** In a distributed job, keep every rank's metrics (metrics.rank-<r>.jsonl), not only rank 0's. */
+  allRanks?: boolean;
+  /** How often status.json's heartbeat is refreshed, in ms (default 15000, at most 30000). */
+  heartbeatMs?: number;
 }
+
+export type SaveConfigMode = "auto" | "resume" | "overwrite";
 
 export interface SaveConfigOptions {
   /**
    * The model: a checkpoint path (file or folder; read with inspectCheckpoint) or a ModelInfo
-   * (from inspectCheckpoint, or your own counts).
+   * (from inspectCheckpoint, or your own counts). Training from scratch: leave it out, and the
+   * first recordCheckpoint fills it in.
    */
   model?: string | ModelSummary;
   /** Anything JSON can hold that describes the data. */
   dataset?: unknown;
+  /**
+   * When config.json exists already: "auto" (default) resumes when the config is the same and
+   * throws CONFIG_EXISTS naming the changed keys when it is not; "resume" accepts the changes and
+   * records them; "overwrite" moves the previous run's files to .previous/<timestamp>/.
+   */
+  mode?: SaveConfigMode;
+  /** Resuming: the checkpoint training restarts from. */
+  fromCheckpoint?: string;
+  /** Resuming: the step training restarts from. */
+  fromStep?: number;
 }
 
 export interface SaveResultsInput {
-  finalMetrics: Record<string, unknown>;
+  /** Your final metrics; they win over the ones derived from metrics.jsonl. */
+  finalMetrics?: Record<string, unknown>;
+  /** The best checkpoint; by default picked from recorded checkpoints by the best metric. */
   bestCheckpoint?: string | null;
   generationSamples?: unknown[] | null;
+  /** Metrics whose best value (and its step) is reported: default { val_loss: "min" }. */
+  best?: Record<string, Direction>;
 }
 
 /** config.json as this package writes it: every section filled in. */
@@ -64,9 +131,40 @@ export interface SavedConfig extends ConfigFile {
   environment: EnvironmentInfo;
 }
 
+/** status.json as loaders report it: "lost" when the process is gone without a word. */
+export interface LoadedStatus extends Omit<StatusFile, "status"> {
+  status: ReportedStatus;
+  heartbeat_age_seconds: number | null;
+  lost_reason: string | null;
+}
+
 function gitDisabled(): boolean {
   const value = process.env.CONFIG_TRACKER_DISABLE_GIT;
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+const MODES = new Set<SaveConfigMode>(["auto", "resume", "overwrite"]);
+
+/** The facts of a machine worth comparing between sessions of one run. */
+function hardwareSummary(hardware: Partial<HardwareInfo>, host: string | undefined): Record<string, JsonValue> {
+  return {
+    host: host ?? null,
+    gpu_model: hardware.gpu_model ?? null,
+    gpu_count: hardware.gpu_count ?? null,
+    driver_version: hardware.driver_version ?? null,
+    cuda_version: hardware.cuda_version ?? null,
+    cuda_visible_devices: hardware.cuda_visible_devices ?? null,
+    torch_version: hardware.torch_version ?? null,
+    python_version: hardware.python_version ?? null,
+  };
+}
+
+/** A non-null, non-array object (not a type guard: it must not widen typed options). */
+const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
 }
 
 export class ConfigTracker {
@@ -74,30 +172,94 @@ export class ConfigTracker {
   readonly experimentId: string;
   readonly configPath: string;
   readonly resultsPath: string;
+  readonly statusPath: string;
+  /** This process's place in a distributed job; null when it is not one. */
+  readonly rank: RankInfo | null;
   readonly #options: ConfigTrackerOptions;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #heartbeatMs: number;
+  #metrics: MetricsWriter | undefined;
+  #status: StatusRecord | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #watching = false;
+  #lastStep: number | null = null;
+  #rankRecord: RankRecord | undefined;
+  #configChanges: Promise<unknown> = Promise.resolve();
+  readonly #live: LiveRun = {
+    onExit: (code) => {
+      this.#flushQuietly();
+      if (code === 0) this.#end("finished", { exit_code: 0 });
+      else this.#end("failed", { exit_code: code, error: `the process exited with code ${code}` });
+    },
+    onFatal: (error) => {
+      this.#flushQuietly();
+      this.#end("failed", { error: describeError(error) });
+    },
+    onSignal: (signal) => {
+      this.#flushQuietly();
+      this.#end("interrupted", { signal });
+    },
+  };
 
   constructor(experimentDir: string, options: ConfigTrackerOptions = {}) {
     if (typeof experimentDir !== "string" || experimentDir.trim() === "") {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker(experimentDir): a folder path is required");
     }
+    if (!isObject(options)) throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker(dir, options): options must be an object");
+    if (options.env !== undefined && !isPlainRecord(options.env)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker options.env: must be an object of environment variables");
+    }
+    if (options.python !== undefined && (typeof options.python !== "string" || options.python === "")) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker options.python: must be an interpreter path or name");
+    }
+    const heartbeat = options.heartbeatMs ?? HEARTBEAT_MS;
+    if (typeof heartbeat !== "number" || !(heartbeat >= 10 && heartbeat <= 30_000)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker options.heartbeatMs: must be between 10 and 30000");
+    }
     this.experimentDir = resolve(experimentDir);
     this.experimentId = basename(this.experimentDir);
     this.configPath = join(this.experimentDir, CONFIG_FILE);
     this.resultsPath = join(this.experimentDir, RESULTS_FILE);
+    this.statusPath = join(this.experimentDir, STATUS_FILE);
     this.#options = options;
+    this.#env = options.env ?? process.env;
+    this.#heartbeatMs = heartbeat;
+    this.rank = rankFromEnv(this.#env);
   }
 
-  /** Records the config with hardware, git and environment; returns what was written. */
+  /** Rank 0, or not a distributed job: the process that writes config, status and results. */
+  get isMainRank(): boolean {
+    return this.rank === null || this.rank.rank === 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // config.json
+
+  /**
+   * Records the config with hardware (as the trainer sees it), git and environment, starts the
+   * run's status and heartbeat, and returns what config.json now holds. On ranks other than 0
+   * only ranks/rank-<r>.json is written.
+   */
   async saveConfig(config: Record<string, unknown>, options: SaveConfigOptions = {}): Promise<SavedConfig> {
     if (!isPlainRecord(config)) {
       throw new ConfigTrackerError("INVALID_CONFIG", "config: must be an object of settings", { key: "config" });
     }
-    const configJson = toJsonValue(config, "config") as Record<string, JsonValue>;
-    const datasetJson = options.dataset === undefined ? undefined : toJsonValue(options.dataset, "dataset");
+    if (!isObject(options)) throw new ConfigTrackerError("INVALID_ARGUMENT", "saveConfig(config, options): options must be an object");
+    const mode = options.mode ?? "auto";
+    if (!MODES.has(mode)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", `saveConfig: mode must be "auto", "resume" or "overwrite" (got ${String(mode)})`);
+    }
+    const fromStep = options.fromStep === undefined ? undefined : checkStep(options.fromStep, "fromStep");
+    if (options.fromCheckpoint !== undefined && typeof options.fromCheckpoint !== "string") {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "saveConfig: fromCheckpoint must be a path");
+    }
+
+    const converted = await convertJsonAsync(config, "config");
+    const dataset = options.dataset === undefined ? undefined : await convertJsonAsync(options.dataset, "dataset");
     const modelObject =
       options.model === undefined || typeof options.model === "string" ? undefined : toJsonValue(options.model, "model");
     const recordGit = this.#options.git !== false && !gitDisabled();
-    const hardwarePromise = getHardwareInfo(this.#options.hardware);
+    const hardwarePromise = getHardwareInfo(this.#hardwareOptions());
     const gitPromise = recordGit
       ? getGitInfo(this.#options.gitDir === undefined ? {} : { cwd: this.#options.gitDir })
       : undefined;
@@ -105,38 +267,241 @@ export class ConfigTracker {
     hardwarePromise.catch(() => {});
     gitPromise?.catch(() => {});
     const modelJson =
-      typeof options.model === "string" ? (modelSummary(await inspectCheckpoint(options.model)) as JsonValue) : modelObject;
-    const { modelInfoSchema, firstIssue, configFileSchema } = await loadSchemas();
+      typeof options.model === "string"
+        ? (modelForConfig(this.experimentDir, await inspectCheckpoint(options.model)) as JsonValue)
+        : modelObject;
+    const { modelInfoSchema, firstIssue } = await loadSchemas();
     const model = modelJson === undefined ? undefined : validateModel(modelInfoSchema, firstIssue, modelJson);
     const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
+    await ensureFolder(this.experimentDir);
 
     const record: SavedConfig = {
       experiment_id: this.experimentId,
       timestamp: new Date().toISOString(),
       git_hash: git?.short_hash ?? null,
-      config: configJson,
+      config: converted.value as Record<string, JsonValue>,
       hardware,
       ...(model === undefined ? {} : { model }),
-      ...(datasetJson === undefined ? {} : { dataset: datasetJson }),
+      ...(dataset === undefined ? {} : { dataset: dataset.value }),
       ...(git === undefined ? {} : { git }),
-      environment: getEnvironmentInfo(),
+      environment: getEnvironmentInfo(this.#env),
     };
-    await this.#write(this.configPath, configFileSchema, record);
-    return record;
+    if (this.rank !== null) this.#writeRankFile(hardware, "running");
+    if (!this.isMainRank) return record;
+
+    const resume = {
+      mode,
+      ...(options.fromCheckpoint === undefined ? {} : { from_checkpoint: storedPath(this.experimentDir, options.fromCheckpoint) }),
+      ...(fromStep === undefined ? {} : { from_step: fromStep }),
+    };
+    const nodes = converted.nodes + (dataset?.nodes ?? 0);
+    const saved = await this.#changeConfig(() => this.#storeConfig(record, resume, nodes));
+    this.#beginRun();
+    return saved;
+  }
+
+  /** Writes a new config.json, or resumes / refuses / overwrites the one there. Holds the lock. */
+  async #storeConfig(
+    record: SavedConfig,
+    resume: { mode: SaveConfigMode; from_checkpoint?: string; from_step?: number },
+    nodes: number,
+  ): Promise<SavedConfig> {
+    const existing = await this.#readExistingConfig(resume.mode === "overwrite");
+    if (existing !== null) this.#refuseIfLiveElsewhere();
+    if (existing === null || resume.mode === "overwrite") {
+      if (existing !== null || (await exists(this.configPath))) await movePreviousRun(this.experimentDir);
+      await this.#writeJson(this.configPath, "config", record, nodes, { exclusive: true });
+      return record;
+    }
+
+    const changes: ConfigChange[] = [
+      ...diffJson(existing.config as JsonValue, record.config as JsonValue, "config"),
+      ...diffJson(existing.dataset as JsonValue | undefined, record.dataset as JsonValue | undefined, "dataset"),
+    ];
+    if (changes.length > 0 && resume.mode === "auto") {
+      const listed = changes
+        .slice(0, 10)
+        .map((change) => `${change.key} (${describeValue(change.from)} -> ${describeValue(change.to)})`)
+        .join(", ");
+      throw new ConfigTrackerError(
+        "CONFIG_EXISTS",
+        `${this.configPath}: holds a different config: ${listed}${changes.length > 10 ? `, and ${changes.length - 10} more` : ""}. ` +
+          'Pass { mode: "resume" } to carry on with these changes, { mode: "overwrite" } to start over ' +
+          "(the old files move to .previous/), or use another folder.",
+        { path: this.configPath, keys: changes.map((change) => change.key) },
+      );
+    }
+    const resumes = (existing.resumes ?? []) as ResumeEntry[];
+    const host = record.environment.hostname;
+    const summary = hardwareSummary(record.hardware, host);
+    const lastHardware = [...resumes].reverse().find((entry) => entry.hardware !== undefined)?.hardware;
+    const previous = lastHardware ?? hardwareSummary(existing.hardware, existing.environment?.hostname);
+    const entry: ResumeEntry = {
+      timestamp: record.timestamp,
+      pid: process.pid,
+      host,
+      git_hash: record.git_hash,
+      ...(resume.from_checkpoint === undefined ? {} : { from_checkpoint: resume.from_checkpoint }),
+      ...(resume.from_step === undefined ? {} : { from_step: resume.from_step }),
+      ...(diffJson(previous as JsonValue, summary, "").length === 0 ? {} : { hardware: summary }),
+      ...(changes.length === 0 ? {} : { changes: changes as ResumeEntry["changes"] }),
+    };
+    const updated = {
+      ...existing,
+      config: record.config,
+      ...(record.dataset === undefined ? {} : { dataset: record.dataset }),
+      ...(existing.model === undefined && record.model !== undefined ? { model: record.model } : {}),
+      resumes: [...resumes, entry],
+    } as SavedConfig;
+    await this.#writeJson(this.configPath, "config", updated, nodes * 2);
+    return updated;
+  }
+
+  /** Another live process (not a rank of this job) already runs this experiment. */
+  #refuseIfLiveElsewhere(): void {
+    let status: StatusRecord;
+    try {
+      status = JSON.parse(readFileSync(this.statusPath, "utf8")) as StatusRecord;
+    } catch {
+      return;
+    }
+    if (status.pid === process.pid && status.host === hostname()) return;
+    if (reportedStatus(status).status !== "running") return;
+    throw new ConfigTrackerError(
+      "RUN_ACTIVE",
+      `${this.experimentDir}: process ${status.pid} on ${status.host} is running this experiment (heartbeat ${status.updated_at}); ` +
+        "wait for it to end, stop it, or use another folder",
+      { path: this.statusPath },
+    );
+  }
+
+  async #readExistingConfig(brokenOk: boolean): Promise<ConfigFile | null> {
+    try {
+      return await this.#read(this.configPath, (await loadSchemas()).configFileSchema);
+    } catch (error) {
+      if (error instanceof ConfigTrackerError && error.code === "NOT_FOUND") return null;
+      if (brokenOk && error instanceof ConfigTrackerError && error.code === "INVALID_FILE") return null;
+      throw error;
+    }
+  }
+
+  /** Serialises read-modify-write of config.json: in this process by a queue, across by a lock. */
+  #changeConfig<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#configChanges.then(() => withFileLock(this.configPath, change));
+    this.#configChanges = next.catch(() => {});
+    return next;
   }
 
   async loadConfig(): Promise<ConfigFile> {
     return this.#read(this.configPath, (await loadSchemas()).configFileSchema);
   }
 
-  async saveResults(input: SaveResultsInput): Promise<ResultsFile> {
-    if (!isPlainRecord(input) || !isPlainRecord(input.finalMetrics)) {
+  // ---------------------------------------------------------------------------------------------
+  // metrics.jsonl
+
+  /**
+   * Appends `{"step": step, "time": now, ...values}` to metrics.jsonl. Values are numbers
+   * (NaN / Infinity allowed). Buffered: lines reach the file within a second, on flush(), on
+   * saveResults() and when the process ends. On ranks other than 0 the call is dropped unless
+   * allRanks is set (then metrics.rank-<r>.jsonl).
+   */
+  logMetrics(step: number, values: Record<string, number>): void {
+    checkStep(step);
+    const entries = checkMetricValues(values);
+    this.#lastStep = step;
+    if (this.#status !== undefined) this.#status.last_step = step;
+    const writer = this.#metricsWriter();
+    writer?.append(step, entries);
+  }
+
+  /** Writes buffered metrics now; WRITE_FAILED (with the lines kept) when the file cannot be written. */
+  async flush(): Promise<void> {
+    this.#metrics?.flushSync();
+  }
+
+  /**
+   * Streams metrics.jsonl (or a rank's file): latest record per step, ascending, unless `all`.
+   * After iteration, `.stats` tells how many lines were skipped (a torn last line, say).
+   */
+  readMetrics(options: ReadMetricsOptions & { rank?: number } = {}): MetricsStream {
+    const file = options.rank === undefined || options.rank === 0 ? METRICS_FILE : rankMetricsFile(options.rank);
+    return new MetricsStream(join(this.experimentDir, file), options, true);
+  }
+
+  #metricsWriter(): MetricsWriter | undefined {
+    if (this.#metrics !== undefined) return this.#metrics;
+    if (!this.isMainRank && !this.#options.allRanks) return undefined;
+    ensureFolderSync(this.experimentDir);
+    const file = this.isMainRank ? METRICS_FILE : rankMetricsFile((this.rank as RankInfo).rank);
+    this.#metrics = new MetricsWriter(join(this.experimentDir, file));
+    this.#watch();
+    return this.#metrics;
+  }
+
+  #flushQuietly(): void {
+    try {
+      this.#metrics?.flushSync();
+    } catch {
+      // kept in the buffer; nothing more can be done while the process ends
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // checkpoints.jsonl
+
+  /**
+   * Records a checkpoint the trainer saved: path, step, size and parameter counts (read from the
+   * file). The first one fills config.json's `model` when it has none. Rank 0 only (others: null).
+   */
+  async recordCheckpoint(
+    path: string,
+    options: { step: number; metrics?: Record<string, number> },
+  ): Promise<CheckpointRecord | null> {
+    if (typeof path !== "string" || path === "") {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "recordCheckpoint(path, { step }): a checkpoint path is required");
+    }
+    if (!isObject(options)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "recordCheckpoint(path, { step }): options with a step are required");
+    }
+    const step = checkStep(options.step);
+    const metrics = options.metrics === undefined ? undefined : Object.fromEntries(checkMetricValues(options.metrics, "metrics"));
+    if (!this.isMainRank) return null;
+    const { record, model } = await inspectForRecord(this.experimentDir, path, step, metrics);
+    await ensureFolder(this.experimentDir);
+    appendLinesSync(join(this.experimentDir, CHECKPOINTS_FILE), [`${stringifyPythonJson(record, 0)}\n`], true);
+    if (model !== null) {
+      await this.#changeConfig(async () => {
+        const existing = await this.#readExistingConfig(false);
+        if (existing === null || existing.model !== undefined) return;
+        const { modelInfoSchema, firstIssue } = await loadSchemas();
+        const updated = withModel(existing, validateModel(modelInfoSchema, firstIssue, model as JsonValue));
+        await this.#writeJson(this.configPath, "config", updated, 0);
+      });
+    }
+    return record;
+  }
+
+  /** Every checkpoint recorded, in order. */
+  loadCheckpoints(): Promise<CheckpointRecord[]> {
+    return readCheckpointRecords(this.experimentDir);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // results.json
+
+  /**
+   * Writes results.json: final metrics derived from metrics.jsonl (last value of each, best_* for
+   * `best`, total_time_seconds, tokens_per_second) with yours on top, a summary per metric, the
+   * best checkpoint, and marks the run finished.
+   */
+  async saveResults(input: SaveResultsInput = {}): Promise<ResultsFile> {
+    if (!isPlainRecord(input) || (input.finalMetrics !== undefined && !isPlainRecord(input.finalMetrics))) {
       throw new ConfigTrackerError("INVALID_CONFIG", "finalMetrics: must be an object of metric values", {
         key: "final_metrics",
       });
     }
-    const bestCheckpoint = input.bestCheckpoint ?? null;
-    if (bestCheckpoint !== null && typeof bestCheckpoint !== "string") {
+    const bestCheckpoint = input.bestCheckpoint;
+    if (bestCheckpoint !== undefined && bestCheckpoint !== null && typeof bestCheckpoint !== "string") {
       throw new ConfigTrackerError("INVALID_CONFIG", "best_checkpoint: must be a path string or null", {
         key: "best_checkpoint",
       });
@@ -147,14 +512,75 @@ export class ConfigTracker {
         key: "generation_samples",
       });
     }
+    const best = input.best ?? { val_loss: "min" };
+    if (!isPlainRecord(best) || Object.values(best).some((direction) => direction !== "min" && direction !== "max")) {
+      throw new ConfigTrackerError("INVALID_CONFIG", 'best: must map metric names to "min" or "max"', { key: "best" });
+    }
+    const given = input.finalMetrics === undefined ? {} : (toJsonValue(input.finalMetrics, "final_metrics") as Record<string, JsonValue>);
+    const generationSamples = toJsonValue(samples, "generation_samples") as JsonValue[];
+
+    const warnings: string[] = [];
+    try {
+      this.#metrics?.flushSync();
+    } catch (error) {
+      warnings.push(`metrics: ${this.#metrics?.bufferedLines ?? 0} lines could not be written yet: ${(error as Error).message}`);
+    }
+    if (this.#metrics !== undefined && this.#metrics.droppedLines > 0) {
+      warnings.push(`metrics: ${this.#metrics.droppedLines} lines were dropped: the file could not be written for too long`);
+    }
+
+    const [config, checkpoints] = await Promise.all([
+      this.#readExistingConfig(true).catch(() => null),
+      readCheckpointRecords(this.experimentDir),
+    ]);
+    const log = this.readMetrics();
+    const derived = await deriveResults({
+      records: log,
+      best: best as Record<string, Direction>,
+      startedAt: config === null ? null : Date.parse(config.timestamp) / 1000,
+      resumedAt: (config?.resumes ?? []).map((entry) => Date.parse(entry.timestamp) / 1000),
+      checkpoints,
+      now: Date.now() / 1000,
+    });
+    if (log.stats.skipped_lines > 0) {
+      const first = log.stats.skipped[0];
+      warnings.push(
+        `${METRICS_FILE}: ${log.stats.skipped_lines} line(s) skipped (first: line ${first?.line}, ${first?.reason})`,
+      );
+    }
+
+    let best_checkpoint: string | null = null;
+    if (typeof bestCheckpoint === "string") {
+      best_checkpoint = storedPath(this.experimentDir, bestCheckpoint);
+      if (!(await exists(resolve(bestCheckpoint)))) {
+        warnings.push(`best_checkpoint: ${bestCheckpoint} does not exist`);
+      }
+    } else if (bestCheckpoint === undefined && checkpoints.length > 0) {
+      if (derived.bestCheckpoint !== null) {
+        best_checkpoint = derived.bestCheckpoint.path;
+      } else {
+        best_checkpoint = (checkpoints[checkpoints.length - 1] as CheckpointRecord).path;
+        const metric = Object.keys(best).join(" / ");
+        warnings.push(`best_checkpoint: no ${metric} for any recorded checkpoint, so the last one recorded is named`);
+      }
+    }
+
     const record: ResultsFile = {
       experiment_id: this.experimentId,
       timestamp: new Date().toISOString(),
-      final_metrics: toJsonValue(input.finalMetrics, "final_metrics") as Record<string, JsonValue>,
-      best_checkpoint: bestCheckpoint,
-      generation_samples: toJsonValue(samples, "generation_samples") as JsonValue[],
+      final_metrics: { ...derived.finalMetrics, ...given },
+      best_checkpoint,
+      generation_samples: generationSamples,
+      summary: derived.summary,
+      ...(warnings.length === 0 ? {} : { warnings }),
     };
-    await this.#write(this.resultsPath, (await loadSchemas()).resultsFileSchema, record);
+    if (this.isMainRank) {
+      await this.#writeJson(this.resultsPath, "results", record, 0);
+      this.#finishStatus();
+    } else {
+      this.#endRankFile("finished");
+    }
+    this.#stopWatching();
     return record;
   }
 
@@ -162,14 +588,191 @@ export class ConfigTracker {
     return this.#read(this.resultsPath, (await loadSchemas()).resultsFileSchema);
   }
 
-  async #write<T>(path: string, schema: z.ZodType<T>, record: T): Promise<void> {
+  // ---------------------------------------------------------------------------------------------
+  // status.json and the process's end
+
+  /** Marks the run failed with the error's message (for errors you catch yourself). */
+  async fail(error: unknown): Promise<void> {
+    this.#flushQuietly();
+    this.#end("failed", { error: describeError(error) });
+    this.#stopWatching();
+  }
+
+  /** Flushes metrics and stops the heartbeat, leaving status.json as it is. */
+  async close(): Promise<void> {
+    try {
+      this.#metrics?.flushSync();
+    } finally {
+      this.#stopWatching();
+    }
+  }
+
+  /** status.json, with "lost" for a run whose process died without a word. */
+  async loadStatus(): Promise<LoadedStatus> {
+    const record = await this.#read(this.statusPath, (await loadSchemas()).statusFileSchema);
+    return { ...record, ...reportedStatus(record as StatusRecord) };
+  }
+
+  /** Every rank's ranks/rank-<r>.json, by rank (empty outside distributed jobs). */
+  loadRanks(): Promise<RankRecord[]> {
+    return loadRankFiles(this.experimentDir);
+  }
+
+  #beginRun(): void {
+    this.#status = newStatus();
+    this.#status.last_step = this.#lastStep;
+    writeStatusSync(this.statusPath, this.#status);
+    if (this.#heartbeat === undefined) {
+      this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs).unref();
+    }
+    this.#watch();
+  }
+
+  #beat(): void {
+    const status = this.#status;
+    if (status === undefined || status.status !== "running") return;
+    status.updated_at = new Date().toISOString();
+    try {
+      writeStatusSync(this.statusPath, status);
+    } catch {
+      // the next beat tries again; a missed one is harmless
+    }
+  }
+
+  /** Ends the run this process owns with `status`; false when it owns none or it ended already. */
+  #end(status: Exclude<StatusRecord["status"], "running">, extra: Partial<StatusRecord>): boolean {
+    if (this.rank !== null && !this.isMainRank) {
+      if (this.#rankRecord?.status === "running") this.#endRankFile(status);
+      return false;
+    }
+    const record = this.#status;
+    if (record === undefined || record.status !== "running") return false;
+    const now = new Date().toISOString();
+    Object.assign(record, { status, updated_at: now, ended_at: now, last_step: this.#lastStep, error: null }, extra);
+    try {
+      writeStatusSync(this.statusPath, record);
+    } finally {
+      this.#stopHeartbeat();
+      if (this.rank !== null) this.#endRankFile(status);
+    }
+    return true;
+  }
+
+  /** saveResults: this process's run, or one another process started (an evaluation script). */
+  #finishStatus(): void {
+    if (this.#end("finished", {})) return;
+    let record: StatusRecord;
+    try {
+      record = JSON.parse(readFileSync(this.statusPath, "utf8")) as StatusRecord;
+    } catch {
+      record = { ...newStatus(), last_step: this.#lastStep };
+    }
+    const now = new Date().toISOString();
+    const { signal: _signal, exit_code: _exitCode, ...rest } = record;
+    writeStatusSync(this.statusPath, { ...rest, status: "finished", updated_at: now, ended_at: now, error: null });
+  }
+
+  #watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    watchProcessEnd(this.#live);
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #stopWatching(): void {
+    this.#stopHeartbeat();
+    if (this.#watching) unwatchProcessEnd(this.#live);
+    this.#watching = false;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // ranks/rank-<r>.json
+
+  #writeRankFile(hardware: HardwareInfo, status: string): void {
+    const rank = this.rank as RankInfo;
+    const now = new Date().toISOString();
+    this.#rankRecord = {
+      ...rank,
+      host: hostname(),
+      pid: process.pid,
+      started_at: now,
+      ended_at: null,
+      status,
+      cuda_visible_devices: hardware.cuda_visible_devices,
+      gpus: hardware.gpus.map((gpu) => ({
+        index: gpu.index,
+        nvml_index: gpu.nvml_index,
+        uuid: gpu.uuid,
+        name: gpu.name,
+        memory_total_bytes: gpu.memory_total_bytes,
+      })),
+      hardware: {
+        ...hardwareSummary(hardware, hostname()),
+        cpu_count: hardware.cpu_count,
+        memory_total_bytes: hardware.memory_total_bytes,
+        host_gpu_count: hardware.host_gpu_count,
+      },
+    };
+    const path = join(this.experimentDir, rankFile(rank.rank));
+    ensureFolderSync(join(this.experimentDir, "ranks"));
+    writeFileAtomicSync(path, `${JSON.stringify(this.#rankRecord, null, 2)}\n`, { durable: false });
+    this.#watch();
+  }
+
+  #endRankFile(status: string): void {
+    const record = this.#rankRecord;
+    if (record === undefined || this.rank === null) return;
+    record.status = status;
+    record.ended_at = new Date().toISOString();
+    try {
+      writeFileAtomicSync(join(this.experimentDir, rankFile(this.rank.rank)), `${JSON.stringify(record, null, 2)}\n`, {
+        durable: false,
+      });
+    } catch {
+      // best effort at the end of a process
+    }
+  }
+
+  #hardwareOptions(): HardwareOptions {
+    return {
+      ...this.#options.hardware,
+      env: this.#env,
+      ...(this.#options.python === undefined ? {} : { python: this.#options.python }),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // whole JSON files
+
+  async #writeJson<T>(path: string, kind: "config" | "results", record: T, nodes: number, options: { exclusive?: boolean } = {}): Promise<void> {
+    const { configFileSchema, resultsFileSchema, firstIssue } = await loadSchemas();
+    const schema = (kind === "config" ? configFileSchema : resultsFileSchema) as z.ZodType<unknown>;
     const checked = schema.safeParse(record);
     if (!checked.success) {
-      const { key, message } = (await loadSchemas()).firstIssue(checked.error);
+      const { key, message } = firstIssue(checked.error);
       throw new ConfigTrackerError("INVALID_CONFIG", `${path}: ${key} ${message}`, { path, key });
     }
-    await mkdir(this.experimentDir, { recursive: true });
-    await writeFileAtomic(path, `${stringifyPythonJson(record)}\n`);
+    const text = await serializeJsonAsync(record as JsonValue, nodes + 500, true);
+    if (text.length > MAX_JSON_BYTES / 3 && Buffer.byteLength(text) > MAX_JSON_BYTES) {
+      throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: larger than 64 MiB as JSON`, { path, key: kind });
+    }
+    await ensureFolder(this.experimentDir);
+    try {
+      await writeFileAtomic(path, `${text}\n`, options);
+    } catch (error) {
+      const cause = (error as ConfigTrackerError).cause as NodeJS.ErrnoException | undefined;
+      if (options.exclusive && cause?.code === "EEXIST") {
+        throw new ConfigTrackerError("CONFIG_EXISTS", `${path}: another process created it at the same moment; save again to resume`, {
+          path,
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   async #read<T>(path: string, schema: z.ZodType<T>): Promise<T> {
@@ -212,4 +815,30 @@ function validateModel(
     throw new ConfigTrackerError("INVALID_CONFIG", `${path}: ${message}`, { key: path });
   }
   return parsed.data;
+}
+
+/** config.json with `model` in its usual place (after hardware), as a first save would put it. */
+function withModel(config: ConfigFile, model: ModelSummary): ConfigFile {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[key] = value;
+    if (key === "hardware") out.model = model;
+  }
+  if (!("model" in out)) out.model = model;
+  return out as ConfigFile;
+}
+
+function describeValue(value: JsonValue | undefined): string {
+  if (value === undefined) return "absent";
+  const text = stringifyPythonJson(value, 0);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -123,9 +123,13 @@ describe("saveResults / loadResults", () => {
       "final_metrics",
       "best_checkpoint",
       "generation_samples",
+      "summary",
+      "warnings",
     ]);
     expect(results.final_metrics).toEqual({ loss: NaN, ppl: Infinity, acc: 0.5 });
-    expect(results.best_checkpoint).toBe("ckpt/best.pt");
+    // Relative to the working directory as given; it is not there, and results say so.
+    expect(results.best_checkpoint).toBe(join(process.cwd(), "ckpt/best.pt"));
+    expect(results.warnings).toEqual(["best_checkpoint: ckpt/best.pt does not exist"]);
     expect(results.generation_samples).toEqual(["Once upon a time"]);
   });
 
@@ -252,7 +256,7 @@ describe("atomic writes", () => {
     const results = await tracker.loadResults();
     expect(Object.keys(results.final_metrics)).toHaveLength(2000);
     expect(existsSync(join(dir, "results.json"))).toBe(true);
-    expect(readdirSync(dir)).toEqual(["results.json"]);
+    expect(readdirSync(dir).sort()).toEqual(["results.json", "status.json"]);
   });
 });
 

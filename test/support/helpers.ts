@@ -1,10 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 
 import { ConfigTrackerError } from "../../src/errors.js";
+import { parsePythonJson } from "../../src/python-json.js";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 export const cliPath = join(repoRoot, "dist", "cli.js");
@@ -49,4 +50,55 @@ export async function rejection(promise: Promise<unknown>): Promise<ConfigTracke
     return error as ConfigTrackerError;
   }
   throw new Error("expected a rejection");
+}
+
+export const distIndex = join(repoRoot, "dist", "index.js");
+
+export interface ScriptResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs an ES module script (importing `config-tracker` as `ct`) in a child Node process.
+ * `onStdout` sees output as it comes, to act on a process mid-run (send it a signal, say).
+ */
+export function runScript(
+  body: string,
+  options: { env?: NodeJS.ProcessEnv; onStdout?: (text: string, child: import("node:child_process").ChildProcess) => void; cwd?: string } = {},
+): Promise<ScriptResult> {
+  const source = `import * as ct from ${JSON.stringify(distIndex)};\n${body}`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+      cwd: options.cwd ?? repoRoot,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
+        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+        CONFIG_TRACKER_DISABLE_GIT: "1",
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      options.onStdout?.(text, child);
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Lines of a JSON-lines file, parsed (Python's NaN / Infinity tokens accepted). */
+export function readJsonLines(path: string): Array<Record<string, unknown>> {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => parsePythonJson(line) as Record<string, unknown>);
 }

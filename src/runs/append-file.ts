@@ -1,0 +1,94 @@
+/**
+ * Appending whole lines to a file that several processes may append to at once. Each write(2)
+ * goes to an O_APPEND descriptor and carries whole lines only, so lines from different writers
+ * never interleave and a reader never sees half of one line glued to another. A write that the
+ * kernel cuts short (disk full) is ended with a newline, so the torn fragment stays a line of
+ * its own that readers skip, and the cut line is written again whole.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
+
+import { ConfigTrackerError } from "../errors.js";
+
+/** No line is longer than this; it bounds every write and what a reader must hold. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+
+/**
+ * Appends `lines` (each ending in "\n") to `path`, batching whole lines into writes of at most
+ * MAX_LINE_BYTES. Returns how many lines were written; throws WRITE_FAILED after writing what it
+ * could (the caller keeps the rest). `endTornTail` first ends a line a crashed writer left
+ * without its newline, so the next line does not join it.
+ */
+export function appendLinesSync(path: string, lines: string[], endTornTail = false): number {
+  let fd: number;
+  try {
+    fd = openSync(path, APPEND_FLAGS, 0o644);
+  } catch (error) {
+    throw appendError(path, error);
+  }
+  let written = 0;
+  try {
+    if (endTornTail && !endsWithNewline(path, fd)) writeAll(fd, Buffer.from("\n"));
+    while (written < lines.length) {
+      // One batch: as many whole lines as fit in MAX_LINE_BYTES (always at least one).
+      let end = written;
+      let size = 0;
+      while (end < lines.length) {
+        const next = Buffer.byteLength(lines[end] as string);
+        if (end > written && size + next > MAX_LINE_BYTES) break;
+        size += next;
+        end += 1;
+      }
+      const batch = Buffer.from(end - written === 1 ? (lines[written] as string) : lines.slice(written, end).join(""));
+      const done = writeSync(fd, batch);
+      if (done === batch.length) {
+        written = end;
+        continue;
+      }
+      // Cut short: the lines before the last newline are in; end the fragment, retry the rest.
+      const complete = done === 0 ? 0 : countNewlines(batch, done);
+      written += complete;
+      if (done > 0 && batch[done - 1] !== 0x0a) writeAll(fd, Buffer.from("\n"));
+      if (done === 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    }
+  } catch (error) {
+    throw appendError(path, error, written);
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+}
+
+function countNewlines(bytes: Buffer, end: number): number {
+  let count = 0;
+  for (let index = bytes.indexOf(0x0a); index !== -1 && index < end; index = bytes.indexOf(0x0a, index + 1)) count += 1;
+  return count;
+}
+
+function endsWithNewline(path: string, appendFd: number): boolean {
+  const size = fstatSync(appendFd).size;
+  if (size === 0) return true;
+  const fd = openSync(path, "r");
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function appendError(path: string, error: unknown, written = 0): ConfigTrackerError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const kind = code === "EACCES" || code === "EPERM" ? "PERMISSION_DENIED" : "WRITE_FAILED";
+  const partly = written > 0 ? ` (${written} lines were written first)` : "";
+  return Object.assign(
+    new ConfigTrackerError(kind, `${path}: could not append${partly}: ${(error as Error).message}`, { path, cause: error }),
+    { linesWritten: written },
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * Distributed jobs: which process this is (rank, local rank, node), from the variables the
+ * launcher sets, and the per-rank record `ranks/rank-<rank>.json` that every rank writes, so a
+ * job across different nodes shows what each process saw.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { ConfigTrackerError } from "../errors.js";
+import { parsePythonJson } from "../python-json.js";
+
+export const RANKS_FOLDER = "ranks";
+export const rankFile = (rank: number) => join(RANKS_FOLDER, `rank-${rank}.json`);
+
+export interface RankInfo {
+  rank: number;
+  world_size: number;
+  local_rank: number | null;
+  local_world_size: number | null;
+  /** The node's index in the job (torchrun GROUP_RANK, NODE_RANK, SLURM_NODEID). */
+  node_rank: number | null;
+  /** Which launcher's variables these came from. */
+  launcher: "torchrun" | "slurm" | "mpi";
+}
+
+function integer(value: string | undefined): number | null {
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return null;
+  return Number(value);
+}
+
+const first = (...values: Array<number | null>) => values.find((value) => value !== null) ?? null;
+
+/**
+ * The rank of the process whose environment this is, or null outside a distributed job (no
+ * variables, or a world of one). torchrun's RANK / WORLD_SIZE win over SLURM's (a torchrun
+ * inside an srun step sets both, and its ranks are the processes'), then Open MPI's / PMI's.
+ */
+export function rankFromEnv(env: NodeJS.ProcessEnv): RankInfo | null {
+  const nodeRank = first(integer(env.GROUP_RANK), integer(env.NODE_RANK), integer(env.SLURM_NODEID));
+  const candidates: Array<[RankInfo["launcher"], number | null, number | null, number | null, number | null]> = [
+    ["torchrun", integer(env.RANK), integer(env.WORLD_SIZE), integer(env.LOCAL_RANK), integer(env.LOCAL_WORLD_SIZE)],
+    ["slurm", integer(env.SLURM_PROCID), integer(env.SLURM_NTASKS), integer(env.SLURM_LOCALID), integer(env.SLURM_NTASKS_PER_NODE)],
+    [
+      "mpi",
+      first(integer(env.OMPI_COMM_WORLD_RANK), integer(env.PMI_RANK)),
+      first(integer(env.OMPI_COMM_WORLD_SIZE), integer(env.PMI_SIZE)),
+      integer(env.OMPI_COMM_WORLD_LOCAL_RANK),
+      integer(env.OMPI_COMM_WORLD_LOCAL_SIZE),
+    ],
+  ];
+  for (const [launcher, rank, worldSize, localRank, localWorldSize] of candidates) {
+    if (rank === null || worldSize === null) continue;
+    if (worldSize <= 1 || rank >= worldSize) return null;
+    return { rank, world_size: worldSize, local_rank: localRank, local_world_size: localWorldSize, node_rank: nodeRank, launcher };
+  }
+  return null;
+}
+
+/** ranks/rank-<r>.json. */
+export interface RankRecord extends RankInfo {
+  host: string;
+  pid: number;
+  started_at: string;
+  ended_at: string | null;
+  status: string;
+  cuda_visible_devices: string | null;
+  /** The GPUs this rank may use, as CUDA numbers them for it. */
+  gpus: Array<{ index: number; nvml_index: number; uuid: string | null; name: string | null; memory_total_bytes: number | null }>;
+  hardware: Record<string, unknown>;
+}
+
+/** Every rank file of an experiment, by rank. */
+export async function loadRankFiles(experimentDir: string): Promise<RankRecord[]> {
+  const folder = join(experimentDir, RANKS_FOLDER);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new ConfigTrackerError("IO_ERROR", `${folder}: ${(error as Error).message}`, { path: folder, cause: error });
+  }
+  const records: RankRecord[] = [];
+  for (const name of names) {
+    if (!/^rank-\d+\.json$/.test(name)) continue;
+    const path = join(folder, name);
+    let record: unknown;
+    try {
+      record = parsePythonJson(await readFile(path, "utf8"));
+    } catch (error) {
+      throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${(error as Error).message}`, { path, cause: error });
+    }
+    if (typeof record !== "object" || record === null || typeof (record as RankRecord).rank !== "number") {
+      throw new ConfigTrackerError("INVALID_FILE", `${path}: key "rank" is missing`, { path, key: "rank" });
+    }
+    records.push(record as RankRecord);
+  }
+  return records.sort((a, b) => a.rank - b.rank);
+}

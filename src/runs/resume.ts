@@ -1,0 +1,107 @@
+/**
+ * Saving a config into a folder that already holds one: a resumption (same config), a refusal
+ * naming what changed, or, when asked, a fresh start with the old files kept in .previous/.
+ */
+import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { mkdir, readdir, rename } from "node:fs/promises";
+import { join } from "node:path";
+
+import { ConfigTrackerError } from "../errors.js";
+import { keyPath, type JsonValue } from "../json-value.js";
+
+export const PREVIOUS_FOLDER = ".previous";
+
+export interface ConfigChange {
+  key: string;
+  /** Absent when the key is new. */
+  from?: JsonValue;
+  /** Absent when the key was removed. */
+  to?: JsonValue;
+}
+
+const isObject = (value: JsonValue | undefined): value is { [key: string]: JsonValue } =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (typeof a === "number" && typeof b === "number") return a === b || (Number.isNaN(a) && Number.isNaN(b));
+  return a === b;
+}
+
+/** Every key path at which `before` and `after` differ (arrays compare element by element). */
+export function diffJson(before: JsonValue | undefined, after: JsonValue | undefined, path: string, out: ConfigChange[] = []): ConfigChange[] {
+  if (isObject(before) && isObject(after)) {
+    for (const key of Object.keys(before)) diffJson(before[key], after[key], keyPath(path, key), out);
+    for (const key of Object.keys(after)) if (!(key in before)) diffJson(undefined, after[key], keyPath(path, key), out);
+    return out;
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    before.forEach((item, index) => diffJson(item, after[index], keyPath(path, index), out));
+    return out;
+  }
+  if (same(before, after)) return out;
+  out.push({ key: path, ...(before === undefined ? {} : { from: before }), ...(after === undefined ? {} : { to: after }) });
+  return out;
+}
+
+/** The files a run writes into its folder (what overwrite moves away; user files stay). */
+export function isTrackerFile(name: string): boolean {
+  return (
+    /^(config|results|status)\.json$/.test(name) ||
+    /^(metrics|checkpoints|system)(\.[\w-]+)?\.jsonl$/.test(name) ||
+    name === "output.log" ||
+    name === "ranks" ||
+    name === "nodes"
+  );
+}
+
+/** Moves the previous run's files to .previous/<timestamp>/; returns that folder. */
+export async function movePreviousRun(experimentDir: string, now = new Date()): Promise<string> {
+  const stamp = now.toISOString().replace(/[:.]/g, "-");
+  const target = join(experimentDir, PREVIOUS_FOLDER, stamp);
+  await mkdir(target, { recursive: true });
+  for (const name of await readdir(experimentDir)) {
+    if (isTrackerFile(name)) await rename(join(experimentDir, name), join(target, name));
+  }
+  return target;
+}
+
+const LOCK_STALE_MS = 30_000;
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Runs `work` holding `<path>.lock` (created with O_EXCL), so that two processes changing the
+ * same file one after the other do not lose each other's change. A lock left by a dead process
+ * is taken over after LOCK_STALE_MS.
+ */
+export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      const fd = openSync(lock, "wx", 0o644);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+      } catch {
+        // gone meanwhile: try again
+      }
+      if (Date.now() > deadline) {
+        throw new ConfigTrackerError("WRITE_FAILED", `${path}: another process holds ${lock}`, { path: lock });
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {
+      // removed as stale by someone else
+    }
+  }
+}

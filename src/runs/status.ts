@@ -1,0 +1,106 @@
+/**
+ * status.json: where a run is in its life. Written by the main rank whenever that changes and
+ * as a heartbeat while the process lives, always synchronously (exit and signal handlers write
+ * it too, and must not race an earlier asynchronous write).
+ *
+ * A process killed without a word (SIGKILL, OOM killer, power loss) leaves "running" behind.
+ * Readers tell: on the same host and boot, its pid is gone; anywhere, its heartbeat is old.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+
+import { writeFileAtomicSync } from "../atomic-write.js";
+
+export const STATUS_FILE = "status.json";
+/** A heartbeat older than this means the process is gone. */
+export const LOST_AFTER_SECONDS = 120;
+/** How often a live process refreshes its heartbeat (the limit is 30 s). */
+export const HEARTBEAT_MS = 15_000;
+
+export type RunStatus = "running" | "finished" | "failed" | "interrupted";
+/** What loaders report: a run's own status, or "lost" for a running one whose process is gone. */
+export type ReportedStatus = RunStatus | "lost";
+
+export interface StatusRecord {
+  status: RunStatus;
+  started_at: string;
+  updated_at: string;
+  ended_at: string | null;
+  pid: number;
+  host: string;
+  /** Linux boot id: a pid is only meaningful within one boot. */
+  boot_id: string | null;
+  last_step: number | null;
+  error: string | null;
+  /** For interrupted runs: the signal that ended the process. */
+  signal?: string;
+  /** For runs that ended: the process's exit code, when known. */
+  exit_code?: number;
+}
+
+let bootId: string | null | undefined;
+export function currentBootId(): string | null {
+  if (bootId === undefined) {
+    try {
+      bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+    } catch {
+      bootId = null;
+    }
+  }
+  return bootId;
+}
+
+export function newStatus(now = new Date()): StatusRecord {
+  const at = now.toISOString();
+  return {
+    status: "running",
+    started_at: at,
+    updated_at: at,
+    ended_at: null,
+    pid: process.pid,
+    host: hostname(),
+    boot_id: currentBootId(),
+    last_step: null,
+    error: null,
+  };
+}
+
+export function writeStatusSync(path: string, status: StatusRecord): void {
+  writeFileAtomicSync(path, `${JSON.stringify(status, null, 2)}\n`, { durable: false });
+}
+
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH"; // EPERM: alive, another user's
+  }
+}
+
+/**
+ * The status a reader should believe: "lost" for a "running" record whose process is gone (same
+ * host and boot, pid not alive) or whose heartbeat is older than LOST_AFTER_SECONDS.
+ */
+export function reportedStatus(record: Pick<StatusRecord, "status" | "updated_at" | "pid" | "host"> & { boot_id?: string | null }, now = Date.now()): {
+  status: ReportedStatus;
+  heartbeat_age_seconds: number | null;
+  lost_reason: string | null;
+} {
+  const updated = Date.parse(record.updated_at);
+  const age = Number.isNaN(updated) ? null : Math.max(0, (now - updated) / 1000);
+  if (record.status !== "running") return { status: record.status, heartbeat_age_seconds: age, lost_reason: null };
+  const sameMachine =
+    record.host === hostname() && record.boot_id !== undefined && record.boot_id !== null && record.boot_id === currentBootId();
+  if (sameMachine && record.pid !== process.pid && processIsGone(record.pid)) {
+    return { status: "lost", heartbeat_age_seconds: age, lost_reason: `process ${record.pid} on ${record.host} is gone` };
+  }
+  if (age === null || age > LOST_AFTER_SECONDS) {
+    return {
+      status: "lost",
+      heartbeat_age_seconds: age,
+      lost_reason: age === null ? "no readable heartbeat" : `no heartbeat for ${Math.round(age)} s`,
+    };
+  }
+  return { status: "running", heartbeat_age_seconds: age, lost_reason: null };
+}
