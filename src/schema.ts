@@ -110,10 +110,15 @@ export const configFileSchema = z.looseObject({
   resumes: z.array(resumeEntrySchema).optional(),
 });
 
+/** A metric value: any number, NaN and ±Infinity included (a diverged loss is a result too). */
+export const metricValueSchema = z
+  .custom<number>((value) => typeof value === "number", { message: "expected a number" })
+  .meta({ type: "number", description: "a number; NaN / Infinity / -Infinity as Python's json writes them" });
+
 export const metricSummarySchema = z.object({
-  last: z.number(),
-  min: z.number().nullable(),
-  max: z.number().nullable(),
+  last: metricValueSchema,
+  min: metricValueSchema.nullable(),
+  max: metricValueSchema.nullable(),
   count: count,
   last_step: z.number(),
 });

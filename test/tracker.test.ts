@@ -271,3 +271,72 @@ describe("schemas", () => {
     expect(resultsFileSchema.safeParse({}).success).toBe(false);
   });
 });
+
+describe("folders and files", () => {
+  it("a file where the experiment folder should be is NOT_A_FOLDER naming it", async () => {
+    const root = tempDir();
+    writeFileSync(join(root, "runs"), "not a folder");
+    for (const dir of [join(root, "runs"), join(root, "runs", "exp1")]) {
+      const error = await rejection(new ConfigTracker(dir).saveConfig({ lr: 1 }));
+      expect(error.code).toBe("NOT_A_FOLDER");
+      expect(error.path).toBe(join(root, "runs"));
+      expect(error.message).toContain(`${join(root, "runs")} is a file, not a folder`);
+    }
+  });
+
+  it("no permission to create the folder is PERMISSION_DENIED naming it (run as an unprivileged user)", async () => {
+    const { chmodSync } = await import("node:fs");
+    const root = tempDir();
+    chmodSync(root, 0o755);
+    const locked = join(root, "locked");
+    mkdirSync(locked, { mode: 0o555 });
+    chmodSync(locked, 0o555);
+    const dir = join(locked, "exp1");
+    // Root ignores permission bits: drop to "nobody" for the attempt when running as root.
+    const asRoot = process.getuid?.() === 0;
+    const { spawnSync } = await import("node:child_process");
+    const script = `import { ConfigTracker } from ${JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"))};
+      try { await new ConfigTracker(${JSON.stringify(dir)}).saveConfig({ lr: 1 }); console.log("saved"); }
+      catch (error) { console.log(JSON.stringify({ code: error.code, path: error.path, message: error.message })); }`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_CACHE_DIR: "", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent" },
+      cwd: "/",
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    const outcome = JSON.parse(child.stdout.trim()) as { code: string; path: string; message: string };
+    expect(outcome.code).toBe("PERMISSION_DENIED");
+    expect(outcome.path).toBe(dir);
+    expect(outcome.message).toMatch(/no permission to write in/);
+  });
+
+  it("replacing a file keeps its permission bits", async () => {
+    const { chmodSync, statSync } = await import("node:fs");
+    const dir = tempDir();
+    const tracker = new ConfigTracker(dir);
+    await tracker.saveResults({ finalMetrics: { loss: 1 } });
+    chmodSync(join(dir, "results.json"), 0o600);
+    await tracker.saveResults({ finalMetrics: { loss: 0.5 } });
+    expect(statSync(join(dir, "results.json")).mode & 0o777).toBe(0o600);
+    chmodSync(join(dir, "results.json"), 0o640);
+    await tracker.saveResults({ finalMetrics: { loss: 0.25 } });
+    expect(statSync(join(dir, "results.json")).mode & 0o777).toBe(0o640);
+    expect((await tracker.loadResults()).final_metrics.loss).toBe(0.25);
+  });
+
+  it("refuses Error objects and class instances in a config, writing nothing", async () => {
+    const dir = tempDir();
+    const error = await rejection(new ConfigTracker(dir).saveConfig({ last: new Error("x") }));
+    expect(error.code).toBe("INVALID_CONFIG");
+    expect(error.key).toBe("config.last");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("refuses a config over 64 MiB, writing nothing", async () => {
+    const dir = tempDir();
+    const huge = { shards: Array.from({ length: 66 }, (_, i) => `${i}`.padEnd(1024 * 1024, "x")) };
+    const error = await rejection(new ConfigTracker(dir).saveConfig(huge));
+    expect(error.code).toBe("LIMIT_EXCEEDED");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -148,8 +148,8 @@ export async function deriveResults(input: DeriveInput): Promise<Derived> {
     for (const checkpoint of checkpoints) {
       const value = checkpoint.metrics?.[bestMetric] ?? checkpointValues.get(checkpoint)?.get(bestMetric);
       if (value === undefined || Number.isNaN(value)) continue;
-      // Ties go to the later checkpoint: same quality, more training.
-      if (bestCheckpoint === null || !better(direction, bestCheckpoint.value, value)) {
+      // Strict improvement, as early stopping keeps a checkpoint: ties stay with the earlier one.
+      if (bestCheckpoint === null || better(direction, value, bestCheckpoint.value)) {
         bestCheckpoint = { path: checkpoint.path, value, step: checkpoint.step };
       }
     }

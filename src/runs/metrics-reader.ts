@@ -2,10 +2,10 @@
  * Reading metrics.jsonl back, streamed: memory does not grow with the file.
  *
  * A resumed run logs some steps again (it restarts from its last checkpoint). By default each
- * step comes out once, as it was logged last: when a step shows up again after larger steps
- * (a resumption, or a second process logging late), the later record replaces the earlier;
- * several records of one step in a row (train_loss, then val_loss at the same step) are merged.
- * Records come out in ascending step order. `all: true` gives every line as written.
+ * step comes out once, with each metric's latest value at that step: a resumed run's values
+ * replace the first run's, and records that add other metrics to a step (val_loss logged after
+ * train_loss, or by an evaluator process later) are merged into it. Records come out in
+ * ascending step order. `all: true` gives every line as written.
  *
  * Doing that in bounded memory takes two passes. The first notes which steps come back: a line
  * whose step is not larger than every step before it. Only those steps are held back in the
@@ -42,7 +42,7 @@ export interface MetricsReadStats {
   skipped_lines: number;
   /** The first few skipped lines: 1-based line number and why. */
   skipped: Array<{ line: number; reason: string }>;
-  /** Records replaced by a later record of the same step. */
+  /** Records of a step that came back after larger steps (a resumption re-running them). */
   superseded: number;
 }
 
@@ -239,7 +239,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         if (Number.isNaN(step)) continue; // counted as skipped by #record
         const comesBack = step <= highest;
         if (!comesBack) highest = step;
-        const sameBurst = step === previousStep;
+        const sameBurst = step === previousStep; // another record for the step just logged
         previousStep = step;
 
         const remaining = returns.get(step);
@@ -266,11 +266,8 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         }
         if (record) {
           if (entry.record === null) entry.record = record;
-          else if (sameBurst) Object.assign(entry.record, record);
-          else {
-            entry.record = record;
-            stats.superseded += 1;
-          }
+          else Object.assign(entry.record, record); // each metric's latest value wins
+          if (comesBack && !sameBurst) stats.superseded += 1;
         }
         if (comesBack) {
           if (remaining <= 1) {
