@@ -59,3 +59,56 @@ describe("stringifyPythonJson", () => {
     expect(check.stdout.trim()).toBe("nan inf -inf 10 ünï");
   });
 });
+
+describe("every file of an experiment folder", () => {
+  it.skipIf(!existsSync("/usr/bin/python3"))("loads with Python's standard json module", async () => {
+    const { ConfigTracker } = await import("../src/tracker.js");
+    const dir = tempDir();
+    const fixture = join(import.meta.dirname, "fixtures", "checkpoints", "nanogpt_ckpt.pt");
+    const env = { ...process.env, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent" };
+    const worker = new ConfigTracker(dir, { env: { ...env, RANK: "1", WORLD_SIZE: "2" }, allRanks: true });
+    const main = new ConfigTracker(dir, { env: { ...env, RANK: "0", WORLD_SIZE: "2" } });
+    await main.saveConfig({ lr: 6e-4, note: "ünï", schedule: [1, 0.5] }, { dataset: { name: "owt" } });
+    await worker.saveConfig({ lr: 6e-4 });
+    main.logMetrics(1, { train_loss: NaN, grad_norm: Infinity, lr: 6e-4 });
+    main.logMetrics(2, { val_loss: 1.5, lr: -Infinity });
+    worker.logMetrics(1, { train_loss: 2 });
+    await main.recordCheckpoint(fixture, { step: 2, metrics: { val_loss: NaN } });
+    await worker.saveResults();
+    await main.saveResults({ generationSamples: ["NaN Infinity"] });
+
+    const script = `
+import json, os, sys
+root = sys.argv[1]
+seen = []
+for dirpath, _, files in os.walk(root):
+    for name in sorted(files):
+        path = os.path.join(dirpath, name)
+        rel = os.path.relpath(path, root)
+        with open(path) as f:
+            if name.endswith(".jsonl"):
+                lines = [json.loads(line) for line in f if line.strip()]
+                seen.append((rel, len(lines)))
+            else:
+                json.load(f)
+                seen.append((rel, 1))
+data = json.load(open(os.path.join(root, "results.json")))
+print(json.dumps({"files": sorted(seen), "loss": repr(data["final_metrics"]["train_loss"]), "lr": repr(data["summary"]["lr"]["last"])}))
+`;
+    const check = spawnSync("/usr/bin/python3", ["-c", script, dir], { encoding: "utf8" });
+    expect(check.stderr).toBe("");
+    const report = JSON.parse(check.stdout) as { files: Array<[string, number]>; loss: string; lr: string };
+    expect(report.files).toEqual([
+      ["checkpoints.jsonl", 1],
+      ["config.json", 1],
+      ["metrics.jsonl", 2],
+      ["metrics.rank-1.jsonl", 1],
+      ["ranks/rank-0.json", 1],
+      ["ranks/rank-1.json", 1],
+      ["results.json", 1],
+      ["status.json", 1],
+    ]);
+    expect(report.loss).toBe("nan");
+    expect(report.lr).toBe("-inf");
+  });
+});
