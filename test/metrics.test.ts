@@ -328,3 +328,21 @@ describe("readMetrics", () => {
     expect(seen).toEqual(Array.from({ length: 10 }, (_, step) => step));
   });
 });
+
+describe("readMetrics, stopped early", () => {
+  it("a consumer that breaks out of the loop leaves no read in flight and no error behind", async () => {
+    const dir = tempDir();
+    const tracker = new ConfigTracker(dir);
+    for (let step = 0; step < 60_000; step++) tracker.logMetrics(step, { loss: step, other_metric_with_a_long_name: step / 3 });
+    await tracker.flush();
+    for (const all of [false, true]) {
+      let seen = 0;
+      for await (const record of tracker.readMetrics({ all })) {
+        seen = record.step;
+        if (seen === 10) break;
+      }
+      expect(seen).toBe(10);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a stray rejection would fail the run
+  });
+});

@@ -17,7 +17,7 @@ import { stat } from "node:fs/promises";
 import { ConfigTrackerError } from "../errors.js";
 import { parsePythonJson } from "../python-json.js";
 import { MAX_LINE_BYTES } from "./append-file.js";
-import { readLineBatches, type SkipReason } from "./line-reader.js";
+import { readLineChunks, type LineChunk, type SkipReason } from "./line-reader.js";
 
 /** One logged record: step, time (unix seconds) and numeric values. */
 export interface MetricRecord {
@@ -47,17 +47,78 @@ export interface MetricsReadStats {
 }
 
 const KEEP_SKIPPED = 20;
-// The tracker's own lines start like this; other writers' lines are parsed to find the step.
-const STEP_PREFIX = /^\{"step": ?(\d+)[,}]/;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+const SPACE = 0x20;
+const ZERO = 0x30;
+const NINE = 0x39;
+// The tracker's own lines start `{"step": <digits>,`: their step is read from the bytes.
+const STEP_PREFIX = Buffer.from('{"step":');
 
-/** The step of a line, NaN for a line that is not a complete record. Used by both passes alike. */
-function stepOf(text: string): number {
-  const trimmed = text.trimEnd();
-  if (!trimmed.endsWith("}")) return NaN;
-  const match = STEP_PREFIX.exec(trimmed);
+/**
+ * The step of a line, NaN for a line that is not a complete record. Pass 1 reads it from the
+ * bytes (stepFromBytes), pass 2 from the text (stepFromText): both follow these same rules, so
+ * both passes agree on which lines come back.
+ *  - the line, trailing whitespace aside, must end with "}" and be at most MAX_LINE_BYTES;
+ *  - `{"step":`, optional space, digits, then "," or "}": those digits;
+ *  - otherwise the "step" of the parsed line, when it parses and is a finite number.
+ */
+function stepFromBytes(bytes: Buffer, start: number, end: number): number {
+  lineWasPlain = false;
+  let last = end - 1;
+  while (last >= start && (bytes[last] === SPACE || bytes[last] === 0x0d || bytes[last] === 0x09)) last -= 1;
+  if (last < start || bytes[last] !== CLOSE_BRACE || end - start > MAX_LINE_BYTES) return NaN;
+  let index = start;
+  let prefixed = bytes[start] === OPEN_BRACE;
+  for (let i = 0; prefixed && i < STEP_PREFIX.length; i++) prefixed = bytes[start + i] === STEP_PREFIX[i];
+  if (prefixed) {
+    index = start + STEP_PREFIX.length;
+    if (bytes[index] === SPACE) index += 1;
+    let step = 0;
+    const digitsStart = index;
+    while (index <= last && (bytes[index] as number) >= ZERO && (bytes[index] as number) <= NINE && index - digitsStart < 16) {
+      step = step * 10 + ((bytes[index] as number) - ZERO);
+      index += 1;
+    }
+    if (index > digitsStart && (bytes[index] === COMMA || bytes[index] === CLOSE_BRACE)) {
+      lineWasPlain = true;
+      return step;
+    }
+  }
+  return stepFromParsed(bytes.toString("utf8", start, end));
+}
+/** Whether the line stepFromBytes last read had the tracker's own `{"step": N, ... }` form. */
+let lineWasPlain = false;
+
+/**
+ * A chunk whose every line is `{"step": N, ...}` with no other "{" and no "[": flat records, one
+ * per line. Such a chunk parses as one JSON array (a fifth faster than a parse per line), and no
+ * line can run into the next: an object can only open at the start of a line, and no string or
+ * container can stay open across a newline into a line that starts with `{"step": N`.
+ */
+function isFlatChunk(bytes: Buffer, count: number): boolean {
+  if (bytes.indexOf(0x5b) !== -1) return false;
+  let braces = 0;
+  for (let index = bytes.indexOf(OPEN_BRACE); index !== -1; index = bytes.indexOf(OPEN_BRACE, index + 1)) {
+    if (++braces > count) return false;
+  }
+  return braces === count;
+}
+
+function stepFromText(text: string, parsed: unknown): number {
+  let last = text.length - 1;
+  while (last >= 0 && (text.charCodeAt(last) === SPACE || text.charCodeAt(last) === 0x0d || text.charCodeAt(last) === 0x09)) last -= 1;
+  if (last < 0 || text.charCodeAt(last) !== CLOSE_BRACE) return NaN;
+  const match = /^\{"step": ?(\d{1,16})[,}]/.exec(text);
   if (match) return Number(match[1]);
+  const step = (parsed as { step?: unknown } | null)?.step;
+  return typeof step === "number" && Number.isFinite(step) ? step : NaN;
+}
+
+function stepFromParsed(text: string): number {
   try {
-    const step = (parseLine(trimmed) as { step?: unknown } | null)?.step;
+    const step = (parseLine(text) as { step?: unknown } | null)?.step;
     return typeof step === "number" && Number.isFinite(step) ? step : NaN;
   } catch {
     return NaN;
@@ -73,11 +134,19 @@ function parseLine(text: string): unknown {
   }
 }
 
-/** The numeric fields of a parsed line (other writers may add strings: those are left out). */
+/** The record of a parsed line: step, time and numeric fields (others' strings are left out). */
 function toRecord(parsed: unknown): MetricRecord | string {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "not a JSON object";
   const source = parsed as Record<string, unknown>;
   if (typeof source.step !== "number" || !Number.isFinite(source.step)) return "no numeric step";
+  let allNumbers = typeof source.time === "number";
+  for (const key in source) {
+    if (typeof source[key] !== "number") {
+      allNumbers = false;
+      break;
+    }
+  }
+  if (allNumbers) return source as MetricRecord; // the tracker's own lines: no copy
   const record = { step: source.step, time: typeof source.time === "number" ? source.time : NaN } as MetricRecord;
   for (const key in source) {
     const value = source[key];
@@ -121,7 +190,33 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     return out;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<MetricRecord> {
+  /**
+   * Records are produced a chunk (4 MiB of lines) at a time and handed out one by one, so the
+   * per-record cost is one resolved promise, not a generator step.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<MetricRecord> {
+    const chunks = this.#chunks();
+    let buffer: MetricRecord[] = [];
+    let index = 0;
+    return {
+      next: async (): Promise<IteratorResult<MetricRecord>> => {
+        while (index >= buffer.length) {
+          const next = await chunks.next();
+          if (next.done) return { value: undefined, done: true };
+          buffer = next.value;
+          index = 0;
+        }
+        this.stats.records += 1;
+        return { value: buffer[index++] as MetricRecord, done: false };
+      },
+      return: async (): Promise<IteratorResult<MetricRecord>> => {
+        await chunks.return(undefined);
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async *#chunks(): AsyncGenerator<MetricRecord[]> {
     let size: number;
     try {
       size = (await stat(this.path)).size;
@@ -139,58 +234,100 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     if (this.stats.skipped.length < KEEP_SKIPPED) this.stats.skipped.push({ line, reason });
   }
 
-  /** Parses a line, counting it as skipped when it is not a record. */
-  #record(text: string, line: number): MetricRecord | null {
-    let parsed: unknown;
-    try {
-      parsed = parseLine(text);
-    } catch {
-      const trimmed = text.trim();
-      this.#skip(line, trimmed.startsWith("{") && !trimmed.endsWith("}") ? "torn (cut off mid-line)" : "not JSON");
-      return null;
+  /**
+   * Parses a chunk: `records[i]` is line `first + i` as a record, null when it is not one
+   * (counted as skipped), undefined for a blank line; `texts` when parsed line by line.
+   */
+  #parseChunk(chunk: LineChunk, flat: boolean): { records: Array<MetricRecord | null | undefined>; texts: string[] | null } {
+    if (chunk.skip !== undefined) {
+      this.stats.lines += 1;
+      this.#skip(chunk.first, chunk.skip);
+      return { records: [null], texts: null };
     }
-    const record = toRecord(parsed);
-    if (typeof record === "string") {
-      this.#skip(line, record);
-      return null;
-    }
-    return record;
-  }
-
-  async *#everyLine(size: number): AsyncGenerator<MetricRecord> {
-    for await (const batch of readLineBatches(this.path, size, MAX_LINE_BYTES)) {
-      for (let i = 0; i < batch.texts.length; i++) {
-        const text = batch.texts[i] as string | null;
-        const line = batch.first + i;
-        if (text === null) {
-          this.stats.lines += 1;
-          this.#skip(line, batch.reasons.get(line) ?? "unreadable");
-          continue;
+    const text = chunk.bytes.toString("utf8");
+    if (flat) {
+      try {
+        const parsed = JSON.parse(`[${text.replaceAll("\n", ",")}]`) as unknown[];
+        if (parsed.length === chunk.count) {
+          const records = parsed.map(toRecord);
+          if (records.every((record) => typeof record !== "string")) {
+            this.stats.lines += chunk.count;
+            return { records: records as MetricRecord[], texts: null };
+          }
         }
-        if (text.trim() === "") continue;
-        this.stats.lines += 1;
-        const record = this.#record(text, line);
-        const projected = record && project(record, this.options.keys);
-        if (projected) {
-          this.stats.records += 1;
-          yield projected;
-        }
+      } catch {
+        // NaN / Infinity tokens, or a line that is not JSON: line by line below
       }
     }
+    const texts = text.split("\n");
+    const records: Array<MetricRecord | null | undefined> = new Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const line = texts[i] as string;
+      const number = chunk.first + i;
+      if (line.length === 0 || (line.length < 8 && line.trim() === "")) continue;
+      this.stats.lines += 1;
+      records[i] = null;
+      if (line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line) > MAX_LINE_BYTES) {
+        this.#skip(number, "too long");
+        texts[i] = ""; // its step is NaN, as pass 1 found
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = parseLine(line);
+      } catch {
+        const trimmed = line.trim();
+        this.#skip(number, trimmed.startsWith("{") && !trimmed.endsWith("}") ? "torn (cut off mid-line)" : "not JSON");
+        continue;
+      }
+      const record = toRecord(parsed);
+      if (typeof record === "string") {
+        this.#skip(number, record);
+        continue;
+      }
+      records[i] = record;
+    }
+    return { records, texts };
   }
 
-  async *#latestPerStep(size: number): AsyncGenerator<MetricRecord> {
-    // Pass 1: how many times each step comes back (shows up when not larger than all before it).
+  async *#everyLine(size: number): AsyncGenerator<MetricRecord[]> {
+    const keys = this.options.keys;
+    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+      const out: MetricRecord[] = [];
+      for (const record of this.#parseChunk(chunk, false).records) {
+        const projected = record && project(record, keys);
+        if (projected) out.push(projected);
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+
+  async *#latestPerStep(size: number): AsyncGenerator<MetricRecord[]> {
+    // Pass 1, on the bytes: how many times each step comes back (is not above all before it).
     const returns = new Map<number, number>();
+    const flatChunks: boolean[] = []; // one flag per 4 MiB chunk: bounded by the file's size / 4 MiB
     let highest = -Infinity;
-    for await (const batch of readLineBatches(this.path, size, MAX_LINE_BYTES)) {
-      for (const text of batch.texts) {
-        if (text === null) continue;
-        const step = stepOf(text);
-        if (Number.isNaN(step)) continue;
-        if (step <= highest) returns.set(step, (returns.get(step) ?? 0) + 1);
-        else highest = step;
+    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+      if (chunk.skip !== undefined) {
+        flatChunks.push(false);
+        continue;
       }
+      const bytes = chunk.bytes;
+      let plain = true;
+      for (let start = 0; start <= bytes.length; ) {
+        let end = bytes.indexOf(0x0a, start);
+        if (end === -1) end = bytes.length;
+        if (end > start) {
+          const step = stepFromBytes(bytes, start, end);
+          plain &&= lineWasPlain;
+          if (step <= highest) returns.set(step, (returns.get(step) ?? 0) + 1);
+          else if (step > highest) highest = step;
+        } else {
+          plain = false; // a blank line
+        }
+        start = end + 1;
+      }
+      flatChunks.push(plain && isFlatChunk(bytes, chunk.count));
     }
 
     // Pass 2: stream; steps that come back wait (in `held`, ascending) until their last line.
@@ -202,41 +339,37 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     const held: Held[] = [];
     const heldByStep = new Map<number, Held>();
     const keys = this.options.keys;
-    const stats = this.stats;
     highest = -Infinity;
     let previousStep = NaN;
-
+    let out: MetricRecord[] = [];
+    const emit = (record: MetricRecord | null) => {
+      const projected = record && project(record, keys);
+      if (projected) out.push(projected);
+    };
     const insert = (entry: Held) => {
       let index = held.length;
       while (index > 0 && (held[index - 1] as Held).step > entry.step) index -= 1;
       held.splice(index, 0, entry);
+      heldByStep.set(entry.step, entry);
     };
-    function* release(): Generator<MetricRecord> {
+    const release = () => {
       while (held.length > 0 && (held[0] as Held).complete) {
         const entry = held.shift() as Held;
         heldByStep.delete(entry.step);
-        const projected = entry.record && project(entry.record, keys);
-        if (projected) {
-          stats.records += 1;
-          yield projected;
-        }
+        emit(entry.record);
       }
-    }
+    };
 
-    for await (const batch of readLineBatches(this.path, size, MAX_LINE_BYTES)) {
-      for (let i = 0; i < batch.texts.length; i++) {
-        const text = batch.texts[i] as string | null;
-        const line = batch.first + i;
-        if (text === null) {
-          this.stats.lines += 1;
-          this.#skip(line, batch.reasons.get(line) ?? "unreadable");
-          continue;
-        }
-        if (text.trim() === "") continue;
-        this.stats.lines += 1;
-        const step = stepOf(text);
-        const record = this.#record(text, line);
-        if (Number.isNaN(step)) continue; // counted as skipped by #record
+    let chunkIndex = 0;
+    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+      const { records, texts } = this.#parseChunk(chunk, flatChunks[chunkIndex++] === true);
+      if (chunk.skip !== undefined) continue;
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i];
+        if (record === undefined) continue; // a blank line
+        // A parsed record's own step: the number pass 1 read from the bytes of the line.
+        const step = record !== null ? record.step : stepFromText((texts as string[])[i] as string, null);
+        if (Number.isNaN(step)) continue; // counted as skipped above
         const comesBack = step <= highest;
         if (!comesBack) highest = step;
         const sameBurst = step === previousStep; // another record for the step just logged
@@ -245,29 +378,19 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         const remaining = returns.get(step);
         if (remaining === undefined) {
           // Logged once: out at once, unless an earlier step is still waiting.
-          if (held.length === 0) {
-            const projected = record && project(record, keys);
-            if (projected) {
-              stats.records += 1;
-              yield projected;
-            }
-          } else {
-            const entry = { step, record, complete: true };
-            insert(entry);
-            heldByStep.set(step, entry);
-          }
+          if (held.length === 0) emit(record);
+          else insert({ step, record, complete: true });
           continue;
         }
         let entry = heldByStep.get(step);
         if (entry === undefined) {
           entry = { step, record: null, complete: false };
           insert(entry);
-          heldByStep.set(step, entry);
         }
         if (record) {
           if (entry.record === null) entry.record = record;
           else Object.assign(entry.record, record); // each metric's latest value wins
-          if (comesBack && !sameBurst) stats.superseded += 1;
+          if (comesBack && !sameBurst) this.stats.superseded += 1;
         }
         if (comesBack) {
           if (remaining <= 1) {
@@ -277,11 +400,16 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
             returns.set(step, remaining - 1);
           }
         }
-        yield* release();
+        release();
+      }
+      if (out.length > 0) {
+        yield out;
+        out = [];
       }
     }
     // Lines that changed between the passes (a rewrite under us) may leave steps waiting.
     for (const entry of held) entry.complete = true;
-    yield* release();
+    release();
+    if (out.length > 0) yield out;
   }
 }
