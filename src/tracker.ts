@@ -407,11 +407,11 @@ export class ConfigTracker {
    */
   logMetrics(step: number, values: Record<string, number>): void {
     checkStep(step);
-    const entries = checkMetricValues(values);
+    const writer = this.#metricsWriter();
+    if (writer === undefined) checkMetricValues(values); // dropped on this rank, but checked alike
+    else writer.append(step, values);
     this.#lastStep = step;
     if (this.#status !== undefined) this.#status.last_step = step;
-    const writer = this.#metricsWriter();
-    writer?.append(step, entries);
   }
 
   /** Writes buffered metrics now; WRITE_FAILED (with the lines kept) when the file cannot be written. */

@@ -70,18 +70,32 @@ function countNewlines(bytes: Buffer, end: number): number {
   return count;
 }
 
+/**
+ * Whether the file ends with a newline, as far as a torn line goes. Another process's large
+ * write is visible while it lands (the size grows page by page), so a tail that looks torn is
+ * looked at again: only a tail that stays the same for a few milliseconds is a crashed writer's.
+ */
 function endsWithNewline(path: string, appendFd: number): boolean {
-  const size = fstatSync(appendFd).size;
-  if (size === 0) return true;
   const fd = openSync(path, "r");
   try {
     const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] === 0x0a;
+    let size = fstatSync(appendFd).size;
+    let sameSize = 0;
+    for (let look = 0; look < 20 && sameSize < 2; look++) {
+      if (size === 0) return true;
+      readSync(fd, last, 0, 1, size - 1);
+      if (last[0] === 0x0a) return true;
+      Atomics.wait(pause, 0, 0, 3);
+      const now = fstatSync(appendFd).size;
+      sameSize = now === size ? sameSize + 1 : 0; // growing: someone is writing whole lines
+      size = now;
+    }
+    return false;
   } finally {
     closeSync(fd);
   }
 }
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function appendError(path: string, error: unknown, written = 0): ConfigTrackerError {
   const code = (error as NodeJS.ErrnoException).code;

@@ -1,11 +1,14 @@
 /**
  * Lines of a file that may be growing while it is read: only the bytes present when reading
- * starts are read, in 1 MiB chunks (the next one is read while the caller works on this one),
- * so memory stays bounded however large the file is. A line longer than `maxLineBytes` is
- * skipped (reported, not held), as is a last line without its newline: a writer was cut off
- * there, or is still writing it.
+ * starts are read, in 1 MiB chunks, so memory stays bounded however large the file is. A line
+ * longer than `maxLineBytes` is skipped (reported, not held), as is a last line without its
+ * newline: a writer was cut off there, or is still writing it.
+ *
+ * Chunks are read with readSync (from the page cache, a fraction of a millisecond: an async read
+ * per chunk spent more time waiting on the thread pool than reading), and the event loop gets a
+ * turn every few milliseconds, so timers and sockets of the reading process keep running.
  */
-import { open } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
 
 export type SkipReason = "too long" | "no newline at the end";
 
@@ -18,6 +21,7 @@ export type LineChunk =
   | { first: number; count: 1; bytes?: undefined; skip: SkipReason };
 
 const CHUNK_BYTES = 1024 * 1024;
+const SLICE_MS = 8;
 
 function countLines(bytes: Buffer): number {
   let count = 1;
@@ -25,21 +29,22 @@ function countLines(bytes: Buffer): number {
   return count;
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function* readLineChunks(path: string, size: number, maxLineBytes: number): AsyncGenerator<LineChunk> {
-  const handle = await open(path, "r");
-  let reading: Promise<{ bytesRead: number }> | null = null;
+  const fd = openSync(path, "r");
   try {
-    const chunkBytes = Math.min(CHUNK_BYTES, Math.max(size, 1));
-    let buffer = Buffer.allocUnsafe(chunkBytes);
-    let spare = Buffer.allocUnsafe(chunkBytes); // the next chunk is read into it meanwhile
+    let buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
     let filled = 0; // bytes at the start of buffer that belong to a line not yet complete
     let position = 0;
     let next = 1; // number of the next line
     let discarding = false; // inside a line that is too long: skip to its newline
-    const readInto = (target: Buffer, offset: number) =>
-      handle.read(target, offset, Math.min(target.length - offset, size - position), position);
-
-    while (position < size || reading !== null) {
+    let sliceStart = performance.now();
+    while (position < size) {
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
       if (filled === buffer.length) {
         // A line longer than the buffer: grow up to the cap, then drop it up to its newline.
         if (buffer.length <= maxLineBytes) {
@@ -51,8 +56,7 @@ export async function* readLineChunks(path: string, size: number, maxLineBytes: 
           filled = 0;
         }
       }
-      const { bytesRead } = await (reading ?? readInto(buffer, filled));
-      reading = null;
+      const bytesRead = readSync(fd, buffer, filled, Math.min(buffer.length - filled, size - position), position);
       if (bytesRead === 0) break; // the file was truncated while we read it
       position += bytesRead;
       const end = filled + bytesRead;
@@ -61,12 +65,6 @@ export async function* readLineChunks(path: string, size: number, maxLineBytes: 
         filled = discarding ? 0 : end; // no newline yet: the same line goes on
         continue;
       }
-      // Carry the unfinished line over to the spare buffer and start reading after it.
-      const carry = end - (lastNewline + 1);
-      if (spare.length < Math.max(carry + 1, buffer.length)) spare = Buffer.allocUnsafe(Math.max(carry + 1, buffer.length));
-      buffer.copy(spare, 0, lastNewline + 1, end);
-      if (position < size) reading = readInto(spare, carry);
-
       let start = 0;
       if (discarding) {
         yield { first: next, count: 1, skip: "too long" };
@@ -80,13 +78,11 @@ export async function* readLineChunks(path: string, size: number, maxLineBytes: 
         yield { first: next, count, bytes };
         next += count;
       }
-      [buffer, spare] = [spare, buffer];
-      filled = carry;
+      filled = end - (lastNewline + 1);
+      buffer.copy(buffer, 0, lastNewline + 1, end);
     }
     if (discarding || filled > 0) yield { first: next, count: 1, skip: discarding ? "too long" : "no newline at the end" };
   } finally {
-    // A consumer that stops early leaves a read in flight: let it land before closing.
-    await reading?.catch(() => {});
-    await handle.close();
+    closeSync(fd);
   }
 }

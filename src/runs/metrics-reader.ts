@@ -244,22 +244,30 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       this.#skip(chunk.first, chunk.skip);
       return { records: [null], texts: null };
     }
-    const text = chunk.bytes.toString("utf8");
     if (flat) {
+      // Newlines become commas in place (and back afterwards): one decode, one parse.
+      const bytes = chunk.bytes;
+      const newlines: number[] = [];
+      for (let index = bytes.indexOf(0x0a); index !== -1; index = bytes.indexOf(0x0a, index + 1)) {
+        newlines.push(index);
+        bytes[index] = COMMA;
+      }
+      let parsed: unknown[] | null = null;
       try {
-        const parsed = JSON.parse(`[${text.replaceAll("\n", ",")}]`) as unknown[];
-        if (parsed.length === chunk.count) {
-          const records = parsed.map(toRecord);
-          if (records.every((record) => typeof record !== "string")) {
-            this.stats.lines += chunk.count;
-            return { records: records as MetricRecord[], texts: null };
-          }
-        }
+        parsed = JSON.parse(`[${bytes.toString("utf8")}]`) as unknown[];
       } catch {
         // NaN / Infinity tokens, or a line that is not JSON: line by line below
       }
+      for (const index of newlines) bytes[index] = 0x0a;
+      if (parsed !== null && parsed.length === chunk.count) {
+        const records = parsed.map(toRecord);
+        if (records.every((record) => typeof record !== "string")) {
+          this.stats.lines += chunk.count;
+          return { records: records as MetricRecord[], texts: null };
+        }
+      }
     }
-    const texts = text.split("\n");
+    const texts = chunk.bytes.toString("utf8").split("\n");
     const records: Array<MetricRecord | null | undefined> = new Array(texts.length);
     for (let i = 0; i < texts.length; i++) {
       const line = texts[i] as string;

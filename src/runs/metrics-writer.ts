@@ -8,7 +8,7 @@
  * on an O_APPEND descriptor, so several processes can append to one file.
  */
 import { ConfigTrackerError } from "../errors.js";
-import { isPlainRecord, keyPath } from "../json-value.js";
+import { keyPath } from "../json-value.js";
 import { appendLinesSync, MAX_LINE_BYTES } from "./append-file.js";
 
 export const METRICS_FILE = "metrics.jsonl";
@@ -18,7 +18,6 @@ const FLUSH_INTERVAL_MS = 1000;
 const FLUSH_AT_BYTES = 1024 * 1024;
 /** When the file cannot be written (disk full), keep this much, then drop the oldest lines. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-const RESERVED = new Set(["step", "time"]);
 
 /** How Python's json module writes a float. */
 export function formatNumber(value: number): string {
@@ -38,43 +37,49 @@ export function checkStep(step: unknown, key = "step"): number {
   return step;
 }
 
+function refuseValues(key: string): never {
+  throw new ConfigTrackerError("INVALID_CONFIG", `${key}: must be an object of metric values ({ name: number })`, { key });
+}
+
+function refuseValue(key: string, name: string, value: unknown): never {
+  const path = keyPath(key, name);
+  if (name === "step" || name === "time") {
+    throw new ConfigTrackerError("INVALID_CONFIG", `${path}: "${name}" is written by the tracker; use another name`, { key: path });
+  }
+  const what =
+    value === null || value === undefined
+      ? String(value)
+      : typeof value === "object"
+        ? Array.isArray(value)
+          ? "an array"
+          : "a nested object"
+        : `a ${typeof value}`;
+  throw new ConfigTrackerError(
+    "INVALID_CONFIG",
+    `${path}: ${what} cannot be logged: metric values are numbers (log one name per number, e.g. "${name}_mean")`,
+    { key: path },
+  );
+}
+
+/** A plain object (no class instance, Map or array), without Symbol keys. */
+function checkPlainValues(values: unknown, key: string): asserts values is Record<string, unknown> {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) refuseValues(key);
+  const prototype = Object.getPrototypeOf(values) as object | null;
+  if (prototype !== Object.prototype && prototype !== null) refuseValues(key);
+  if (Object.getOwnPropertySymbols(values).length > 0) {
+    throw new ConfigTrackerError("INVALID_CONFIG", `${key}: Symbol keys cannot be logged`, { key });
+  }
+}
+
 /**
  * Checks metric values: a flat object of numbers. Returns the entries; names the key of the
  * first value that is not a number.
  */
 export function checkMetricValues(values: unknown, key = "metrics"): Array<[string, number]> {
-  const prototype = isPlainRecord(values) ? (Object.getPrototypeOf(values) as object | null) : undefined;
-  if (prototype === undefined || (prototype !== Object.prototype && prototype !== null)) {
-    throw new ConfigTrackerError("INVALID_CONFIG", `${key}: must be an object of metric values ({ name: number })`, { key });
-  }
-  if (Object.getOwnPropertySymbols(values).length > 0) {
-    throw new ConfigTrackerError("INVALID_CONFIG", `${key}: Symbol keys cannot be logged`, { key });
-  }
-  const entries = Object.entries(values as object);
+  checkPlainValues(values, key);
+  const entries = Object.entries(values);
   for (const [name, value] of entries) {
-    if (typeof value === "number") {
-      if (RESERVED.has(name)) {
-        const path = keyPath(key, name);
-        throw new ConfigTrackerError("INVALID_CONFIG", `${path}: "${name}" is written by the tracker; use another name`, {
-          key: path,
-        });
-      }
-      continue;
-    }
-    const path = keyPath(key, name);
-    const what =
-      value === null || value === undefined
-        ? String(value)
-        : typeof value === "object"
-          ? Array.isArray(value)
-            ? "an array"
-            : "a nested object"
-          : `a ${typeof value}`;
-    throw new ConfigTrackerError(
-      "INVALID_CONFIG",
-      `${path}: ${what} cannot be logged: metric values are numbers (log one name per number, e.g. "${name}_mean")`,
-      { key: path },
-    );
+    if (typeof value !== "number" || name === "step" || name === "time") refuseValue(key, name, value);
   }
   return entries as Array<[string, number]>;
 }
@@ -96,15 +101,19 @@ export class MetricsWriter {
     return this.#buffer.length;
   }
 
-  append(step: number, entries: Array<[string, number]>, time = Date.now() / 1000): void {
+  /** Checks `values` (as checkMetricValues does) and buffers the line, in one pass. */
+  append(step: number, values: unknown, time = Date.now() / 1000): void {
+    checkPlainValues(values, "metrics");
     let line = `{"step": ${step}, "time": ${time}`;
-    for (const [name, value] of entries) {
+    for (const name in values) {
+      const value = values[name];
+      if (typeof value !== "number" || name === "step" || name === "time") refuseValue("metrics", name, value);
       let key = this.#keyText.get(name);
       if (key === undefined) {
         key = `, ${JSON.stringify(name)}: `;
         if (this.#keyText.size < 10_000) this.#keyText.set(name, key);
       }
-      line += key + formatNumber(value);
+      line += key + (Number.isFinite(value) ? String(value) : formatNumber(value));
     }
     line += "}\n";
     const bytes = line.length * 3 > MAX_LINE_BYTES ? Buffer.byteLength(line) : line.length;
