@@ -1,49 +1,85 @@
-// The main job on a bundled example: record a nanoGPT training run the way a training launcher
-// would (config, hardware, git, and the model read from its checkpoint), then read it back.
+// The main job on a bundled example: a nanoGPT-style training run recorded from scratch, stopped
+// by SIGTERM (a preemption) part way, resumed from its last checkpoint, and finished. The
+// "trainer" is this same file run as a child process; its checkpoints are copies of a real
+// torch.save file (test/fixtures/checkpoints/nanogpt_ckpt.pt), counted by the native reader.
 // Run with `npm run demo`.
-import { ConfigTracker, getHardwareInfo } from "config-tracker";
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConfigTracker } from "config-tracker";
 
-// A nanoGPT checkpoint written by torch.save (test/fixtures/checkpoints/make_fixtures.py).
-const checkpoint = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures", "checkpoints", "nanogpt_ckpt.pt");
+const here = dirname(fileURLToPath(import.meta.url));
+const bundledCheckpoint = join(here, "..", "test", "fixtures", "checkpoints", "nanogpt_ckpt.pt");
+const config = { model: "nanogpt-tiny", learning_rate: 6e-4, batch_size: 12, block_size: 32, max_iters: 500, eval_interval: 100 };
+const dataset = { name: "shakespeare_char", train_tokens: 1003854, val_tokens: 111540 };
 
-const experimentDir = join(process.cwd(), "experiments", `demo_${new Date().toISOString().replace(/[:.]/g, "-")}`);
-const tracker = new ConfigTracker(experimentDir);
+if (process.argv[2] === "train") await train(process.argv[3], Number(process.argv[4]));
+else await main();
 
-const config = {
-  model: "nanogpt-tiny",
-  learning_rate: 6e-4,
-  batch_size: 12,
-  block_size: 32,
-  max_iters: 5000,
-  betas: [0.9, 0.95],
-  weight_decay: 0.1,
-  compile: true,
-};
+/** One training session: from `fromStep` (0: from scratch) to max_iters, or until a signal. */
+async function train(experimentDir, fromStep) {
+  const tracker = new ConfigTracker(experimentDir);
+  await tracker.saveConfig(
+    config,
+    fromStep === 0 ? { dataset } : { dataset, fromCheckpoint: join(experimentDir, "ckpt", `step_${fromStep}.pt`), fromStep },
+  );
+  for (let step = fromStep; step <= config.max_iters; step++) {
+    await new Promise((resolve) => setTimeout(resolve, 2)); // the forward and backward pass
+    const train_loss = 4.2 * Math.exp(-step / 180) + 1.0 + 0.02 * Math.sin(step);
+    tracker.logMetrics(step, { train_loss, lr: config.learning_rate * Math.min(1, (step + 1) / 50), tokens: 12 * 32 });
+    if (step % config.eval_interval === 0 && step > 0) {
+      const val_loss = train_loss + 0.35 + Math.max(0, (step - 300) / 400); // it overfits after step 300
+      tracker.logMetrics(step, { val_loss });
+      const path = join(experimentDir, "ckpt", `step_${step}.pt`);
+      mkdirSync(dirname(path), { recursive: true });
+      copyFileSync(bundledCheckpoint, path); // torch.save(checkpoint, path)
+      await tracker.recordCheckpoint(path, { step });
+      console.log(`checkpoint ${step}`);
+    }
+  }
+  await tracker.saveResults({ generationSamples: ["ROMEO:\nWhat light through yonder window breaks?"] });
+}
 
-const saved = await tracker.saveConfig(config, {
-  model: checkpoint, // read by the addon: exact counts from the file's metadata, no Python
-  dataset: { name: "shakespeare_char", train_tokens: 1003854, val_tokens: 111540 },
-});
+function session(experimentDir, fromStep, stopAfterCheckpoint) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "train", experimentDir, String(fromStep)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.stdout.on("data", (data) => {
+      if (stopAfterCheckpoint !== null && String(data).includes(`checkpoint ${stopAfterCheckpoint}`)) {
+        setTimeout(() => child.kill("SIGTERM"), 100); // preempted a little after that checkpoint
+      }
+    });
+    child.on("close", (code, signal) => resolve(signal ?? code));
+  });
+}
 
-await tracker.saveResults({
-  finalMetrics: { train_loss: 1.0523, val_loss: 1.4697, best_iter: 4750, diverged_run_loss: NaN },
-  bestCheckpoint: checkpoint,
-  generationSamples: ["ROMEO:\nWhat light through yonder window breaks?"],
-});
+async function main() {
+  const experimentDir = join(process.cwd(), "experiments", `demo_${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  const tracker = new ConfigTracker(experimentDir);
 
-const hardware = await getHardwareInfo();
-const loaded = await tracker.loadResults();
-console.log(`experiment ${saved.experiment_id}`);
-console.log(`  written to  ${experimentDir}`);
-console.log(`  files       config.json, results.json`);
-console.log(`  git         ${saved.git_hash ?? saved.git?.error ?? "not recorded"}`);
-console.log(
-  `  gpus        ${hardware.gpu_available ? `${hardware.gpu_count} x ${hardware.gpu_model}` : `none (${hardware.gpu_unavailable_reason})`}`,
-);
-const model = saved.model ?? {};
-console.log(
-  `  model       ${model.num_parameters?.toLocaleString("en-US")} parameters (${model.num_trainable_parameters?.toLocaleString("en-US")} trainable), d_model ${model.d_model}, ${model.num_layers} layers, ${model.num_heads} heads`,
-);
-console.log(`  val_loss    ${loaded.final_metrics.val_loss}`);
+  const ended = await session(experimentDir, 0, 200);
+  const stopped = await tracker.loadStatus();
+  console.log(`session 1   ended by ${ended}: status ${stopped.status} at step ${stopped.last_step}`);
+
+  const resumeFrom = (await tracker.loadCheckpoints()).at(-1).step;
+  await session(experimentDir, resumeFrom, null);
+  const status = await tracker.loadStatus();
+  const saved = await tracker.loadConfig();
+  const results = await tracker.loadResults();
+  const log = tracker.readMetrics();
+  const records = await log.toArray();
+
+  const m = results.final_metrics;
+  const model = saved.model ?? {};
+  const n = (value) => value.toLocaleString("en-US");
+  console.log(`session 2   resumed from step ${resumeFrom}: status ${status.status}`);
+  console.log(`experiment  ${saved.experiment_id}`);
+  console.log(`  folder    ${experimentDir}`);
+  console.log(`  resumes   ${saved.resumes.map((r) => `from step ${r.from_step} (${r.from_checkpoint})`).join(", ")}`);
+  console.log(`  metrics   ${n(records.length)} steps (${n(log.stats.lines)} lines; ${n(log.stats.superseded)} re-run after the resume, latest kept)`);
+  console.log(`  model     ${n(model.num_parameters)} parameters, d_model ${model.d_model}, ${model.num_layers} layers, ${model.num_heads} heads (from ${model.source})`);
+  console.log(`  best      val_loss ${m.best_val_loss.toFixed(4)} at step ${m.best_val_loss_step}: ${results.best_checkpoint}`);
+  console.log(`  final     train_loss ${m.train_loss.toFixed(4)}, ${n(Math.round(m.tokens_per_second))} tokens/s, ${m.total_time_seconds.toFixed(1)} s in all`);
+}

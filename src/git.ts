@@ -83,6 +83,38 @@ export function redactRemoteUrl(url: string): string {
   }
 }
 
+// One shell runs the quick questions (the commit, its short form, the branch; the remotes): on a
+// small machine each process Node starts costs ~10 ms, far more than git's own work. Its output
+// is split by a marker line that carries rev-parse's exit status.
+// (rev-parse's flags are modes that stick to the names after them, and --short wants its own call.)
+const QUICK_QUESTIONS = [
+  "git rev-parse HEAD --symbolic-full-name HEAD 2>&1",
+  'echo "@@config-tracker rev-parse exit $?"',
+  "git rev-parse --short HEAD 2>/dev/null",
+  "git config --get-regexp '^remote\\..*\\.url$'",
+].join("; ");
+const MARKER = /^@@config-tracker rev-parse exit (\d+)$/m;
+
+function runShell(script: string, cwd: string, timeoutMs: number): Promise<GitResult> {
+  return new Promise((resolve) => {
+    execFile(
+      "/bin/sh",
+      ["-c", script],
+      { cwd, timeout: timeoutMs, killSignal: "SIGKILL", env: { ...process.env, ...GIT_ENV }, maxBuffer: 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const failure = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;
+        resolve({
+          ok: failure === null || typeof failure.code === "number",
+          stdout: String(stdout),
+          stderr: String(stderr),
+          missing: false,
+          timedOut: failure !== null && (failure.killed === true || failure.signal === "SIGKILL"),
+        });
+      },
+    );
+  });
+}
+
 export async function getGitInfo(options: GitOptions = {}): Promise<GitInfo> {
   const cwd = options.cwd ?? process.cwd();
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -90,40 +122,51 @@ export async function getGitInfo(options: GitOptions = {}): Promise<GitInfo> {
   const info: GitInfo = { commit: null, short_hash: null, branch: null, dirty: null, remote_url: null, error: null };
 
   // Independent questions, asked at once: total time is the slowest, not the sum.
-  const [head, branch, status, remotes] = await Promise.all([
-    runGit(["rev-parse", "HEAD", "--short", "HEAD"], cwd, timeoutMs),
-    runGit(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd, timeoutMs),
-    runGit(["status", "--porcelain", "--untracked-files=no", "--ignore-submodules=dirty"], cwd, dirtyTimeoutMs),
-    runGit(["config", "--get-regexp", "^remote\\..*\\.url$"], cwd, timeoutMs),
+  const [quick, status] = await Promise.all([
+    runShell(QUICK_QUESTIONS, cwd, timeoutMs),
+    runGit(["status", "--porcelain=v2", "--branch", "--untracked-files=no", "--ignore-submodules=dirty"], cwd, dirtyTimeoutMs),
   ]);
+  const marker = MARKER.exec(quick.stdout);
+  const headText = marker ? quick.stdout.slice(0, marker.index) : quick.stdout;
+  const remotesText = marker ? quick.stdout.slice(marker.index + marker[0].length) : "";
+  const headCode = marker ? Number(marker[1]) : null;
+  // The branch from status too: it is there in a repository with no commits yet.
+  const statusBranch = status.ok ? /^# branch\.head (.+)$/m.exec(status.stdout)?.[1] : undefined;
 
-  if (!head.ok) {
-    info.error = describeFailure(head, cwd);
-    // An empty repository still has a branch name.
-    if (branch.ok) info.branch = branch.stdout.trim() || null;
+  if (headCode !== 0) {
+    const failure: GitResult = {
+      ok: false,
+      stdout: "",
+      stderr: headText + quick.stderr,
+      missing: headCode === 127 || status.missing,
+      timedOut: quick.timedOut,
+    };
+    info.error = describeFailure(failure, cwd);
+    if (statusBranch !== undefined && statusBranch !== "(detached)") info.branch = statusBranch;
     return info;
   }
-  const [commit, shortHash] = head.stdout.trim().split("\n");
-  info.commit = commit?.trim() || null;
-  info.short_hash = shortHash?.trim() || null;
-  info.branch = branch.ok ? branch.stdout.trim() || null : null; // exit 1: detached HEAD
+  const [commit, symbolic] = headText.trim().split("\n").map((line) => line.trim());
+  const afterMarker = remotesText.trim().split("\n");
+  const shortHash = /^[0-9a-f]{4,64}$/.test(afterMarker[0] ?? "") ? afterMarker.shift() : undefined;
+  const remoteLines = afterMarker;
+  info.commit = commit || null;
+  info.short_hash = shortHash || null;
+  info.branch = symbolic?.startsWith("refs/heads/") ? symbolic.slice("refs/heads/".length) : null; // "HEAD": detached
 
   if (status.ok) {
-    info.dirty = status.stdout.trim() !== "";
+    info.dirty = status.stdout.split("\n").some((line) => line !== "" && !line.startsWith("#"));
   } else if (status.timedOut) {
     info.error = `dirty check skipped: git status took longer than ${dirtyTimeoutMs} ms`;
   } else {
     info.error = `dirty check failed: ${describeFailure(status, cwd)}`;
   }
 
-  if (remotes.ok) {
-    const urls = new Map<string, string>();
-    for (const line of remotes.stdout.split("\n")) {
-      const match = /^remote\.(.+)\.url (.*)$/.exec(line.trim());
-      if (match?.[1] !== undefined && match[2] !== undefined && !urls.has(match[1])) urls.set(match[1], match[2]);
-    }
-    const url = urls.get("origin") ?? urls.values().next().value;
-    info.remote_url = url === undefined ? null : redactRemoteUrl(url);
+  const urls = new Map<string, string>();
+  for (const line of remoteLines) {
+    const match = /^remote\.(.+)\.url (.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined && match[2] !== undefined && !urls.has(match[1])) urls.set(match[1], match[2]);
   }
+  const url = urls.get("origin") ?? urls.values().next().value;
+  info.remote_url = url === undefined ? null : redactRemoteUrl(url);
   return info;
 }

@@ -270,8 +270,7 @@ export class ConfigTracker {
       typeof options.model === "string"
         ? (modelForConfig(this.experimentDir, await inspectCheckpoint(options.model)) as JsonValue)
         : modelObject;
-    const { modelInfoSchema, firstIssue } = await loadSchemas();
-    const model = modelJson === undefined ? undefined : validateModel(modelInfoSchema, firstIssue, modelJson);
+    const model = modelJson === undefined ? undefined : await validateModel(modelJson);
     const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
     await ensureFolder(this.experimentDir);
 
@@ -377,7 +376,7 @@ export class ConfigTracker {
 
   async #readExistingConfig(brokenOk: boolean): Promise<ConfigFile | null> {
     try {
-      return await this.#read(this.configPath, (await loadSchemas()).configFileSchema);
+      return await this.#read(this.configPath, "configFileSchema");
     } catch (error) {
       if (error instanceof ConfigTrackerError && error.code === "NOT_FOUND") return null;
       if (brokenOk && error instanceof ConfigTrackerError && error.code === "INVALID_FILE") return null;
@@ -393,7 +392,7 @@ export class ConfigTracker {
   }
 
   async loadConfig(): Promise<ConfigFile> {
-    return this.#read(this.configPath, (await loadSchemas()).configFileSchema);
+    return this.#read(this.configPath, "configFileSchema");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -473,8 +472,7 @@ export class ConfigTracker {
       await this.#changeConfig(async () => {
         const existing = await this.#readExistingConfig(false);
         if (existing === null || existing.model !== undefined) return;
-        const { modelInfoSchema, firstIssue } = await loadSchemas();
-        const updated = withModel(existing, validateModel(modelInfoSchema, firstIssue, model as JsonValue));
+        const updated = withModel(existing, await validateModel(model as JsonValue));
         await this.#writeJson(this.configPath, "config", updated, 0);
       });
     }
@@ -585,7 +583,7 @@ export class ConfigTracker {
   }
 
   async loadResults(): Promise<ResultsFile> {
-    return this.#read(this.resultsPath, (await loadSchemas()).resultsFileSchema);
+    return this.#read(this.resultsPath, "resultsFileSchema");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -609,7 +607,7 @@ export class ConfigTracker {
 
   /** status.json, with "lost" for a run whose process died without a word. */
   async loadStatus(): Promise<LoadedStatus> {
-    const record = await this.#read(this.statusPath, (await loadSchemas()).statusFileSchema);
+    const record = await this.#read(this.statusPath, "statusFileSchema");
     return { ...record, ...reportedStatus(record as StatusRecord) };
   }
 
@@ -748,14 +746,12 @@ export class ConfigTracker {
   // ---------------------------------------------------------------------------------------------
   // whole JSON files
 
-  async #writeJson<T>(path: string, kind: "config" | "results", record: T, nodes: number, options: { exclusive?: boolean } = {}): Promise<void> {
-    const { configFileSchema, resultsFileSchema, firstIssue } = await loadSchemas();
-    const schema = (kind === "config" ? configFileSchema : resultsFileSchema) as z.ZodType<unknown>;
-    const checked = schema.safeParse(record);
-    if (!checked.success) {
-      const { key, message } = firstIssue(checked.error);
-      throw new ConfigTrackerError("INVALID_CONFIG", `${path}: ${key} ${message}`, { path, key });
-    }
+  /**
+   * Writes a record this class built from checked parts (user values went through toJsonValue,
+   * models through the schema), so zod is not loaded for it: a cold saveConfig does not pay for
+   * loading zod. Readers validate every file.
+   */
+  async #writeJson(path: string, kind: "config" | "results", record: object, nodes: number, options: { exclusive?: boolean } = {}): Promise<void> {
     const text = await serializeJsonAsync(record as JsonValue, nodes + 500, true);
     if (text.length > MAX_JSON_BYTES / 3 && Buffer.byteLength(text) > MAX_JSON_BYTES) {
       throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: larger than 64 MiB as JSON`, { path, key: kind });
@@ -775,7 +771,11 @@ export class ConfigTracker {
     }
   }
 
-  async #read<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  /** Reads and validates a file; zod is loaded once there is a file to validate. */
+  async #read<K extends "configFileSchema" | "resultsFileSchema" | "statusFileSchema">(
+    path: string,
+    schemaName: K,
+  ): Promise<z.infer<Schemas[K]>> {
     let text: string;
     try {
       text = await readFile(path, "utf8");
@@ -793,9 +793,10 @@ export class ConfigTracker {
         cause: error,
       });
     }
-    const parsed = schema.safeParse(data);
+    const schemas = await loadSchemas();
+    const parsed = (schemas[schemaName] as unknown as z.ZodType<z.infer<Schemas[K]>>).safeParse(data);
     if (!parsed.success) {
-      const { key, message } = (await loadSchemas()).firstIssue(parsed.error);
+      const { key, message } = schemas.firstIssue(parsed.error);
       const where = key === "" ? "the top level" : `key "${key}"`;
       throw new ConfigTrackerError("INVALID_FILE", `${path}: ${where} ${message}`, { path, key });
     }
@@ -803,11 +804,8 @@ export class ConfigTracker {
   }
 }
 
-function validateModel(
-  modelInfoSchema: Schemas["modelInfoSchema"],
-  firstIssue: Schemas["firstIssue"],
-  json: JsonValue,
-): ModelSummary {
+async function validateModel(json: JsonValue): Promise<ModelSummary> {
+  const { modelInfoSchema, firstIssue } = await loadSchemas();
   const parsed = modelInfoSchema.safeParse(json);
   if (!parsed.success) {
     const { key, message } = firstIssue(parsed.error);
