@@ -51,7 +51,7 @@ function existingModeSync(path: string): number | null {
  * mix: write a temporary file in the same folder, fsync it, rename it over the target, fsync
  * the folder. A crash at any point leaves the previous file whole. The file keeps its mode.
  */
-export async function writeFileAtomic(path: string, contents: string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(path: string, contents: string | string[], options: AtomicWriteOptions = {}): Promise<void> {
   const temporary = temporaryName(path);
   const durable = options.durable !== false;
   try {
@@ -60,7 +60,11 @@ export async function writeFileAtomic(path: string, contents: string, options: A
     try {
       // fchmod, not the mode argument of open: that one is filtered through the umask.
       if (mode !== null) await handle.chmod(mode);
-      await handle.writeFile(contents, "utf8");
+      // Pieces of a large file are encoded and written one at a time (no 14 MB string copy).
+      for (const piece of typeof contents === "string" ? [contents] : contents) {
+        const bytes = Buffer.from(piece, "utf8");
+        for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
+      }
       if (durable) await handle.sync();
     } finally {
       await handle.close();

@@ -231,8 +231,9 @@ const NON_FINITE_TEXT = (value: number) => (Number.isNaN(value) ? "NaN" : value 
  * The same text as stringifyPythonJson(value) (json.dump(indent=2) layout, NaN/Infinity as Python
  * writes them), produced as a generator that yields every NODES_PER_SLICE values.
  */
-function* serializeSteps(value: JsonValue): Generator<void, string> {
-  const parts: string[] = [];
+function* serializeSteps(value: JsonValue): Generator<void, string[]> {
+  const chunks: string[] = []; // ~64 KiB pieces: no one giant string for a large config
+  let parts: string[] = [];
   let nodes = 0;
   interface SerialFrame {
     value: JsonValue[] | { [key: string]: JsonValue };
@@ -281,23 +282,31 @@ function* serializeSteps(value: JsonValue): Generator<void, string> {
       write((frame.value as { [key: string]: JsonValue })[key] as JsonValue, inner);
     }
     frame.index += 1;
+    if (parts.length >= 8192) {
+      chunks.push(parts.join(""));
+      parts = [];
+    }
     if (nodes % NODES_PER_SLICE === 0) yield;
   }
-  return parts.join("");
+  chunks.push(parts.join(""));
+  return chunks;
 }
 
-/** Python-style JSON text for converted data, without holding the event loop for long. */
-export async function serializeJsonAsync(value: JsonValue, nodes: number, nonFinite: boolean): Promise<string> {
+/**
+ * Python-style JSON text for converted data, in pieces, without holding the event loop for
+ * long: a large value comes out as ~64 KiB strings that are written one after the other.
+ */
+export async function serializeJsonAsync(value: JsonValue, nodes: number, nonFinite: boolean): Promise<string[]> {
   if (nodes < SMALL_NODE_COUNT) {
     const { stringifyPythonJson } = await import("./python-json.js");
-    return nonFinite ? stringifyPythonJson(value) : JSON.stringify(value, null, 2);
+    return [nonFinite ? stringifyPythonJson(value) : JSON.stringify(value, null, 2)];
   }
   return runInSlices(serializeSteps(value));
 }
 
 /** The generator's output in one go (tests compare it with stringifyPythonJson). */
 export function serializeJson(value: JsonValue): string {
-  return runToEnd(serializeSteps(value));
+  return runToEnd(serializeSteps(value)).join("");
 }
 
 /** True for `{...}` values: not null, not an array. */

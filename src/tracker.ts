@@ -752,13 +752,15 @@ export class ConfigTracker {
    * loading zod. Readers validate every file.
    */
   async #writeJson(path: string, kind: "config" | "results", record: object, nodes: number, options: { exclusive?: boolean } = {}): Promise<void> {
-    const text = await serializeJsonAsync(record as JsonValue, nodes + 500, true);
-    if (text.length > MAX_JSON_BYTES / 3 && Buffer.byteLength(text) > MAX_JSON_BYTES) {
+    const pieces = await serializeJsonAsync(record as JsonValue, nodes + 500, true);
+    pieces.push("\n");
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (length > MAX_JSON_BYTES / 3 && pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0) > MAX_JSON_BYTES) {
       throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: larger than 64 MiB as JSON`, { path, key: kind });
     }
     await ensureFolder(this.experimentDir);
     try {
-      await writeFileAtomic(path, `${text}\n`, options);
+      await writeFileAtomic(path, pieces, options);
     } catch (error) {
       const cause = (error as ConfigTrackerError).cause as NodeJS.ErrnoException | undefined;
       if (options.exclusive && cause?.code === "EEXIST") {

@@ -112,7 +112,9 @@ describe("the pausing converter and serializer", () => {
     let ticks = 0;
     const timer = setInterval(() => (ticks += 1), 1);
     const converted = await convertJsonAsync(config, "config");
-    const text = await serializeJsonAsync(converted.value, converted.nodes, converted.nonFinite);
+    const pieces = await serializeJsonAsync(converted.value, converted.nodes, converted.nonFinite);
+    expect(pieces.length).toBeGreaterThan(10); // written piece by piece, never as one 10 MB string
+    const text = pieces.join("");
     clearInterval(timer);
     expect(converted.nodes).toBeGreaterThan(400_000);
     expect(converted.nonFinite).toBe(true);
