@@ -68,7 +68,8 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   writeFileSync(
     saveScript,
     `import { ConfigTracker } from ${JSON.stringify(join(root, "dist", "index.js"))};
-     const tracker = new ConfigTracker(process.argv[2]);
+     // A new experiment each run (a folder that exists already would be a resumption).
+     const tracker = new ConfigTracker(process.argv[2] + "/run_" + process.pid);
      await tracker.saveConfig({ lr: 3e-4, batch_size: 64 });
      await tracker.close();`,
   );
@@ -76,8 +77,7 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   writeFileSync(emptyScript, "");
   const runs = 15;
   const empty = timeCommand(process.execPath, [emptyScript], runs);
-  let run = 0;
-  const save = timeCommand(process.execPath, [saveScript, join(out, `run_node_${run++}`)], runs);
+  const save = timeCommand(process.execPath, [saveScript, join(out, "node")], runs);
   // Inside one process: the first saveConfig (loads zod, probes hardware, asks git) and later
   // ones (each a resumption of the same config).
   const inProcess = () => {
@@ -97,7 +97,7 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   };
   const calls = inProcess();
   const pythonEmpty = hasTorch ? timeCommand(PYTHON, ["-c", "pass"], runs) : null;
-  const python = hasTorch ? timeCommand(PYTHON, [join(here, "python_tracker.py"), join(out, "run_python")], 5) : null;
+  const python = hasTorch ? timeCommand(PYTHON, [join(here, "python_tracker.py"), join(out, "run_python")], 7) : null;
   results.cases.save_config = {
     command: "median of 15 runs: node save.mjs (import + saveConfig, git on) minus node empty.mjs; python: bench/python_tracker.py minus python3 -c pass",
     node_empty_script_ms: empty,

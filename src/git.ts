@@ -2,7 +2,7 @@
  * The git state of the code that ran. Never throws: every failure (not a repository, no commits,
  * detached HEAD, git missing, dubious ownership, a slow dirty check) is a null field plus `error`.
  */
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 
 import type { GitInfo } from "./schema.js";
 
@@ -32,26 +32,6 @@ const GIT_ENV = {
   GIT_TERMINAL_PROMPT: "0",
   GIT_PAGER: "cat",
 };
-
-function runGit(args: string[], cwd: string, timeoutMs: number): Promise<GitResult> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      args,
-      { cwd, timeout: timeoutMs, killSignal: "SIGKILL", env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const failure = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;
-        resolve({
-          ok: failure === null,
-          stdout: String(stdout),
-          stderr: String(stderr),
-          missing: failure?.code === "ENOENT",
-          timedOut: failure !== null && (failure.killed === true || failure.signal === "SIGKILL"),
-        });
-      },
-    );
-  });
-}
 
 function describeFailure(result: GitResult, cwd: string): string {
   if (result.missing) return "git not found on PATH";
@@ -83,36 +63,80 @@ export function redactRemoteUrl(url: string): string {
   }
 }
 
-// One shell runs the quick questions (the commit, its short form, the branch; the remotes): on a
-// small machine each process Node starts costs ~10 ms, far more than git's own work. Its output
-// is split by a marker line that carries rev-parse's exit status.
-// (rev-parse's flags are modes that stick to the names after them, and --short wants its own call.)
-const QUICK_QUESTIONS = [
+// One shell asks every question (on a small machine each process Node starts costs ~10 ms, far
+// more than git's own work): the commit and the branch, the short hash, the remotes, then the
+// dirty check. Markers split the output and carry exit statuses. The quick questions are bounded
+// by timeoutMs; once the dirty check starts, it is bounded by dirtyTimeoutMs, and past it the
+// shell and its git are killed (as a process group) and the answers so far are kept.
+// (rev-parse's flags are modes that stick to the names after them; --short wants its own call.)
+const QUESTIONS = [
   "git rev-parse HEAD --symbolic-full-name HEAD 2>&1",
-  'echo "@@config-tracker rev-parse exit $?"',
+  'echo "@@ct head $?"',
   "git rev-parse --short HEAD 2>/dev/null",
+  'echo "@@ct remotes"',
   "git config --get-regexp '^remote\\..*\\.url$'",
+  'echo "@@ct status"',
+  "git status --porcelain=v2 --branch --untracked-files=no --ignore-submodules=dirty 2>&1",
+  'echo "@@ct status-exit $?"',
 ].join("; ");
-const MARKER = /^@@config-tracker rev-parse exit (\d+)$/m;
 
-function runShell(script: string, cwd: string, timeoutMs: number): Promise<GitResult> {
+interface ShellAnswers {
+  stdout: string;
+  quickTimedOut: boolean;
+  statusTimedOut: boolean;
+  spawnFailed: boolean;
+}
+
+function askGit(cwd: string, timeoutMs: number, dirtyTimeoutMs: number): Promise<ShellAnswers> {
   return new Promise((resolve) => {
-    execFile(
-      "/bin/sh",
-      ["-c", script],
-      { cwd, timeout: timeoutMs, killSignal: "SIGKILL", env: { ...process.env, ...GIT_ENV }, maxBuffer: 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const failure = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;
-        resolve({
-          ok: failure === null || typeof failure.code === "number",
-          stdout: String(stdout),
-          stderr: String(stderr),
-          missing: false,
-          timedOut: failure !== null && (failure.killed === true || failure.signal === "SIGKILL"),
-        });
-      },
-    );
+    let stdout = "";
+    let quickTimedOut = false;
+    let statusTimedOut = false;
+    let statusTimer: NodeJS.Timeout | undefined;
+    const child = spawn("/bin/sh", ["-c", QUESTIONS], {
+      cwd,
+      env: { ...process.env, ...GIT_ENV },
+      stdio: ["ignore", "pipe", "ignore"],
+      detached: true, // its own process group, so a timeout kills git too
+    });
+    const killGroup = () => {
+      try {
+        process.kill(-(child.pid as number), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const quickTimer = setTimeout(() => {
+      quickTimedOut = true;
+      killGroup();
+    }, timeoutMs);
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      if (statusTimer === undefined && stdout.includes("@@ct status\n")) {
+        clearTimeout(quickTimer);
+        statusTimer = setTimeout(() => {
+          statusTimedOut = true;
+          killGroup();
+        }, dirtyTimeoutMs);
+      }
+      if (stdout.length > 64 * 1024 * 1024) killGroup(); // a dirty tree of millions of files: enough
+    });
+    const finish = (spawnFailed: boolean) => {
+      clearTimeout(quickTimer);
+      clearTimeout(statusTimer);
+      resolve({ stdout, quickTimedOut, statusTimedOut, spawnFailed });
+    };
+    child.on("error", () => finish(true));
+    child.on("close", () => finish(false));
   });
+}
+
+function section(stdout: string, from: string, to: RegExp | string): string | null {
+  const start = stdout.indexOf(from);
+  if (start === -1) return null;
+  const rest = stdout.slice(start + from.length);
+  const end = typeof to === "string" ? rest.indexOf(to) : rest.search(to);
+  return end === -1 ? rest : rest.slice(0, end);
 }
 
 export async function getGitInfo(options: GitOptions = {}): Promise<GitInfo> {
@@ -121,48 +145,45 @@ export async function getGitInfo(options: GitOptions = {}): Promise<GitInfo> {
   const dirtyTimeoutMs = options.dirtyTimeoutMs ?? 2000;
   const info: GitInfo = { commit: null, short_hash: null, branch: null, dirty: null, remote_url: null, error: null };
 
-  // Independent questions, asked at once: total time is the slowest, not the sum.
-  const [quick, status] = await Promise.all([
-    runShell(QUICK_QUESTIONS, cwd, timeoutMs),
-    runGit(["status", "--porcelain=v2", "--branch", "--untracked-files=no", "--ignore-submodules=dirty"], cwd, dirtyTimeoutMs),
-  ]);
-  const marker = MARKER.exec(quick.stdout);
-  const headText = marker ? quick.stdout.slice(0, marker.index) : quick.stdout;
-  const remotesText = marker ? quick.stdout.slice(marker.index + marker[0].length) : "";
-  const headCode = marker ? Number(marker[1]) : null;
+  const answers = await askGit(cwd, timeoutMs, dirtyTimeoutMs);
+  const out = answers.stdout;
+  const headMarker = /^@@ct head (\d+)$/m.exec(out);
+  const headText = headMarker ? out.slice(0, headMarker.index) : out;
+  const statusText = section(out, "@@ct status\n", /^@@ct status-exit \d+$/m);
+  const statusCode = /^@@ct status-exit (\d+)$/m.exec(out)?.[1];
   // The branch from status too: it is there in a repository with no commits yet.
-  const statusBranch = status.ok ? /^# branch\.head (.+)$/m.exec(status.stdout)?.[1] : undefined;
+  const statusBranch = statusCode === "0" ? /^# branch\.head (.+)$/m.exec(statusText ?? "")?.[1] : undefined;
 
-  if (headCode !== 0) {
+  if (headMarker?.[1] !== "0") {
     const failure: GitResult = {
       ok: false,
       stdout: "",
-      stderr: headText + quick.stderr,
-      missing: headCode === 127 || status.missing,
-      timedOut: quick.timedOut,
+      stderr: headText,
+      missing: answers.spawnFailed || headMarker?.[1] === "127",
+      timedOut: answers.quickTimedOut,
     };
     info.error = describeFailure(failure, cwd);
     if (statusBranch !== undefined && statusBranch !== "(detached)") info.branch = statusBranch;
     return info;
   }
   const [commit, symbolic] = headText.trim().split("\n").map((line) => line.trim());
-  const afterMarker = remotesText.trim().split("\n");
-  const shortHash = /^[0-9a-f]{4,64}$/.test(afterMarker[0] ?? "") ? afterMarker.shift() : undefined;
-  const remoteLines = afterMarker;
   info.commit = commit || null;
-  info.short_hash = shortHash || null;
   info.branch = symbolic?.startsWith("refs/heads/") ? symbolic.slice("refs/heads/".length) : null; // "HEAD": detached
+  const shortHash = section(out, `${headMarker[0]}\n`, "@@ct remotes")?.trim();
+  info.short_hash = shortHash && /^[0-9a-f]{4,64}$/.test(shortHash) ? shortHash : null;
 
-  if (status.ok) {
-    info.dirty = status.stdout.split("\n").some((line) => line !== "" && !line.startsWith("#"));
-  } else if (status.timedOut) {
+  if (statusCode === "0") {
+    info.dirty = (statusText ?? "").split("\n").some((line) => line !== "" && !line.startsWith("#"));
+  } else if (answers.statusTimedOut) {
     info.error = `dirty check skipped: git status took longer than ${dirtyTimeoutMs} ms`;
+  } else if (answers.quickTimedOut) {
+    info.error = "dirty check skipped: git did not answer in time";
   } else {
-    info.error = `dirty check failed: ${describeFailure(status, cwd)}`;
+    info.error = `dirty check failed: ${describeFailure({ ok: false, stdout: "", stderr: statusText ?? "", missing: false, timedOut: false }, cwd)}`;
   }
 
   const urls = new Map<string, string>();
-  for (const line of remoteLines) {
+  for (const line of (section(out, "@@ct remotes\n", "@@ct status") ?? "").split("\n")) {
     const match = /^remote\.(.+)\.url (.*)$/.exec(line.trim());
     if (match?.[1] !== undefined && match[2] !== undefined && !urls.has(match[1])) urls.set(match[1], match[2]);
   }

@@ -271,6 +271,9 @@ export class ConfigTracker {
         ? (modelForConfig(this.experimentDir, await inspectCheckpoint(options.model)) as JsonValue)
         : modelObject;
     const model = modelJson === undefined ? undefined : await validateModel(modelJson);
+    // config.json is read (and validated) while git and the probes run; checked again under the lock.
+    const prefetched = this.isMainRank ? this.#readConfigStamped() : undefined;
+    prefetched?.catch(() => {});
     const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
     await ensureFolder(this.experimentDir);
 
@@ -294,7 +297,7 @@ export class ConfigTracker {
       ...(fromStep === undefined ? {} : { from_step: fromStep }),
     };
     const nodes = converted.nodes + (dataset?.nodes ?? 0);
-    const saved = await this.#changeConfig(() => this.#storeConfig(record, resume, nodes));
+    const saved = await this.#changeConfig(() => this.#storeConfig(record, resume, nodes, prefetched));
     this.#beginRun();
     return saved;
   }
@@ -304,8 +307,9 @@ export class ConfigTracker {
     record: SavedConfig,
     resume: { mode: SaveConfigMode; from_checkpoint?: string; from_step?: number },
     nodes: number,
+    prefetched?: Promise<StampedConfig>,
   ): Promise<SavedConfig> {
-    const existing = await this.#readExistingConfig(resume.mode === "overwrite");
+    const existing = await this.#readExistingConfig(resume.mode === "overwrite", prefetched);
     if (existing !== null) this.#refuseIfLiveElsewhere();
     if (existing === null || resume.mode === "overwrite") {
       if (existing !== null || (await exists(this.configPath))) await movePreviousRun(this.experimentDir);
@@ -374,13 +378,26 @@ export class ConfigTracker {
     );
   }
 
-  async #readExistingConfig(brokenOk: boolean): Promise<ConfigFile | null> {
+  /**
+   * config.json, or null when there is none (or it is broken and `brokenOk`). A `prefetched` read
+   * is used when the file has not changed since (same inode, size and mtime).
+   */
+  async #readExistingConfig(brokenOk: boolean, prefetched?: Promise<StampedConfig>): Promise<ConfigFile | null> {
+    let read = prefetched === undefined ? undefined : await prefetched.catch(() => undefined);
+    if (read === undefined || read.stamp !== (await fileStamp(this.configPath))) read = await this.#readConfigStamped();
+    const { result } = read;
+    if (!(result instanceof Error)) return result;
+    if (result instanceof ConfigTrackerError && result.code === "NOT_FOUND") return null;
+    if (brokenOk && result instanceof ConfigTrackerError && result.code === "INVALID_FILE") return null;
+    throw result;
+  }
+
+  async #readConfigStamped(): Promise<StampedConfig> {
+    const stamp = await fileStamp(this.configPath);
     try {
-      return await this.#read(this.configPath, "configFileSchema");
+      return { stamp, result: await this.#read(this.configPath, "configFileSchema") };
     } catch (error) {
-      if (error instanceof ConfigTrackerError && error.code === "NOT_FOUND") return null;
-      if (brokenOk && error instanceof ConfigTrackerError && error.code === "INVALID_FILE") return null;
-      throw error;
+      return { stamp, result: error as Error };
     }
   }
 
@@ -832,6 +849,22 @@ function describeValue(value: JsonValue | undefined): string {
   if (value === undefined) return "absent";
   const text = stringifyPythonJson(value, 0);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+interface StampedConfig {
+  /** What the file was when read (see fileStamp). */
+  stamp: string | null;
+  result: ConfigFile | Error;
+}
+
+/** Identity of a file's content for re-use of a read: inode, size, mtime (null: no file). */
+async function fileStamp(path: string): Promise<string | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch {
+    return null;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
