@@ -11,6 +11,7 @@
         "native/core/dynamic_library.cpp",
         "native/core/gpu_probe.cpp",
         "native/core/json_reader.cpp",
+        "native/core/metric_lines.cpp",
         "native/core/model_info.cpp",
         "native/core/nvml_library.cpp",
         "native/core/pickle_machine.cpp",
@@ -20,7 +21,8 @@
         "native/core/zip_reader.cpp",
         "native/binding/addon.cpp",
         "native/binding/checkpoint_binding.cpp",
-        "native/binding/gpu_binding.cpp"
+        "native/binding/gpu_binding.cpp",
+        "native/binding/metrics_binding.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -76,10 +76,22 @@ export interface RawCheckpointError extends Error {
   path: string;
 }
 
+/** metrics.jsonl lines of the flat shape, as numbers (see native/core/metric_lines.h). */
+export interface RawMetricLines {
+  /** Distinct key lists. */
+  shapes: string[][];
+  /** Per line: an index into shapes, or 0xffffffff for a blank line. */
+  shapeOfLine: Uint32Array;
+  /** Every non-blank line's values, one after the other, in key order. */
+  values: Float64Array;
+}
+
 export interface NativeAddon {
   abiVersion: number;
   probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
   inspectCheckpoint(path: string): Promise<RawModelInfo>;
+  /** Synchronous: one ~1 MiB chunk at a time. null: not all lines are flat; use JSON.parse. */
+  parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
 }
 
 const ADDON_FILE = "config_tracker.node";

@@ -346,3 +346,59 @@ describe("readMetrics, stopped early", () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // a stray rejection would fail the run
   });
 });
+
+describe("the native fast path and JSON.parse read the same", () => {
+  it("on the tracker's own lines and on every kind of line it hands back", async () => {
+    const { useNativeMetricParser } = await import("../src/runs/metrics-reader.js");
+    const dir = tempDir();
+    const tracker = new ConfigTracker(dir);
+    for (let step = 0; step < 3000; step++) {
+      tracker.logMetrics(step, { train_loss: 2 + 1 / (step + 1), lr: 6e-4 * Math.cos(step), tiny: 5e-324 * step, big: 1.7e308 });
+      if (step % 100 === 0) tracker.logMetrics(step, { val_loss: step % 300 === 0 ? NaN : 2.5, "odd key!": -0 });
+    }
+    for (let step = 2900; step < 3100; step++) tracker.logMetrics(step, { train_loss: 1, lr: -Infinity }); // a resumption
+    await tracker.flush();
+    const flat = readFileSync(join(dir, "metrics.jsonl"), "utf8");
+    // The fast path does take these lines (so the comparison below compares two readers).
+    const { loadAddon } = await import("../src/native.js");
+    const parsed = loadAddon().parseMetricLines(Buffer.from(flat.trimEnd()));
+    expect(parsed?.shapeOfLine.length).toBe(3000 + 30 + 200);
+    const variants = {
+      flat,
+      // Lines only JSON.parse reads: a foreign writer's strings, escapes, unicode, no time, a
+      // duplicate key, exponents, blank lines, a line with "__proto__".
+      mixed:
+        flat +
+        [
+          '{"step": 3100, "time": 1, "phase": "eval", "acc": 0.5}',
+          '{"step": 3101, "time": 1, "lo\\u0073s": 1E+2}',
+          '{"step": 3102, "time": 1, "lössé": 3}',
+          '{"step": 3103, "acc": 0.25}',
+          "",
+          '{"step": 3104, "time": 2, "a": 1, "a": 2}',
+          '{"step":3105,"time":2,"__proto__":5,"b":1e-7}',
+          '   {"step": 3106 , "time": 3 , "c": -0.0 }   ',
+        ].join("\n") +
+        "\n",
+    };
+    for (const [name, text] of Object.entries(variants)) {
+      writeFileSync(join(dir, "metrics.jsonl"), text);
+      const results: Array<{ records: unknown[]; all: unknown[]; stats: unknown }> = [];
+      for (const native of [true, false]) {
+        useNativeMetricParser(native);
+        const stream = new ConfigTracker(dir).readMetrics();
+        const records = await stream.toArray();
+        const all = await new ConfigTracker(dir).readMetrics({ all: true }).toArray();
+        results.push({ records, all, stats: stream.stats });
+      }
+      useNativeMetricParser(true);
+      const [fast, slow] = results as [(typeof results)[0], (typeof results)[0]];
+      expect(fast.records.length, name).toBeGreaterThan(3000);
+      // toStrictEqual tells -0 from 0 and checks key order through JSON below.
+      expect(fast.records, name).toStrictEqual(slow.records);
+      expect(JSON.stringify(fast.records), name).toBe(JSON.stringify(slow.records));
+      expect(fast.all, name).toStrictEqual(slow.all);
+      expect(fast.stats, name).toEqual(slow.stats);
+    }
+  });
+});

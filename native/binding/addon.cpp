@@ -3,6 +3,7 @@
 
 #include "checkpoint_binding.h"
 #include "gpu_binding.h"
+#include "metrics_binding.h"
 
 namespace {
 
@@ -10,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("probeGpus", Napi::Function::New(env, ct::binding::ProbeGpus, "probeGpus"));
   exports.Set("inspectCheckpoint", Napi::Function::New(env, ct::binding::InspectCheckpoint, "inspectCheckpoint"));
+  exports.Set("parseMetricLines", Napi::Function::New(env, ct::binding::ParseMetricLines, "parseMetricLines"));
   return exports;
 }
 

@@ -1,0 +1,40 @@
+// Parsing metrics.jsonl lines of the flat shape the tracker writes, {"step": 1, "time": 2.5,
+// "loss": NaN}, into numbers: the reader's hot path. JSON.parse spends most of its time building
+// objects and converting digits; here digits go through std::from_chars (correctly rounded, as
+// JSON.parse is) and the reader builds each record with one object literal per key set.
+//
+// Anything else (a string or nested value, an escape or a non-ASCII byte in a key, a duplicate
+// key, "__proto__", no finite "step") makes the whole chunk `flat = false`: the caller parses it
+// with JSON.parse instead. So this parser only ever says "these are exactly the numbers
+// JSON.parse would give", or "ask JSON.parse".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ct {
+
+struct FlatMetricLines {
+  bool flat = false;
+  // Distinct key lists, in the order their first line had them.
+  std::vector<std::vector<std::string>> shapes;
+  // Per line: an index into shapes, or kBlankLine for a line of only whitespace.
+  std::vector<std::uint32_t> shape_of_line;
+  // The values of every non-blank line, one after the other, in key order.
+  std::vector<double> values;
+};
+
+inline constexpr std::uint32_t kBlankLine = 0xffffffffu;
+
+struct FlatMetricLimits {
+  std::size_t max_shapes = 64;
+  std::size_t max_keys_per_line = 4096;
+};
+
+// `data` holds whole lines separated by '\n' (no trailing newline needed). Never reads outside
+// [data, data + size); memory is bounded by the input (values <= size / 2).
+FlatMetricLines parse_flat_metric_lines(const char* data, std::size_t size, FlatMetricLimits limits = {});
+
+}  // namespace ct
