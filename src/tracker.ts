@@ -288,8 +288,10 @@ export class ConfigTracker {
       ...(git === undefined ? {} : { git }),
       environment: getEnvironmentInfo(this.#env),
     };
-    if (this.rank !== null) this.#writeRankFile(hardware, "running");
-    if (!this.isMainRank) return record;
+    if (!this.isMainRank) {
+      this.#writeRankFile(hardware, "running");
+      return record;
+    }
 
     const resume = {
       mode,
@@ -298,6 +300,7 @@ export class ConfigTracker {
     };
     const nodes = converted.nodes + (dataset?.nodes ?? 0);
     const saved = await this.#changeConfig(() => this.#storeConfig(record, resume, nodes, prefetched));
+    if (this.rank !== null) this.#writeRankFile(hardware, "running");
     this.#beginRun();
     return saved;
   }
