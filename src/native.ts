@@ -86,12 +86,71 @@ export interface RawMetricLines {
   values: Float64Array;
 }
 
+/** One GPU in one sample (native/gpu/device.h); null where the device or driver cannot say. */
+export interface RawDeviceSample {
+  index: number;
+  uuid: string | null;
+  name: string | null;
+  lost: boolean;
+  error: string | null;
+  utilization_gpu_percent: number | null;
+  utilization_memory_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+  power_watts: number | null;
+  power_limit_watts: number | null;
+  temperature_c: number | null;
+  sm_clock_mhz: number | null;
+  clock_event_reasons: number | null;
+  clock_event_reason_names: string[];
+  tree_memory_bytes: number | null;
+  tree_memory_note: string | null;
+  processes: Array<{ pid: number; used_bytes: number | null; in_tree: boolean }>;
+  sm_active_percent: number | null;
+  sm_occupancy_percent: number | null;
+  tensor_active_percent: number | null;
+  dram_bandwidth_percent: number | null;
+  activity_unavailable_reason: string | null;
+}
+
+export interface RawSystemSample {
+  time: number;
+  gpus: RawDeviceSample[];
+  process_tree: { pids: number[]; cpu_percent: number | null; rss_bytes: number | null; note: string | null };
+  host: { memory_total_bytes: number | null; memory_available_bytes: number | null };
+}
+
+export interface RawSamplerStatus {
+  opened: boolean;
+  backend: string | null;
+  gpu_unavailable_reason: string | null;
+  samples: number;
+  dropped: number;
+}
+
+export interface RawSamplerOptions {
+  intervalMs?: number;
+  pids?: number[];
+  nvmlLibrary?: string;
+  cudaVisibleDevices?: string;
+  maxQueued?: number;
+}
+
+export interface RawSampler {
+  read(): RawSystemSample[];
+  setPids(pids: number[]): void;
+  status(): RawSamplerStatus;
+  /** Stops the sampling thread (off the JS thread) and resolves to the samples left. */
+  stop(): Promise<RawSystemSample[]>;
+}
+
 export interface NativeAddon {
   abiVersion: number;
   probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
   inspectCheckpoint(path: string): Promise<RawModelInfo>;
   /** Synchronous: one ~1 MiB chunk at a time. null: not all lines are flat; use JSON.parse. */
   parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
+  Sampler: new (options: RawSamplerOptions) => RawSampler;
 }
 
 const ADDON_FILE = "config_tracker.node";

@@ -4,6 +4,7 @@
 #include "checkpoint_binding.h"
 #include "gpu_binding.h"
 #include "metrics_binding.h"
+#include "sampler_binding.h"
 
 namespace {
 
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeGpus", Napi::Function::New(env, ct::binding::ProbeGpus, "probeGpus"));
   exports.Set("inspectCheckpoint", Napi::Function::New(env, ct::binding::InspectCheckpoint, "inspectCheckpoint"));
   exports.Set("parseMetricLines", Napi::Function::New(env, ct::binding::ParseMetricLines, "parseMetricLines"));
+  ct::binding::InitSampler(env, exports);
   return exports;
 }
 

@@ -2,7 +2,7 @@
 // before the work starts; Execute never touches N-API.
 #include "gpu_binding.h"
 
-#include "../core/gpu_probe.h"
+#include "../gpu/nvidia/gpu_probe.h"
 #include "convert.h"
 #include "promise_worker.h"
 

@@ -37,6 +37,24 @@ NvmlLibrary NvmlLibrary::load(const std::string& path) {
   fn.device_get_mig_device_handle_by_index =
       lib.first_symbol<nvml::DeviceGetMigDeviceHandleByIndexFn>(
           "nvmlDeviceGetMigDeviceHandleByIndex");
+  fn.device_get_utilization_rates =
+      lib.first_symbol<nvml::DeviceGetUtilizationRatesFn>("nvmlDeviceGetUtilizationRates");
+  fn.device_get_power_usage = lib.first_symbol<nvml::DeviceGetUintFn>("nvmlDeviceGetPowerUsage");
+  fn.device_get_enforced_power_limit =
+      lib.first_symbol<nvml::DeviceGetUintFn>("nvmlDeviceGetEnforcedPowerLimit");
+  fn.device_get_temperature = lib.first_symbol<nvml::DeviceGetTemperatureFn>("nvmlDeviceGetTemperature");
+  fn.device_get_clock_info = lib.first_symbol<nvml::DeviceGetClockInfoFn>("nvmlDeviceGetClockInfo");
+  fn.device_get_clock_event_reasons = lib.first_symbol<nvml::DeviceGetClockEventReasonsFn>(
+      "nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons");
+  fn.device_get_compute_running_processes = lib.first_symbol<nvml::DeviceGetComputeRunningProcessesFn>(
+      "nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2");
+  fn.device_get_compute_running_processes_v1 =
+      lib.first_symbol<nvml::DeviceGetComputeRunningProcessesV1Fn>("nvmlDeviceGetComputeRunningProcesses");
+  fn.gpm_query_device_support = lib.first_symbol<nvml::GpmQueryDeviceSupportFn>("nvmlGpmQueryDeviceSupport");
+  fn.gpm_sample_alloc = lib.first_symbol<nvml::GpmSampleAllocFn>("nvmlGpmSampleAlloc");
+  fn.gpm_sample_free = lib.first_symbol<nvml::GpmSampleFreeFn>("nvmlGpmSampleFree");
+  fn.gpm_sample_get = lib.first_symbol<nvml::GpmSampleGetFn>("nvmlGpmSampleGet");
+  fn.gpm_metrics_get = lib.first_symbol<nvml::GpmMetricsGetFn>("nvmlGpmMetricsGet");
   return nvml;
 }
 

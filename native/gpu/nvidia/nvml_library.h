@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "dynamic_library.h"
+#include "../../common/dynamic_library.h"
 #include "nvml_api.h"
 
 namespace ct {
@@ -27,6 +27,20 @@ struct NvmlFunctions {
   nvml::DeviceGetMigModeFn device_get_mig_mode = nullptr;
   nvml::DeviceGetMaxMigDeviceCountFn device_get_max_mig_device_count = nullptr;
   nvml::DeviceGetMigDeviceHandleByIndexFn device_get_mig_device_handle_by_index = nullptr;
+  // Sampling.
+  nvml::DeviceGetUtilizationRatesFn device_get_utilization_rates = nullptr;
+  nvml::DeviceGetUintFn device_get_power_usage = nullptr;
+  nvml::DeviceGetUintFn device_get_enforced_power_limit = nullptr;
+  nvml::DeviceGetTemperatureFn device_get_temperature = nullptr;
+  nvml::DeviceGetClockInfoFn device_get_clock_info = nullptr;
+  nvml::DeviceGetClockEventReasonsFn device_get_clock_event_reasons = nullptr;  // ...EventReasons, ...ThrottleReasons
+  nvml::DeviceGetComputeRunningProcessesFn device_get_compute_running_processes = nullptr;  // _v3, _v2
+  nvml::DeviceGetComputeRunningProcessesV1Fn device_get_compute_running_processes_v1 = nullptr;
+  nvml::GpmQueryDeviceSupportFn gpm_query_device_support = nullptr;
+  nvml::GpmSampleAllocFn gpm_sample_alloc = nullptr;
+  nvml::GpmSampleFreeFn gpm_sample_free = nullptr;
+  nvml::GpmSampleGetFn gpm_sample_get = nullptr;
+  nvml::GpmMetricsGetFn gpm_metrics_get = nullptr;
 };
 
 struct NvmlLibrary {
