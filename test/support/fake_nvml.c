@@ -1,7 +1,8 @@
 /* A stand-in libnvidia-ml.so.1 for the test suite: NVML's C ABI (types and values as in NVIDIA's
  * nvml.h), answering from a scenario file named by FAKE_NVML_CONFIG. Built twice: the current
  * ABI, and with -DFAKE_NVML_LEGACY an old driver's library that lacks the _v2/_v3 entry points,
- * compute capability and MIG.
+ * compute capability, MIG, nvmlDeviceGetCurrentClocksEventReasons (only the older
+ * ...ThrottleReasons name) and GPM.
  *
  * Scenario lines (one fact each; '#' starts a comment):
  *   init <nvmlReturn>            result of nvmlInit (default 0)
@@ -9,18 +10,58 @@
  *   count_error <nvmlReturn>     result of nvmlDeviceGetCount
  *   driver <version>             nvmlSystemGetDriverVersion
  *   cuda <int>                   nvmlSystemGetCudaDriverVersion (12040 = 12.4)
- *   gpu key=value ...            a physical GPU: name uuid memory cc bus mig handle_error
- *   mig key=value ...            a MIG device of the last gpu: name uuid memory
- * Every call is appended to FAKE_NVML_LOG when set, so tests can see which entry points ran.
+ *   gpu key=value ...            a physical GPU: name uuid memory cc bus mig handle_error, and the
+ *                                sampler keys below
+ *   mig key=value ...            a MIG device of the last gpu: name uuid memory (the sampler keys
+ *                                are read too; a MIG device is lost with its GPU)
+ * Sampler keys on a gpu line; absent, the getter answers NVML_ERROR_NOT_SUPPORTED unless noted:
+ *   util=G:M                     nvmlDeviceGetUtilizationRates gpu:memory percent, e.g. util=97:23
+ *   mem_used=BYTES               the used field of nvmlDeviceGetMemoryInfo(_v2), free = total - used
+ *                                (absent: 0 used, as before)
+ *   power=WATTS                  nvmlDeviceGetPowerUsage; answers milliwatts, decimals allowed (512.5)
+ *   power_limit=WATTS            nvmlDeviceGetEnforcedPowerLimit, milliwatts likewise
+ *   temp=C                       nvmlDeviceGetTemperature(NVML_TEMPERATURE_GPU)
+ *   sm_clock=MHZ                 nvmlDeviceGetClockInfo(NVML_CLOCK_SM); other clock types unsupported
+ *   reasons=HEX                  nvmlDeviceGetCurrentClocksEventReasons / ...ThrottleReasons bitmask,
+ *                                e.g. reasons=0x4 (SW power cap)
+ *   gpm=1|0                      nvmlGpmQueryDeviceSupport isSupportedDevice (absent: 0). Sample get
+ *                                answers NOT_SUPPORTED unless gpm=1
+ *   gpm_sm=PCT gpm_occupancy=PCT gpm_tensor=PCT gpm_dram=PCT
+ *                                nvmlGpmMetricsGet values of SM_UTIL (2), SM_OCCUPANCY (3),
+ *                                ANY_TENSOR_UTIL (5) and HMMA_TENSOR_UTIL (7), DRAM_BW_UTIL (10); any
+ *                                other metric (or one whose key is absent) gets NOT_SUPPORTED in its entry
+ *   lost_after_ms=N              N ms (monotonic) after the first successful nvmlInit of this process,
+ *                                every reading of this GPU (the getters above, memory info, processes,
+ *                                GPM support and sample get) answers NVML_ERROR_GPU_IS_LOST
+ * Any number above may be a ramp A..B (util=10..90:5..30, power=100..400): the k-th answered call
+ * (k = 0, 1, ...) of that getter on that device gives A + (B - A) * min(k, 10) / 10, rounded to the
+ * nearest integer where NVML answers integers; the counters start again when nvmlInit reloads the
+ * scenario. Both memory-info entry points share a counter, as do both clock-reason names; a
+ * nvmlGpmMetricsGet call counts once for the device its samples were taken on.
+ *
+ * Processes: FAKE_NVML_PROCESSES names a file re-read on every nvmlDeviceGetComputeRunningProcesses
+ * call (tests rewrite it while a sampler runs), one process a line: PID BYTES [GPU_INDEX]; BYTES may
+ * be "na" (NVML_VALUE_NOT_AVAILABLE), GPU_INDEX defaults to 0 and picks the physical GPU listing the
+ * line. No file: no processes. MIG device handles answer NOT_SUPPORTED. gpuInstanceId and
+ * computeInstanceId are 0xFFFFFFFF, as NVML reports outside MIG.
+ *
+ * Malformed lines and values are ignored. Every call is appended to FAKE_NVML_LOG when set, so tests
+ * can see which entry points ran.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_GPUS 16
 #define MAX_MIGS 8
+#define MAX_PROCESSES 256   /* per call; further lines of FAKE_NVML_PROCESSES are ignored */
+#define GPM_METRIC_MAX 98   /* NVML_GPM_METRIC_MAX up to the 12.8 header (210 in 12.9-13.1, 333 from 13.2) */
 
 typedef int nvmlReturn_t;
 typedef struct FakeDevice *nvmlDevice_t;
@@ -31,6 +72,30 @@ typedef struct {
   unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
   char busId[32];
 } nvmlPciInfo_t;
+typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
+/* What the unversioned nvmlDeviceGetComputeRunningProcesses fills: 16 bytes, padding after pid. */
+typedef struct { unsigned int pid; unsigned long long usedGpuMemory; } nvmlProcessInfo_v1_t;
+/* nvmlProcessInfo_t (= _v2_t) that _v2 and _v3 fill: 24 bytes. */
+typedef struct {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+  unsigned int gpuInstanceId, computeInstanceId;
+} nvmlProcessInfo_t;
+_Static_assert(sizeof(nvmlProcessInfo_v1_t) == 16, "nvmlProcessInfo_v1_t is 16 bytes");
+_Static_assert(sizeof(nvmlProcessInfo_t) == 24, "nvmlProcessInfo_t is 24 bytes");
+
+#define NVML_VALUE_NOT_AVAILABLE (~0ULL) /* (-1) in nvml.h, read as unsigned long long */
+#define NO_INSTANCE 0xFFFFFFFFu          /* gpuInstanceId/computeInstanceId outside MIG */
+
+/* A number from the scenario: fixed (from == to) or a ramp over the first ten calls. */
+struct Ramp {
+  int present;
+  double from, to;
+};
+
+/* Getters with a call counter of their own on each device (the k of a ramp). */
+enum { CALLS_UTIL, CALLS_MEMORY, CALLS_POWER, CALLS_POWER_LIMIT, CALLS_TEMP, CALLS_SM_CLOCK,
+       CALLS_REASONS, CALLS_GPM_METRICS, CALLS_COUNT };
 
 struct FakeDevice {
   char name[96];
@@ -44,6 +109,12 @@ struct FakeDevice {
   struct FakeDevice *parent;
   int mig_count;
   struct FakeDevice *migs[MAX_MIGS];
+  struct Ramp util_gpu, util_memory, mem_used, power, power_limit, temp, sm_clock, reasons;
+  struct Ramp gpm_sm, gpm_occupancy, gpm_tensor, gpm_dram;
+  int gpm;            /* 1: GPM supported */
+  int lost;           /* lost_after_ms given */
+  long long lost_after_ms;
+  unsigned long long calls[CALLS_COUNT]; /* updated atomically: a sampler may read from threads */
 };
 
 static struct FakeDevice gpus[MAX_GPUS];
@@ -51,6 +122,9 @@ static struct FakeDevice migs[MAX_GPUS * MAX_MIGS];
 static int gpu_count, mig_total;
 static int init_result, init_delay_ms, count_error, cuda_version;
 static char driver_version[80];
+/* CLOCK_MONOTONIC ns of the first successful nvmlInit in this process (0: none yet); kept across
+ * reloads of the scenario, since lost_after_ms counts from it. */
+static long long first_init_ns;
 
 static void log_call(const char *name) {
   const char *path = getenv("FAKE_NVML_LOG");
@@ -78,6 +152,56 @@ static char *next_token(char **cursor) {
   return start;
 }
 
+/* One non-negative number, decimal (fractions allowed) or 0x hex; the whole text must be it, so a
+ * typo is ignored rather than read as a prefix. */
+static int parse_number(const char *text, double *out) {
+  char *end;
+  if (*text < '0' || *text > '9') return 0; /* no sign, space, inf or nan */
+  if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    if (!isxdigit((unsigned char)text[2])) return 0; /* strtoull would take "-4" after "0x" */
+    *out = (double)strtoull(text, &end, 16);
+  } else {
+    *out = strtod(text, &end);
+  }
+  return *end == '\0' && *out < 1e300;
+}
+
+/* A number or a ramp A..B. The text is split at ".." before parsing, since strtod would read the
+ * first '.' of "10..90" as a decimal point. Left untouched when malformed. */
+static void parse_ramp(const char *text, struct Ramp *ramp) {
+  char copy[64];
+  double from, to;
+  if (strlen(text) >= sizeof copy) return;
+  memcpy(copy, text, strlen(text) + 1);
+  char *dots = strstr(copy, "..");
+  if (dots) {
+    *dots = '\0';
+    if (!parse_number(copy, &from) || !parse_number(dots + 2, &to)) return;
+  } else {
+    if (!parse_number(copy, &from)) return;
+    to = from;
+  }
+  ramp->present = 1;
+  ramp->from = from;
+  ramp->to = to;
+}
+
+/* util=G:M, each side a number or a ramp; both must parse. */
+static void parse_util(struct FakeDevice *d, const char *text) {
+  char copy[128];
+  struct Ramp gpu = {0}, memory = {0};
+  if (strlen(text) >= sizeof copy) return;
+  memcpy(copy, text, strlen(text) + 1);
+  char *colon = strchr(copy, ':');
+  if (!colon) return;
+  *colon = '\0';
+  parse_ramp(copy, &gpu);
+  parse_ramp(colon + 1, &memory);
+  if (!gpu.present || !memory.present) return;
+  d->util_gpu = gpu;
+  d->util_memory = memory;
+}
+
 static void apply_field(struct FakeDevice *d, const char *key, const char *value) {
   if (!strcmp(key, "name")) snprintf(d->name, sizeof d->name, "%s", value);
   else if (!strcmp(key, "uuid")) snprintf(d->uuid, sizeof d->uuid, "%s", value);
@@ -86,6 +210,25 @@ static void apply_field(struct FakeDevice *d, const char *key, const char *value
   else if (!strcmp(key, "cc")) sscanf(value, "%d.%d", &d->cc_major, &d->cc_minor);
   else if (!strcmp(key, "mig")) d->mig = !strcmp(value, "unsupported") ? -1 : atoi(value);
   else if (!strcmp(key, "handle_error")) d->handle_error = atoi(value);
+  else if (!strcmp(key, "util")) parse_util(d, value);
+  else if (!strcmp(key, "mem_used")) parse_ramp(value, &d->mem_used);
+  else if (!strcmp(key, "power")) parse_ramp(value, &d->power);
+  else if (!strcmp(key, "power_limit")) parse_ramp(value, &d->power_limit);
+  else if (!strcmp(key, "temp")) parse_ramp(value, &d->temp);
+  else if (!strcmp(key, "sm_clock")) parse_ramp(value, &d->sm_clock);
+  else if (!strcmp(key, "reasons")) parse_ramp(value, &d->reasons);
+  else if (!strcmp(key, "gpm")) d->gpm = atoi(value) == 1;
+  else if (!strcmp(key, "gpm_sm")) parse_ramp(value, &d->gpm_sm);
+  else if (!strcmp(key, "gpm_occupancy")) parse_ramp(value, &d->gpm_occupancy);
+  else if (!strcmp(key, "gpm_tensor")) parse_ramp(value, &d->gpm_tensor);
+  else if (!strcmp(key, "gpm_dram")) parse_ramp(value, &d->gpm_dram);
+  else if (!strcmp(key, "lost_after_ms")) {
+    double ms;
+    if (parse_number(value, &ms)) {
+      d->lost = 1;
+      d->lost_after_ms = ms > 1e12 ? (long long)1e12 : (long long)ms;
+    }
+  }
 }
 
 static void load_scenario(void) {
@@ -139,10 +282,20 @@ static nvmlReturn_t copy_string(const char *value, char *out, unsigned int lengt
   return 0;
 }
 
+static long long monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
 static nvmlReturn_t do_init(const char *name) {
   log_call(name);
   load_scenario();
   if (init_delay_ms > 0) usleep((useconds_t)init_delay_ms * 1000);
+  if (init_result == 0) {
+    long long none = 0;
+    __atomic_compare_exchange_n(&first_init_ns, &none, monotonic_ns(), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  }
   return init_result;
 }
 
@@ -160,9 +313,135 @@ static nvmlReturn_t do_handle(unsigned int index, nvmlDevice_t *device) {
   return 0;
 }
 
-static nvmlReturn_t do_memory(nvmlDevice_t d, unsigned long long *total) {
+/* Whether the GPU (a MIG device's parent) has fallen off the bus by now: lost_after_ms past the
+ * first successful nvmlInit. */
+static int is_lost(const struct FakeDevice *d) {
+  const struct FakeDevice *gpu = d->is_mig ? d->parent : d;
+  if (!gpu->lost) return 0;
+  long long since = __atomic_load_n(&first_init_ns, __ATOMIC_SEQ_CST);
+  return since && monotonic_ns() - since >= gpu->lost_after_ms * 1000000LL;
+}
+
+/* The k of this call of a getter on d (0 for the first), for ramps. */
+static unsigned long long next_call(struct FakeDevice *d, int getter) {
+  return __atomic_fetch_add(&d->calls[getter], 1, __ATOMIC_RELAXED);
+}
+
+static double ramp_at(const struct Ramp *ramp, unsigned long long k) {
+  if (k > 10) k = 10;
+  return ramp->from + (ramp->to - ramp->from) * (double)k / 10.0;
+}
+
+/* Nearest integer, saturating: NVML answers whole units (percent, mW, MHz, bytes). */
+static unsigned int to_uint(double value) {
+  return value >= 4294967295.0 ? 0xFFFFFFFFu : (unsigned int)(value + 0.5);
+}
+static unsigned long long to_ull(double value) {
+  return value >= 18446744073709551615.0 ? ~0ULL : (unsigned long long)(value + 0.5);
+}
+
+/* A getter answering one number from a scenario ramp (at ramp_offset in FakeDevice): NVML's order of
+ * checks, arguments first, then a lost GPU, then support. */
+static nvmlReturn_t read_ramp(nvmlDevice_t d, const void *out, size_t ramp_offset, int getter, double *value) {
+  if (!d || !out) return 2;
+  if (is_lost(d)) return 15;
+  const struct Ramp *ramp = (const struct Ramp *)((const char *)d + ramp_offset);
+  if (!ramp->present) return 3;
+  *value = ramp_at(ramp, next_call(d, getter));
+  return 0;
+}
+
+static nvmlReturn_t read_uint(nvmlDevice_t d, unsigned int *out, size_t ramp_offset, int getter, double scale) {
+  double value;
+  nvmlReturn_t result = read_ramp(d, out, ramp_offset, getter, &value);
+  if (result == 0) *out = to_uint(value * scale);
+  return result;
+}
+
+static nvmlReturn_t do_memory(nvmlDevice_t d, unsigned long long *total, unsigned long long *free_bytes,
+                              unsigned long long *used) {
   if (!d) return 2;
+  if (is_lost(d)) return 15;
   *total = d->memory;
+  *used = d->mem_used.present ? to_ull(ramp_at(&d->mem_used, next_call(d, CALLS_MEMORY))) : 0;
+  *free_bytes = *used < *total ? *total - *used : 0;
+  return 0;
+}
+
+/* Reasons are a bitmask: kept as an unsigned long long, not rounded through unsigned int. */
+static nvmlReturn_t do_reasons(nvmlDevice_t d, unsigned long long *reasons) {
+  double value;
+  nvmlReturn_t result = read_ramp(d, reasons, offsetof(struct FakeDevice, reasons), CALLS_REASONS, &value);
+  if (result == 0) *reasons = to_ull(value);
+  return result;
+}
+
+/* A whole decimal number no larger than max. */
+static int parse_whole(const char *text, unsigned long long max, unsigned long long *out) {
+  char *end;
+  if (*text < '0' || *text > '9') return 0;
+  errno = 0;
+  *out = strtoull(text, &end, 10);
+  return *end == '\0' && errno != ERANGE && *out <= max;
+}
+
+/* Re-reads FAKE_NVML_PROCESSES (tests rewrite it while a sampler runs) and keeps the lines of the
+ * GPU at gpu_index; malformed or over-long lines are skipped. */
+static unsigned int load_processes(unsigned int gpu_index, nvmlProcessInfo_t *out) {
+  const char *path = getenv("FAKE_NVML_PROCESSES");
+  FILE *file = path ? fopen(path, "r") : NULL;
+  if (!file) return 0;
+  unsigned int count = 0;
+  int in_long_line = 0;
+  char line[256];
+  while (count < MAX_PROCESSES && fgets(line, sizeof line, file)) {
+    int skip = in_long_line;
+    in_long_line = !strchr(line, '\n') && !feof(file);
+    if (skip || in_long_line) continue;
+    char *cursor = line;
+    char *pid = next_token(&cursor);
+    char *bytes = pid ? next_token(&cursor) : NULL;
+    char *index = bytes ? next_token(&cursor) : NULL;
+    if (!bytes || (index && next_token(&cursor))) continue;
+    unsigned long long pid_value, bytes_value, index_value = 0;
+    if (!parse_whole(pid, 0xFFFFFFFFu, &pid_value)) continue;
+    if (!strcmp(bytes, "na")) bytes_value = NVML_VALUE_NOT_AVAILABLE;
+    else if (!parse_whole(bytes, ~0ULL, &bytes_value)) continue;
+    if (index && !parse_whole(index, 0xFFFFFFFFu, &index_value)) continue;
+    if (index_value != gpu_index) continue;
+    out[count].pid = (unsigned int)pid_value;
+    out[count].usedGpuMemory = bytes_value;
+    out[count].gpuInstanceId = out[count].computeInstanceId = NO_INSTANCE;
+    count++;
+  }
+  fclose(file);
+  return count;
+}
+
+/* nvmlDeviceGetComputeRunningProcesses in every version: *infoCount in is the room in infos (0 and
+ * NULL to ask for the count); too little room answers INSUFFICIENT_SIZE with the count needed. */
+static nvmlReturn_t do_processes(nvmlDevice_t d, unsigned int *infoCount, void *infos, int v1) {
+  if (!d || !infoCount) return 2;
+  if (d->is_mig) return 3;
+  if (is_lost(d)) return 15;
+  nvmlProcessInfo_t found[MAX_PROCESSES];
+  unsigned int count = load_processes((unsigned int)(d - gpus), found);
+  if (*infoCount < count) {
+    *infoCount = count;
+    return 7;
+  }
+  if (count && !infos) return 2;
+  for (unsigned int i = 0; i < count; i++) {
+    if (v1) {
+      nvmlProcessInfo_v1_t *info = (nvmlProcessInfo_v1_t *)infos + i;
+      memset(info, 0, sizeof *info);
+      info->pid = found[i].pid;
+      info->usedGpuMemory = found[i].usedGpuMemory;
+    } else {
+      ((nvmlProcessInfo_t *)infos)[i] = found[i];
+    }
+  }
+  *infoCount = count;
   return 0;
 }
 
@@ -186,7 +465,50 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *memory
   log_call("nvmlDeviceGetMemoryInfo");
   if (!memory) return 2;
   memset(memory, 0, sizeof *memory);
-  return do_memory(d, &memory->total);
+  return do_memory(d, &memory->total, &memory->free, &memory->used);
+}
+EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *utilization) {
+  log_call("nvmlDeviceGetUtilizationRates");
+  if (!d || !utilization) return 2;
+  if (is_lost(d)) return 15;
+  if (!d->util_gpu.present) return 3;
+  unsigned long long k = next_call(d, CALLS_UTIL); /* one call: both fields at the same step */
+  utilization->gpu = to_uint(ramp_at(&d->util_gpu, k));
+  utilization->memory = to_uint(ramp_at(&d->util_memory, k));
+  return 0;
+}
+EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *milliwatts) {
+  log_call("nvmlDeviceGetPowerUsage");
+  return read_uint(d, milliwatts, offsetof(struct FakeDevice, power), CALLS_POWER, 1000.0);
+}
+EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t d, unsigned int *milliwatts) {
+  log_call("nvmlDeviceGetEnforcedPowerLimit");
+  return read_uint(d, milliwatts, offsetof(struct FakeDevice, power_limit), CALLS_POWER_LIMIT, 1000.0);
+}
+EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *celsius) {
+  log_call("nvmlDeviceGetTemperature");
+  if (sensor != 0) return 2; /* NVML_TEMPERATURE_GPU is the only sensor (NVML_TEMPERATURE_COUNT = 1) */
+  return read_uint(d, celsius, offsetof(struct FakeDevice, temp), CALLS_TEMP, 1.0);
+}
+EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t d, int type, unsigned int *mhz) {
+  log_call("nvmlDeviceGetClockInfo");
+  if (type < 0 || type > 3) return 2; /* graphics 0, SM 1, memory 2, video 3 */
+  if (type != 1) {
+    if (!d || !mhz) return 2;
+    return is_lost(d) ? 15 : 3; /* only the SM clock is in the scenario */
+  }
+  return read_uint(d, mhz, offsetof(struct FakeDevice, sm_clock), CALLS_SM_CLOCK, 1.0);
+}
+/* The name every driver has; deprecated in NVML 12.2 for ...ClocksEventReasons, same ABI. */
+EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t d, unsigned long long *reasons) {
+  log_call("nvmlDeviceGetCurrentClocksThrottleReasons");
+  return do_reasons(d, reasons);
+}
+/* The first entry point: 16-byte nvmlProcessInfo_v1_t. */
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int *infoCount,
+                                                         nvmlProcessInfo_v1_t *infos) {
+  log_call("nvmlDeviceGetComputeRunningProcesses");
+  return do_processes(d, infoCount, infos, 1);
 }
 
 #ifdef FAKE_NVML_LEGACY
@@ -225,7 +547,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *
   unsigned int version = memory->version;
   memset(memory, 0, sizeof *memory);
   memory->version = version;
-  return do_memory(d, &memory->total);
+  /* reserved stays 0; v2's used includes it */
+  return do_memory(d, &memory->total, &memory->free, &memory->used);
 }
 EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci) {
   log_call("nvmlDeviceGetPciInfo_v3");
@@ -263,6 +586,118 @@ EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned
   if (!d || !mig) return 2;
   if (slot >= (unsigned int)d->mig_count) return 6; /* NOT_FOUND: empty slot */
   *mig = d->migs[slot];
+  return 0;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t d, unsigned long long *reasons) {
+  log_call("nvmlDeviceGetCurrentClocksEventReasons");
+  return do_reasons(d, reasons);
+}
+/* _v2 and _v3 fill the same 24-byte nvmlProcessInfo_t (gpuInstanceId/computeInstanceId added). */
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int *infoCount,
+                                                            nvmlProcessInfo_t *infos) {
+  log_call("nvmlDeviceGetComputeRunningProcesses_v2");
+  return do_processes(d, infoCount, infos, 0);
+}
+EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int *infoCount,
+                                                            nvmlProcessInfo_t *infos) {
+  log_call("nvmlDeviceGetComputeRunningProcesses_v3");
+  return do_processes(d, infoCount, infos, 0);
+}
+
+/* GPM (Hopper and newer; NVML 11.8+). A sample is opaque to the caller: here it remembers the device
+ * and the order it was taken in, which is what nvmlGpmMetricsGet checks. */
+#define GPM_SAMPLE_MAGIC 0x47504d53u /* "GPMS": catches pointers that are not our samples */
+struct FakeGpmSample {
+  unsigned int magic;
+  struct FakeDevice *device; /* NULL until nvmlGpmSampleGet */
+  unsigned long long taken;  /* value of gpm_samples_taken after that get */
+};
+typedef struct FakeGpmSample *nvmlGpmSample_t;
+typedef struct { unsigned int version, isSupportedDevice; } nvmlGpmSupport_t;
+typedef struct {
+  unsigned int metricId;
+  nvmlReturn_t nvmlReturn;
+  double value;
+  struct { char *shortName, *longName, *unit; } metricInfo;
+} nvmlGpmMetric_t;
+/* metrics[] holds NVML_GPM_METRIC_MAX entries in the caller's header (98 up to 12.8, 210 in 12.9-13.1,
+ * 333 from 13.2, all under version 1), so only the first numMetrics are ever touched. */
+typedef struct {
+  unsigned int version, numMetrics;
+  nvmlGpmSample_t sample1, sample2;
+  nvmlGpmMetric_t metrics[];
+} nvmlGpmMetricsGet_t;
+_Static_assert(sizeof(nvmlGpmMetric_t) == 40, "nvmlGpmMetric_t is 40 bytes");
+_Static_assert(offsetof(nvmlGpmMetricsGet_t, metrics) == 24, "metrics[] follows two samples");
+
+static unsigned long long gpm_samples_taken;
+
+static int is_sample(const struct FakeGpmSample *sample) { return sample && sample->magic == GPM_SAMPLE_MAGIC; }
+
+EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t d, nvmlGpmSupport_t *support) {
+  log_call("nvmlGpmQueryDeviceSupport");
+  if (!d || !support) return 2;
+  if (support->version != 1) return 25; /* NVML_GPM_SUPPORT_VERSION */
+  if (is_lost(d)) return 15;
+  support->isSupportedDevice = (unsigned int)d->gpm;
+  return 0;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *sample) {
+  log_call("nvmlGpmSampleAlloc");
+  if (!sample) return 2;
+  struct FakeGpmSample *created = calloc(1, sizeof *created);
+  if (!created) return 20; /* NVML_ERROR_MEMORY */
+  created->magic = GPM_SAMPLE_MAGIC;
+  *sample = created;
+  return 0;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t sample) {
+  log_call("nvmlGpmSampleFree");
+  if (!is_sample(sample)) return 2;
+  sample->magic = 0;
+  free(sample);
+  return 0;
+}
+EXPORT nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t d, nvmlGpmSample_t sample) {
+  log_call("nvmlGpmSampleGet");
+  if (!d || !is_sample(sample)) return 2;
+  if (is_lost(d)) return 15;
+  if (!d->gpm) return 3;
+  sample->device = d;
+  sample->taken = __atomic_add_fetch(&gpm_samples_taken, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+EXPORT nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *get) {
+  log_call("nvmlGpmMetricsGet");
+  if (!get) return 2;
+  if (get->version != 1) return 25; /* NVML_GPM_METRICS_GET_VERSION */
+  if (get->numMetrics > GPM_METRIC_MAX) return 2;
+  nvmlGpmSample_t first = get->sample1, second = get->sample2;
+  if (!is_sample(first) || !is_sample(second) || !first->device || first->device != second->device) return 2;
+  if (second->taken <= first->taken) return 2; /* sample2 must be taken after sample1 */
+  struct FakeDevice *d = first->device;
+  unsigned long long k = next_call(d, CALLS_GPM_METRICS);
+  for (unsigned int i = 0; i < get->numMetrics; i++) {
+    nvmlGpmMetric_t *metric = &get->metrics[i];
+    const struct Ramp *ramp = NULL;
+    switch (metric->metricId) {
+      case 2: ramp = &d->gpm_sm; break;         /* NVML_GPM_METRIC_SM_UTIL */
+      case 3: ramp = &d->gpm_occupancy; break;  /* NVML_GPM_METRIC_SM_OCCUPANCY */
+      case 5:                                   /* NVML_GPM_METRIC_ANY_TENSOR_UTIL */
+      case 7: ramp = &d->gpm_tensor; break;     /* NVML_GPM_METRIC_HMMA_TENSOR_UTIL */
+      case 10: ramp = &d->gpm_dram; break;      /* NVML_GPM_METRIC_DRAM_BW_UTIL */
+    }
+    /* metricInfo names may be NULL ("if not defined" in nvml.h): callers must cope */
+    memset(&metric->metricInfo, 0, sizeof metric->metricInfo);
+    if (ramp && ramp->present) {
+      metric->nvmlReturn = 0;
+      metric->value = ramp_at(ramp, k);
+    } else {
+      metric->nvmlReturn = 3;
+      metric->value = 0;
+    }
+  }
   return 0;
 }
 #endif
