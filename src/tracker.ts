@@ -89,6 +89,16 @@ export interface ConfigTrackerOptions {
   allRanks?: boolean;
   /** How often status.json's heartbeat is refreshed, in ms (default 15000, at most 30000). */
   heartbeatMs?: number;
+  /**
+   * This process's rank, when the environment does not say it right (null: not distributed).
+   * `config-tracker run` passes null: a wrapper is one per node, not a rank.
+   */
+  rank?: RankInfo | null;
+  /**
+   * Record SIGINT / SIGTERM as `interrupted` and let the signal end the process (default true).
+   * false: the program handles its signals itself (a supervisor waiting for its child).
+   */
+  signals?: boolean;
 }
 
 export type SaveConfigMode = "auto" | "resume" | "overwrite";
@@ -112,6 +122,8 @@ export interface SaveConfigOptions {
   fromCheckpoint?: string;
   /** Resuming: the step training restarts from. */
   fromStep?: number;
+  /** The command that runs the trainer (config.json's `command`; not compared on resumption). */
+  command?: Record<string, unknown>;
 }
 
 export interface SaveResultsInput {
@@ -122,6 +134,10 @@ export interface SaveResultsInput {
   generationSamples?: unknown[] | null;
   /** Metrics whose best value (and its step) is reported: default { val_loss: "min" }. */
   best?: Record<string, Direction>;
+  /** More top-level keys for results.json (`config-tracker run`: exit_code, system, throughput). */
+  extra?: Record<string, unknown>;
+  /** How the run ended, when not simply `finished` (a supervised process that failed). */
+  outcome?: { status: "finished" | "failed" | "interrupted"; error?: string; exit_code?: number; signal?: string };
 }
 
 /** config.json as this package writes it: every section filled in. */
@@ -186,6 +202,7 @@ export class ConfigTracker {
   #rankRecord: RankRecord | undefined;
   #configChanges: Promise<unknown> = Promise.resolve();
   readonly #live: LiveRun = {
+    handlesSignals: () => this.#options.signals !== false,
     onExit: (code) => {
       this.#flushQuietly();
       if (code === 0) this.#end("finished", { exit_code: 0 });
@@ -224,7 +241,7 @@ export class ConfigTracker {
     this.#options = options;
     this.#env = options.env ?? process.env;
     this.#heartbeatMs = heartbeat;
-    this.rank = rankFromEnv(this.#env);
+    this.rank = options.rank === undefined ? rankFromEnv(this.#env) : options.rank;
   }
 
   /** Rank 0, or not a distributed job: the process that writes config, status and results. */
@@ -258,6 +275,7 @@ export class ConfigTracker {
     const dataset = options.dataset === undefined ? undefined : await convertJsonAsync(options.dataset, "dataset");
     const modelObject =
       options.model === undefined || typeof options.model === "string" ? undefined : toJsonValue(options.model, "model");
+    const command = options.command === undefined ? undefined : toJsonValue(options.command, "command");
     const recordGit = this.#options.git !== false && !gitDisabled();
     const hardwarePromise = getHardwareInfo(this.#hardwareOptions());
     const gitPromise = recordGit
@@ -287,6 +305,7 @@ export class ConfigTracker {
       ...(dataset === undefined ? {} : { dataset: dataset.value }),
       ...(git === undefined ? {} : { git }),
       environment: getEnvironmentInfo(this.#env),
+      ...(command === undefined ? {} : { command }),
     };
     if (!this.isMainRank) {
       this.#writeRankFile(hardware, "running");
@@ -351,6 +370,7 @@ export class ConfigTracker {
       ...(resume.from_step === undefined ? {} : { from_step: resume.from_step }),
       ...(diffJson(previous as JsonValue, summary, "").length === 0 ? {} : { hardware: summary }),
       ...(changes.length === 0 ? {} : { changes: changes as ResumeEntry["changes"] }),
+      ...(record.command === undefined ? {} : { command: record.command }),
     };
     const updated = {
       ...existing,
@@ -535,6 +555,11 @@ export class ConfigTracker {
       throw new ConfigTrackerError("INVALID_CONFIG", 'best: must map metric names to "min" or "max"', { key: "best" });
     }
     const given = input.finalMetrics === undefined ? {} : (toJsonValue(input.finalMetrics, "final_metrics") as Record<string, JsonValue>);
+    const extra = input.extra === undefined ? {} : (toJsonValue(input.extra, "extra") as Record<string, JsonValue>);
+    const outcome: NonNullable<SaveResultsInput["outcome"]> = (input as SaveResultsInput).outcome ?? { status: "finished" };
+    if (!isObject(outcome) || !["finished", "failed", "interrupted"].includes(outcome.status)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", 'saveResults: outcome.status must be "finished", "failed" or "interrupted"');
+    }
     const generationSamples = toJsonValue(samples, "generation_samples") as JsonValue[];
 
     const warnings: string[] = [];
@@ -590,13 +615,14 @@ export class ConfigTracker {
       best_checkpoint,
       generation_samples: generationSamples,
       summary: derived.summary,
+      ...extra,
       ...(warnings.length === 0 ? {} : { warnings }),
     };
     if (this.isMainRank) {
       await this.#writeJson(this.resultsPath, "results", record, 0);
-      this.#finishStatus();
+      this.#finishStatus(outcome);
     } else {
-      this.#endRankFile("finished");
+      this.#endRankFile(outcome.status);
     }
     this.#stopWatching();
     return record;
@@ -677,8 +703,14 @@ export class ConfigTracker {
   }
 
   /** saveResults: this process's run, or one another process started (an evaluation script). */
-  #finishStatus(): void {
-    if (this.#end("finished", {})) return;
+  #finishStatus(outcome: NonNullable<SaveResultsInput["outcome"]>): void {
+    const { status, error, exit_code, signal } = outcome;
+    const details: Partial<StatusRecord> = {
+      error: error ?? null,
+      ...(exit_code === undefined ? {} : { exit_code }),
+      ...(signal === undefined ? {} : { signal }),
+    };
+    if (this.#end(status, details)) return;
     let record: StatusRecord;
     try {
       record = JSON.parse(readFileSync(this.statusPath, "utf8")) as StatusRecord;
@@ -687,7 +719,7 @@ export class ConfigTracker {
     }
     const now = new Date().toISOString();
     const { signal: _signal, exit_code: _exitCode, ...rest } = record;
-    writeStatusSync(this.statusPath, { ...rest, status: "finished", updated_at: now, ended_at: now, error: null });
+    writeStatusSync(this.statusPath, { ...rest, status, updated_at: now, ended_at: now, ...details, error: error ?? null });
   }
 
   #watch(): void {

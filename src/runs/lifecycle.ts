@@ -7,6 +7,8 @@
  * own handler for it, which then decides.
  */
 export interface LiveRun {
+  /** Whether SIGINT / SIGTERM concern it (a supervisor that waits for its child says no). */
+  handlesSignals(): boolean;
   /** The process is exiting with `code` (normally, or after an uncaught exception). */
   onExit(code: number): void;
   /** An exception nobody catches is about to end the process. */
@@ -39,27 +41,38 @@ const onFatal = (error: unknown) => {
 
 const onSignal = (signal: NodeJS.Signals) => {
   const programHandlesIt = process.listenerCount(signal) > 1;
-  each((run) => run.onSignal(signal));
+  each((run) => run.handlesSignals() && run.onSignal(signal));
   if (programHandlesIt) return; // the program has its own handler: it decides what happens
   uninstall();
   // No listener left: Node restores the default action, which the signal now takes.
   process.kill(process.pid, signal);
 };
 
+let signalsInstalled = false;
+
 function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on("exit", onExit);
-  process.on("uncaughtExceptionMonitor", onFatal);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  if (!installed) {
+    installed = true;
+    process.on("exit", onExit);
+    process.on("uncaughtExceptionMonitor", onFatal);
+  }
+  // Signal listeners only while some run wants them: a listener changes what the signal does.
+  const wanted = [...live].some((run) => run.handlesSignals());
+  if (wanted && !signalsInstalled) for (const signal of SIGNALS) process.on(signal, onSignal);
+  if (!wanted && signalsInstalled) for (const signal of SIGNALS) process.off(signal, onSignal);
+  signalsInstalled = wanted;
 }
 
 function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off("exit", onExit);
-  process.off("uncaughtExceptionMonitor", onFatal);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
+  if (installed) {
+    installed = false;
+    process.off("exit", onExit);
+    process.off("uncaughtExceptionMonitor", onFatal);
+  }
+  if (signalsInstalled) {
+    signalsInstalled = false;
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  }
 }
 
 export function watchProcessEnd(run: LiveRun): void {
@@ -70,4 +83,5 @@ export function watchProcessEnd(run: LiveRun): void {
 export function unwatchProcessEnd(run: LiveRun): void {
   live.delete(run);
   if (live.size === 0) uninstall();
+  else install();
 }
