@@ -11,6 +11,8 @@ import { stringifyPythonJson } from "./python-json.js";
 const USAGE = `Usage: config-tracker <command> [options]
 
 Commands:
+  run [options] -- <cmd>   run a training command and record it: config, output, metrics,
+                           checkpoints, GPU and process samples, results (run --help)
   hardware [--json]        GPUs (NVML), driver and CUDA versions, CPU, memory, torch
   inspect <path> [--json]  parameter counts and architecture of a checkpoint file or folder
                            (torch.save zip or legacy, TorchScript, safetensors, sharded
@@ -36,6 +38,17 @@ async function packageVersion(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "run") {
+    // Its own options, and everything after -- is the command's.
+    const { runCommand } = await import("./cli/run.js");
+    const exit = await runCommand(argv.slice(1));
+    if ("signal" in exit) {
+      // Ended as the child did: by its signal (shells and launchers see 128 + n).
+      process.kill(process.pid, exit.signal);
+      await new Promise(() => {}); // the signal ends the process
+    }
+    return (exit as { code: number }).code;
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -134,8 +134,11 @@ export interface SaveResultsInput {
   generationSamples?: unknown[] | null;
   /** Metrics whose best value (and its step) is reported: default { val_loss: "min" }. */
   best?: Record<string, Direction>;
-  /** More top-level keys for results.json (`config-tracker run`: exit_code, system, throughput). */
-  extra?: Record<string, unknown>;
+  /**
+   * More top-level keys for results.json (`config-tracker run`: exit_code, system, throughput),
+   * or a function of the final metrics that returns them (throughput needs the derived tokens/s).
+   */
+  extra?: Record<string, unknown> | ((finalMetrics: Record<string, JsonValue>) => Record<string, unknown>);
   /** How the run ended, when not simply `finished` (a supervised process that failed). */
   outcome?: { status: "finished" | "failed" | "interrupted"; error?: string; exit_code?: number; signal?: string };
 }
@@ -555,7 +558,6 @@ export class ConfigTracker {
       throw new ConfigTrackerError("INVALID_CONFIG", 'best: must map metric names to "min" or "max"', { key: "best" });
     }
     const given = input.finalMetrics === undefined ? {} : (toJsonValue(input.finalMetrics, "final_metrics") as Record<string, JsonValue>);
-    const extra = input.extra === undefined ? {} : (toJsonValue(input.extra, "extra") as Record<string, JsonValue>);
     const outcome: NonNullable<SaveResultsInput["outcome"]> = (input as SaveResultsInput).outcome ?? { status: "finished" };
     if (!isObject(outcome) || !["finished", "failed", "interrupted"].includes(outcome.status)) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", 'saveResults: outcome.status must be "finished", "failed" or "interrupted"');
@@ -608,10 +610,13 @@ export class ConfigTracker {
       }
     }
 
+    const finalMetrics: Record<string, JsonValue> = { ...derived.finalMetrics, ...given };
+    const extraInput = typeof input.extra === "function" ? input.extra(finalMetrics) : input.extra;
+    const extra = extraInput === undefined ? {} : (toJsonValue(extraInput, "extra") as Record<string, JsonValue>);
     const record: ResultsFile = {
       experiment_id: this.experimentId,
       timestamp: new Date().toISOString(),
-      final_metrics: { ...derived.finalMetrics, ...given },
+      final_metrics: finalMetrics,
       best_checkpoint,
       generation_samples: generationSamples,
       summary: derived.summary,

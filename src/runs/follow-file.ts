@@ -1,0 +1,148 @@
+/**
+ * --metrics-file: a metrics file the trainer writes as it runs, followed as it grows. JSON lines
+ * (`{"step": 10, "loss": 2.1}`) or CSV with a header, like Lightning's CSVLogger (`epoch,step,
+ * train_loss,val_loss`, empty cells for metrics not logged at that row). A file rewritten from the
+ * start (CSVLogger rewrites it when a new column appears) is read again, skipping the rows
+ * already taken.
+ */
+import { open, stat } from "node:fs/promises";
+
+import { jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
+
+export class MetricsFileFollower {
+  #offset = 0;
+  #identity = "";
+  #partial = "";
+  #header: string[] | null = null;
+  #headerLine = "";
+  #rowsTaken = 0; // data rows (CSV) or lines (JSON) already handed on
+  #rowsSeen = 0; // in the current reading of the file
+  readonly #csv: boolean;
+
+  constructor(
+    readonly path: string,
+    private readonly onRecord: (record: LineMetrics) => void,
+  ) {
+    this.#csv = /\.csv$/i.test(path);
+  }
+
+  /** Reads what was appended since the last poll. */
+  async poll(): Promise<void> {
+    let info;
+    try {
+      info = await stat(this.path);
+    } catch {
+      return; // not there yet
+    }
+    const identity = `${info.ino}:${info.dev}`;
+    // CSVLogger rewrites the file in place (same inode, longer) when a column appears: a header
+    // that changed means "read again from the start".
+    const rewritten = this.#headerLine !== "" && this.#offset > 0 && (await this.#firstLine()) !== this.#headerLine;
+    if (identity !== this.#identity || info.size < this.#offset || rewritten) {
+      // A new file, or rewritten from the start: read it again, skip what was taken.
+      this.#identity = identity;
+      this.#offset = 0;
+      this.#partial = "";
+      this.#header = null;
+      this.#rowsSeen = 0;
+    }
+    if (info.size === this.#offset) return;
+    const handle = await open(this.path, "r");
+    try {
+      const length = info.size - this.#offset;
+      const buffer = Buffer.alloc(Math.min(length, 16 * 1024 * 1024));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#offset);
+      this.#offset += bytesRead;
+      const text = this.#partial + buffer.toString("utf8", 0, bytesRead);
+      const lines = text.split("\n");
+      this.#partial = lines.pop() ?? "";
+      for (const raw of lines) this.#line(raw.replace(/\r$/, ""));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #firstLine(): Promise<string> {
+    const handle = await open(this.path, "r");
+    try {
+      const buffer = Buffer.alloc(Math.max(this.#headerLine.length * 4 + 2, 64));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.toString("utf8", 0, bytesRead).split("\n")[0]?.replace(/\r$/, "") ?? "";
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #line(line: string): void {
+    if (line.trim() === "") return;
+    if (this.#csv || (this.#header === null && this.#rowsSeen === 0 && !line.trimStart().startsWith("{"))) {
+      if (this.#header === null) {
+        // A changed header means a rewritten file: rows before it were taken already.
+        if (this.#headerLine !== "" && line !== this.#headerLine) this.#rowsSeen = 0;
+        this.#header = splitCsv(line);
+        this.#headerLine = line;
+        return;
+      }
+      this.#rowsSeen += 1;
+      if (this.#rowsSeen <= this.#rowsTaken) return;
+      this.#rowsTaken += 1;
+      const record = csvRecord(this.#header, splitCsv(line));
+      if (record) this.onRecord(record);
+      return;
+    }
+    this.#rowsSeen += 1;
+    if (this.#rowsSeen <= this.#rowsTaken) return;
+    this.#rowsTaken += 1;
+    const record = jsonLineMetrics(line);
+    if (record) this.onRecord(record);
+  }
+}
+
+/** One CSV line's cells (RFC 4180 quoting: "a,b" and "" inside quotes). */
+export function splitCsv(line: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i += 1;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ",") {
+      cells.push(cell);
+      cell = "";
+    } else {
+      cell += c;
+    }
+  }
+  cells.push(cell);
+  return cells;
+}
+
+function csvRecord(header: string[], cells: string[]): LineMetrics | null {
+  const stepAt = header.indexOf("step");
+  if (stepAt === -1) return null;
+  const step = Number(cells[stepAt]);
+  if (!Number.isSafeInteger(step) || step < 0 || cells[stepAt]?.trim() === "") return null;
+  const values: Record<string, number> = {};
+  let any = false;
+  header.forEach((name, index) => {
+    if (name === "step" || name === "time" || name === "") return;
+    const text = cells[index]?.trim();
+    if (text === undefined || text === "") return;
+    const lower = text.toLowerCase();
+    const value = lower === "nan" ? NaN : lower === "inf" ? Infinity : lower === "-inf" ? -Infinity : Number(text);
+    if (Number.isNaN(value) && lower !== "nan") return;
+    values[name] = value;
+    any = true;
+  });
+  return any ? { step, values } : null;
+}

@@ -1,0 +1,410 @@
+/**
+ * `config-tracker run -- <command>` end to end: the built CLI wrapping real child processes
+ * (Node scripts standing in for trainers), against the stand-in NVML where GPUs matter.
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, inject, it } from "vitest";
+
+import { ConfigTracker } from "../src/tracker.js";
+import { cliPath, readJsonLines, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
+
+const stubs = inject("stubs");
+const fixtures = join(import.meta.dirname, "fixtures", "checkpoints");
+
+interface Wrapped {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `config-tracker run <args>`; `onStdout` may act on the wrapper mid-run. */
+function run(
+  args: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    cwd?: string;
+    onStdout?: (text: string, wrapper: import("node:child_process").ChildProcess) => void;
+  } = {},
+): Promise<Wrapped> {
+  return new Promise((resolve, reject) => {
+    const wrapper = spawn(process.execPath, [cliPath, "run", ...args], {
+      cwd: options.cwd ?? tempDir("ct-run-cwd-"),
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
+        CONFIG_TRACKER_DISABLE_GIT: "1",
+        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+        ...options.env,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    wrapper.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      options.onStdout?.(text, wrapper);
+    });
+    wrapper.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    wrapper.on("error", reject);
+    wrapper.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (options.input !== undefined) wrapper.stdin.end(options.input);
+    else wrapper.stdin.end();
+  });
+}
+
+/** A child script file (ES module) in a fresh folder. */
+function script(body: string): string {
+  const path = join(tempDir("ct-child-"), "train.mjs");
+  writeFileSync(path, body);
+  return path;
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+
+describe("config-tracker run", () => {
+  it("records config, output, metrics and results, and exits as the child did", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      for (let step = 0; step < 4; step++) {
+        console.log(JSON.stringify({ step, loss: 3 - step / 10, phase: "train", tokens: 1024 }));
+        console.log("plain text " + step);
+      }
+      console.error("warning: on stderr");
+    `);
+    const result = await run(["--dir", dir, "--set", "lr=0.0003", "--set", "optimizer.betas=[0.9,0.95]", "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("plain text 3");
+    expect(result.stderr).toContain("warning: on stderr");
+    const config = readJson(join(dir, "config.json"));
+    expect(config.config).toEqual({ lr: 0.0003, optimizer: { betas: [0.9, 0.95] } });
+    expect(config.command).toMatchObject({ argv: [process.execPath, child], cuda_visible_devices: null });
+    // output.log has everything the child printed, both streams.
+    const log = readFileSync(join(dir, "output.log"), "utf8");
+    expect(log).toContain("plain text 0\n");
+    expect(log).toContain("warning: on stderr\n");
+    // Metrics: the JSON lines with a step (the string field left out).
+    const metrics = readJsonLines(join(dir, "metrics.jsonl"));
+    expect(metrics.map((line) => [line.step, line.loss])).toEqual([[0, 3], [1, 2.9], [2, 2.8], [3, 2.7]]);
+    expect("phase" in (metrics[0] as object)).toBe(false);
+    const results = readJson(join(dir, "results.json"));
+    expect(results).toMatchObject({ exit_code: 0, signal: null, final_metrics: { loss: 2.7 } });
+    expect(results.duration_seconds).toBeGreaterThan(0);
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("finished");
+  });
+
+  it("a failing child: its exit code, status failed", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", process.execPath, script(`console.log('{"step": 1, "loss": 1}'); process.exit(3);`)]);
+    expect(result.code).toBe(3);
+    const status = await new ConfigTracker(dir).loadStatus();
+    expect(status).toMatchObject({ status: "failed", exit_code: 3, error: "the command exited with code 3" });
+    expect(readJson(join(dir, "results.json"))).toMatchObject({ exit_code: 3, signal: null });
+  });
+
+  it("a child that crashes by a signal: the wrapper ends by the same signal", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", process.execPath, script("process.kill(process.pid, 'SIGABRT');")]);
+    expect(result.signal).toBe("SIGABRT");
+    const status = await new ConfigTracker(dir).loadStatus();
+    expect(status).toMatchObject({ status: "failed", signal: "SIGABRT", error: "the command was killed by SIGABRT" });
+    expect(readJson(join(dir, "results.json"))).toMatchObject({ exit_code: null, signal: "SIGABRT" });
+  });
+
+  it.each(["SIGTERM", "SIGINT", "SIGHUP"] as const)(
+    "%s to the wrapper is passed to the child; the run is interrupted; the wrapper re-raises it",
+    async (signal) => {
+      const dir = join(tempDir(), "exp");
+      // The child saves a "checkpoint" when told to stop, then ends by the same signal.
+      const child = script(`
+        process.on(${JSON.stringify(signal)}, () => {
+          console.log("child got ${signal}, saving");
+          process.removeAllListeners(${JSON.stringify(signal)});
+          process.kill(process.pid, ${JSON.stringify(signal)});
+        });
+        console.log("ready");
+        setInterval(() => {}, 1000);
+      `);
+      const result = await run(["--dir", dir, "--", process.execPath, child], {
+        onStdout: (text, wrapper) => text.includes("ready") && wrapper.kill(signal),
+      });
+      expect(result.stdout).toContain(`child got ${signal}, saving`);
+      expect(result.signal).toBe(signal);
+      const status = await new ConfigTracker(dir).loadStatus();
+      expect(status).toMatchObject({ status: "interrupted", signal });
+    },
+  );
+
+  it("a wrapper killed with SIGKILL leaves a run the loaders report as lost", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", process.execPath, script("console.log('ready'); setTimeout(() => {}, 3000);")], {
+      onStdout: (text, wrapper) => text.includes("ready") && wrapper.kill("SIGKILL"),
+    });
+    expect(result.signal).toBe("SIGKILL");
+    const status = await new ConfigTracker(dir).loadStatus();
+    expect(status.status).toBe("lost");
+  });
+
+  it("passes the terminal's stdin to the child", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      let text = ""; process.stdin.setEncoding("utf8");
+      process.stdin.on("data", (d) => (text += d)).on("end", () => console.log("child read: " + text.trim()));
+    `);
+    const result = await run(["--dir", dir, "--", process.execPath, child], { input: "hello from stdin\n" });
+    expect(result.stdout).toContain("child read: hello from stdin");
+  });
+
+  it("--metrics-regex reads plain-text logs (nanoGPT's)", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      for (let iter = 0; iter <= 20; iter += 10) console.log("iter " + iter + ": loss " + (4 - iter / 10).toFixed(4) + ", time 45.21ms, mfu 12.5%");
+      console.log("step 20: train loss 2.0000, val loss 2.1500");
+    `);
+    const regex = String.raw`iter (?<step>\d+): loss (?<loss>[\d.]+), time (?<time_ms>[\d.]+)ms`;
+    const result = await run(["--dir", dir, "--metrics-regex", regex, "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    expect(readJsonLines(join(dir, "metrics.jsonl")).map(({ time: _t, ...rest }) => rest)).toEqual([
+      { step: 0, loss: 4, time_ms: 45.21 },
+      { step: 10, loss: 3, time_ms: 45.21 },
+      { step: 20, loss: 2, time_ms: 45.21 },
+    ]);
+  });
+
+  it("refuses a regex without a step group, or naming `time`, as bad usage", async () => {
+    for (const regex of [String.raw`loss (?<loss>[\d.]+)`, String.raw`(?<step>\d+) (?<time>\d+)`, "("]) {
+      const result = await run(["--dir", tempDir(), "--metrics-regex", regex, "--", "true"]);
+      expect(result.code, regex).toBe(2);
+      expect(result.stderr).toMatch(/--metrics-regex/);
+    }
+  });
+
+  it("--metrics-file follows a JSON-lines file as the child writes it", async () => {
+    const dir = join(tempDir(), "exp");
+    const file = join(tempDir(), "trainer_log.jsonl");
+    const child = script(`
+      import { appendFileSync } from "node:fs";
+      for (let step = 0; step < 6; step++) {
+        appendFileSync(${JSON.stringify(file)}, JSON.stringify({ step, acc: step / 10 }) + "\\n");
+        await new Promise((r) => setTimeout(r, 60));
+      }
+    `);
+    const result = await run(["--dir", dir, "--metrics-file", file, "--interval", "0.1", "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    expect(readJsonLines(join(dir, "metrics.jsonl")).map((line) => line.acc)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5]);
+  });
+
+  it("--metrics-file follows a CSV as Lightning's CSVLogger writes it (rewritten when a column appears)", async () => {
+    const dir = join(tempDir(), "exp");
+    const file = join(tempDir(), "metrics.csv");
+    const child = script(`
+      import { writeFileSync, appendFileSync } from "node:fs";
+      const pause = () => new Promise((r) => setTimeout(r, 250));
+      writeFileSync(${JSON.stringify(file)}, "epoch,step,train_loss\\n0,0,3.5\\n0,10,3.1\\n");
+      await pause();
+      appendFileSync(${JSON.stringify(file)}, "0,20,2.9\\n");
+      await pause();
+      // val_loss appears: the logger rewrites the whole file with the new header.
+      writeFileSync(${JSON.stringify(file)}, "epoch,step,train_loss,val_loss\\n0,0,3.5,\\n0,10,3.1,\\n0,20,2.9,\\n0,30,2.7,\\n0,30,,2.95\\n");
+      await pause();
+    `);
+    const result = await run(["--dir", dir, "--metrics-file", file, "--interval", "0.1", "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    const lines = readJsonLines(join(dir, "metrics.jsonl")).map(({ time: _t, ...rest }) => rest);
+    expect(lines).toEqual([
+      { step: 0, epoch: 0, train_loss: 3.5 },
+      { step: 10, epoch: 0, train_loss: 3.1 },
+      { step: 20, epoch: 0, train_loss: 2.9 },
+      { step: 30, epoch: 0, train_loss: 2.7 },
+      { step: 30, epoch: 0, val_loss: 2.95 },
+    ]);
+  });
+
+  it("never loses a line when the child writes 100,000 lines in a burst", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      const lines = [];
+      for (let step = 0; step < 100000; step++) lines.push('{"step": ' + step + ', "loss": ' + (step % 97) + '}');
+      process.stdout.write(lines.join("\\n") + "\\n");
+    `);
+    const result = await run(["--dir", dir, "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    const stream = new ConfigTracker(dir).readMetrics({ all: true });
+    const records = await stream.toArray();
+    expect(records).toHaveLength(100000);
+    expect(records.every((record, index) => record.step === index && record.loss === index % 97)).toBe(true);
+    expect(readFileSync(join(dir, "output.log"), "utf8").split("\n")).toHaveLength(100001);
+    expect(result.stdout.split("\n")).toHaveLength(100001);
+  }, 60_000);
+
+  it("--checkpoints records each checkpoint once complete, with torch's counts, and again when rewritten", async () => {
+    const dir = join(tempDir(), "exp");
+    const work = tempDir("ct-ckpt-");
+    const source = join(fixtures, "nanogpt_ckpt.pt");
+    const child = script(`
+      import { openSync, writeSync, closeSync, readFileSync, copyFileSync, mkdirSync } from "node:fs";
+      const bytes = readFileSync(${JSON.stringify(source)});
+      mkdirSync("out", { recursive: true });
+      // Written slowly, in two halves: it must not be recorded half-written.
+      const fd = openSync("out/ckpt_100.pt", "w");
+      writeSync(fd, bytes, 0, bytes.length >> 1);
+      await new Promise((r) => setTimeout(r, 400));
+      writeSync(fd, bytes, bytes.length >> 1);
+      closeSync(fd);
+      console.log(JSON.stringify({ step: 100, val_loss: 2.5 }));
+      await new Promise((r) => setTimeout(r, 400));
+      copyFileSync(${JSON.stringify(source)}, "out/ckpt_200.pt");
+      console.log(JSON.stringify({ step: 200, val_loss: 2.2 }));
+      await new Promise((r) => setTimeout(r, 1500));
+      // Written again (as nanoGPT rewrites ckpt.pt): recorded again.
+      copyFileSync(${JSON.stringify(source)}, "out/ckpt_100.pt");
+      await new Promise((r) => setTimeout(r, 1500));
+    `);
+    const result = await run(["--dir", dir, "--checkpoints", "out/ckpt_*.pt", "--interval", "0.1", "--", process.execPath, child], {
+      cwd: work,
+    });
+    expect(result.code).toBe(0);
+    const records = readJsonLines(join(dir, "checkpoints.jsonl"));
+    expect(records.map((record) => [record.step, record.num_parameters, record.error])).toEqual([
+      [100, 89568, undefined],
+      [200, 89568, undefined],
+      [100, 89568, undefined],
+    ]);
+    expect(records[0]?.path).toBe(join(work, "out", "ckpt_100.pt"));
+    const results = readJson(join(dir, "results.json"));
+    expect(results.best_checkpoint).toBe(join(work, "out", "ckpt_200.pt"));
+    expect((readJson(join(dir, "config.json")).model as Record<string, unknown>).num_parameters).toBe(89568);
+  });
+
+  it("a command that does not exist: exit 127, said clearly, run failed", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", "no-such-trainer-command"]);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain("no-such-trainer-command: command not found");
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("failed");
+  });
+
+  it("bad usage: no command, both --dir and --name, unknown option", async () => {
+    expect((await run(["--dir", tempDir()])).code).toBe(2);
+    expect((await run(["--dir", tempDir(), "--name", "x", "--", "true"])).code).toBe(2);
+    const unknown = await run(["--bogus", "--", "true"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/bogus/);
+  });
+
+  it("a changed config is refused before the child starts, unless --resume", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script("console.log('ran');");
+    expect((await run(["--dir", dir, "--set", "lr=1", "--", process.execPath, child])).code).toBe(0);
+    const refused = await run(["--dir", dir, "--set", "lr=2", "--", process.execPath, child]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("config.lr (1 -> 2)");
+    expect(refused.stdout).not.toContain("ran");
+    const resumed = await run(["--dir", dir, "--set", "lr=2", "--resume", "--", process.execPath, child]);
+    expect(resumed.code).toBe(0);
+    const config = readJson(join(dir, "config.json"));
+    expect((config.resumes as Array<Record<string, unknown>>)[0]?.changes).toEqual([{ key: "config.lr", from: 1, to: 2 }]);
+  });
+});
+
+describe("config-tracker run: GPUs (stand-in NVML)", () => {
+  const H100 = `driver 580.65.06
+cuda 13000
+gpu name="NVIDIA H100 80GB HBM3" uuid=GPU-aaaaaaaa-a134-0fdd-0e01-23811fdbd293 memory=85520809984 cc=9.0 bus=00000000:18:00.0 mig=0 util=97:23 mem_used=12000000000 power=650 power_limit=700 temp=61 sm_clock=1980 reasons=0x4 gpm=1 gpm_sm=96.6 gpm_occupancy=14.3 gpm_tensor=93.7 gpm_dram=16.1
+gpu name="NVIDIA H100 80GB HBM3" uuid=GPU-bbbbbbbb-c61c-4795-b757-5132caeb8e70 memory=85520809984 cc=9.0 bus=00000000:2A:00.0 mig=0 util=0:0 power=70 power_limit=700 temp=30 sm_clock=345 gpm=1
+`;
+
+  it("samples the GPUs the child may use, attributes its process tree's GPU memory, and computes MFU", async () => {
+    const dir = join(tempDir(), "exp");
+    const processes = join(tempDir(), "processes.txt");
+    const work = tempDir("ct-mfu-");
+    mkdirSync(join(work, "out"));
+    copyFileSync(join(fixtures, "nanogpt_ckpt.pt"), join(work, "out", "ckpt.pt"));
+    // The child "creates its CUDA context": NVML lists its pid with 10 GiB on GPU 0 (physical 0).
+    const child = script(`
+      import { writeFileSync, renameSync } from "node:fs";
+      writeFileSync(${JSON.stringify(processes)} + ".tmp", process.pid + " 10737418240 0\\n4242 1000 0\\n");
+      renameSync(${JSON.stringify(processes)} + ".tmp", ${JSON.stringify(processes)});
+      const started = Date.now();
+      for (let step = 1; step <= 8; step++) {
+        await new Promise((r) => setTimeout(r, 100));
+        console.log(JSON.stringify({ step, loss: 3 / step, tokens: 12 * 32 * 100 }));
+      }
+    `);
+    const result = await run(
+      ["--dir", dir, "--checkpoints", "out/ckpt.pt", "--interval", "0.1", "--set", "block_size=32", "--", process.execPath, child],
+      {
+        cwd: work,
+        env: {
+          CONFIG_TRACKER_NVML_LIBRARY: stubs.nvml,
+          FAKE_NVML_CONFIG: writeScenario(H100),
+          FAKE_NVML_PROCESSES: processes,
+          CUDA_VISIBLE_DEVICES: "0",
+        },
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    // system.jsonl: one line per sample, GPU 0 only (CUDA_VISIBLE_DEVICES=0), with the tree's memory.
+    const samples = readJsonLines(join(dir, "system.jsonl"));
+    expect(samples.length).toBeGreaterThan(3);
+    const last = samples[samples.length - 1] as { gpus: Array<Record<string, unknown>>; process_tree: Record<string, unknown> };
+    expect(last.gpus).toHaveLength(1);
+    expect(last.gpus[0]).toMatchObject({
+      index: 0,
+      uuid: "GPU-aaaaaaaa-a134-0fdd-0e01-23811fdbd293",
+      utilization_gpu_percent: 97,
+      power_watts: 650,
+      clock_event_reason_names: ["sw_power_cap"],
+      sm_active_percent: 96.6,
+      tensor_active_percent: 93.7,
+    });
+    const results = readJson(join(dir, "results.json"));
+    const system = results.system as { gpus: Array<Record<string, unknown>>; tree_gpu_memory_peak_bytes: Record<string, number> };
+    expect(system.gpus[0]).toMatchObject({
+      name: "NVIDIA H100 80GB HBM3",
+      tree_memory_peak_bytes: 10737418240,
+      utilization_gpu_percent: { mean: 97, max: 97 },
+      tensor_active_percent: { mean: 93.7, max: 93.7 },
+    });
+    expect(system.tree_gpu_memory_peak_bytes).toEqual({ "0": 10737418240 });
+    // MFU: tokens/s from the log, 6N + attention from the recorded checkpoint (torch's counts:
+    // 89,568 parameters, 3 layers, d_model 48) and block_size, against one H100 SXM's 989.5 TFLOPS.
+    const throughput = results.throughput as Record<string, number>;
+    const tokensPerSecond = (results.final_metrics as Record<string, number>).tokens_per_second as number;
+    const flopsPerToken = 6 * 89568 + 12 * 3 * 48 * 32;
+    expect(throughput).toMatchObject({ num_parameters: 89568, flops_per_token: flopsPerToken, gpu_count: 1, peak_flops_per_second: 989.5e12 });
+    expect(throughput.mfu).toBeCloseTo((tokensPerSecond * flopsPerToken) / 989.5e12, 6);
+    expect(tokensPerSecond).toBeGreaterThan(12 * 32 * 100 * 5); // 3,840 tokens each ~100 ms
+  });
+
+  it("an unknown GPU: MFU null with the reason", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`for (let step = 1; step <= 3; step++) { await new Promise((r) => setTimeout(r, 50)); console.log(JSON.stringify({ step, tokens: 100 })); }`);
+    const result = await run(["--dir", dir, "--interval", "0.1", "--", process.execPath, child], {
+      env: {
+        CONFIG_TRACKER_NVML_LIBRARY: stubs.nvml,
+        FAKE_NVML_CONFIG: writeScenario('driver 1\ngpu name="Mystery Accelerator X" uuid=GPU-1 memory=1 cc=9.0 bus=0 mig=0\n'),
+      },
+    });
+    expect(result.code).toBe(0);
+    const throughput = readJson(join(dir, "results.json")).throughput as Record<string, unknown>;
+    expect(throughput.mfu).toBeNull();
+    expect(throughput.mfu_unavailable_reason).toMatch(/Mystery Accelerator X/);
+  });
+
+  it("records the interpreter of a Python command (its own torch), not the wrapper's", async () => {
+    if (!existsSync("/usr/bin/python3")) return;
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", "/usr/bin/python3", "-c", "print('{\"step\": 1, \"loss\": 1}')"], {
+      env: { PATH: tempDir("ct-nopython-") },
+    });
+    expect(result.code).toBe(0);
+    const config = readJson(join(dir, "config.json"));
+    expect((config.command as Record<string, unknown>).python).toBe("/usr/bin/python3");
+    expect((config.hardware as Record<string, unknown>).python_executable).toBe("/usr/bin/python3");
+  });
+});
