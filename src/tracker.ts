@@ -41,6 +41,8 @@ import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js
 import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./runs/metrics-writer.js";
 import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./runs/ranks.js";
 import { diffJson, movePreviousRun, withFileLock, type ConfigChange } from "./runs/resume.js";
+import { startSampler, type Sampler } from "./system/sampler.js";
+import { SystemLog } from "./system/system-log.js";
 import {
   HEARTBEAT_MS,
   newStatus,
@@ -204,6 +206,7 @@ export class ConfigTracker {
   #lastStep: number | null = null;
   #rankRecord: RankRecord | undefined;
   #configChanges: Promise<unknown> = Promise.resolve();
+  #system: { sampler: Sampler; log: SystemLog; timer: NodeJS.Timeout } | undefined;
   readonly #live: LiveRun = {
     handlesSignals: () => this.#options.signals !== false,
     onExit: (code) => {
@@ -528,6 +531,36 @@ export class ConfigTracker {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // system.jsonl
+
+  /**
+   * Samples, every `intervalMs` (default 1000), the GPUs the trainer may use (its env's
+   * CUDA_VISIBLE_DEVICES), the process tree of `pids` (the trainer you started) and the host
+   * into system.jsonl; saveResults stops it and adds the `system` summary to results.json.
+   */
+  sampleSystem(options: { pids: number[]; intervalMs?: number }): Sampler {
+    if (this.#system !== undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", "sampleSystem: already sampling");
+    const sampler = startSampler({ pids: options.pids, intervalMs: options.intervalMs ?? 1000, env: this.#env });
+    ensureFolderSync(this.experimentDir);
+    const file = this.isMainRank ? "system.jsonl" : `system.rank-${(this.rank as RankInfo).rank}.jsonl`;
+    const log = new SystemLog(join(this.experimentDir, file));
+    const timer = setInterval(() => log.add(sampler.read()), options.intervalMs ?? 1000).unref();
+    this.#system = { sampler, log, timer };
+    return sampler;
+  }
+
+  /** Stops sampling; the summary for results.json (null when not sampling). */
+  async #stopSampling(): Promise<Record<string, unknown> | null> {
+    const system = this.#system;
+    if (system === undefined) return null;
+    this.#system = undefined;
+    clearInterval(system.timer);
+    system.log.add(system.sampler.read());
+    system.log.add(await system.sampler.stop());
+    return system.log.summary.result(system.sampler.status().gpu_unavailable_reason) as unknown as Record<string, unknown>;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // results.json
 
   /**
@@ -611,7 +644,11 @@ export class ConfigTracker {
     }
 
     const finalMetrics: Record<string, JsonValue> = { ...derived.finalMetrics, ...given };
-    const extraInput = typeof input.extra === "function" ? input.extra(finalMetrics) : input.extra;
+    const sampled = await this.#stopSampling();
+    const extraInput = {
+      ...(sampled === null ? {} : { system: sampled }),
+      ...(typeof input.extra === "function" ? input.extra(finalMetrics) : input.extra),
+    };
     const extra = extraInput === undefined ? {} : (toJsonValue(extraInput, "extra") as Record<string, JsonValue>);
     const record: ResultsFile = {
       experiment_id: this.experimentId,
@@ -643,14 +680,16 @@ export class ConfigTracker {
   /** Marks the run failed with the error's message (for errors you catch yourself). */
   async fail(error: unknown): Promise<void> {
     this.#flushQuietly();
+    await this.#stopSampling().catch(() => null);
     this.#end("failed", { error: describeError(error) });
     this.#stopWatching();
   }
 
-  /** Flushes metrics and stops the heartbeat, leaving status.json as it is. */
+  /** Flushes metrics, stops the heartbeat and any sampling, leaving status.json as it is. */
   async close(): Promise<void> {
     try {
       this.#metrics?.flushSync();
+      await this.#stopSampling();
     } finally {
       this.#stopWatching();
     }

@@ -408,3 +408,60 @@ gpu name="NVIDIA H100 80GB HBM3" uuid=GPU-bbbbbbbb-c61c-4795-b757-5132caeb8e70 m
     expect((config.hardware as Record<string, unknown>).python_executable).toBe("/usr/bin/python3");
   });
 });
+
+const PYTHON = "/usr/bin/python3";
+const hasTorch =
+  existsSync(PYTHON) &&
+  (await import("node:child_process")).spawnSync(PYTHON, ["-c", "import torch.distributed.run"]).status === 0;
+
+describe.skipIf(!hasTorch)("config-tracker run on two nodes (real torchrun, gloo; skipped without Debian's python3-torch)", () => {
+  it("two wrappers around a 2-node rendezvous on 127.0.0.1: ranks attributed to their node, metrics from rank 0", async () => {
+    const { createServer } = await import("node:net");
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const dir = join(tempDir(), "exp");
+    const trainer = join(import.meta.dirname, "fixtures", "ranks", "allreduce_train.py");
+    const wrapper = (nodeRank: number) =>
+      run(
+        [
+          "--dir", dir, "--interval", "0.1", "--set", "lr=0.01", "--",
+          PYTHON, "-m", "torch.distributed.run", "--nnodes", "2", "--node_rank", String(nodeRank),
+          "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", String(port),
+          // Debian's torch 1.13 on Python 3.11 needs --redirects/--tee set (its default trips an enum bug).
+          "--redirects", "1", "--tee", "1", trainer,
+        ],
+        { env: { NODE_RANK: String(nodeRank) } },
+      );
+    const [node0, node1] = await Promise.all([wrapper(0), wrapper(1)]);
+    expect(node0.code, node0.stderr).toBe(0);
+    expect(node1.code, node1.stderr).toBe(0);
+
+    // Each node's file lists the ranks that ran there, with their pids.
+    const { readdirSync } = await import("node:fs");
+    const nodeFiles = readdirSync(join(dir, "nodes")).sort();
+    expect(nodeFiles).toHaveLength(2);
+    const nodes = nodeFiles.map((name) => readJson(join(dir, "nodes", name)) as { node_rank: number; ranks: Array<{ rank: number; local_rank: number; pid: number }>; status: string });
+    expect(nodes.map((node) => node.node_rank)).toEqual([0, 1]);
+    expect(nodes[0]?.ranks.map((rank) => [rank.rank, rank.local_rank])).toEqual([[0, 0], [1, 1]]);
+    expect(nodes[1]?.ranks.map((rank) => [rank.rank, rank.local_rank])).toEqual([[2, 0], [3, 1]]);
+    const pids = nodes.flatMap((node) => node.ranks.map((rank) => rank.pid));
+    expect(new Set(pids).size).toBe(4);
+    expect(nodes.every((node) => node.status === "finished")).toBe(true);
+
+    // Only node 0 wrote the run's files; its metrics are rank 0's (world_size 4 in every line).
+    const metrics = readJsonLines(join(dir, "metrics.jsonl"));
+    expect(metrics.map((line) => line.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(metrics.map((line) => line.world_size))).toEqual(new Set([4]));
+    expect(existsSync(join(dir, "system.jsonl")) && existsSync(join(dir, "system.node1.jsonl"))).toBe(true);
+    const results = readJson(join(dir, "results.json"));
+    expect((results.system as { nodes: number }).nodes).toBe(2);
+    const tree = (results.system as { process_tree: Record<string, { rss_peak_bytes: number }> }).process_tree;
+    expect(Object.keys(tree)).toEqual(["0", "1"]);
+    expect((readJson(join(dir, "config.json")).command as { python: string }).python).toBe(PYTHON);
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("finished");
+  }, 120_000);
+});

@@ -20,13 +20,13 @@ import { DISTRIBUTED_VARIABLES } from "../environment.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
 import { isPlainRecord } from "../json-value.js";
-import { parsePythonJson, stringifyPythonJson } from "../python-json.js";
-import { appendLinesSync } from "../runs/append-file.js";
+import { parsePythonJson } from "../python-json.js";
 import { CheckpointWatcher, stepFromName } from "../runs/checkpoint-watch.js";
 import { MetricsFileFollower } from "../runs/follow-file.js";
 import { nodeFileName, nodeFromEnv, NODES_FOLDER, rankOfProcess, systemFileName, type NodeIdentity } from "../runs/nodes.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../runs/output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
+import { SystemLog } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 import { computeThroughput, sequenceLengthFrom } from "../system/throughput.js";
 import { PYTHON_VARIABLES } from "../torch-probe.js";
@@ -437,24 +437,12 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     ...(child.pid === undefined ? {} : { pids: [child.pid] }),
     env: childEnv,
   });
-  const systemPath = join(dir, systemFileName(node.rank));
-  const summary = new SystemSummary();
-  let latestSample: SystemSample | null = null;
+  const systemLog = new SystemLog(join(dir, systemFileName(node.rank)), node.rank);
   const knownRanks = new Map<number, { rank: number; local_rank: number | null }>();
   const takeSamples = (samples: SystemSample[]) => {
-    if (samples.length === 0) return;
-    const lines = samples.map((sample) => {
-      summary.add(sample, node.rank);
-      return `${stringifyPythonJson({ node: node.rank, hostname: nodeRecord.host, ...sample }, 0)}\n`;
-    });
-    try {
-      appendLinesSync(systemPath, lines);
-    } catch {
-      // the system log is best effort; the summary still has the samples
-    }
-    latestSample = samples[samples.length - 1] ?? null;
+    systemLog.add(samples);
     let changed = false;
-    for (const pid of latestSample?.process_tree.pids ?? []) {
+    for (const pid of systemLog.latest?.process_tree.pids ?? []) {
       if (knownRanks.has(pid)) continue;
       const rank = rankOfProcess(pid);
       if (rank) {
@@ -499,7 +487,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
       takeSamples(sampler.read());
       await follower?.poll();
       await watcher?.poll();
-      progress.draw(describeProgress(lastMetrics, latestSample, Date.now() - started));
+      progress.draw(describeProgress(lastMetrics, systemLog.latest, Date.now() - started));
     } finally {
       ticking = false;
     }
@@ -539,7 +527,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
   writeNode();
 
   if (tracker) {
-    const system = await summariseSystem(dir, node, summary, sampler.status().gpu_unavailable_reason);
+    const system = await summariseSystem(dir, node, systemLog.summary, sampler.status().gpu_unavailable_reason);
     const config = await tracker.loadConfig().catch(() => null);
     await tracker.saveResults({
       outcome,
