@@ -119,6 +119,12 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   results.cases.runs = benchRuns({ root });
 }
 
+// 4. The GPU sampler and `config-tracker run` (issue 7), against the stand-in NVML.
+{
+  const { benchSampler } = await import("./sampler.js");
+  results.cases.sampler = benchSampler({ root, python: hasTorch ? PYTHON : null });
+}
+
 {
   const { benchCheckpoints, checkZip64 } = await import("./checkpoints.js");
   results.cases.checkpoints = await benchCheckpoints({ root, python: hasTorch ? PYTHON : null });
