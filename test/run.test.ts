@@ -165,13 +165,16 @@ describe("config-tracker run", () => {
       for (let iter = 0; iter <= 20; iter += 10) console.log("iter " + iter + ": loss " + (4 - iter / 10).toFixed(4) + ", time 45.21ms, mfu 12.5%");
       console.log("step 20: train loss 2.0000, val loss 2.1500");
     `);
-    const regex = String.raw`iter (?<step>\d+): loss (?<loss>[\d.]+), time (?<time_ms>[\d.]+)ms`;
-    const result = await run(["--dir", dir, "--metrics-regex", regex, "--", process.execPath, child]);
+    // nanoGPT prints both kinds: one regex each (the first that matches a line wins).
+    const iter = String.raw`iter (?<step>\d+): loss (?<loss>[\d.]+), time (?<time_ms>[\d.]+)ms`;
+    const evaluation = String.raw`step (?<step>\d+): train loss (?<train_loss>[\d.]+), val loss (?<val_loss>[\d.]+)`;
+    const result = await run(["--dir", dir, "--metrics-regex", iter, "--metrics-regex", evaluation, "--", process.execPath, child]);
     expect(result.code).toBe(0);
     expect(readJsonLines(join(dir, "metrics.jsonl")).map(({ time: _t, ...rest }) => rest)).toEqual([
       { step: 0, loss: 4, time_ms: 45.21 },
       { step: 10, loss: 3, time_ms: 45.21 },
       { step: 20, loss: 2, time_ms: 45.21 },
+      { step: 20, train_loss: 2, val_loss: 2.15 },
     ]);
   });
 

@@ -47,7 +47,7 @@ Options:
   --checkpoints GLOB      record checkpoint files or folders matching GLOB once complete
   --metrics-file PATH     follow a metrics file the command writes (JSON lines, or CSV with a header)
   --metrics-regex RE      metrics from output lines matching RE: named groups \`step\` and metrics,
-                          e.g. 'iter (?<step>\\d+): loss (?<loss>[\\d.]+)'
+                          e.g. 'iter (?<step>\\d+): loss (?<loss>[\\d.]+)'; repeatable (first match wins)
   --interval SECONDS      how often GPUs and processes are sampled (default 1)
   --resume                carry on a run whose config changed (recorded in config.json)
 
@@ -59,7 +59,7 @@ interface RunOptions {
   config: Record<string, unknown>;
   checkpoints: string | undefined;
   metricsFile: string | undefined;
-  metricsRegex: LineParser | undefined;
+  metricsRegexes: LineParser[];
   intervalMs: number;
   resume: boolean;
   command: string[];
@@ -113,7 +113,7 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
       set: { type: "string", multiple: true },
       checkpoints: { type: "string" },
       "metrics-file": { type: "string" },
-      "metrics-regex": { type: "string" },
+      "metrics-regex": { type: "string", multiple: true },
       interval: { type: "string" },
       resume: { type: "boolean", default: false },
     },
@@ -152,7 +152,7 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
     config,
     checkpoints: values.checkpoints,
     metricsFile: values["metrics-file"],
-    metricsRegex: values["metrics-regex"] === undefined ? undefined : regexLineMetrics(values["metrics-regex"]),
+    metricsRegexes: (values["metrics-regex"] ?? []).map(regexLineMetrics),
     intervalMs: Math.round(seconds * 1000),
     resume: values.resume === true,
     command,
@@ -382,7 +382,8 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
       if (prefixed[1] !== "0") return;
       text = text.slice(prefixed[0].length);
     }
-    const metrics = jsonLineMetrics(text) ?? options.metricsRegex?.(text) ?? null;
+    let metrics = jsonLineMetrics(text);
+    for (let i = 0; metrics === null && i < options.metricsRegexes.length; i++) metrics = (options.metricsRegexes[i] as LineParser)(text);
     if (metrics) record(metrics);
   };
   const tee = (source: NodeJS.ReadableStream, terminal: NodeJS.WriteStream) => {
