@@ -139,6 +139,30 @@ describe("config-tracker run", () => {
     },
   );
 
+  it("a progress line on a terminal (step, metrics, elapsed), nothing extra when piped", async () => {
+    const child = script(`
+      for (let step = 1; step <= 6; step++) { console.log(JSON.stringify({ step, loss: 1 / step })); await new Promise((r) => setTimeout(r, 120)); }
+    `);
+    const piped = await run(["--dir", join(tempDir(), "exp"), "--interval", "0.1", "--", process.execPath, child]);
+    expect(piped.stderr).not.toContain("\x1b[");
+    expect(piped.stdout).not.toContain("\x1b[");
+    // Under a pseudo-terminal (util-linux script): the line is drawn and cleared in place.
+    const dir = join(tempDir(), "exp");
+    const command = [process.execPath, cliPath, "run", "--dir", dir, "--interval", "0.1", "--", process.execPath, child]
+      .map((arg) => `'${arg}'`)
+      .join(" ");
+    const { spawnSync } = await import("node:child_process");
+    const terminal = spawnSync("script", ["-qec", command, "/dev/null"], {
+      encoding: "utf8",
+      env: { ...process.env, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent", TERM: "xterm" },
+    });
+    expect(terminal.status).toBe(0);
+    expect(terminal.stdout).toMatch(/\x1b\[2K\x1b\[2mstep \d loss [\d.]+ \| 0:00:0\d/);
+    expect(readJsonLines(join(dir, "metrics.jsonl"))).toHaveLength(6);
+    // output.log has the command's output only, never the progress line.
+    expect(readFileSync(join(dir, "output.log"), "utf8")).not.toContain("\x1b[");
+  });
+
   it("a wrapper killed with SIGKILL leaves a run the loaders report as lost", async () => {
     const dir = join(tempDir(), "exp");
     const result = await run(["--dir", dir, "--", process.execPath, script("console.log('ready'); setTimeout(() => {}, 3000);")], {
