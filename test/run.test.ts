@@ -173,6 +173,22 @@ describe("config-tracker run", () => {
     expect(status.status).toBe("lost");
   });
 
+  it("does not hang when a grandchild keeps the output open after the command exits", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      import { spawn } from "node:child_process";
+      const daemon = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: ["ignore", "inherit", "inherit"], detached: true });
+      daemon.unref();
+      console.log(JSON.stringify({ step: 1, daemon: daemon.pid }));
+    `);
+    const started = Date.now();
+    const result = await run(["--dir", dir, "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(12_000);
+    const { daemon } = readJsonLines(join(dir, "metrics.jsonl"))[0] as { daemon: number };
+    process.kill(daemon, "SIGKILL");
+  }, 30_000);
+
   it("passes the terminal's stdin to the child", async () => {
     const dir = join(tempDir(), "exp");
     const child = script(`

@@ -499,7 +499,13 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
     child.once("exit", (code, signal) => resolveExit({ code, signal })),
   );
-  await outputDone;
+  // A grandchild that outlives the command (a daemon it started) may keep its output open:
+  // read what is there, but do not wait for it forever.
+  const outputTimeout = new Promise<"timeout">((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), 5000).unref());
+  if ((await Promise.race([outputDone, outputTimeout])) === "timeout") {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
   clearInterval(timer);
   while (ticking) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
   progress.clear();
