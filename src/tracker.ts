@@ -445,16 +445,21 @@ export class ConfigTracker {
   // metrics.jsonl
 
   /**
-   * Appends `{"step": step, "time": now, ...values}` to metrics.jsonl. Values are numbers
+   * Appends `{"step": step, "time": now, ...values}` to metrics.jsonl (`options.time`: when the
+   * record was made, in unix seconds, when not now: a log read after the fact). Values are numbers
    * (NaN / Infinity allowed). Buffered: lines reach the file within a second, on flush(), on
    * saveResults() and when the process ends. On ranks other than 0 the call is dropped unless
    * allRanks is set (then metrics.rank-<r>.jsonl).
    */
-  logMetrics(step: number, values: Record<string, number>): void {
+  logMetrics(step: number, values: Record<string, number>, options?: { time?: number }): void {
     checkStep(step);
+    const time = options?.time;
+    if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time) || time <= 0)) {
+      throw new ConfigTrackerError("INVALID_CONFIG", "time: must be unix seconds", { key: "time" });
+    }
     const writer = this.#metricsWriter();
     if (writer === undefined) checkMetricValues(values); // dropped on this rank, but checked alike
-    else writer.append(step, values);
+    else writer.append(step, values, time);
     this.#lastStep = step;
     if (this.#status !== undefined) this.#status.last_step = step;
   }
@@ -649,7 +654,8 @@ export class ConfigTracker {
       ...(sampled === null ? {} : { system: sampled }),
       ...(typeof input.extra === "function" ? input.extra(finalMetrics) : input.extra),
     };
-    const extra = extraInput === undefined ? {} : (toJsonValue(extraInput, "extra") as Record<string, JsonValue>);
+    const { warnings: extraWarnings, ...extra } = toJsonValue(extraInput, "extra") as Record<string, JsonValue>;
+    if (Array.isArray(extraWarnings)) warnings.push(...extraWarnings.map(String));
     const record: ResultsFile = {
       experiment_id: this.experimentId,
       timestamp: new Date().toISOString(),

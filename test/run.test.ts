@@ -354,6 +354,136 @@ describe("config-tracker run", () => {
   });
 });
 
+describe("config-tracker run: what a first user tripped over", () => {
+  it("options after -- are the command's, --help included", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--", process.execPath, script("console.log('args', process.argv.slice(2).join(' '))"), "--help", "-h"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("args --help -h");
+  });
+
+  it("a closed terminal (| head) does not stop the run: output.log and results still complete", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`for (let i = 0; i < 3000; i++) console.log(JSON.stringify({ step: i, loss: i }));`);
+    const wrapper = spawn(process.execPath, [cliPath, "run", "--dir", dir, "--", process.execPath, child], {
+      env: { PATH: process.env.PATH, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent", CONFIG_TRACKER_CACHE_DIR: testCacheDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    wrapper.stdout.once("data", () => wrapper.stdout.destroy()); // like head -1
+    let stderr = "";
+    wrapper.stderr.on("data", (d) => (stderr += d));
+    const code = await new Promise((resolve) => wrapper.on("close", resolve));
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE/);
+    expect(readFileSync(join(dir, "output.log"), "utf8").split("\n")).toHaveLength(3001);
+    expect(readJsonLines(join(dir, "metrics.jsonl"))).toHaveLength(3000);
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("finished");
+  });
+
+  it("output.log and the terminal get the command's bytes as they are (not UTF-8 only)", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`process.stdout.write(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));`);
+    const wrapper = spawn(process.execPath, [cliPath, "run", "--dir", dir, "--", process.execPath, child], {
+      env: { PATH: process.env.PATH, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent", CONFIG_TRACKER_CACHE_DIR: testCacheDir },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const chunks: Buffer[] = [];
+    wrapper.stdout.on("data", (d: Buffer) => chunks.push(d));
+    await new Promise((resolve) => wrapper.on("close", resolve));
+    const expected = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+    expect(readFileSync(join(dir, "output.log")).equals(expected)).toBe(true);
+  });
+
+  it("a checkpoint whose name has no step is dated by when it was written (nanoGPT's ckpt.pt)", async () => {
+    const dir = join(tempDir(), "exp");
+    const work = tempDir("ct-ckpt-");
+    const child = script(`
+      import { copyFileSync, mkdirSync } from "node:fs";
+      mkdirSync("out", { recursive: true });
+      for (let iter = 0; iter <= 40; iter++) {
+        console.log("iter " + iter + ": loss " + (3 - iter / 100).toFixed(4) + ", time 45.21ms");
+        if (iter === 10 || iter === 30) copyFileSync(${JSON.stringify(join(fixtures, "nanogpt_ckpt.pt"))}, "out/ckpt.pt");
+        await new Promise((r) => setTimeout(r, 60));
+      }
+    `);
+    const regex = String.raw`iter (?<step>\d+): loss (?<loss>[\d.]+)`;
+    const result = await run(["--dir", dir, "--metrics-regex", regex, "--checkpoints", "out/ckpt.pt", "--interval", "0.1", "--", process.execPath, child], { cwd: work });
+    expect(result.code).toBe(0);
+    expect(readJsonLines(join(dir, "checkpoints.jsonl")).map((record) => record.step)).toEqual([10, 30]);
+  });
+
+  it("SIGTERM, then a command that saves and exits 0: interrupted, not finished", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`process.on("SIGTERM", () => { console.log("saved"); process.exit(0); }); console.log("ready"); setInterval(() => {}, 1000);`);
+    const result = await run(["--dir", dir, "--", process.execPath, child], { onStdout: (text, wrapper) => text.includes("ready") && wrapper.kill("SIGTERM") });
+    expect(result.code).toBe(0);
+    expect(await new ConfigTracker(dir).loadStatus()).toMatchObject({ status: "interrupted", signal: "SIGTERM", exit_code: 0 });
+  });
+
+  it("--metrics-file: a log from before the run is not taken; rows carry their own time", async () => {
+    const dir = join(tempDir(), "exp");
+    const file = join(tempDir(), "log.csv");
+    writeFileSync(file, "time,step,tokens\n1700000000,0,999\n"); // an earlier run's row
+    const t0 = 1800000000;
+    const child = script(`
+      import { appendFileSync } from "node:fs";
+      for (let i = 1; i <= 10; i++) appendFileSync(${JSON.stringify(file)}, (${t0} + i * 0.2) + "," + i + ",1000\\n");
+    `);
+    const result = await run(["--dir", dir, "--metrics-file", file, "--", process.execPath, child]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = readJsonLines(join(dir, "metrics.jsonl"));
+    expect(lines.map((line) => line.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(lines[0]?.time).toBe(t0 + 0.2);
+    // 1000 tokens every 0.2 s by the rows' own clock: 5000 tokens/s.
+    expect((readJson(join(dir, "results.json")).final_metrics as Record<string, number>).tokens_per_second).toBeCloseTo(5000, 3);
+  });
+
+  it("warns about a metrics file that never appears and a checkpoint glob that matches nothing", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await run(["--dir", dir, "--metrics-file", "nope.jsonl", "--checkpoints", "out/*.pt", "--", "true"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("nope.jsonl: the file never appeared");
+    expect(readJson(join(dir, "results.json")).warnings).toEqual([
+      "--metrics-file nope.jsonl: the file never appeared",
+      "--checkpoints out/*.pt: nothing matched",
+    ]);
+  });
+
+  it("--model reads the model from a checkpoint up front; --best picks the metric", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`for (let step = 1; step <= 3; step++) console.log(JSON.stringify({ step, eval_loss: [0, 2, 1.5, 1.7][step] }));`);
+    const result = await run(["--dir", dir, "--model", join(fixtures, "nanogpt_ckpt.pt"), "--best", "eval_loss=min", "--", process.execPath, child]);
+    expect(result.code).toBe(0);
+    expect((readJson(join(dir, "config.json")).model as Record<string, unknown>).num_parameters).toBe(89568);
+    expect(readJson(join(dir, "results.json")).final_metrics).toMatchObject({ best_eval_loss: 1.5, best_eval_loss_step: 2 });
+  });
+
+  it("refuses conflicting --set keys, a --name that is a path, and says --resume when the config changed", async () => {
+    for (const args of [["--set", "a=1", "--set", "a.b=2"], ["--set", "a.b=2", "--set", "a=1"], ["--name", "a/../../escape"]]) {
+      const result = await run(["--root", tempDir(), ...args, "--", "true"]);
+      expect(result.code, args.join(" ")).toBe(2);
+    }
+    const dir = join(tempDir(), "exp");
+    await run(["--dir", dir, "--set", "lr=1", "--", "true"]);
+    const refused = await run(["--dir", dir, "--set", "lr=2", "--", "true"]);
+    expect(refused.stderr).toContain("Add --resume");
+    expect(refused.stderr).not.toContain("mode:");
+  });
+
+  it("a node that fails fails the run, with a warning naming it", async () => {
+    const dir = join(tempDir(), "exp");
+    const [node0, node1] = await Promise.all([
+      run(["--dir", dir, "--", process.execPath, script("await new Promise((r) => setTimeout(r, 1500));")], { env: { NODE_RANK: "0" } }),
+      run(["--dir", dir, "--", process.execPath, script("process.exit(7);")], { env: { NODE_RANK: "1" } }),
+    ]);
+    expect(node1.code).toBe(7);
+    expect(node0.code).toBe(0);
+    expect(readJson(join(dir, "results.json")).warnings).toEqual([expect.stringMatching(/^node 1 \(.+\) ended failed \(exit code 7\)$/)]);
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("failed");
+  });
+});
+
 describe("config-tracker run: GPUs (stand-in NVML)", () => {
   const H100 = `driver 580.65.06
 cuda 13000

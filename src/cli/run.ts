@@ -9,9 +9,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, createWriteStream, openSync, readFileSync, readSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, delimiter, join, resolve } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { parseArgs } from "node:util";
 
 import { ensureFolder, writeFileAtomicSync } from "../atomic-write.js";
@@ -50,12 +51,20 @@ Options:
                           e.g. 'iter (?<step>\\d+): loss (?<loss>[\\d.]+)'; repeatable (first match wins)
   --interval SECONDS      how often GPUs and processes are sampled (default 1)
   --resume                carry on a run whose config changed (recorded in config.json)
+  --model CHECKPOINT      read the model (parameters, layers, d_model) from a checkpoint now,
+                          e.g. the one a fine-tune starts from (MFU needs the parameter count)
+  --best NAME=min|max     a metric whose best value and step results report, and that picks the
+                          best checkpoint; repeatable (default val_loss=min)
 
 Output lines that are JSON objects with a numeric "step" are logged as metrics.
 `;
 
 interface RunOptions {
   dir: string;
+  /** A checkpoint to read the model from (config.json's model) before the run. */
+  model: string | undefined;
+  /** results' best_* metrics and the best checkpoint's metric: { name: direction }. */
+  best: Record<string, "min" | "max"> | undefined;
   config: Record<string, unknown>;
   checkpoints: string | undefined;
   metricsFile: string | undefined;
@@ -86,10 +95,15 @@ function applySet(config: Record<string, unknown>, assignment: string): void {
   }
   let target = config;
   for (const part of path.slice(0, -1)) {
-    if (!isPlainRecord(target[part])) target[part] = {};
+    if (target[part] === undefined) target[part] = {};
+    else if (!isPlainRecord(target[part])) throw new UsageError(`--set ${assignment}: ${part} is already a value, not an object`);
     target = target[part] as Record<string, unknown>;
   }
-  target[path[path.length - 1] as string] = value;
+  const last = path[path.length - 1] as string;
+  if (isPlainRecord(target[last]) && !isPlainRecord(value)) {
+    throw new UsageError(`--set ${assignment}: ${last} already holds keys set by another --set`);
+  }
+  target[last] = value;
 }
 
 /** The script a command runs, for a default folder name: train.py from `torchrun ... train.py`. */
@@ -116,6 +130,8 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
       "metrics-regex": { type: "string", multiple: true },
       interval: { type: "string" },
       resume: { type: "boolean", default: false },
+      model: { type: "string" },
+      best: { type: "string", multiple: true },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(" ")}: put the command after --`);
@@ -136,7 +152,7 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
   if (values.config !== undefined) {
     let parsed: unknown;
     try {
-      parsed = parsePythonJson(readFileSync(values.config, "utf8"));
+      parsed = parsePythonJson(readFileSync(values.config, "utf8").replace(/^\uFEFF/, "")); // a BOM is not JSON
     } catch (error) {
       throw new ConfigTrackerError("INVALID_FILE", `${values.config}: ${(error as Error).message}`, { path: values.config });
     }
@@ -145,10 +161,22 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
   }
   for (const assignment of values.set ?? []) applySet(config, assignment);
 
+  let best: Record<string, "min" | "max"> | undefined;
+  for (const item of values.best ?? []) {
+    const match = /^([^=]+)=(min|max)$/.exec(item);
+    if (!match) throw new UsageError(`--best ${item}: expected name=min or name=max`);
+    best = { ...best, [match[1] as string]: match[2] as "min" | "max" };
+  }
+  if (name !== undefined && (name === "." || name === ".." || /[\\/]/.test(name))) {
+    throw new UsageError(`--name ${name}: a folder name, not a path (use --dir for a path)`);
+  }
+
   const seconds = values.interval === undefined ? 1 : Number(values.interval);
   if (!(seconds >= 0.05 && seconds <= 3600)) throw new UsageError(`--interval ${values.interval}: seconds between 0.05 and 3600`);
   return {
     dir,
+    model: values.model,
+    best,
     config,
     checkpoints: values.checkpoints,
     metricsFile: values["metrics-file"],
@@ -238,7 +266,8 @@ interface NodeRecord {
 }
 
 export async function runCommand(argv: string[]): Promise<RunExit> {
-  if (argv.includes("-h") || argv.includes("--help")) {
+  const own = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
+  if (own.includes("-h") || own.includes("--help")) {
     process.stdout.write(RUN_USAGE);
     return { code: 0 };
   }
@@ -249,7 +278,7 @@ export async function runCommand(argv: string[]): Promise<RunExit> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (error instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS") || code === "INVALID_ARGUMENT") {
-      process.stderr.write(`error: ${(error as Error).message}\n\n${RUN_USAGE}`);
+      process.stderr.write(`config-tracker run: ${(error as Error).message}\n(config-tracker run --help for the options)\n`);
       return { code: 2 };
     }
     throw error;
@@ -285,6 +314,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
       const saved = await tracker.saveConfig(options.config, {
         mode: options.resume ? "resume" : "auto",
         command: commandRecord,
+        ...(options.model === undefined ? {} : { model: options.model }),
       });
       gpuNames = saved.hardware.gpus.map((gpu) => gpu.name);
       visibleGpus = saved.hardware.gpus.map((gpu) => ({ index: gpu.index, uuid: gpu.uuid, name: gpu.name }));
@@ -295,7 +325,11 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     }
   } catch (error) {
     if (isConfigTrackerError(error)) {
-      process.stderr.write(`config-tracker: ${error.message}\n`);
+      const message =
+        error.code === "CONFIG_EXISTS" && error.keys !== undefined
+          ? `${error.message.replace(/ Pass \{ mode: "resume" \}.*$/, "")} Add --resume to carry on with these changes, or give another --dir / --name.`
+          : error.message;
+      process.stderr.write(`config-tracker: ${message}\n`);
       return { code: 1 };
     }
     throw error;
@@ -366,14 +400,36 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
   const progress = new ProgressLine(process.stderr);
   const log = createWriteStream(join(dir, isMainNode ? "output.log" : `output.node${node.rank}.log`), { flags: "a" });
   let lastMetrics: LineMetrics | null = null;
+  // When each step was logged, to date a checkpoint whose name has no step by its mtime.
+  const stepTimes: Array<[number, number]> = [];
   const record = (metrics: LineMetrics) => {
     if (!tracker) return; // metrics come from rank 0, which runs on node 0
     try {
-      tracker.logMetrics(metrics.step, metrics.values);
+      tracker.logMetrics(metrics.step, metrics.values, metrics.time === undefined ? undefined : { time: metrics.time });
       lastMetrics = metrics;
+      const time = metrics.time ?? Date.now() / 1000;
+      if (stepTimes.length === 0 || (stepTimes[stepTimes.length - 1] as [number, number])[1] !== metrics.step) {
+        stepTimes.push([time, metrics.step]);
+        if (stepTimes.length > 200_000) stepTimes.splice(0, 100_000);
+      }
     } catch {
       // a line that looked like metrics but is not loggable (a huge record): it stays in output.log
     }
+  };
+  /** The last step logged at or before `seconds` (unix), or null. */
+  const stepAt = (seconds: number): number | null => {
+    let low = 0;
+    let high = stepTimes.length - 1;
+    let found: number | null = null;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const [time, step] = stepTimes[middle] as [number, number];
+      if (time <= seconds) {
+        found = step;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
   };
   const onLine = (line: string) => {
     let text = line;
@@ -386,15 +442,21 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     for (let i = 0; metrics === null && i < options.metricsRegexes.length; i++) metrics = (options.metricsRegexes[i] as LineParser)(text);
     if (metrics) record(metrics);
   };
+  // The terminal may go away (`| head` closes the pipe): then output only goes to output.log and
+  // the parsers, and the run goes on.
+  const brokenTerminals = new Set<NodeJS.WriteStream>();
+  for (const terminal of [process.stdout, process.stderr]) {
+    terminal.on("error", () => brokenTerminals.add(terminal));
+  }
   const tee = (source: NodeJS.ReadableStream, terminal: NodeJS.WriteStream) => {
     const splitter = new LineSplitter(onLine);
-    source.setEncoding("utf8");
-    source.on("data", (text: string) => {
+    const decoder = new StringDecoder("utf8"); // for the parsers only: bytes are passed on as they are
+    source.on("data", (bytes: Buffer) => {
       progress.clear();
       // Backpressure: a slow terminal or disk pauses the child's output, so nothing is dropped.
-      const terminalOk = terminal.write(text);
-      const logOk = log.write(text);
-      splitter.push(text);
+      const terminalOk = brokenTerminals.has(terminal) ? true : terminal.write(bytes);
+      const logOk = log.write(bytes);
+      splitter.push(decoder.write(bytes));
       if (!terminalOk || !logOk) {
         source.pause();
         let waiting = (terminalOk ? 0 : 1) + (logOk ? 0 : 1);
@@ -402,12 +464,16 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
           waiting -= 1;
           if (waiting === 0) source.resume();
         };
-        if (!terminalOk) terminal.once("drain", resume);
+        if (!terminalOk) {
+          terminal.once("drain", resume);
+          terminal.once("error", resume); // gone: do not wait for a drain that never comes
+        }
         if (!logOk) log.once("drain", resume);
       }
     });
     return new Promise<void>((resolveEnd) =>
       source.once("end", () => {
+        splitter.push(decoder.end());
         splitter.end();
         resolveEnd();
       }),
@@ -457,6 +523,9 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     }
   };
   const follower = options.metricsFile === undefined ? null : new MetricsFileFollower(resolve(options.metricsFile), record);
+  // A log left by an earlier run is not this run's: only what is appended from now on counts.
+  const metricsFileExisted = (await follower?.skipExisting()) ?? false;
+  let metricsFileSeen = metricsFileExisted;
   const watcher =
     options.checkpoints === undefined || !tracker
       ? null
@@ -470,7 +539,10 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
               if (code === "CHECKPOINT_TRUNCATED" || code === "CHECKPOINT_CORRUPT" || code === "NOT_FOUND") return false;
             }
           }
-          const step = stepFromName(path) ?? lastMetrics?.step ?? 0;
+          // The step: from the name (ckpt_1000.pt), else the last step logged before it was written.
+          const written = (await stat(path).catch(() => null))?.mtimeMs;
+          const step = stepFromName(path) ?? (written === undefined ? null : stepAt(written / 1000 + 0.05)) ?? lastMetrics?.step ?? 0;
+          checkpointsMatched = true;
           try {
             const recorded = await tracker.recordCheckpoint(path, { step });
             if (recorded?.num_parameters != null) checkpointParameters = recorded.num_parameters;
@@ -480,13 +552,13 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
           return true;
         });
   let checkpointParameters: number | null = null;
+  let checkpointsMatched = false;
   let ticking = false;
   const tick = async () => {
     if (ticking) return; // a slow poll (a large checkpoint folder) never overlaps the next
     ticking = true;
     try {
       takeSamples(sampler.read());
-      await follower?.poll();
       await watcher?.poll();
       progress.draw(describeProgress(lastMetrics, systemLog.latest, Date.now() - started));
     } finally {
@@ -494,6 +566,22 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     }
   };
   const timer = setInterval(() => void tick(), options.intervalMs);
+  // The metrics file is read more often than the sampler samples: its records get their times
+  // from when they were read, unless the file has its own.
+  let following = false;
+  const followTimer =
+    follower === null
+      ? null
+      : setInterval(async () => {
+          if (following) return;
+          following = true;
+          try {
+            await follower.poll();
+            metricsFileSeen ||= await stat(follower.path).then(() => true, () => false);
+          } finally {
+            following = false;
+          }
+        }, Math.min(options.intervalMs, 250));
 
   // The end.
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
@@ -507,25 +595,28 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     child.stderr?.destroy();
   }
   clearInterval(timer);
-  while (ticking) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  if (followTimer !== null) clearInterval(followTimer);
+  while (ticking || following) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
   progress.clear();
   takeSamples(await sampler.stop());
   await follower?.poll();
+  if (follower !== null) metricsFileSeen ||= await stat(follower.path).then(() => true, () => false);
   await watcher?.poll(true);
   await new Promise<void>((resolveLog) => log.end(resolveLog));
   for (const signal of signals) process.off(signal, onSignal);
 
   const duration = (Date.now() - started) / 1000;
-  const outcome =
-    exit.signal !== null
-      ? received !== null
-        ? { status: "interrupted" as const, signal: exit.signal }
-        : { status: "failed" as const, signal: exit.signal, error: `the command was killed by ${exit.signal}` }
-      : exit.code === 0
-        ? { status: "finished" as const, exit_code: 0 }
-        : received !== null
-          ? { status: "interrupted" as const, exit_code: exit.code as number, signal: received as string }
-          : { status: "failed" as const, exit_code: exit.code as number, error: `the command exited with code ${exit.code}` };
+  // A signal the wrapper passed on makes the run interrupted, however the command then ended
+  // (a trainer that saves a checkpoint and exits 0 on SIGTERM was still stopped early).
+  type Outcome = { status: "finished" | "failed" | "interrupted"; error?: string; exit_code?: number; signal?: string };
+  let outcome: Outcome =
+    received !== null
+      ? { status: "interrupted", signal: exit.signal ?? (received as string), ...(exit.code === null ? {} : { exit_code: exit.code }) }
+      : exit.signal !== null
+        ? { status: "failed", signal: exit.signal, error: `the command was killed by ${exit.signal}` }
+        : exit.code === 0
+          ? { status: "finished", exit_code: 0 }
+          : { status: "failed", exit_code: exit.code as number, error: `the command exited with code ${exit.code}` };
 
   nodeRecord.status = outcome.status;
   nodeRecord.ended_at = new Date().toISOString();
@@ -535,15 +626,36 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
 
   if (tracker) {
     const system = await summariseSystem(dir, node, systemLog.summary, sampler.status().gpu_unavailable_reason);
+    const warnings: string[] = [];
+    for (const other of readNodeFiles(dir)) {
+      if (other.node_rank === node.rank || other.status === "finished") continue;
+      if (other.status === "running") {
+        warnings.push(`node ${other.node_rank} (${other.host}) was still running when node ${node.rank} ended`);
+        continue;
+      }
+      const how = other.exit_code != null ? `exit code ${other.exit_code}` : other.signal ? `signal ${other.signal}` : other.status;
+      warnings.push(`node ${other.node_rank} (${other.host}) ended ${other.status} (${how})`);
+      if (outcome.status === "finished") outcome = { status: "failed", error: `node ${other.node_rank} (${other.host}) ${other.status}: ${how}` };
+    }
+    if (options.metricsFile !== undefined && !metricsFileSeen) warnings.push(`--metrics-file ${options.metricsFile}: the file never appeared`);
+    if (options.checkpoints !== undefined && !checkpointsMatched) warnings.push(`--checkpoints ${options.checkpoints}: nothing matched`);
+    for (const gpu of system.gpus) {
+      if (gpu.lost) warnings.push(`GPU ${gpu.index} (${gpu.uuid ?? gpu.name}) on node ${gpu.node} fell off the bus during the run`);
+    }
+    for (const warning of warnings) process.stderr.write(`config-tracker: ${warning}\n`);
     const config = await tracker.loadConfig().catch(() => null);
     await tracker.saveResults({
       outcome,
+      ...(options.best === undefined ? {} : { best: options.best }),
       extra: (finalMetrics) => {
-        const model = (config?.model ?? {}) as Record<string, unknown>;
+        // The model: config.json's (a checkpoint read by --model or recorded during the run), else
+        // what the config itself says (--set model.num_parameters=...).
+        const fromConfig = (config?.config?.model ?? {}) as Record<string, unknown>;
+        const model = { ...fromConfig, ...((config?.model ?? {}) as Record<string, unknown>) };
         const number = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : null);
         const tokensPerSecond = number(finalMetrics.tokens_per_second);
-        const layers = number(model.num_layers);
-        const dModel = number(model.d_model);
+        const layers = number(model.num_layers) ?? number(model.n_layer);
+        const dModel = number(model.d_model) ?? number(model.n_embd) ?? number(model.hidden_size);
         const allGpuNames = system.nodes > 1 ? system.gpus.map((gpu) => gpu.name) : gpuNames;
         return {
           exit_code: exit.code,
@@ -558,12 +670,31 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
             seqLen: sequenceLengthFrom((config?.config ?? {}) as Record<string, unknown>, number(model.max_seq_len)),
             gpuNames: allGpuNames,
           }),
+          ...(warnings.length === 0 ? {} : { warnings }),
         };
       },
     });
   }
   if (exit.signal !== null) return { signal: exit.signal };
   return { code: exit.code ?? 1 };
+}
+
+function readNodeFiles(dir: string): NodeRecord[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(dir, NODES_FOLDER)).filter((name) => name.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  const records: NodeRecord[] = [];
+  for (const name of names) {
+    try {
+      records.push(JSON.parse(readFileSync(join(dir, NODES_FOLDER, name), "utf8")) as NodeRecord);
+    } catch {
+      // being rewritten: skipped
+    }
+  }
+  return records.sort((a, b) => a.node_rank - b.node_rank);
 }
 
 /** Node 0's summary over every node's system log (waiting a little for the other nodes to end). */

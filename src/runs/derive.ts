@@ -107,15 +107,17 @@ export async function deriveResults(input: DeriveInput): Promise<Derived> {
       }
     }
 
-    // Throughput: tokens over the time between consecutive records that carry a token count,
-    // leaving out intervals that span a resumption (the dead time between two processes).
+    // Throughput: the tokens of every record after the first of a session, over the time from
+    // the session's first record to its last. A session ends at a resumption (the dead time
+    // between two processes is not training). Records that share a timestamp (a followed log
+    // read in batches) still count their tokens: only the time between them is zero.
     const perRecord = record[TOKENS_PER_RECORD];
     const total = record[TOKENS_RUNNING_TOTAL];
     if (perRecord !== undefined || total !== undefined) {
       const time = record.time;
       const dt = time - previousTokenTime;
       const spansResume = resumes.some((at) => at > previousTokenTime && at <= time);
-      if (Number.isFinite(dt) && dt > 0 && !spansResume) {
+      if (Number.isFinite(dt) && dt >= 0 && !spansResume) {
         const processed = perRecord !== undefined ? perRecord : (total as number) - previousTotal;
         if (Number.isFinite(processed) && processed >= 0) {
           tokens += processed;

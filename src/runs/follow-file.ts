@@ -5,9 +5,9 @@
  * start (CSVLogger rewrites it when a new column appears) is read again, skipping the rows
  * already taken.
  */
-import { open, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 
-import { jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
+import { isUnixSeconds, jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
 
 export class MetricsFileFollower {
   #offset = 0;
@@ -24,6 +24,23 @@ export class MetricsFileFollower {
     private readonly onRecord: (record: LineMetrics) => void,
   ) {
     this.#csv = /\.csv$/i.test(path);
+  }
+
+  /**
+   * Skips what the file holds now (a log from before this run): only what is appended after is
+   * taken. A CSV's header is still read, when the rows come.
+   */
+  async skipExisting(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch {
+      return false; // not there yet
+    }
+    const lines = text.split("\n").filter((line) => line.trim() !== "");
+    const header = this.#csv || (lines[0] !== undefined && !lines[0].trimStart().startsWith("{"));
+    this.#rowsTaken = Math.max(0, lines.length - (header ? 1 : 0));
+    return true;
   }
 
   /** Reads what was appended since the last poll. */
@@ -134,8 +151,14 @@ function csvRecord(header: string[], cells: string[]): LineMetrics | null {
   if (!Number.isSafeInteger(step) || step < 0 || cells[stepAt]?.trim() === "") return null;
   const values: Record<string, number> = {};
   let any = false;
+  let time: number | undefined;
   header.forEach((name, index) => {
-    if (name === "step" || name === "time" || name === "") return;
+    if (name === "time" || name === "timestamp") {
+      const value = Number(cells[index]);
+      if (isUnixSeconds(value)) time = value;
+      return;
+    }
+    if (name === "step" || name === "") return;
     const text = cells[index]?.trim();
     if (text === undefined || text === "") return;
     const lower = text.toLowerCase();
@@ -144,5 +167,6 @@ function csvRecord(header: string[], cells: string[]): LineMetrics | null {
     values[name] = value;
     any = true;
   });
-  return any ? { step, values } : null;
+  if (!any) return null;
+  return time === undefined ? { step, values } : { step, values, time };
 }

@@ -10,7 +10,13 @@ import { parsePythonJson } from "../python-json.js";
 export interface LineMetrics {
   step: number;
   values: Record<string, number>;
+  /** When the record was made (unix seconds), when the line says: its own `time` / `timestamp`. */
+  time?: number;
 }
+
+/** A unix time in seconds (2001..2286), not a duration or a step time in ms. */
+export const isUnixSeconds = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value > 1e9 && value < 1e10;
 
 export type LineParser = (line: string) => LineMetrics | null;
 
@@ -20,7 +26,11 @@ function isStep(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** A line that is a JSON object with a numeric `step`: its numeric fields (time is the tracker's). */
+/**
+ * A line that is a JSON object with a numeric `step`: its numeric fields. Its `time`, when it is
+ * a unix time in seconds, says when the record was made; any other `time` is left out (the name is
+ * the tracker's).
+ */
 export function jsonLineMetrics(line: string): LineMetrics | null {
   const trimmed = line.trim();
   if (trimmed.length < 2 || trimmed[0] !== "{" || trimmed[trimmed.length - 1] !== "}") return null;
@@ -40,7 +50,9 @@ export function jsonLineMetrics(line: string): LineMetrics | null {
     values[key] = value;
     any = true;
   }
-  return any ? { step: record.step, values } : null;
+  if (!any) return null;
+  const time = record.time ?? record.timestamp;
+  return isUnixSeconds(time) ? { step: record.step, values, time } : { step: record.step, values };
 }
 
 /** Compiles --metrics-regex: it must have a `step` group and at least one other named group. */

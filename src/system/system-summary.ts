@@ -85,8 +85,9 @@ function add(stats: Map<string, Stat>, key: string, value: number | null | undef
   }
 }
 
+const round = (value: number) => Math.round(value * 1000) / 1000;
 const meanMax = (stat: Stat | undefined): MeanMax | null =>
-  stat === undefined ? null : { mean: Math.round((stat.sum / stat.count) * 1000) / 1000, max: stat.max };
+  stat === undefined ? null : { mean: round(stat.sum / stat.count), max: round(stat.max) };
 
 export class SystemSummary {
   #gpus = new Map<string, GpuAccumulator>();
