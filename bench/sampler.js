@@ -113,11 +113,27 @@ export function benchSampler({ root, python, windowSeconds = 20, wrapper = true 
     };
     const alone = [];
     const wrapped = [];
-    for (let round = 0; round < 2; round++) {
-      alone.push(timeIt(process.execPath, [child, iterations]));
-      wrapped.push(
-        timeIt(process.execPath, [join(root, "dist", "cli.js"), "run", "--dir", join(work, `run${round}`), "--", process.execPath, child, iterations]),
-      );
+    const wrap = (round) =>
+      timeIt(process.execPath, [join(root, "dist", "cli.js"), "run", "--dir", join(work, `run${round}`), "--", process.execPath, child, iterations]);
+    // Interleaved (A B B A A B): a slow spell of the shared machine hits both sides alike.
+    for (let round = 0; round < 3; round++) {
+      if (round % 2 === 0) {
+        alone.push(timeIt(process.execPath, [child, iterations]));
+        wrapped.push(wrap(round));
+      } else {
+        wrapped.push(wrap(round));
+        alone.push(timeIt(process.execPath, [child, iterations]));
+      }
+    }
+    // The fixed cost of a run (start: config, hardware, git; end: results), around `true`.
+    const fixed = [];
+    for (let round = 0; round < 5; round++) {
+      const started = process.hrtime.bigint();
+      spawnSync(process.execPath, [join(root, "dist", "cli.js"), "run", "--dir", join(work, `true${round}`), "--", "true"], { env });
+      const wrappedTrue = Number(process.hrtime.bigint() - started) / 1e6;
+      const bare = process.hrtime.bigint();
+      spawnSync("true", [], { env });
+      fixed.push(wrappedTrue - Number(process.hrtime.bigint() - bare) / 1e6);
     }
     const aloneWall = median(alone.map((r) => r.wall_ms));
     const wrappedWall = median(wrapped.map((r) => r.wall_ms));
@@ -127,7 +143,10 @@ export function benchSampler({ root, python, windowSeconds = 20, wrapper = true 
     return {
       sampler: samplerResult,
       wrapper: {
-        command: "config-tracker run (1 s sampling, stand-in NVML) around a CPU-bound node loop of ~30 s; median of 2",
+        command: "config-tracker run (1 s sampling, stand-in NVML) around a CPU-bound node loop of ~30 s; median of 3, interleaved",
+        runs_alone_wall_ms: alone.map((r) => Math.round(r.wall_ms)),
+        runs_wrapped_wall_ms: wrapped.map((r) => Math.round(r.wall_ms)),
+        fixed_cost_ms: median(fixed),
         child_alone_wall_ms: aloneWall,
         child_wrapped_wall_ms: wrappedWall,
         added_wall_percent: ((wrappedWall - aloneWall) / aloneWall) * 100,

@@ -430,6 +430,23 @@ export class ConfigTracker {
     }
   }
 
+  /**
+   * config.json's start time and resumptions, for results: read without zod (which a cold
+   * process would load just for this); a file that is missing or not as expected gives nothing.
+   */
+  async #readConfigTimes(): Promise<{ timestamp: string; resumes?: Array<{ timestamp: string }> } | null> {
+    try {
+      const data = parsePythonJson(await readFile(this.configPath, "utf8")) as Record<string, unknown>;
+      if (typeof data.timestamp !== "string" || Number.isNaN(Date.parse(data.timestamp))) return null;
+      const resumes = Array.isArray(data.resumes)
+        ? data.resumes.filter((entry): entry is { timestamp: string } => typeof (entry as { timestamp?: unknown })?.timestamp === "string")
+        : undefined;
+      return { timestamp: data.timestamp, ...(resumes === undefined ? {} : { resumes }) };
+    } catch {
+      return null;
+    }
+  }
+
   /** Serialises read-modify-write of config.json: in this process by a queue, across by a lock. */
   #changeConfig<T>(change: () => Promise<T>): Promise<T> {
     const next = this.#configChanges.then(() => withFileLock(this.configPath, change));
@@ -613,7 +630,7 @@ export class ConfigTracker {
     }
 
     const [config, checkpoints] = await Promise.all([
-      this.#readExistingConfig(true).catch(() => null),
+      this.#readConfigTimes(),
       readCheckpointRecords(this.experimentDir),
     ]);
     const log = this.readMetrics();

@@ -643,7 +643,11 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
       if (gpu.lost) warnings.push(`GPU ${gpu.index} (${gpu.uuid ?? gpu.name}) on node ${gpu.node} fell off the bus during the run`);
     }
     for (const warning of warnings) process.stderr.write(`config-tracker: ${warning}\n`);
-    const config = await tracker.loadConfig().catch(() => null);
+    // What config.json holds now (the model the first checkpoint filled in): read as JSON, not
+    // through the schema (loading zod at the very end would add to the wrapper's wall time).
+    const config = await readFile(tracker.configPath, "utf8")
+      .then((text) => parsePythonJson(text) as { config?: Record<string, unknown>; model?: Record<string, unknown> })
+      .catch(() => null);
     await tracker.saveResults({
       outcome,
       ...(options.best === undefined ? {} : { best: options.best }),
