@@ -9,6 +9,30 @@ namespace {
 
 bool is_lost(nvml::Return result) { return result == nvml::kErrorGpuIsLost; }
 
+// nvmlDeviceGetComputeRunningProcesses in any of its versions (their structs differ in size):
+// asked for the count first (an empty buffer answers INSUFFICIENT_SIZE with the count needed),
+// then again with room for a few more, in case processes started in between.
+template <typename Info>
+nvml::Return list_processes(nvml::Return (*get)(nvml::Device, unsigned*, Info*), nvml::Device device,
+                            std::vector<ProcessMemory>& out) {
+  std::vector<Info> infos;
+  unsigned count = 0;
+  nvml::Return result = nvml::kErrorInsufficientSize;
+  for (int attempt = 0; attempt < 3 && result == nvml::kErrorInsufficientSize; ++attempt) {
+    infos.resize(count);
+    result = get(device, &count, infos.empty() ? nullptr : infos.data());
+    if (result == nvml::kErrorInsufficientSize) count += 8;
+  }
+  if (result != nvml::kSuccess) return result;
+  for (unsigned i = 0; i < count && i < infos.size(); ++i) {
+    ProcessMemory process;
+    process.pid = static_cast<int>(infos[i].pid);
+    if (infos[i].usedGpuMemory != nvml::kValueNotAvailable) process.used_bytes = infos[i].usedGpuMemory;
+    out.push_back(process);
+  }
+  return result;
+}
+
 }  // namespace
 
 std::vector<std::string> clock_event_reason_names(unsigned long long reasons) {
@@ -161,42 +185,10 @@ void NvmlBackend::read_processes(Device& device, const std::set<int>& tree, Devi
   const NvmlFunctions& fn = nvml_.fn;
   std::vector<ProcessMemory> processes;
   nvml::Return result = nvml::kErrorFunctionNotFound;
-  // Ask for the count first (an empty buffer answers INSUFFICIENT_SIZE with the count needed),
-  // then again with room for a few more in case processes started in between.
   if (fn.device_get_compute_running_processes != nullptr) {
-    std::vector<nvml::ProcessInfo> infos;
-    unsigned count = 0;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      infos.resize(count);
-      result = fn.device_get_compute_running_processes(device.handle, &count, infos.empty() ? nullptr : infos.data());
-      if (result != nvml::kErrorInsufficientSize) break;
-      count += 8;
-    }
-    if (result == nvml::kSuccess) {
-      for (unsigned i = 0; i < count && i < infos.size(); ++i) {
-        ProcessMemory process;
-        process.pid = static_cast<int>(infos[i].pid);
-        if (infos[i].usedGpuMemory != nvml::kValueNotAvailable) process.used_bytes = infos[i].usedGpuMemory;
-        processes.push_back(process);
-      }
-    }
+    result = list_processes(fn.device_get_compute_running_processes, device.handle, processes);  // _v3 / _v2
   } else if (fn.device_get_compute_running_processes_v1 != nullptr) {
-    std::vector<nvml::ProcessInfoV1> infos;
-    unsigned count = 0;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      infos.resize(count);
-      result = fn.device_get_compute_running_processes_v1(device.handle, &count, infos.empty() ? nullptr : infos.data());
-      if (result != nvml::kErrorInsufficientSize) break;
-      count += 8;
-    }
-    if (result == nvml::kSuccess) {
-      for (unsigned i = 0; i < count && i < infos.size(); ++i) {
-        ProcessMemory process;
-        process.pid = static_cast<int>(infos[i].pid);
-        if (infos[i].usedGpuMemory != nvml::kValueNotAvailable) process.used_bytes = infos[i].usedGpuMemory;
-        processes.push_back(process);
-      }
-    }
+    result = list_processes(fn.device_get_compute_running_processes_v1, device.handle, processes);
   }
   if (result != nvml::kSuccess) {
     if (is_lost(result)) device.lost = true;
