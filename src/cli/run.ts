@@ -376,6 +376,11 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     process.stderr.write(`config-tracker: cannot start ${options.command[0]}: ${(error as Error).message}\n`);
     return { code: 127 };
   }
+  // Listened for before anything else is awaited: a command that ends at once (`true`) must not
+  // end unheard.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+    child.once("exit", (code, signal) => resolveExit({ code, signal })),
+  );
   const spawned = await new Promise<Error | null>((resolveSpawn) => {
     child.once("spawn", () => resolveSpawn(null));
     child.once("error", (error) => resolveSpawn(error));
@@ -584,9 +589,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
         }, Math.min(options.intervalMs, 250));
 
   // The end.
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
-    child.once("exit", (code, signal) => resolveExit({ code, signal })),
-  );
+  const exit = await exited;
   // A grandchild that outlives the command (a daemon it started) may keep its output open:
   // read what is there, but do not wait for it forever.
   const outputTimeout = new Promise<"timeout">((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), 5000).unref());
