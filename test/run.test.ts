@@ -403,7 +403,11 @@ describe("config-tracker run: what a first user tripped over", () => {
       mkdirSync("out", { recursive: true });
       for (let iter = 0; iter <= 40; iter++) {
         console.log("iter " + iter + ": loss " + (3 - iter / 100).toFixed(4) + ", time 45.21ms");
-        if (iter === 10 || iter === 30) copyFileSync(${JSON.stringify(join(fixtures, "nanogpt_ckpt.pt"))}, "out/ckpt.pt");
+        if (iter === 10 || iter === 30) {
+          // As a trainer saves: after the line for the step (a real save takes a while).
+          await new Promise((r) => setTimeout(r, 150));
+          copyFileSync(${JSON.stringify(join(fixtures, "nanogpt_ckpt.pt"))}, "out/ckpt.pt");
+        }
         await new Promise((r) => setTimeout(r, 60));
       }
     `);
