@@ -402,3 +402,53 @@ describe("the native fast path and JSON.parse read the same", () => {
     }
   });
 });
+
+describe("readMetrics on a log built to be hostile", () => {
+  function hostile(): string {
+    // Step 0 first, then steps that only go down from 3000, then step 0 again at the end: every
+    // line comes back, and everything after the first line waits on step 0.
+    const dir = tempDir();
+    const lines = ['{"step": 0, "time": 1, "loss": 0}'];
+    for (let step = 3000; step >= 1; step--) lines.push(`{"step": ${step}, "time": 2, "loss": ${step}}`);
+    lines.push('{"step": 0, "time": 3, "loss": -1}');
+    writeFileSync(join(dir, "metrics.jsonl"), `${lines.join("\n")}\n`);
+    return dir;
+  }
+
+  it("within the bound: every step once, in order, the latest value", async () => {
+    const stream = new ConfigTracker(hostile()).readMetrics();
+    const records = await stream.toArray();
+    expect(records.map((record) => record.step)).toEqual(Array.from({ length: 3001 }, (_, step) => step));
+    expect(records[0]?.loss).toBe(-1);
+    expect(stream.stats.unordered).toBe(0);
+  });
+
+  it("past maxHeldSteps: memory stays bounded, every record still comes out, the disorder is counted", async () => {
+    const stream = new ConfigTracker(hostile()).readMetrics({ maxHeldSteps: 100 });
+    const records = await stream.toArray();
+    expect(new Set(records.map((record) => record.step)).size).toBe(3001);
+    expect(stream.stats.unordered).toBeGreaterThan(0);
+    expect(records.length - 3001).toBeLessThanOrEqual(stream.stats.unordered);
+  });
+
+  it("past maxHeldSteps, records waiting on one late step are let out too (held back at most the bound)", async () => {
+    // Step 0, then 1..3000 going up (each new), then step 0 again: only one step comes back, but
+    // everything after it would wait for it.
+    const dir = tempDir();
+    const lines = ['{"step": 0, "time": 1, "loss": 0}'];
+    for (let step = 1; step <= 3000; step++) lines.push(`{"step": ${step}, "time": 2, "loss": ${step}}`);
+    lines.push('{"step": 0, "time": 3, "loss": -1}');
+    writeFileSync(join(dir, "metrics.jsonl"), `${lines.join("\n")}\n`);
+    const bounded = new ConfigTracker(dir).readMetrics({ maxHeldSteps: 100 });
+    const records = await bounded.toArray();
+    expect(records[0]?.step).toBe(0); // let out early, before its last record came
+    expect(records[records.length - 1]).toMatchObject({ step: 0, loss: -1 });
+    expect(bounded.stats.unordered).toBe(1);
+    const unbounded = new ConfigTracker(dir).readMetrics();
+    expect((await unbounded.toArray()).map((record) => record.step)).toEqual(Array.from({ length: 3001 }, (_, step) => step));
+  });
+
+  it("refuses a bound that is not a positive integer", () => {
+    expect(() => new ConfigTracker(tempDir()).readMetrics({ maxHeldSteps: 0 })).toThrow(/maxHeldSteps/);
+  });
+});

@@ -32,7 +32,16 @@ export interface ReadMetricsOptions {
   keys?: string[];
   /** Every line as written, in file order, re-logged steps included. */
   all?: boolean;
+  /**
+   * At most this many steps are held back waiting for a later record (default 100,000: a
+   * resumption re-running that many steps). Past it (a log whose steps keep going back), the
+   * oldest held step comes out early, memory stays bounded, and `stats.unordered` counts the
+   * records that then came out of step order or twice.
+   */
+  maxHeldSteps?: number;
 }
+
+const MAX_HELD_STEPS = 100_000;
 
 export interface MetricsReadStats {
   /** Lines read (blank lines not counted). */
@@ -45,6 +54,8 @@ export interface MetricsReadStats {
   skipped: Array<{ line: number; reason: string }>;
   /** Records of a step that came back after larger steps (a resumption re-running them). */
   superseded: number;
+  /** Records that came out not after the one before (only past maxHeldSteps). */
+  unordered: number;
 }
 
 const KEEP_SKIPPED = 20;
@@ -217,7 +228,7 @@ function project(record: MetricRecord, keys: string[] | undefined): MetricRecord
 
 /** An async iterable of records with the reading's statistics, complete once iterated. */
 export class MetricsStream implements AsyncIterable<MetricRecord> {
-  readonly stats: MetricsReadStats = { lines: 0, records: 0, skipped_lines: 0, skipped: [], superseded: 0 };
+  readonly stats: MetricsReadStats = { lines: 0, records: 0, skipped_lines: 0, skipped: [], superseded: 0, unordered: 0 };
 
   constructor(
     readonly path: string,
@@ -227,6 +238,10 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     const keys = options.keys;
     if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== "string"))) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "readMetrics({ keys }): keys must be an array of metric names");
+    }
+    const held = options.maxHeldSteps;
+    if (held !== undefined && !(Number.isSafeInteger(held) && held >= 1)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", "readMetrics({ maxHeldSteps }): a positive integer");
     }
   }
 
@@ -374,6 +389,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
 
   async *#latestPerStep(size: number): AsyncGenerator<MetricRecord[]> {
     // Pass 1, on the bytes: how many times each step comes back (is not above all before it).
+    const maxHeld = this.options.maxHeldSteps ?? MAX_HELD_STEPS;
     const returns = new Map<number, number>();
     const flatChunks: boolean[] = []; // one flag per 4 MiB chunk: bounded by the file's size / 4 MiB
     let highest = -Infinity;
@@ -390,8 +406,11 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         if (end > start) {
           const step = stepFromBytes(bytes, start, end);
           plain &&= lineWasPlain;
-          if (step <= highest) returns.set(step, (returns.get(step) ?? 0) + 1);
-          else if (step > highest) highest = step;
+          if (step <= highest) {
+            const count = returns.get(step);
+            if (count !== undefined) returns.set(step, count + 1);
+            else if (returns.size < maxHeld) returns.set(step, 1); // past the bound: not held (see maxHeldSteps)
+          } else if (step > highest) highest = step;
         } else {
           plain = false; // a blank line
         }
@@ -400,34 +419,35 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       flatChunks.push(plain && isFlatChunk(bytes, chunk.count));
     }
 
-    // Pass 2: stream; steps that come back wait (in `held`, ascending) until their last line.
+    // Pass 2: stream; steps that come back wait (in `held`, a min-heap by step) until their last
+    // line. At most maxHeld wait: past that the smallest comes out early.
     interface Held {
       step: number;
       record: MetricRecord | null;
       complete: boolean;
     }
-    const held: Held[] = [];
+    const held = new MinHeap<Held>((a, b) => a.step - b.step);
     const heldByStep = new Map<number, Held>();
     const keys = this.options.keys;
+    const stats = this.stats;
     highest = -Infinity;
     let previousStep = NaN;
+    let lastEmitted = -Infinity;
     let out: MetricRecord[] = [];
-    const emit = (record: MetricRecord | null) => {
-      const projected = record && project(record, keys);
+    const emit = (entry: Held) => {
+      heldByStep.delete(entry.step);
+      if (entry.step <= lastEmitted) stats.unordered += 1;
+      lastEmitted = Math.max(lastEmitted, entry.step);
+      const projected = entry.record && project(entry.record, keys);
       if (projected) out.push(projected);
     };
     const insert = (entry: Held) => {
-      let index = held.length;
-      while (index > 0 && (held[index - 1] as Held).step > entry.step) index -= 1;
-      held.splice(index, 0, entry);
+      held.push(entry);
       heldByStep.set(entry.step, entry);
+      while (held.size > maxHeld) emit(held.pop() as Held);
     };
     const release = () => {
-      while (held.length > 0 && (held[0] as Held).complete) {
-        const entry = held.shift() as Held;
-        heldByStep.delete(entry.step);
-        emit(entry.record);
-      }
+      while (held.size > 0 && (held.peek() as Held).complete) emit(held.pop() as Held);
     };
 
     let chunkIndex = 0;
@@ -447,9 +467,17 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
 
         const remaining = returns.get(step);
         if (remaining === undefined) {
-          // Logged once: out at once, unless an earlier step is still waiting.
-          if (held.length === 0) emit(record);
-          else insert({ step, record, complete: true });
+          const waiting = heldByStep.get(step);
+          if (waiting !== undefined) {
+            // A step past the bound that is still held from before: merged into it.
+            if (record) waiting.record = waiting.record === null ? record : Object.assign(waiting.record, record);
+          } else if (held.size === 0) {
+            // Logged once: out at once, unless an earlier step is still waiting.
+            emit({ step, record, complete: true });
+          } else {
+            insert({ step, record, complete: true });
+          }
+          release();
           continue;
         }
         let entry = heldByStep.get(step);
@@ -478,8 +506,52 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       }
     }
     // Lines that changed between the passes (a rewrite under us) may leave steps waiting.
-    for (const entry of held) entry.complete = true;
-    release();
+    while (held.size > 0) emit(held.pop() as Held);
     if (out.length > 0) yield out;
+  }
+}
+
+/** A binary min-heap: held steps come out smallest first, in O(log n) each. */
+class MinHeap<T> {
+  #items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peek(): T | undefined {
+    return this.#items[0];
+  }
+
+  push(item: T): void {
+    const items = this.#items;
+    items.push(item);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i] as T, items[parent] as T) >= 0) break;
+      [items[i], items[parent]] = [items[parent] as T, items[i] as T];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < items.length && this.compare(items[left] as T, items[smallest] as T) < 0) smallest = left;
+        if (right < items.length && this.compare(items[right] as T, items[smallest] as T) < 0) smallest = right;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest] as T, items[i] as T];
+        i = smallest;
+      }
+    }
+    return top;
   }
 }
