@@ -522,7 +522,12 @@ export class ConfigTracker {
    */
   async recordCheckpoint(
     path: string,
-    options: { step: number; metrics?: Record<string, number> },
+    options: {
+      step: number;
+      metrics?: Record<string, number>;
+      /** Record nothing (resolve to null) when the file reads as cut short: still being written. */
+      onlyIfComplete?: boolean;
+    },
   ): Promise<CheckpointRecord | null> {
     if (typeof path !== "string" || path === "") {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "recordCheckpoint(path, { step }): a checkpoint path is required");
@@ -534,6 +539,8 @@ export class ConfigTracker {
     const metrics = options.metrics === undefined ? undefined : Object.fromEntries(checkMetricValues(options.metrics, "metrics"));
     if (!this.isMainRank) return null;
     const { record, model } = await inspectForRecord(this.experimentDir, path, step, metrics);
+    const cutShort = record.error?.code === "CHECKPOINT_TRUNCATED" || record.error?.code === "CHECKPOINT_CORRUPT";
+    if (options.onlyIfComplete && cutShort) return null;
     await ensureFolder(this.experimentDir);
     appendLinesSync(join(this.experimentDir, CHECKPOINTS_FILE), [`${stringifyPythonJson(record, 0)}\n`], true);
     if (model !== null) {

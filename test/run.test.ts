@@ -292,10 +292,11 @@ describe("config-tracker run", () => {
       import { openSync, writeSync, closeSync, readFileSync, copyFileSync, mkdirSync } from "node:fs";
       const bytes = readFileSync(${JSON.stringify(source)});
       mkdirSync("out", { recursive: true });
-      // Written slowly, in two halves: it must not be recorded half-written.
+      // Written in two halves with a pause longer than the settle time: the half-written file is
+      // looked at, reads as cut short, and must not be recorded.
       const fd = openSync("out/ckpt_100.pt", "w");
       writeSync(fd, bytes, 0, bytes.length >> 1);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1600));
       writeSync(fd, bytes, bytes.length >> 1);
       closeSync(fd);
       console.log(JSON.stringify({ step: 100, val_loss: 2.5 }));

@@ -16,7 +16,6 @@ import { StringDecoder } from "node:string_decoder";
 import { parseArgs } from "node:util";
 
 import { ensureFolder, writeFileAtomicSync } from "../atomic-write.js";
-import { inspectCheckpoint } from "../checkpoint.js";
 import { DISTRIBUTED_VARIABLES } from "../environment.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
@@ -535,22 +534,15 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     options.checkpoints === undefined || !tracker
       ? null
       : new CheckpointWatcher(options.checkpoints, process.cwd(), async (path, final) => {
-          // A torch.save still being written reads as truncated: not yet (unless the writer is gone).
-          if (!final) {
-            try {
-              await inspectCheckpoint(path);
-            } catch (error) {
-              const code = (error as { code?: string }).code;
-              if (code === "CHECKPOINT_TRUNCATED" || code === "CHECKPOINT_CORRUPT" || code === "NOT_FOUND") return false;
-            }
-          }
           // The step: from the name (ckpt_1000.pt), else the last step logged before it was written.
           const written = (await stat(path).catch(() => null))?.mtimeMs;
           const step = stepFromName(path) ?? (written === undefined ? null : stepAt(written / 1000 + 0.05)) ?? lastMetrics?.step ?? 0;
           checkpointsMatched = true;
           try {
-            const recorded = await tracker.recordCheckpoint(path, { step });
-            if (recorded?.num_parameters != null) checkpointParameters = recorded.num_parameters;
+            // A torch.save still being written reads as cut short: not yet (unless the writer is gone).
+            const recorded = await tracker.recordCheckpoint(path, { step, onlyIfComplete: !final });
+            if (recorded === null) return false;
+            if (recorded.num_parameters != null) checkpointParameters = recorded.num_parameters;
           } catch {
             // removed before it could be read: nothing to record
           }
