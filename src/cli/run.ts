@@ -21,8 +21,10 @@ import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
 import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
+import { MAX_LINE_BYTES } from "../runs/append-file.js";
 import { CheckpointWatcher, stepFromName } from "../runs/checkpoint-watch.js";
 import { MetricsFileFollower } from "../runs/follow-file.js";
+import { readLineChunks } from "../runs/line-reader.js";
 import { nodeFileName, nodeFromEnv, NODES_FOLDER, rankOfProcess, systemFileName, type NodeIdentity } from "../runs/nodes.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../runs/output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
@@ -726,14 +728,18 @@ async function summariseSystem(
   }
   const all = new SystemSummary();
   for (const name of readdirSync(dir).filter((file) => /^system(\.node\d+)?\.jsonl$/.test(file))) {
-    const text = await readFile(join(dir, name), "utf8").catch(() => "");
-    for (const line of text.split("\n")) {
-      if (line.trim() === "") continue;
-      try {
-        const sample = parsePythonJson(line) as SystemSample & { node?: number };
-        all.add(sample, typeof sample.node === "number" ? sample.node : 0);
-      } catch {
-        // a torn last line
+    // Streamed: a day of samples from many nodes is hundreds of MB.
+    const path = join(dir, name);
+    const size = (await stat(path).catch(() => null))?.size ?? 0;
+    for await (const chunk of readLineChunks(path, size, MAX_LINE_BYTES)) {
+      for (const line of chunk.bytes?.toString("utf8").split("\n") ?? []) {
+        if (line.trim() === "") continue;
+        try {
+          const sample = parsePythonJson(line) as SystemSample & { node?: number };
+          all.add(sample, typeof sample.node === "number" ? sample.node : 0);
+        } catch {
+          // a torn line
+        }
       }
     }
   }

@@ -5,14 +5,17 @@
  * start (CSVLogger rewrites it when a new column appears) is read again, skipping the rows
  * already taken.
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 
+import { MAX_LINE_BYTES } from "./append-file.js";
+import { readLineChunks } from "./line-reader.js";
 import { isUnixSeconds, jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
 
 export class MetricsFileFollower {
   #offset = 0;
   #identity = "";
   #partial = "";
+  #discarding = false; // inside a line longer than MAX_LINE_BYTES: dropped up to its newline
   #header: string[] | null = null;
   #headerLine = "";
   #rowsTaken = 0; // data rows (CSV) or lines (JSON) already handed on
@@ -31,15 +34,24 @@ export class MetricsFileFollower {
    * taken. A CSV's header is still read, when the rows come.
    */
   async skipExisting(): Promise<boolean> {
-    let text: string;
+    let size: number;
     try {
-      text = await readFile(this.path, "utf8");
+      size = (await stat(this.path)).size;
     } catch {
       return false; // not there yet
     }
-    const lines = text.split("\n").filter((line) => line.trim() !== "");
-    const header = this.#csv || (lines[0] !== undefined && !lines[0].trimStart().startsWith("{"));
-    this.#rowsTaken = Math.max(0, lines.length - (header ? 1 : 0));
+    // Counted as it is streamed (the file may be an earlier run's gigabyte of logs).
+    let lines = 0;
+    let first: string | null = null;
+    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+      for (const line of chunk.bytes?.toString("utf8").split("\n") ?? [""]) {
+        if (line.trim() === "") continue;
+        first ??= line;
+        lines += 1;
+      }
+    }
+    const header = this.#csv || (first !== null && !first.trimStart().startsWith("{"));
+    this.#rowsTaken = Math.max(0, lines - (header ? 1 : 0));
     return true;
   }
 
@@ -60,6 +72,7 @@ export class MetricsFileFollower {
       this.#identity = identity;
       this.#offset = 0;
       this.#partial = "";
+      this.#discarding = false;
       this.#header = null;
       this.#rowsSeen = 0;
     }
@@ -70,9 +83,20 @@ export class MetricsFileFollower {
       const buffer = Buffer.alloc(Math.min(length, 16 * 1024 * 1024));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#offset);
       this.#offset += bytesRead;
-      const text = this.#partial + buffer.toString("utf8", 0, bytesRead);
+      let text = this.#partial + buffer.toString("utf8", 0, bytesRead);
+      if (this.#discarding) {
+        const newline = text.indexOf("\n");
+        if (newline === -1) return;
+        text = text.slice(newline + 1);
+        this.#discarding = false;
+      }
       const lines = text.split("\n");
       this.#partial = lines.pop() ?? "";
+      if (this.#partial.length > MAX_LINE_BYTES) {
+        // Not a metrics line: memory stays bounded whatever the file holds.
+        this.#partial = "";
+        this.#discarding = true;
+      }
       for (const raw of lines) this.#line(raw.replace(/\r$/, ""));
     } finally {
       await handle.close();

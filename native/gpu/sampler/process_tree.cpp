@@ -13,10 +13,11 @@ namespace ct::sampler {
 namespace {
 
 // Reads a small /proc file whole (they are generated on read; one read(2) gets them).
+template <std::size_t Size = 4096>
 bool read_small_file(const char* path, std::string& out) {
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  char buffer[4096];
+  char buffer[Size];
   ssize_t n = ::read(fd, buffer, sizeof(buffer));
   ::close(fd);
   if (n <= 0) return false;
@@ -141,14 +142,7 @@ TreeStats ProcessTree::sample() {
 HostMemory read_host_memory() {
   HostMemory memory;
   std::string text;
-  // /proc/meminfo is a few KB; read it whole.
-  int fd = ::open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return memory;
-  char buffer[8192];
-  ssize_t n = ::read(fd, buffer, sizeof(buffer));
-  ::close(fd);
-  if (n <= 0) return memory;
-  text.assign(buffer, static_cast<std::size_t>(n));
+  if (!read_small_file<8192>("/proc/meminfo", text)) return memory;  // a few KB
   auto field = [&](const char* name) -> std::optional<std::uint64_t> {
     std::size_t at = text.find(name);
     if (at == std::string::npos) return std::nullopt;
