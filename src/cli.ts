@@ -1,35 +1,20 @@
 #!/usr/bin/env node
-/** config-tracker: the command line. Exit 0 on success, 1 on a bad input, 2 on bad usage. */
-import { parseArgs } from "node:util";
-
+/**
+ * config-tracker: the command line. Exit 0 on success, 1 on a bad input, 2 on bad usage.
+ * Each command lives in src/cli/<command>.ts and is imported only when asked for, so `--version`
+ * and `help` load nothing else (and nothing native).
+ */
+import { USAGE } from "./cli/usage.js";
 import { isConfigTrackerError } from "./errors.js";
-import { inspectCheckpoint } from "./checkpoint.js";
-import { formatHardware, formatModelInfo } from "./format.js";
-import { getHardwareInfo } from "./hardware.js";
-import { stringifyPythonJson } from "./python-json.js";
 
-const USAGE = `Usage: config-tracker <command> [options]
+type Exit = { code: number } | { signal: NodeJS.Signals };
 
-Commands:
-  run [options] -- <cmd>   run a training command and record it: config, output, metrics,
-                           checkpoints, GPU and process samples, results (run --help)
-  hardware [--json]        GPUs (NVML), driver and CUDA versions, CPU, memory, torch
-  inspect <path> [--json]  parameter counts and architecture of a checkpoint file or folder
-                           (torch.save zip or legacy, TorchScript, safetensors, sharded
-                           *.index.json, Hugging Face folder, torch.distributed.checkpoint)
-  help                     this text
-
-Options:
-  --json                   print JSON instead of the readable summary
-  -h, --help               this text
-  -v, --version            the package version
-
-Environment:
-  CUDA_VISIBLE_DEVICES          applied as CUDA applies it
-  CONFIG_TRACKER_NVML_LIBRARY   path of libnvidia-ml.so.1 to load
-  CONFIG_TRACKER_CUDA_LIBRARY   path of libcuda.so.1 to load
-  CONFIG_TRACKER_ADDON          path of a built config_tracker.node
-`;
+/** name -> loader; a command takes its own argv (after the name) and returns an exit code. */
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number | Exit>>> = {
+  run: async () => (await import("./cli/run.js")).runCommand,
+  hardware: async () => (await import("./cli/hardware.js")).hardwareCommand,
+  inspect: async () => (await import("./cli/inspect.js")).inspectCommand,
+};
 
 async function packageVersion(): Promise<string> {
   const { readFile } = await import("node:fs/promises");
@@ -38,72 +23,29 @@ async function packageVersion(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "run") {
-    // Its own options, and everything after -- is the command's.
-    const { runCommand } = await import("./cli/run.js");
-    const exit = await runCommand(argv.slice(1));
-    if ("signal" in exit) {
-      // Ended as the child did: by its signal (shells and launchers see 128 + n).
-      process.kill(process.pid, exit.signal);
-      await new Promise(() => {}); // the signal ends the process
-    }
-    return (exit as { code: number }).code;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "v", default: false },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.version) {
+  const [first, ...rest] = argv;
+  if (first === "-v" || first === "--version") {
     process.stdout.write(`${await packageVersion()}\n`);
     return 0;
   }
-  const [command, ...rest] = positionals;
-  if (values.help || command === undefined || command === "help") {
+  if (first === undefined || first === "help" || first === "-h" || first === "--help") {
     process.stdout.write(USAGE);
-    return command === undefined && !values.help ? 2 : 0;
+    return first === undefined ? 2 : 0;
   }
-
-  switch (command) {
-    case "hardware": {
-      if (rest.length > 0) return usageError(`hardware takes no arguments (got ${rest.join(" ")})`);
-      const info = await getHardwareInfo();
-      process.stdout.write(`${values.json ? stringifyPythonJson(info) : formatHardware(info)}\n`);
-      return 0;
-    }
-    case "inspect": {
-      if (rest.length !== 1) return usageError("inspect takes one checkpoint path");
-      const path = rest[0] as string;
-      try {
-        const info = await inspectCheckpoint(path);
-        process.stdout.write(`${values.json ? JSON.stringify(info, null, 2) : formatModelInfo(info)}\n`);
-        return 0;
-      } catch (error) {
-        if (!isConfigTrackerError(error) || error.code === "ADDON_LOAD_FAILED") throw error;
-        // One line: the reader's message already starts with the path.
-        process.stderr.write(`error: ${error.message.split("\n")[0]}\n`);
-        return 1;
-      }
-    }
-    default:
-      return usageError(`unknown command: ${command}`);
+  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (load === undefined) {
+    process.stderr.write(`error: ${first.startsWith("-") ? `unknown option: ${first}` : `unknown command: ${first}`}\n\n${USAGE}`);
+    return 2;
   }
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`error: ${message}\n\n${USAGE}`);
-  return 2;
+  const command = await load();
+  const exit = await command(rest);
+  if (typeof exit === "number") return exit;
+  if ("signal" in exit) {
+    // Ended as the child did: by its signal (shells and launchers see 128 + n).
+    process.kill(process.pid, exit.signal);
+    await new Promise(() => {}); // the signal ends the process
+  }
+  return (exit as { code: number }).code;
 }
 
 main(process.argv.slice(2)).then(
