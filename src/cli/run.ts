@@ -21,14 +21,12 @@ import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
 import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
-import { MAX_LINE_BYTES } from "../runs/append-file.js";
 import { CheckpointWatcher, stepFromName } from "../runs/checkpoint-watch.js";
 import { MetricsFileFollower } from "../runs/follow-file.js";
-import { readLineChunks } from "../runs/line-reader.js";
 import { nodeFileName, nodeFromEnv, NODES_FOLDER, rankOfProcess, systemFileName, type NodeIdentity } from "../runs/nodes.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../runs/output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
-import { SystemLog } from "../system/system-log.js";
+import { readSystemLog, SystemLog } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 import { computeThroughput, sequenceLengthFrom } from "../system/throughput.js";
 import { PYTHON_VARIABLES } from "../torch-probe.js";
@@ -728,20 +726,7 @@ async function summariseSystem(
   }
   const all = new SystemSummary();
   for (const name of readdirSync(dir).filter((file) => /^system(\.node\d+)?\.jsonl$/.test(file))) {
-    // Streamed: a day of samples from many nodes is hundreds of MB.
-    const path = join(dir, name);
-    const size = (await stat(path).catch(() => null))?.size ?? 0;
-    for await (const chunk of readLineChunks(path, size, MAX_LINE_BYTES)) {
-      for (const line of chunk.bytes?.toString("utf8").split("\n") ?? []) {
-        if (line.trim() === "") continue;
-        try {
-          const sample = parsePythonJson(line) as SystemSample & { node?: number };
-          all.add(sample, typeof sample.node === "number" ? sample.node : 0);
-        } catch {
-          // a torn line
-        }
-      }
-    }
+    for await (const sample of readSystemLog(join(dir, name))) all.add(sample, typeof sample.node === "number" ? sample.node : 0);
   }
   return all.result(gpuUnavailableReason);
 }
