@@ -23,7 +23,16 @@ import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { CheckpointWatcher, stepFromName } from "../runs/checkpoint-watch.js";
 import { MetricsFileFollower } from "../runs/follow-file.js";
-import { nodeFileName, nodeFromEnv, NODES_FOLDER, rankOfProcess, systemFileName, type NodeIdentity } from "../runs/nodes.js";
+import {
+  nodeFileName,
+  nodeFromEnv,
+  NODES_FOLDER,
+  rankOfProcess,
+  readNodeFiles,
+  systemFileName,
+  type NodeIdentity,
+  type NodeRecord,
+} from "../runs/nodes.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../runs/output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
 import { readSystemLog, SystemLog } from "../system/system-log.js";
@@ -245,24 +254,6 @@ function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, 
   return out;
 }
 
-interface NodeRecord {
-  node_rank: number;
-  node_count: number | null;
-  host: string;
-  wrapper_pid: number;
-  child_pid: number | null;
-  started_at: string;
-  ended_at: string | null;
-  status: string;
-  exit_code?: number;
-  signal?: string;
-  command: string[];
-  cuda_visible_devices: string | null;
-  gpus: Array<{ index: number; uuid: string | null; name: string | null }>;
-  system_file: string;
-  /** Processes of this node's tree that are ranks of the job (RANK in their environment). */
-  ranks: Array<{ rank: number; local_rank: number | null; pid: number }>;
-}
 
 export async function runCommand(argv: string[]): Promise<RunExit> {
   const own = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
@@ -678,23 +669,6 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
   return { code: exit.code ?? 1 };
 }
 
-function readNodeFiles(dir: string): NodeRecord[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(join(dir, NODES_FOLDER)).filter((name) => name.endsWith(".json"));
-  } catch {
-    return [];
-  }
-  const records: NodeRecord[] = [];
-  for (const name of names) {
-    try {
-      records.push(JSON.parse(readFileSync(join(dir, NODES_FOLDER, name), "utf8")) as NodeRecord);
-    } catch {
-      // being rewritten: skipped
-    }
-  }
-  return records.sort((a, b) => a.node_rank - b.node_rank);
-}
 
 /** Node 0's summary over every node's system log (waiting a little for the other nodes to end). */
 async function summariseSystem(
