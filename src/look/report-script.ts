@@ -36,7 +36,7 @@ export const REPORT_SCRIPT = String.raw`
     var options = {
       width: Math.max(320, holder.clientWidth),
       height: 300,
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
       axes: [
         { label: chart.xLabel, values: axisValue("") },
         { label: chart.yLabel, size: 64, values: axisValue(chart.unit || "") },

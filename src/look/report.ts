@@ -46,9 +46,26 @@ interface ChartData {
   xLabel: string;
   yLabel: string;
   unit?: string;
+  /** Drawn on a log scale: every value positive and spanning more than three decades (a diverged loss). */
+  log: boolean;
   bucketed: boolean;
   x: number[];
   series: Array<{ label: string; color: string; dash?: number[]; values: Array<number | null> }>;
+}
+
+/** A log scale helps when all values are positive and the largest is over 1000 times the smallest. */
+function wantsLog(ys: Array<Array<number | null>>): boolean {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const row of ys) {
+    for (const value of row) {
+      if (value === null) continue;
+      if (value <= 0) return false;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  return Number.isFinite(low) && high / low > 1000;
 }
 
 /** Distinct colours for up to hundreds of runs: hues a golden angle apart, two lightnesses. */
@@ -133,6 +150,7 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       group: "steps",
       xLabel: "step",
       yLabel: name,
+      log: wantsLog(aligned.ys),
       bucketed: aligned.bucketed,
       x: aligned.x.map((x) => compact(x) as number),
       series: meta,
@@ -186,6 +204,7 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       xLabel: "seconds since the run's first sample",
       yLabel: chart.title,
       unit: chart.unit,
+      log: false,
       bucketed: aligned.bucketed,
       x: aligned.x.map((x) => compact(x) as number),
       series: present.map((entry, i) => ({
@@ -207,7 +226,10 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       .map(
         (chart) =>
           `<figure class="chart" data-metric="${escapeHtml(chart.title)}"><figcaption>${escapeHtml(chart.title)}${
-            chart.bucketed ? ' <span class="note">(min and max per pixel-wide bucket)</span>' : ""
+            [chart.log ? "log scale" : null, chart.bucketed ? "min and max per pixel-wide bucket" : null]
+              .filter((note) => note !== null)
+              .map((note) => ` <span class="note">(${note})</span>`)
+              .join("")
           }</figcaption><div id="${chart.id}" class="plot"></div></figure>`,
       )
       .join("\n");
