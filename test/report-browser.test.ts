@@ -74,6 +74,7 @@ describe.skipIf(chromium.path === null)(`the HTML report in headless Chromium${c
         const figures = [...document.querySelectorAll("figure.chart")];
         return {
           ready: typeof window.report === "object" && window.report.charts.length,
+          drawMs: window.report.drawMs,
           charts: figures.map((figure) => {
             const canvas = figure.querySelector("canvas");
             if (!canvas) return { metric: figure.dataset.metric, width: 0, inked: 0 };
@@ -89,9 +90,10 @@ describe.skipIf(chromium.path === null)(`the HTML report in headless Chromium${c
           }),
           text: document.body.innerText,
         };
-      })()`)) as { ready: number; charts: Array<{ metric: string; width: number; inked: number; colours: number }>; text: string };
+      })()`)) as { ready: number; drawMs: number | null; charts: Array<{ metric: string; width: number; inked: number; colours: number }>; text: string };
       expect(browser.problems).toEqual([]);
       expect(seen.ready).toBe(expectedCharts.length);
+      expect(seen.drawMs).toBeGreaterThan(0); // every chart's draw hook ran
       expect(seen.charts.map((chart) => chart.metric)).toEqual(expectedCharts);
       for (const chart of seen.charts) {
         expect(chart.width, chart.metric).toBeGreaterThan(300);

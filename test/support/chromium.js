@@ -144,7 +144,12 @@ export async function launchChromium({ path, width = 1400, height = 1000 } = {})
       }
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      try {
+        // Its helper processes may still be writing the profile for a moment after it exits.
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch {
+        // a temporary folder left behind is no reason to fail
+      }
     },
   };
 }
