@@ -9,7 +9,7 @@ Commands:
                            *.index.json, Hugging Face folder, torch.distributed.checkpoint)
   ls [ROOT]                one line per run under ROOT (default runs/, any depth): status,
                            start, duration, git, GPUs, parameters, final metrics
-                           [--sort KEY|-KEY] [--metrics a,b] [--json]
+                           [--sort KEY] [--sort=-KEY] [--metrics a,b] [--json]
   show <run> [--json]      one run: status, times, git, hardware, model, dataset, metrics,
                            resumes, ranks and nodes, GPU summary, checkpoints
   diff <a> <b>             what differs (config, hardware, git, model, dataset, final
