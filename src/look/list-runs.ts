@@ -51,12 +51,12 @@ export async function listRuns(root: string, options: ListRunsOptions = {}): Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, folders.length) }, worker));
-  return runs.filter((run): run is LoadedRun => run !== null).sort(byStart);
-}
-
-/** Oldest first; runs started at the same moment by name. */
-function byStart(a: LoadedRun, b: LoadedRun): number {
-  return Date.parse(a.config.timestamp) - Date.parse(b.config.timestamp) || a.name.localeCompare(b.name);
+  // Oldest first; runs started at the same moment by name.
+  return runs
+    .filter((run): run is LoadedRun => run !== null)
+    .map((run) => ({ run, start: Date.parse(run.config.timestamp) }))
+    .sort((a, b) => a.start - b.start || (a.run.name < b.run.name ? -1 : a.run.name > b.run.name ? 1 : 0))
+    .map((entry) => entry.run);
 }
 
 /** Folders holding a config.json, depth first, in name order. */
