@@ -60,7 +60,7 @@ function session(experimentDir, fromStep, stopAfterCheckpoint, learningRate = ba
 
 async function main() {
   const demoRoot = join(process.cwd(), "experiments", `demo_${new Date().toISOString().replace(/[:.]/g, "-")}`);
-  const experimentDir = join(demoRoot, "lr_6e-4");
+  const experimentDir = join(demoRoot, `lr_${baseConfig.learning_rate.toExponential()}`);
   const tracker = new ConfigTracker(experimentDir);
 
   const ended = await session(experimentDir, 0, 200);
@@ -88,7 +88,7 @@ async function main() {
   console.log(`  final     train_loss ${m.train_loss.toFixed(4)}, ${n(Math.round(m.tokens_per_second))} tokens/s, ${m.total_time_seconds.toFixed(1)} s in all`);
 
   // Two more runs at other learning rates, then the three compared.
-  for (const learningRate of [3e-4, 1.2e-3]) await session(join(demoRoot, `lr_${learningRate}`), 0, null, learningRate);
+  for (const learningRate of [3e-4, 1.2e-3]) await session(join(demoRoot, `lr_${learningRate.toExponential()}`), 0, null, learningRate);
   const runs = await listRuns(demoRoot);
   const page = join(demoRoot, "compare.html");
   writeFileSync(page, await renderReport(runs, { title: "config-tracker demo: three learning rates" }));
