@@ -29,6 +29,16 @@ export const REPORT_SCRIPT = String.raw`
       });
     };
   }
+  // Log axes: ticks at powers of ten, at most eight (uPlot's own ticks at 1..9 x 10^k pile up
+  // over the thirty-odd decades of a diverged loss).
+  function decades(u, axis, min, max) {
+    var low = Math.floor(Math.log10(min));
+    var high = Math.ceil(Math.log10(max));
+    var stride = Math.max(1, Math.ceil((high - low) / 8));
+    var ticks = [];
+    for (var power = low; power <= high; power += stride) ticks.push(Math.pow(10, power));
+    return ticks;
+  }
   data.charts.forEach(function (chart) {
     var holder = document.getElementById(chart.id);
     var series = [{ label: chart.xLabel }];
@@ -48,7 +58,9 @@ export const REPORT_SCRIPT = String.raw`
       scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
       axes: [
         { label: chart.xLabel, values: axisValue("") },
-        { label: chart.yLabel, size: 64, values: axisValue(chart.unit || "") },
+        chart.log
+          ? { label: chart.yLabel, size: 64, values: axisValue(chart.unit || ""), splits: decades }
+          : { label: chart.yLabel, size: 64, values: axisValue(chart.unit || "") },
       ],
       series: series,
       cursor: { sync: { key: chart.group }, drag: { x: true, y: false } },
