@@ -161,6 +161,7 @@ export async function benchLook({ root, python }) {
           // A zoom on every chart: uPlot rebuilds the paths and redraws in a microtask, so the
           // time is taken after the next task.
           const measured = await browser.evaluate(`(async () => {
+            if (!window.report) return { drawMs: null, redrawMs: null, charts: 0 }; // the blank page
             const t = performance.now();
             for (const u of window.report.charts) u.setScale("x", { min: u.data[0][0], max: u.data[0][Math.floor(u.data[0].length / 2)] });
             await new Promise((resolve) => setTimeout(resolve, 0));
@@ -179,12 +180,15 @@ export async function benchLook({ root, python }) {
       }
       return {
         load_to_drawn_ms: median(loads),
-        charts_draw_ms: median(draws),
-        zoom_all_charts_ms: median(redraws),
+        charts_draw_ms: draws[0] === null ? null : median(draws),
+        zoom_all_charts_ms: redraws[0] === null ? null : median(redraws),
         console_problems: problems.length,
       };
     };
+    const blank = join(work, "blank.html");
+    writeFileSync(blank, "<!DOCTYPE html><title>blank</title><p>blank");
     out.report = {
+      blank_page_chromium: chromium.path ? await inBrowser(blank, 3) : null,
       command:
         "median of 3: node dist/cli.js compare <50 runs x 100,000 steps> --html report.html; Chromium: median of 3 fresh browsers, file:// navigation to the load event, window.report.drawMs (script start to every chart drawn), then a zoom of every chart's x range (paths rebuilt, redrawn; mean of zoom in and out)",
       runs: 50,

@@ -29,15 +29,15 @@ export const REPORT_SCRIPT = String.raw`
       });
     };
   }
-  // Log axes: ticks at powers of ten, at most eight (uPlot's own ticks at 1..9 x 10^k pile up
-  // over the thirty-odd decades of a diverged loss).
-  function decades(u, axis, min, max) {
-    var low = Math.floor(Math.log10(min));
-    var high = Math.ceil(Math.log10(max));
-    var stride = Math.max(1, Math.ceil((high - low) / 8));
-    var ticks = [];
-    for (var power = low; power <= high; power += stride) ticks.push(Math.pow(10, power));
-    return ticks;
+  // Log charts carry log10 of their values (uPlot's own log scale gives up over the thirty-odd
+  // decades of a diverged loss): the axis and the legend show the values themselves.
+  function power(v) {
+    var value = Math.pow(10, v);
+    var abs = Math.abs(value);
+    return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(1) : String(+value.toPrecision(4));
+  }
+  function logAxis(u, values) {
+    return values.map(function (v) { return v == null ? "" : power(v); });
   }
   data.charts.forEach(function (chart) {
     var holder = document.getElementById(chart.id);
@@ -48,6 +48,7 @@ export const REPORT_SCRIPT = String.raw`
         stroke: s.color,
         width: 1.25,
         dash: s.dash || undefined,
+        value: chart.log ? function (u, v) { return v == null ? "--" : power(v); } : undefined,
         spanGaps: true,
         points: { show: false },
       });
@@ -55,12 +56,10 @@ export const REPORT_SCRIPT = String.raw`
     var options = {
       width: Math.max(320, holder.clientWidth),
       height: 300,
-      scales: { x: { time: false }, y: chart.log ? { distr: 3 } : {} },
+      scales: { x: { time: false } },
       axes: [
         { label: chart.xLabel, values: axisValue("") },
-        chart.log
-          ? { label: chart.yLabel, size: 64, values: axisValue(chart.unit || ""), splits: decades }
-          : { label: chart.yLabel, size: 64, values: axisValue(chart.unit || "") },
+        { label: chart.yLabel, size: 64, values: chart.log ? logAxis : axisValue(chart.unit || "") },
       ],
       series: series,
       cursor: { sync: { key: chart.group }, drag: { x: true, y: false } },

@@ -46,7 +46,7 @@ interface ChartData {
   xLabel: string;
   yLabel: string;
   unit?: string;
-  /** Drawn on a log scale: every value positive and spanning more than three decades (a diverged loss). */
+  /** On a log scale (values carry their log10): all positive, over three decades apart (a diverged loss). */
   log: boolean;
   bucketed: boolean;
   x: number[];
@@ -143,14 +143,17 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       meta.push({ label: (runs[runIndex] as LoadedRun).name, color: runColor(runIndex), values: [] });
     });
     const aligned = alignSeries(series, maxPoints);
-    aligned.ys.forEach((values, i) => ((meta[i] as ChartData["series"][number]).values = values.map(compact)));
+    const log = wantsLog(aligned.ys);
+    aligned.ys.forEach((values, i) => {
+      (meta[i] as ChartData["series"][number]).values = values.map((value) => compact(log && value !== null ? Math.log10(value) : value));
+    });
     charts.push({
       id: `metric-${index}`,
       title: name,
       group: "steps",
       xLabel: "step",
       yLabel: name,
-      log: wantsLog(aligned.ys),
+      log,
       bucketed: aligned.bucketed,
       x: aligned.x.map((x) => compact(x) as number),
       series: meta,
