@@ -312,6 +312,11 @@ describe("CLI", () => {
     const invalid = runCli(["show", join(corrupt, "sgd_lr0.05")]);
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toBe(`error: ${join(corrupt, "sgd_lr0.05", "config.json")}: key "git_hash" is missing\n`);
+    // Garbage with newlines and control bytes: still one line (JSON.parse quotes the bad text).
+    writeFileSync(join(corrupt, "sgd_lr0.05", "config.json"), '{"experiment_id":\n\u0000\u0001 torn\nmore');
+    const garbage = runCli(["show", join(corrupt, "sgd_lr0.05")]);
+    expect(garbage.status).toBe(1);
+    expect(garbage.stderr).toMatch(new RegExp(`^error: ${join(corrupt, "sgd_lr0.05", "config.json")}: not valid JSON: [^\\n]*\\n$`));
   });
 
   it("diff exits 0 equal, 1 different, 2 on an error", () => {

@@ -25,7 +25,9 @@ export async function lsCommand(argv: string[]): Promise<number> {
   for (const run of runs) for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
   const options = { ...(metrics ? { metrics } : {}), ...(values.sort === undefined ? {} : { sort: values.sort }) };
   if (values.json) process.stdout.write(`${stringifyPythonJson(runListEntries(runs, options))}\n`);
-  else if (runs.length === 0) process.stderr.write(`no runs under ${root} (no folder there holds a config.json)\n`);
+  else if (runs.length === 0) {
+    process.stderr.write(unreadable > 0 ? `no readable runs under ${root}\n` : `no runs under ${root} (no folder there holds a config.json)\n`);
+  }
   else process.stdout.write(formatRunList(runs, options));
   return unreadable > 0 ? 1 : 0;
 }

@@ -22,7 +22,7 @@ import { MetricsStream, type ReadMetricsOptions } from "../runs/metrics-reader.j
 import { METRICS_FILE } from "../runs/metrics-writer.js";
 import { readNodeFiles, type NodeRecord } from "../runs/nodes.js";
 import { loadRankFiles, type RankRecord } from "../runs/ranks.js";
-import { parseRunFile, type RunFileSchema } from "../runs/run-file.js";
+import { oneLine, parseRunFile, type RunFileSchema } from "../runs/run-file.js";
 import { reportedStatus, STATUS_FILE, type ReportedStatus, type StatusRecord } from "../runs/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
@@ -90,7 +90,7 @@ async function readSmallRunFile<K extends RunFileSchema>(path: string, schemaNam
 
 /** The error of a file that is there but could not be read, as a warning line. */
 function problem(error: unknown, path: string): string {
-  return isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`;
+  return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
 }
 
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
