@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "byte_source.h"
-#include "checkpoint_contents.h"
+#include "../common/byte_source.h"
+#include "../model/checkpoint_contents.h"
 
 namespace ct {
 

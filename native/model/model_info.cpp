@@ -8,11 +8,11 @@
 #include <set>
 #include <unordered_map>
 
-#include "byte_source.h"
-#include "checkpoint_error.h"
-#include "json_reader.h"
-#include "safetensors.h"
-#include "zip_reader.h"
+#include "../common/byte_source.h"
+#include "../common/checkpoint_error.h"
+#include "../containers/json_reader.h"
+#include "../formats/safetensors.h"
+#include "../containers/zip_reader.h"
 
 namespace ct {
 namespace {
