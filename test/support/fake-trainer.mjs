@@ -4,10 +4,11 @@
 import { appendFileSync } from "node:fs";
 
 const [name, milliseconds = "500", exitCode = "0"] = process.argv.slice(2);
+const slurm = process.env.SLURM_ARRAY_JOB_ID === undefined ? {} : { array_job: process.env.SLURM_ARRAY_JOB_ID, task: process.env.SLURM_ARRAY_TASK_ID };
 const log = (event, extra = {}) =>
   appendFileSync(
     process.env.TRAINER_LOG,
-    `${JSON.stringify({ event, name, pid: process.pid, cvd: process.env.CUDA_VISIBLE_DEVICES ?? null, time: Date.now(), ...extra })}\n`,
+    `${JSON.stringify({ event, name, pid: process.pid, cvd: process.env.CUDA_VISIBLE_DEVICES ?? null, time: Date.now(), ...slurm, ...extra })}\n`,
   );
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
