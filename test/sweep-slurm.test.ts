@@ -22,7 +22,11 @@ afterAll(async () => {
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function sweep(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sweep(
+  args: string[],
+  cwd: string,
+  poll?: (child: import("node:child_process").ChildProcess) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, "sweep", ...args], {
       cwd,
@@ -41,8 +45,12 @@ function sweep(args: string[], cwd: string): Promise<{ code: number | null; stdo
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const timer = poll === undefined ? null : setInterval(() => poll(child), 100);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      if (timer !== null) clearInterval(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -85,5 +93,30 @@ describe.skipIf(skip !== null)(`sweep --launcher slurm on a real single-host SLU
     expect(readJson(join(root, "sweep.json")).slurm_jobs.map((job: { array: string }) => job.array)).toEqual(["0-2", "1"]);
     const again = readJsonLines(join(cwd, "trainer.jsonl")).filter((event) => event.event === "start");
     expect(again.map((event) => event.name).slice(3)).toEqual(["n2"]);
+  }, 120_000);
+
+  it("cancels the job on Ctrl-C while waiting: every task's run is recorded as interrupted", async () => {
+    const cwd = tempDir("ct-sweep-slurm-");
+    writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2] }));
+    const log = join(cwd, "trainer.jsonl");
+    let sent = false;
+    const result = await sweep(
+      ["--grid", "grid.json", "--root", "s", "--launcher", "slurm", "--wait", "--", process.execPath, trainer, "n{n}", "120000"],
+      cwd,
+      (child) => {
+        const started = existsSync(log) ? readJsonLines(log).filter((event) => event.event === "start").length : 0;
+        if (!sent && started === 2) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      },
+    );
+    expect(sent, result.stderr).toBe(true);
+    expect(result.signal).toBe("SIGINT");
+    expect(result.stderr).toMatch(/SIGINT: cancelling SLURM job \d+/);
+    // scancel sent SIGTERM to each task: the trainer saw it, the run was recorded as interrupted.
+    const signalled = readJsonLines(log).filter((event) => event.event === "signal");
+    expect(signalled.map((event) => event.name).sort()).toEqual(["n1", "n2"]);
+    for (const n of [1, 2]) expect(readJson(join(cwd, "s", `n=${n}`, "status.json")).status).toBe("interrupted");
   }, 120_000);
 });
