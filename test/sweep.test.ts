@@ -10,7 +10,7 @@ import { describe, expect, inject, it } from "vitest";
 
 import { expandGrid, fillCommand, placeholderValues, shellQuote } from "../src/sweep/grid.js";
 import { arrayRanges } from "../src/sweep/slurm.js";
-import { cliPath, readJsonLines, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
+import { cliPath, readJsonLines, runScript, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
 
 const stubs = inject("stubs");
 const trainer = join(import.meta.dirname, "support", "fake-trainer.mjs");
@@ -315,6 +315,7 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
       "empty.json": "{}",
       "novalues.json": '{"lr": []}',
       "scalar.json": '{"lr": 0.1}',
+      "nested.json": '{"opt": ["adam"], "opt.lr": [0.1]}',
       "good.json": '{"lr": [0.1, 0.2]}',
     };
     for (const [name, text] of Object.entries(grids)) writeFileSync(join(cwd, name), text);
@@ -324,6 +325,7 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
       [["--grid", "empty.json"], /^config-tracker sweep: empty\.json: the grid is empty/],
       [["--grid", "novalues.json"], /^config-tracker sweep: novalues\.json: "lr" has no values/],
       [["--grid", "scalar.json"], /^config-tracker sweep: scalar\.json: "lr" is not a list of values/],
+      [["--grid", "nested.json"], /^config-tracker sweep: nested\.json: "opt" and "opt\.lr" cannot both be set/],
       [["--grid", "missing.json"], /^config-tracker sweep: missing\.json: no such file/],
       [["--grid", "good.json", "--gpus", "0,x"], /^config-tracker sweep: --gpus 0,x: expected all, none, or GPU indices/],
       [["--grid", "good.json", "--gpus", "1,1"], /^config-tracker sweep: --gpus 1,1: GPU 1 is listed twice/],
@@ -367,5 +369,45 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
     const noGres = await sweep(["--grid", "grid.json", "--launcher", "slurm", "--dry-run", "--", "true"], { cwd });
     expect(noGres.stdout).not.toContain("--gres");
     expect(noGres.stdout).toContain("#SBATCH --array=0-3\n");
+  });
+});
+
+describe("runSweep (the library)", () => {
+  it("returns each combination's outcome, and an abort stops the running ones as interrupted", async () => {
+    const cwd = tempDir("ct-sweep-lib-");
+    const result = await runScript(
+      `
+      const controller = new AbortController();
+      const lines = [];
+      const result = await ct.runSweep({
+        grid: { n: [1, 2, 3] },
+        command: [process.execPath, ${JSON.stringify(trainer)}, "n{n}", "30000"],
+        root: "lib",
+        gpus: "none",
+        handleSignals: false,
+        signal: controller.signal,
+        log: (line) => {
+          lines.push(line);
+          if (line.includes("started")) setTimeout(() => controller.abort(), 500);
+        },
+      });
+      console.log(JSON.stringify({ interrupted: result.interrupted, manifest: result.manifestPath,
+        combinations: result.combinations.map((c) => [c.name, c.status, c.dir]) }));
+      `,
+      { cwd, env: { TRAINER_LOG: join(cwd, "trainer.jsonl") } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const output = JSON.parse(result.stdout.trim().split("\n").pop() as string);
+    expect(output.interrupted).toBe("SIGTERM");
+    expect(output.manifest).toBe(join(cwd, "lib", "sweep.json"));
+    expect(output.combinations).toEqual([
+      ["n=1", "interrupted", join(cwd, "lib", "n=1")],
+      ["n=2", "not started", join(cwd, "lib", "n=2")],
+      ["n=3", "not started", join(cwd, "lib", "n=3")],
+    ]);
+    expect(trainerLog(cwd).map((event) => [event.name, event.event, event.signal])).toEqual([
+      ["n1", "start", undefined],
+      ["n1", "signal", "SIGTERM"],
+    ]);
   });
 });

@@ -50,6 +50,8 @@ export function checkGrid(value: unknown, source: string): Grid {
       if (seen.has(text)) return fail(`"${key}" lists ${text} twice`, key);
       seen.add(text);
     }
+    const nested = keys.find((other) => other.startsWith(`${key}.`));
+    if (nested !== undefined) return fail(`"${key}" and "${nested}" cannot both be set (the run's config nests dotted keys)`, nested);
     count *= values.length;
     if (count > MAX_COMBINATIONS) return fail(`more than ${MAX_COMBINATIONS} combinations`);
   }
