@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { ensureFolderSync } from "../atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import type { GpuSelection } from "./gpus.js";
-import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, readGridFile, type Grid } from "./grid.js";
+import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, placeholdersIn, readGridFile, type Grid } from "./grid.js";
 import { openGpuPool, runLocal } from "./local.js";
 import {
   MANIFEST_FILE,
@@ -124,8 +124,12 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     slurm_jobs: previous?.slurm_jobs ?? [],
   };
 
-  // What is left to do: a finished run is kept unless rerun; a live one is never started twice.
   const log = options.log ?? (() => {});
+  const used = new Set(placeholdersIn([...options.command, ...runOptions]));
+  const unused = Object.keys(grid).filter((key) => !used.has(key));
+  if (unused.length > 0) log(`sweep: ${unused.map((key) => `{${key}}`).join(", ")} not in the command: only recorded in each run's config`);
+
+  // What is left to do: a finished run is kept unless rerun; a live one is never started twice.
   const results = new Map<number, CombinationResult>();
   const toRun: PlannedRun[] = [];
   let finishedBefore = 0;
