@@ -4,7 +4,7 @@
  * finding its combination in sweep.json and running as `config-tracker run` into the root.
  * Skipped, with the reason, where the daemons cannot start (not root, packages missing).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -118,5 +118,30 @@ describe.skipIf(skip !== null)(`sweep --launcher slurm on a real single-host SLU
     const signalled = readJsonLines(log).filter((event) => event.event === "signal");
     expect(signalled.map((event) => event.name).sort()).toEqual(["n1", "n2"]);
     for (const n of [1, 2]) expect(readJson(join(cwd, "s", `n=${n}`, "status.json")).status).toBe("interrupted");
+  }, 120_000);
+
+  it("submits and returns without --wait; a re-run while the array is queued submits nothing twice", async () => {
+    const cwd = tempDir("ct-sweep-slurm-");
+    writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2] }));
+    const args = ["--grid", "grid.json", "--root", "s", "--launcher", "slurm", "--", process.execPath, trainer, "n{n}", "120000"];
+    const first = await sweep(args, cwd);
+    expect(first.code, first.stderr).toBe(0);
+    const jobId = /submitted SLURM job (\d+)/.exec(first.stderr)?.[1] as string;
+    expect(first.stdout).toMatch(/^n=1 +submitted /m);
+    const env = { ...process.env, ...("skip" in cluster ? {} : cluster.env) };
+    try {
+      const second = await sweep(args, cwd);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toContain("2 combination(s) still queued or running in SLURM: left alone");
+      expect(second.stderr).not.toContain("submitted SLURM job");
+      expect(readJson(join(cwd, "s", "sweep.json")).slurm_jobs).toHaveLength(1);
+    } finally {
+      spawnSync("scancel", [jobId], { env });
+      for (let i = 0; i < 300; i++) {
+        const queued = spawnSync("squeue", ["-h", "-j", jobId], { env, encoding: "utf8" }).stdout.trim();
+        if (queued === "") break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * SLURM_ARRAY_TASK_ID in the manifest and becomes that combination's `config-tracker run`, into
  * the shared root. SLURM sets each task's CUDA_VISIBLE_DEVICES from --gres=gpu:N.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 
@@ -12,7 +12,7 @@ import { ensureFolderSync } from "../atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import { shellQuote } from "./grid.js";
 import { CLI_PATH } from "./local.js";
-import { MANIFEST_FILE, readManifest, writeManifest, type CombinationStatus } from "./manifest.js";
+import { MANIFEST_FILE, readManifest, writeManifest, type CombinationStatus, type SlurmSubmission } from "./manifest.js";
 import { listenForStops } from "./signals.js";
 import { configArgs, runFolderStatus, type LaunchOutcome, type SweepContext } from "./plan.js";
 
@@ -69,6 +69,27 @@ function checkSbatchOptions(options: string[]): void {
       });
     }
   }
+}
+
+/**
+ * Combinations whose array task of an earlier submission SLURM still has queued or running
+ * (`squeue -r`), so that a re-run does not submit them twice. Empty when squeue cannot say.
+ */
+export function queuedCombinations(jobs: SlurmSubmission[], env: NodeJS.ProcessEnv): Set<number> {
+  const queued = new Set<number>();
+  if (jobs.length === 0) return queued;
+  const result = spawnSync("squeue", ["-h", "-r", "-j", jobs.map((job) => job.job_id).join(","), "-o", "%F %K"], {
+    env,
+    encoding: "utf8",
+    timeout: 15_000,
+  });
+  if (result.status !== 0 || typeof result.stdout !== "string") return queued; // jobs long gone: "Invalid job id"
+  const ids = new Set(jobs.map((job) => job.job_id));
+  for (const line of result.stdout.split("\n")) {
+    const [job, task] = line.trim().split(/\s+/);
+    if (job !== undefined && ids.has(job) && task !== undefined && /^\d+$/.test(task)) queued.add(Number(task));
+  }
+  return queued;
 }
 
 interface Submitted {

@@ -19,7 +19,7 @@ import {
   type SweepManifest,
 } from "./manifest.js";
 import { runFolderStatus, type CombinationResult, type PlannedRun, type SweepContext } from "./plan.js";
-import { submitSlurm } from "./slurm.js";
+import { queuedCombinations, submitSlurm } from "./slurm.js";
 
 export interface SweepOptions {
   /** The grid, or the path of a grid.json. */
@@ -72,6 +72,22 @@ function positiveInteger(value: number | undefined, name: string): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", `${name} ${value}: expected a whole number of at least 1`, { key: name });
   }
+}
+
+function skippedResult(run: PlannedRun, status: "finished" | "running" | "submitted"): CombinationResult {
+  return {
+    index: run.index,
+    name: run.name,
+    dir: run.path,
+    values: run.values,
+    status,
+    skipped: true,
+    exitCode: status === "finished" ? 0 : null,
+    signal: null,
+    gpus: run.last?.gpus ?? null,
+    durationSeconds: null,
+    error: null,
+  };
 }
 
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
@@ -133,24 +149,18 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const results = new Map<number, CombinationResult>();
   const toRun: PlannedRun[] = [];
   let finishedBefore = 0;
+  const queued = launcher === "slurm" && !options.dryRun ? queuedCombinations(manifest.slurm_jobs, options.env ?? process.env) : new Set<number>();
+  if (queued.size > 0) log(`sweep: ${queued.size} combination(s) still queued or running in SLURM: left alone`);
   for (const run of planned) {
-    const status = runFolderStatus(run.path);
+    const status = queued.has(run.index) && runFolderStatus(run.path) !== "finished" ? "submitted" : runFolderStatus(run.path);
+    if (status === "submitted") {
+      results.set(run.index, skippedResult(run, "submitted"));
+      continue;
+    }
     if ((status === "finished" && !options.rerun) || status === "running") {
       if (status === "finished") finishedBefore += 1;
       else log(`sweep: ${run.name} is still running (${run.path}): left alone`);
-      results.set(run.index, {
-        index: run.index,
-        name: run.name,
-        dir: run.path,
-        values: run.values,
-        status,
-        skipped: true,
-        exitCode: status === "finished" ? 0 : null,
-        signal: null,
-        gpus: run.last?.gpus ?? null,
-        durationSeconds: null,
-        error: null,
-      });
+      results.set(run.index, skippedResult(run, status));
     } else toRun.push(run);
   }
   if (finishedBefore > 0) log(`sweep: ${finishedBefore} of ${planned.length} combinations already finished, skipped (--rerun runs them again)`);
