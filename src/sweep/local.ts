@@ -100,7 +100,7 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
 
   const saveManifest = () => {
     try {
-      writeManifest(root, manifest);
+      writeManifest(root, manifest, { durable: false });
     } catch (error) {
       log(`sweep: could not update ${root}/sweep.json: ${(error as Error).message}`);
     }

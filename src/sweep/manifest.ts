@@ -92,7 +92,8 @@ export function readManifest(root: string): SweepManifest | null {
   return parsed as unknown as SweepManifest;
 }
 
-export function writeManifest(root: string, manifest: SweepManifest): void {
+/** Atomic (a reader never sees half of it); `durable: false` for the updates as runs start and end. */
+export function writeManifest(root: string, manifest: SweepManifest, options: { durable?: boolean } = {}): void {
   manifest.updated_at = new Date().toISOString();
-  writeFileAtomicSync(join(root, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomicSync(join(root, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: options.durable !== false });
 }
