@@ -7,7 +7,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { ensureFolderSync } from "../atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import { GpuPool, type GpuSlot } from "./gpus.js";
 import { writeManifest, type CombinationStatus } from "./manifest.js";
@@ -89,7 +88,11 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
   const queue = [...toRun];
   const running = new Map<number, Running>();
   let stopping: NodeJS.Signals | null = null;
-  let wake: () => void = () => {};
+  // Something happened (a run ended, a signal): look again now rather than at the next poll.
+  let woken = false;
+  let wake: () => void = () => {
+    woken = true;
+  };
 
   const stopListening = listenForStops(options, (signal) => {
     if (stopping === null) log(`sweep: ${signal}: stopping ${running.size} running run(s); ${queue.length} not started`);
@@ -111,7 +114,6 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
     const gpus = slots?.map((slot) => slot.label) ?? null;
     const childEnv: NodeJS.ProcessEnv = { ...env };
     if (slots !== null) childEnv.CUDA_VISIBLE_DEVICES = slots.map((slot) => slot.cudaId).join(",");
-    ensureFolderSync(run.path);
     const started = Date.now();
     const tail = new Tail();
     // Its own process group: Ctrl-C at a terminal reaches the sweep alone, which passes it on
@@ -170,7 +172,6 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
     };
     child.once("error", (error) => finish(null, null, error));
     child.once("close", (code, signal) => finish(code, signal));
-    if (stopping !== null) child.kill(stopping);
   };
 
   let lastWaiting = "";
@@ -192,13 +193,19 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
         for (const run of queue.splice(0)) results.set(run.index, notStarted(run));
         if (running.size === 0) break;
       }
-      await new Promise<void>((resolveWait) => {
-        const timer = setTimeout(resolveWait, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolveWait();
-        };
-      });
+      if (!woken) {
+        await new Promise<void>((resolveWait) => {
+          const timer = setTimeout(resolveWait, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolveWait();
+          };
+        });
+      }
+      woken = false;
+      wake = () => {
+        woken = true;
+      };
     }
   } finally {
     stopListening();

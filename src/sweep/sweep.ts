@@ -100,7 +100,19 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   checkPlaceholders(runOptions, grid, "the run options");
   positiveInteger(options.gpusPerRun, "--gpus-per-run");
   positiveInteger(options.parallel, "--parallel");
+  const gpus = options.gpus;
+  if (
+    gpus !== undefined &&
+    gpus !== "all" &&
+    gpus !== "none" &&
+    !(Array.isArray(gpus) && gpus.length > 0 && gpus.every((index) => Number.isSafeInteger(index) && index >= 0) && new Set(gpus).size === gpus.length)
+  ) {
+    throw new ConfigTrackerError("INVALID_ARGUMENT", `gpus ${JSON.stringify(gpus)}: expected "all", "none" or distinct GPU indices`, { key: "--gpus" });
+  }
   const launcher = options.launcher ?? "local";
+  if (launcher !== "local" && launcher !== "slurm") {
+    throw new ConfigTrackerError("INVALID_ARGUMENT", `launcher ${JSON.stringify(launcher)}: expected "local" or "slurm"`, { key: "--launcher" });
+  }
   if (launcher === "slurm" && options.gpus !== undefined) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "--gpus: SLURM picks the GPUs; ask for them with --gpus-per-run N", { key: "--gpus" });
   }
