@@ -6,7 +6,6 @@ import { USAGE } from "./usage.js";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** parseArgs with positionals allowed; a usage error prints the usage and gives exit code 2. */
-// The return type is spelled out: declaration emit cannot name util's internal ParsedResults.
 export function parseCommandArgs<O extends Options>(
   argv: string[],
   options: O,
