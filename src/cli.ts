@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   run: async () => (await import("./cli/run.js")).runCommand,
   hardware: async () => (await import("./cli/hardware.js")).hardwareCommand,
   inspect: async () => (await import("./cli/inspect.js")).inspectCommand,
+  sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
 };
 
 async function packageVersion(): Promise<string> {
