@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   show: async () => (await import("./cli/show.js")).showCommand,
   diff: async () => (await import("./cli/diff.js")).diffCommand,
   compare: async () => (await import("./cli/compare.js")).compareCommand,
+  sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
 };
 
 async function packageVersion(): Promise<string> {
