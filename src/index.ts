@@ -36,6 +36,7 @@ export { listRuns, type ListRunsOptions } from "./look/list-runs.js";
 export { diffRuns, formatRunDiff, type RunDiff, type KeyDifference } from "./look/diff-runs.js";
 export {
   formatCompareTable,
+  formatCompareTableOf,
   compareColumns,
   compareRows,
   loadRunsFrom,

@@ -126,3 +126,20 @@ export async function loadRunsFrom(paths: string[], options: ListRunsOptions = {
   }
   return runs;
 }
+
+/**
+ * The compare table of the runs in these folders, each shown by its given name; folders without a
+ * loadable run (not started yet, only submitted to SLURM) are left out. "" when none is left.
+ * What `config-tracker sweep` prints under its summary.
+ */
+export async function formatCompareTableOf(folders: Array<{ dir: string; name: string }>, options: CompareOptions = {}): Promise<string> {
+  const runs: LoadedRun[] = [];
+  for (const { dir, name } of folders) {
+    try {
+      runs.push(await loadRun(dir, { name }));
+    } catch {
+      // no run there (yet): the sweep's own summary says why
+    }
+  }
+  return runs.length === 0 ? "" : formatCompareTable(runs, options);
+}
