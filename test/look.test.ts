@@ -250,6 +250,17 @@ describe("compare", () => {
     expect(bad.values.at(-1)).toBeNull();
     expect(bad.values[0]).not.toBeNull();
   });
+
+  it("a run's name is text on the page, never markup", async () => {
+    const hostile = "<img src=x onerror=alert(1)></script>";
+    const run = await loadRun(join(tree, "sgd_lr0.05"), { name: hostile });
+    const html = await renderReport([run]);
+    expect(html).not.toContain("<img src=x");
+    expect(html).not.toContain("onerror=alert(1)></script>");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;&lt;/script&gt;</td>");
+    // In the charts' data the name is a JSON string with "<" escaped, so it cannot end the script.
+    expect(html).toContain('"label":"\\u003cimg src=x onerror=alert(1)>\\u003c/script>"');
+  });
 });
 
 describe("CLI", () => {
