@@ -132,6 +132,12 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   if (process.argv.includes("--zip64") && hasTorch) results.cases.zip64 = await checkZip64({ root, python: PYTHON });
 }
 
+// 5. Looking at runs (issue 8): ls over 300 runs, the compare page of 50 runs x 100,000 steps.
+{
+  const { benchLook } = await import("./look.js");
+  results.cases.look = await benchLook({ root, python: hasTorch ? PYTHON : null });
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

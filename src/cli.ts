@@ -14,6 +14,10 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   run: async () => (await import("./cli/run.js")).runCommand,
   hardware: async () => (await import("./cli/hardware.js")).hardwareCommand,
   inspect: async () => (await import("./cli/inspect.js")).inspectCommand,
+  ls: async () => (await import("./cli/ls.js")).lsCommand,
+  show: async () => (await import("./cli/show.js")).showCommand,
+  diff: async () => (await import("./cli/diff.js")).diffCommand,
+  compare: async () => (await import("./cli/compare.js")).compareCommand,
   sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
 };
 

@@ -31,6 +31,22 @@ export { MANIFEST_FILE as SWEEP_MANIFEST_FILE, type SweepManifest } from "./swee
 export { ConfigTrackerError, isConfigTrackerError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export { parsePythonJson, stringifyPythonJson } from "./python-json.js";
+export { loadRun, type LoadedRun, type LoadRunOptions, type RunStatusLabel } from "./look/load-run.js";
+export { listRuns, type ListRunsOptions } from "./look/list-runs.js";
+export { diffRuns, formatRunDiff, type RunDiff, type KeyDifference } from "./look/diff-runs.js";
+export {
+  formatCompareTable,
+  formatCompareTableOf,
+  compareColumns,
+  compareRows,
+  loadRunsFrom,
+  type CompareOptions,
+  type CompareColumns,
+  type CompareRow,
+} from "./look/compare-table.js";
+export { formatRunList, runListEntries, type RunListOptions, type RunListEntry } from "./look/list-table.js";
+export { renderReport, type ReportOptions } from "./look/report.js";
+export { runDetails, formatRunPage, type RunDetails } from "./look/show-page.js";
 
 import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
 /** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */

@@ -9,7 +9,6 @@ import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
-import type { z } from "zod";
 
 import { ensureFolder, ensureFolderSync, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
 import { inspectCheckpoint } from "./checkpoint.js";
@@ -36,6 +35,7 @@ import {
   type CheckpointRecord,
 } from "./runs/checkpoints.js";
 import { deriveResults, type Direction } from "./runs/derive.js";
+import { loadSchemas, readRunFile, type RunFileSchema } from "./runs/run-file.js";
 import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./runs/lifecycle.js";
 import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
 import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./runs/metrics-writer.js";
@@ -65,9 +65,6 @@ import type {
 
 // zod takes tens of milliseconds to load: it is loaded on first use, while git and the hardware
 // probes wait on their child processes.
-type Schemas = typeof import("./schema.js");
-let schemas: Promise<Schemas> | undefined;
-const loadSchemas = (): Promise<Schemas> => (schemas ??= import("./schema.js"));
 
 export const CONFIG_FILE = "config.json";
 export const RESULTS_FILE = "results.json";
@@ -900,36 +897,10 @@ export class ConfigTracker {
   }
 
   /** Reads and validates a file; zod is loaded once there is a file to validate. */
-  async #read<K extends "configFileSchema" | "resultsFileSchema" | "statusFileSchema">(
-    path: string,
-    schemaName: K,
-  ): Promise<z.infer<Schemas[K]>> {
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new ConfigTrackerError("NOT_FOUND", `${path}: no such file`, { path, cause: error });
-      throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
-    }
-    let data: unknown;
-    try {
-      data = parsePythonJson(text);
-    } catch (error) {
-      throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${(error as Error).message}`, {
-        path,
-        cause: error,
-      });
-    }
-    const schemas = await loadSchemas();
-    const parsed = (schemas[schemaName] as unknown as z.ZodType<z.infer<Schemas[K]>>).safeParse(data);
-    if (!parsed.success) {
-      const { key, message } = schemas.firstIssue(parsed.error);
-      const where = key === "" ? "the top level" : `key "${key}"`;
-      throw new ConfigTrackerError("INVALID_FILE", `${path}: ${where} ${message}`, { path, key });
-    }
-    return parsed.data;
+  #read<K extends RunFileSchema>(path: string, schemaName: K): ReturnType<typeof readRunFile<K>> {
+    return readRunFile(path, schemaName);
   }
+
 }
 
 async function validateModel(json: JsonValue): Promise<ModelSummary> {

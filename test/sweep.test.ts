@@ -211,6 +211,17 @@ describe("config-tracker sweep on one host", () => {
     // The summary: every combination, its status and folder.
     expect(first.stdout).toMatch(/^n=4 +failed +3 +[02] .* sweep\/n=4$/m);
     expect(first.stdout).toContain("6 combinations: 5 finished, 1 failed");
+    // Under it, the runs side by side (compare's table): the grid key, the loss, the GPU each had.
+    const table = first.stdout.slice(first.stdout.indexOf("\nRUN ") + 1).split("\n");
+    expect(table[0]).toMatch(/^RUN +STATUS +n +loss +GPU +GIT$/);
+    expect(table.slice(1, 7).map((row) => row.split(/ +/).slice(0, 3).join(" "))).toEqual([
+      "n=1 finished 1",
+      "n=2 finished 2",
+      "n=3 finished 3",
+      "n=4 failed 4",
+      "n=5 finished 5",
+      "n=6 finished 6",
+    ]);
 
     // Again: the five finished runs are skipped; the failed one runs again (into its folder).
     const second = await sweep(command, { cwd, env });

@@ -21,14 +21,21 @@ import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
 import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
-import { MAX_LINE_BYTES } from "../runs/append-file.js";
 import { CheckpointWatcher, stepFromName } from "../runs/checkpoint-watch.js";
 import { MetricsFileFollower } from "../runs/follow-file.js";
-import { readLineChunks } from "../runs/line-reader.js";
-import { nodeFileName, nodeFromEnv, NODES_FOLDER, rankOfProcess, systemFileName, type NodeIdentity } from "../runs/nodes.js";
+import {
+  nodeFileName,
+  nodeFromEnv,
+  NODES_FOLDER,
+  rankOfProcess,
+  readNodeFiles,
+  systemFileName,
+  type NodeIdentity,
+  type NodeRecord,
+} from "../runs/nodes.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../runs/output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
-import { SystemLog } from "../system/system-log.js";
+import { readSystemLog, SystemLog } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 import { computeThroughput, sequenceLengthFrom } from "../system/throughput.js";
 import { PYTHON_VARIABLES } from "../torch-probe.js";
@@ -247,24 +254,6 @@ function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, 
   return out;
 }
 
-interface NodeRecord {
-  node_rank: number;
-  node_count: number | null;
-  host: string;
-  wrapper_pid: number;
-  child_pid: number | null;
-  started_at: string;
-  ended_at: string | null;
-  status: string;
-  exit_code?: number;
-  signal?: string;
-  command: string[];
-  cuda_visible_devices: string | null;
-  gpus: Array<{ index: number; uuid: string | null; name: string | null }>;
-  system_file: string;
-  /** Processes of this node's tree that are ranks of the job (RANK in their environment). */
-  ranks: Array<{ rank: number; local_rank: number | null; pid: number }>;
-}
 
 export async function runCommand(argv: string[]): Promise<RunExit> {
   const own = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
@@ -680,23 +669,6 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
   return { code: exit.code ?? 1 };
 }
 
-function readNodeFiles(dir: string): NodeRecord[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(join(dir, NODES_FOLDER)).filter((name) => name.endsWith(".json"));
-  } catch {
-    return [];
-  }
-  const records: NodeRecord[] = [];
-  for (const name of names) {
-    try {
-      records.push(JSON.parse(readFileSync(join(dir, NODES_FOLDER, name), "utf8")) as NodeRecord);
-    } catch {
-      // being rewritten: skipped
-    }
-  }
-  return records.sort((a, b) => a.node_rank - b.node_rank);
-}
 
 /** Node 0's summary over every node's system log (waiting a little for the other nodes to end). */
 async function summariseSystem(
@@ -728,20 +700,7 @@ async function summariseSystem(
   }
   const all = new SystemSummary();
   for (const name of readdirSync(dir).filter((file) => /^system(\.node\d+)?\.jsonl$/.test(file))) {
-    // Streamed: a day of samples from many nodes is hundreds of MB.
-    const path = join(dir, name);
-    const size = (await stat(path).catch(() => null))?.size ?? 0;
-    for await (const chunk of readLineChunks(path, size, MAX_LINE_BYTES)) {
-      for (const line of chunk.bytes?.toString("utf8").split("\n") ?? []) {
-        if (line.trim() === "") continue;
-        try {
-          const sample = parsePythonJson(line) as SystemSample & { node?: number };
-          all.add(sample, typeof sample.node === "number" ? sample.node : 0);
-        } catch {
-          // a torn line
-        }
-      }
-    }
+    for await (const sample of readSystemLog(join(dir, name))) all.add(sample, typeof sample.node === "number" ? sample.node : 0);
   }
   return all.result(gpuUnavailableReason);
 }

@@ -158,6 +158,10 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
     return 0;
   }
   process.stdout.write(formatSweepSummary(result.combinations));
+  // Then the runs side by side: the config keys that differ, final metrics, GPU, git.
+  const { formatCompareTableOf } = await import("../look/compare-table.js");
+  const table = await formatCompareTableOf(result.combinations.map((combination) => ({ dir: combination.dir, name: combination.name })));
+  if (table !== "") process.stdout.write(`\n${table}`);
   if (result.interrupted !== null) return { signal: result.interrupted };
   const ok = new Set(["finished", "submitted", "running"]);
   return result.combinations.every((combination) => ok.has(combination.status)) ? 0 : 1;

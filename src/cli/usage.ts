@@ -9,6 +9,16 @@ Commands:
   inspect <path> [--json]  parameter counts and architecture of a checkpoint file or folder
                            (torch.save zip or legacy, TorchScript, safetensors, sharded
                            *.index.json, Hugging Face folder, torch.distributed.checkpoint)
+  ls [ROOT]                one line per run under ROOT (default runs/, any depth): status,
+                           start, duration, git, GPUs, parameters, final metrics
+                           [--sort KEY] [--sort=-KEY] [--metrics a,b] [--json]
+  show <run> [--json]      one run: status, times, git, hardware, model, dataset, metrics,
+                           resumes, ranks and nodes, GPU summary, checkpoints
+  diff <a> <b>             what differs (config, hardware, git, model, dataset, final
+                           metrics) as dotted keys [--all] [--json]; exit 0 same, 1 different
+  compare <run|ROOT>...    the runs side by side: differing config keys, metrics, GPU, git
+                           [--html report.html] (one self-contained page with charts)
+                           [--metrics a,b] [--json]
   help                     this text
 
 Options:

@@ -1,0 +1,26 @@
+/**
+ * `config-tracker diff <a> <b> [--json] [--all]`: what differs between two runs, as dotted keys.
+ * Exits like diff(1): 0 equal, 1 different, 2 on an error (a folder that is not a run, say).
+ */
+import { isConfigTrackerError } from "../errors.js";
+import { diffRuns, formatRunDiff } from "../look/diff-runs.js";
+import { loadRun } from "../look/load-run.js";
+import { stringifyPythonJson } from "../python-json.js";
+import { parseCommandArgs, usageError } from "./shared.js";
+
+export async function diffCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false }, all: { type: "boolean", default: false } });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 2) return usageError("diff takes two run folders");
+  try {
+    const [a, b] = await Promise.all(positionals.map((path) => loadRun(path, { name: path.replace(/\/+$/, "") || path })));
+    const diff = diffRuns(a!, b!, { all: values.all });
+    process.stdout.write(values.json ? `${stringifyPythonJson(diff)}\n` : formatRunDiff(diff));
+    return diff.equal ? 0 : 1;
+  } catch (error) {
+    if (!isConfigTrackerError(error)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    return 2;
+  }
+}

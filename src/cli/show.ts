@@ -1,0 +1,17 @@
+/** `config-tracker show <run> [--json]`: one run on one readable page. */
+import { loadRun } from "../look/load-run.js";
+import { formatRunPage, runDetails } from "../look/show-page.js";
+import { stringifyPythonJson } from "../python-json.js";
+import { parseCommandArgs, usageError } from "./shared.js";
+
+export async function showCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false } });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) return usageError("show takes one run folder");
+  const path = positionals[0] as string;
+  const run = await loadRun(path, { name: path.replace(/\/+$/, "") || path });
+  const details = await runDetails(run);
+  process.stdout.write(values.json ? `${stringifyPythonJson(details)}\n` : formatRunPage(details));
+  return 0;
+}

@@ -1,0 +1,268 @@
+/**
+ * loadRun(dir): one experiment folder read back for looking at it. config.json is the run: a
+ * folder without one, or with one that does not load, is an error naming the file. Every other
+ * file may be absent (a run still going has no results.json, a run with no GPU sampling has no
+ * system.jsonl): absent is `null` / empty, never an error. One that is there but unreadable is a
+ * warning on the run naming the file, and is treated as absent.
+ *
+ * Metrics and system samples are not read here: `metrics()` and `system()` stream them on demand,
+ * so loading a few hundred runs reads only their small JSON files. Those are read synchronously:
+ * for files of a few KB that is several times faster than four trips through the thread pool
+ * (open, fstat, read, close) each, and listing runs is all this does.
+ */
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+
+import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
+import { parsePythonJson } from "../python-json.js";
+import type { ConfigFile, ResultsFile } from "../schema.js";
+import type { LoadedStatus } from "../tracker.js";
+import { readCheckpointRecords, type CheckpointRecord } from "../runs/checkpoints.js";
+import { MetricsStream, type ReadMetricsOptions } from "../runs/metrics-reader.js";
+import { METRICS_FILE } from "../runs/metrics-writer.js";
+import { readNodeFiles, type NodeRecord } from "../runs/nodes.js";
+import { loadRankFiles, type RankRecord } from "../runs/ranks.js";
+import { oneLine, parseRunFile, type RunFileSchema } from "../runs/run-file.js";
+import { reportedStatus, STATUS_FILE, type ReportedStatus, type StatusRecord } from "../runs/status.js";
+import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
+import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
+
+export const CONFIG_FILE = "config.json";
+export const RESULTS_FILE = "results.json";
+const SYSTEM_LOG = /^system(\.node\d+)?\.jsonl$/;
+
+/**
+ * What a run says about itself: its status.json's, else "finished" when it has results (the
+ * Python ConfigTracker wrote no status.json), else "unknown".
+ */
+export type RunStatusLabel = ReportedStatus | "unknown";
+
+export interface LoadedRun {
+  /** The folder, absolute. */
+  dir: string;
+  /** How to show it: the path below the root it was found under (its folder's name otherwise). */
+  name: string;
+  /** config.json's experiment_id. */
+  id: string;
+  config: ConfigFile;
+  /** null when results.json is absent (a run still going) or unreadable (then a warning). */
+  results: ResultsFile | null;
+  /** null when status.json is absent (a Python run) or unreadable (then a warning). */
+  state: LoadedStatus | null;
+  status: RunStatusLabel;
+  checkpoints: CheckpointRecord[];
+  ranks: RankRecord[];
+  nodes: NodeRecord[];
+  /** Numeric final metrics: results.json's, or for a run without results the latest logged values. */
+  finalMetrics: Record<string, number>;
+  finalMetricsFrom: "results" | "metrics log" | null;
+  /** Which optional files are there (a file that is there may still be unreadable: see warnings). */
+  files: { results: boolean; status: boolean; metrics: boolean; system: string[]; checkpoints: boolean };
+  /** One line per file that is there but could not be read, naming it. */
+  warnings: string[];
+  /** metrics.jsonl streamed (each step once, latest values); empty when there is none. */
+  metrics(options?: ReadMetricsOptions): MetricsStream;
+  /** Every system log's samples (system.jsonl, system.node<k>.jsonl), streamed; empty when none. */
+  system(): AsyncGenerator<LoggedSystemSample>;
+  /** results.json's `system` summary, else one made from the system logs; null when there are none. */
+  systemSummary(): Promise<SystemSummaryResult | null>;
+}
+
+export interface LoadRunOptions {
+  /** Shown instead of the folder's name (listRuns: the path below its root). */
+  name?: string;
+}
+
+const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+
+/** config.json, results.json or status.json: read, then validated (ConfigTrackerError naming the file). */
+async function readSmallRunFile<K extends RunFileSchema>(path: string, schemaName: K): ReturnType<typeof parseRunFile<K>> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ConfigTrackerError("NOT_FOUND", `${path}: no such file`, { path, cause: error });
+    throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
+  }
+  return parseRunFile(path, text, schemaName);
+}
+
+/** The error of a file that is there but could not be read, as a warning line. */
+function problem(error: unknown, path: string): string {
+  return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
+}
+
+export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
+  const folder = resolve(dir);
+  let info;
+  try {
+    info = statSync(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigTrackerError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${dir}: ${code === "ENOENT" ? "no such folder" : (error as Error).message}`, {
+      path: dir,
+    });
+  }
+  if (!info.isDirectory()) throw new ConfigTrackerError("NOT_A_FOLDER", `${dir}: not a folder (give a run's folder)`, { path: dir });
+  const configPath = join(folder, CONFIG_FILE);
+  let config: ConfigFile;
+  try {
+    config = await readSmallRunFile(configPath, "configFileSchema");
+  } catch (error) {
+    if (isConfigTrackerError(error) && error.code === "NOT_FOUND") {
+      throw new ConfigTrackerError("NOT_FOUND", `${dir}: no config.json here, not a run's folder`, { path: configPath });
+    }
+    throw error;
+  }
+
+  const warnings: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    // read a moment ago (config.json): gone or unreadable now, so nothing else is there
+  }
+  const has = new Set(names);
+  const files = {
+    results: has.has(RESULTS_FILE),
+    status: has.has(STATUS_FILE),
+    metrics: has.has(METRICS_FILE) && isFile(join(folder, METRICS_FILE)),
+    system: names.filter((name) => SYSTEM_LOG.test(name)).sort(),
+    checkpoints: has.has("checkpoints.jsonl"),
+  };
+
+  let results: ResultsFile | null = null;
+  if (files.results) {
+    const path = join(folder, RESULTS_FILE);
+    results = await readSmallRunFile(path, "resultsFileSchema").catch((error: unknown) => {
+      warnings.push(problem(error, path));
+      return null;
+    });
+  }
+  let state: LoadedStatus | null = null;
+  if (files.status) {
+    const path = join(folder, STATUS_FILE);
+    const record = await readSmallRunFile(path, "statusFileSchema").catch((error: unknown) => {
+      warnings.push(problem(error, path));
+      return null;
+    });
+    if (record !== null) state = { ...record, ...reportedStatus(record as StatusRecord) };
+  }
+  const checkpoints = files.checkpoints
+    ? await readCheckpointRecords(folder).catch((error: unknown) => {
+        warnings.push(problem(error, join(folder, "checkpoints.jsonl")));
+        return [];
+      })
+    : [];
+  const ranks = has.has("ranks")
+    ? await loadRankFiles(folder).catch((error: unknown) => {
+        warnings.push(problem(error, join(folder, "ranks")));
+        return [];
+      })
+    : [];
+  const nodes = has.has("nodes") ? readNodeFiles(folder) : [];
+
+  let finalMetrics: Record<string, number> = {};
+  let finalMetricsFrom: LoadedRun["finalMetricsFrom"] = null;
+  if (results !== null) {
+    for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") finalMetrics[key] = value;
+    finalMetricsFrom = "results";
+  } else if (files.metrics) {
+    try {
+      finalMetrics = latestLoggedValues(join(folder, METRICS_FILE));
+      finalMetricsFrom = Object.keys(finalMetrics).length > 0 ? "metrics log" : null;
+    } catch (error) {
+      warnings.push(problem(error, join(folder, METRICS_FILE)));
+    }
+  }
+
+  const status: RunStatusLabel = state?.status ?? (results !== null ? "finished" : "unknown");
+  const systemPaths = files.system.map((name) => join(folder, name));
+  const run: LoadedRun = {
+    dir: folder,
+    name: options.name ?? basename(folder),
+    id: config.experiment_id,
+    config,
+    results,
+    state,
+    status,
+    checkpoints,
+    ranks,
+    nodes,
+    finalMetrics,
+    finalMetricsFrom,
+    files,
+    warnings,
+    metrics: (readOptions = {}) => new MetricsStream(join(folder, METRICS_FILE), readOptions, true),
+    system: () => readSystemLogs(systemPaths),
+    systemSummary: async () => {
+      const stored = results?.system;
+      if (typeof stored === "object" && stored !== null && Array.isArray((stored as SystemSummaryResult).gpus)) {
+        return stored as SystemSummaryResult;
+      }
+      if (systemPaths.length === 0) return null;
+      const summary = new SystemSummary();
+      for await (const sample of run.system()) summary.add(sample, typeof sample.node === "number" ? sample.node : 0);
+      return summary.result();
+    },
+  };
+  return run;
+}
+
+async function* readSystemLogs(paths: string[]): AsyncGenerator<LoggedSystemSample> {
+  for (const path of paths) {
+    try {
+      yield* readSystemLog(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") continue; // removed since the folder was listed
+      throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
+    }
+  }
+}
+
+/** How much of the end of metrics.jsonl is read for a run's latest values. */
+const TAIL_BYTES = 256 * 1024;
+
+/**
+ * The latest value of each metric in the last lines of a metrics log: a run without results.json
+ * (still going, or lost) shows where it got to, without reading a log of millions of lines.
+ */
+export function latestLoggedValues(path: string): Record<string, number> {
+  const fd = openSync(path, "r");
+  let text: string;
+  try {
+    const end = fstatSync(fd).size;
+    const start = Math.max(0, end - TAIL_BYTES);
+    const bytes = Buffer.allocUnsafe(end - start);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const read = readSync(fd, bytes, filled, bytes.length - filled, start + filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    text = bytes.toString("utf8", 0, filled);
+    if (start > 0) text = text.slice(text.indexOf("\n") + 1); // the first line is cut
+  } finally {
+    closeSync(fd);
+  }
+  const latest: Record<string, number> = {};
+  const lines = text.split("\n");
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = (lines[index] as string).trim();
+    if (line === "") continue;
+    let record: unknown;
+    try {
+      record = parsePythonJson(line);
+    } catch {
+      continue; // a torn line
+    }
+    if (typeof record !== "object" || record === null) continue;
+    for (const [key, value] of Object.entries(record)) {
+      if (key === "time" || typeof value !== "number" || key in latest) continue;
+      latest[key] = value;
+    }
+  }
+  return latest;
+}
