@@ -85,6 +85,11 @@ describe.skipIf(skip !== null)(`sweep --launcher slurm on a real single-host SLU
     expect(existsSync(join(root, "slurm", `${jobId}_0.out`))).toBe(true);
     expect(first.stdout).toMatch(/^n=2 +failed /m);
     expect(first.stdout).toContain("3 combinations: 2 finished, 1 failed");
+    // `ls` follows the array: the tasks' runs in the shared root, with their outcomes.
+    const listed = spawnSync(process.execPath, [cliPath, "ls", join(root, "."), "--json"], { encoding: "utf8" });
+    expect(listed.status, listed.stderr).toBe(0);
+    const rows = (JSON.parse(listed.stdout) as { name: string; status: string }[]).map((run) => [run.name, run.status]);
+    expect(rows.sort()).toEqual([["n=1", "finished"], ["n=2", "failed"], ["n=3", "finished"]]);
 
     // Again: only combination 1 (n=2) is submitted.
     const second = await sweep(args, cwd);
