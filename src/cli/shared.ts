@@ -6,7 +6,10 @@ import { USAGE } from "./usage.js";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** parseArgs with positionals allowed; a usage error prints the usage and gives exit code 2. */
-export function parseCommandArgs<O extends Options>(argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>> | number {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (error) {
