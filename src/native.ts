@@ -153,18 +153,45 @@ export interface NativeAddon {
   Sampler: new (options: RawSamplerOptions) => RawSampler;
 }
 
-const ADDON_FILE = "config_tracker.node";
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 
-/** Where the addon is looked for, in order. CONFIG_TRACKER_ADDON wins when set. */
-export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.CONFIG_TRACKER_ADDON) return [env.CONFIG_TRACKER_ADDON];
-  return [
-    join(packageRoot, "build", "Release", ADDON_FILE), // node-gyp (npm install)
-    join(packageRoot, "build", "Debug", ADDON_FILE),
-    join(packageRoot, "build-cmake", "Release", ADDON_FILE), // cmake-js (npm run build:cmake)
-  ];
+/** node-gyp-build's resolver (CommonJS, untyped): a local build, else the prebuilt binary that fits. */
+interface NodeGypBuild {
+  path(dir: string): string;
+}
+
+/**
+ * Where the addon is looked for, in order: CONFIG_TRACKER_ADDON alone when set; else the file
+ * node-gyp-build picks (build/Release from a source build, else prebuilds/<platform>-<arch>/ for
+ * this platform and libc), then the cmake-js build (npm run build:cmake). A string in `missing`
+ * says why node-gyp-build found no file.
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): { paths: string[]; missing: string | null } {
+  if (env.CONFIG_TRACKER_ADDON) return { paths: [env.CONFIG_TRACKER_ADDON], missing: null };
+  const cmakeBuild = join(packageRoot, "build-cmake", "Release", "config_tracker.node");
+  try {
+    return { paths: [(require("node-gyp-build") as NodeGypBuild).path(packageRoot), cmakeBuild], missing: null };
+  } catch (error) {
+    // "No native build was found for platform=... arch=... libc=..."
+    return { paths: [cmakeBuild], missing: (error as Error).message.split("\n")[0] ?? String(error) };
+  }
+}
+
+/** The most likely cause of a dlopen failure, in words, from the loader's message. */
+function diagnose(message: string): string | null {
+  const glibc = /version `(GLIBC_[0-9.]+)' not found/.exec(message);
+  if (glibc) {
+    const have = process.report?.getReport ? (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime : undefined;
+    return `it needs ${glibc[1]}, newer than this system's glibc${have ? ` (${have})` : ""}`;
+  }
+  if (/wrong ELF class|ELF file's machine|ELF file OS ABI|cannot execute binary|machine type|Exec format error/i.test(message)) {
+    return `it was built for another platform (this is ${process.platform}-${process.arch})`;
+  }
+  if (/invalid ELF header|file too short|not a valid|ELF load command|unexpected reloc|truncated/i.test(message)) {
+    return "the file is damaged (cut short or not a binary)";
+  }
+  return null;
 }
 
 let cached: NativeAddon | undefined;
@@ -173,7 +200,9 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const tried: string[] = [];
   let lastError: unknown;
-  for (const candidate of addonCandidates()) {
+  const { paths, missing } = addonCandidates();
+  if (missing) tried.push(`prebuilds/ and build/ (${missing})`);
+  for (const candidate of paths) {
     if (!existsSync(candidate)) {
       tried.push(`${candidate} (not found)`);
       continue;
@@ -185,7 +214,9 @@ export function loadAddon(): NativeAddon {
       return addon;
     } catch (error) {
       lastError = error;
-      tried.push(`${candidate} (${(error as Error).message.split("\n")[0]})`);
+      const message = (error as Error).message.split("\n")[0] ?? "";
+      const cause = diagnose(message);
+      tried.push(`${candidate} (${message}${cause ? `: ${cause}` : ""})`);
     }
   }
   throw new ConfigTrackerError(
@@ -194,10 +225,11 @@ export function loadAddon(): NativeAddon {
       "config-tracker: the native addon could not be loaded.",
       ...tried.map((line) => `  tried ${line}`),
       "Fixes:",
-      "  - build it: `npm rebuild config-tracker` (needs python3, make and a C++17 compiler; no CUDA toolkit)",
-      "  - after changing Node.js versions or copying node_modules between machines, rebuild as above",
+      "  - build it for this machine: `npm rebuild config-tracker --build-from-source` (needs python3, make and a C++17 compiler; no CUDA toolkit)",
+      "  - after copying node_modules between machines or a failed download, reinstall: `npm install config-tracker`",
       "  - or point CONFIG_TRACKER_ADDON at a built config_tracker.node",
+      "  Prebuilt binaries ship for linux-x64 and linux-arm64 with glibc 2.28 or newer; docs/install.md says more.",
     ].join("\n"),
-    { cause: lastError },
+    { cause: lastError, ...(paths.length === 1 && paths[0] ? { path: paths[0] } : {}) },
   );
 }
