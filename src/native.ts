@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
+import { elfProblem } from "./elf-check.js";
 import { ConfigTrackerError } from "./errors.js";
 
 export interface RawGpu {
@@ -178,20 +179,13 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): { paths: 
   }
 }
 
-/** The most likely cause of a dlopen failure, in words, from the loader's message. */
+/** The cause of a dlopen failure in words, where the loader's own message is cryptic. */
 function diagnose(message: string): string | null {
   const glibc = /version `(GLIBC_[0-9.]+)' not found/.exec(message);
-  if (glibc) {
-    const have = process.report?.getReport ? (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime : undefined;
-    return `it needs ${glibc[1]}, newer than this system's glibc${have ? ` (${have})` : ""}`;
-  }
-  if (/wrong ELF class|ELF file's machine|ELF file OS ABI|cannot execute binary|machine type|Exec format error/i.test(message)) {
-    return `it was built for another platform (this is ${process.platform}-${process.arch})`;
-  }
-  if (/invalid ELF header|file too short|not a valid|ELF load command|unexpected reloc|truncated/i.test(message)) {
-    return "the file is damaged (cut short or not a binary)";
-  }
-  return null;
+  if (glibc === null) return null;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  const have = header?.glibcVersionRuntime;
+  return `it needs ${glibc[1]}, newer than this system's glibc${have ? ` ${have}` : ""}`;
 }
 
 let cached: NativeAddon | undefined;
@@ -205,6 +199,12 @@ export function loadAddon(): NativeAddon {
   for (const candidate of paths) {
     if (!existsSync(candidate)) {
       tried.push(`${candidate} (not found)`);
+      continue;
+    }
+    // A file cut short would kill the process in dlopen (SIGBUS): look at its header first.
+    const problem = process.platform === "linux" ? elfProblem(candidate) : null;
+    if (problem) {
+      tried.push(`${candidate} (${problem})`);
       continue;
     }
     try {
