@@ -78,6 +78,16 @@ npm install --omit=dev --ignore-scripts --no-audit --no-fund "$work/$tarball" >/
 echo "2. installed with --ignore-scripts"
 node "$root/scripts/smoke-installed.cjs" "$fixture" "$expected" prebuilt
 node_modules/.bin/config-tracker hardware --json | cli_ok
+# No binary for this platform (as on one without a prebuilt) and no build: a clear error, exit 1.
+mv node_modules/config-tracker/prebuilds "$work/prebuilds-away"
+if node_modules/.bin/config-tracker hardware --json >/dev/null 2>"$work/no-binary.txt"; then
+  echo "hardware ran with no binary" >&2; exit 1
+fi
+grep -q 'No native build was found for platform=linux arch=x64' "$work/no-binary.txt" \
+  && grep -q 'npm rebuild config-tracker --build-from-source' "$work/no-binary.txt" \
+  || { cat "$work/no-binary.txt" >&2; echo "no clear error without a binary" >&2; exit 1; }
+echo "no binary: $(grep -m1 'No native build' "$work/no-binary.txt" | sed 's/^ *//')"
+mv "$work/prebuilds-away" node_modules/config-tracker/prebuilds
 
 # 3. From source with node-gyp (the path for platforms without a prebuilt binary).
 mkdir "$work/source" && cd "$work/source"

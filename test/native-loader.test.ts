@@ -5,12 +5,14 @@
  * the file, the cause and the fixes.
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { repoRoot, runCli, tempDir } from "./support/helpers.js";
 
-const built = join(repoRoot, "build", "Release", "config_tracker.node");
+// The binary this checkout loads: build/Release from npm ci, else the prebuilt one.
+const built = (createRequire(import.meta.url)("node-gyp-build") as { path(dir: string): string }).path(repoRoot);
 const arm64Prebuilt = join(repoRoot, "prebuilds", "linux-arm64", "config-tracker.glibc.node");
 const onLinuxX64 = process.platform === "linux" && process.arch === "x64";
 
