@@ -11,6 +11,7 @@ const [checkpoint, expectedFile, expectBinary] = process.argv.slice(2);
 // Resolved from the folder it runs in, not from this script's place in the repository.
 const requireHere = createRequire(`${process.cwd()}/`);
 const tracker = requireHere("config-tracker");
+if (typeof requireHere("config-tracker/schema").configFileSchema?.parse !== "function") throw new Error("no config-tracker/schema");
 const root = dirname(requireHere.resolve("config-tracker/package.json"));
 const binary = requireHere("node-gyp-build").path(root);
 const prebuilt = binary.includes(`${sep}prebuilds${sep}`);
