@@ -28,7 +28,7 @@ if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
 fi
 
 # The inputs of the binary: a prebuild older than any of them is rebuilt.
-inputs=(binding.gyp package.json $(git ls-files native 2>/dev/null || find native -type f))
+inputs=(binding.gyp package.json scripts/native-sources.cjs $(git ls-files native 2>/dev/null || find native -type f))
 stale() {
   local out=$1
   [ "$force" -eq 1 ] || [ ! -f "$out" ] && return 0
@@ -45,6 +45,7 @@ fi
 stage=$(mktemp -d "${TMPDIR:-/tmp}/ct-prebuild-XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 cp -r binding.gyp package.json native "$stage/"
+mkdir "$stage/scripts" && cp scripts/native-sources.cjs "$stage/scripts/"
 ln -s "$root/node_modules" "$stage/node_modules"
 prebuildify="$root/node_modules/.bin/prebuildify"
 node_gyp="$root/node_modules/.bin/node-gyp"

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   run: async () => (await import("./cli/run.js")).runCommand,
   hardware: async () => (await import("./cli/hardware.js")).hardwareCommand,
   inspect: async () => (await import("./cli/inspect.js")).inspectCommand,
+  sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
 };
 
 // node:fs is loaded with Node itself; node:fs/promises would load streams and more.

@@ -15,7 +15,8 @@ export type ErrorCode =
   | "CONFIG_EXISTS"
   | "NOT_A_FOLDER"
   | "PERMISSION_DENIED"
-  | "RUN_ACTIVE";
+  | "RUN_ACTIVE"
+  | "ABORTED";
 
 export interface ConfigTrackerErrorDetails {
   /** The file the error concerns, when there is one. */

@@ -77,7 +77,7 @@ export interface RawCheckpointError extends Error {
   path: string;
 }
 
-/** metrics.jsonl lines of the flat shape, as numbers (see native/core/metric_lines.h). */
+/** metrics.jsonl lines of the flat shape, as numbers (see native/metrics/metric_lines.h). */
 export interface RawMetricLines {
   /** Distinct key lists. */
   shapes: string[][];

@@ -4,8 +4,8 @@
 
 #include <optional>
 
-#include "../core/checkpoint_error.h"
-#include "../core/model_info.h"
+#include "../common/checkpoint_error.h"
+#include "../model/model_info.h"
 #include "convert.h"
 #include "promise_worker.h"
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "../core/metric_lines.h"
+#include "../metrics/metric_lines.h"
 
 namespace ct::binding {
 

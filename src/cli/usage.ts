@@ -3,6 +3,8 @@ export const USAGE = `Usage: config-tracker <command> [options]
 Commands:
   run [options] -- <cmd>   run a training command and record it: config, output, metrics,
                            checkpoints, GPU and process samples, results (run --help)
+  sweep --grid G -- <cmd>  run every combination of a grid as a \`run\`, on free GPUs or as a
+                           SLURM job array (sweep --help)
   hardware [--json]        GPUs (NVML), driver and CUDA versions, CPU, memory, torch
   inspect <path> [--json]  parameter counts and architecture of a checkpoint file or folder
                            (torch.save zip or legacy, TorchScript, safetensors, sharded

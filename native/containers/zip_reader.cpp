@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "checkpoint_error.h"
+#include "../common/checkpoint_error.h"
 
 namespace ct {
 namespace {

@@ -6,17 +6,11 @@
 
 #include <cstdint>
 
-#include "byte_source.h"
-#include "checkpoint_contents.h"
+#include "../common/byte_source.h"
+#include "../common/read_limits.h"
+#include "../model/checkpoint_contents.h"
 
 namespace ct {
-
-struct ReadLimits {
-  std::uint64_t max_pickle_bytes = 256ull << 20;  // data.pkl / .metadata
-  std::uint64_t max_code_bytes = 64ull << 20;     // TorchScript code/ files read, in total
-  std::uint64_t max_json_bytes = 100ull << 20;    // safetensors header (its reference limit), index.json
-  std::uint64_t legacy_first_read = 1ull << 20;   // legacy format: the head read first, grown x4 as needed
-};
 
 bool is_legacy_torch(const ByteSource& source);
 

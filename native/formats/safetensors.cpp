@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "checkpoint_error.h"
-#include "dtypes.h"
-#include "json_reader.h"
+#include "../common/checkpoint_error.h"
+#include "../model/dtypes.h"
+#include "../containers/json_reader.h"
 
 namespace ct {
 

@@ -3,8 +3,8 @@
 // header is read; it is checked against the reference implementation's rules.
 #pragma once
 
-#include "byte_source.h"
-#include "checkpoint_contents.h"
+#include "../common/byte_source.h"
+#include "../model/checkpoint_contents.h"
 #include "torch_checkpoint.h"
 
 namespace ct {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "checkpoint_contents.h"
-#include "torch_checkpoint.h"
+#include "../formats/torch_checkpoint.h"
 
 namespace ct {
 

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "checkpoint_error.h"
-#include "utf8.h"
+#include "../common/checkpoint_error.h"
+#include "../common/utf8.h"
 
 namespace ct {
 

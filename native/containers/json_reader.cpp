@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "checkpoint_error.h"
-#include "utf8.h"
+#include "../common/checkpoint_error.h"
+#include "../common/utf8.h"
 
 namespace ct {
 

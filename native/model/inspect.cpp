@@ -1,18 +1,21 @@
-#include "model_info.h"
-
+// inspect_checkpoint: a path (file, *.index.json, Hugging Face folder, DCP folder) to ModelInfo:
+// which reader reads it, errors prefixed with the file, config.json beside the weights.
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
+#include <string>
 #include <unordered_map>
 
-#include "byte_source.h"
-#include "checkpoint_error.h"
-#include "json_reader.h"
-#include "safetensors.h"
-#include "zip_reader.h"
+#include "../common/byte_source.h"
+#include "../common/checkpoint_error.h"
+#include "../common/text.h"
+#include "../containers/json_reader.h"
+#include "../containers/zip_reader.h"
+#include "../formats/safetensors.h"
+#include "architecture.h"
+#include "model_info.h"
 
 namespace ct {
 namespace {
@@ -46,116 +49,6 @@ std::string join(const std::string& dir, const std::string& name) {
 std::string parent_dir(const std::string& path) {
   std::size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string last_component(const std::string& name) {
-  std::size_t dot = name.find_last_of('.');
-  return dot == std::string::npos ? name : name.substr(dot + 1);
-}
-
-// State dicts do not say which entries are buffers; these names and shapes do.
-bool is_buffer_name(const TensorRecord& t) {
-  static const std::set<std::string> kBufferNames = {
-      "running_mean", "running_var", "num_batches_tracked", "position_ids", "inv_freq", "masked_bias",
-      "relative_position_index", "_float_tensor", "token_type_ids"};
-  std::string last = last_component(t.name);
-  if (kBufferNames.count(last)) return true;
-  // Causal masks (nanoGPT's attn.bias, GPT-2's attn.bias): shape (1, 1, n, n). A learned bias is
-  // never shaped like that.
-  bool mask_name = last == "bias" || last == "mask" || last == "causal_mask" || last == "attn_mask";
-  return mask_name && t.shape.size() == 4 && t.shape[0] == 1 && t.shape[1] == 1 && t.shape[2] == t.shape[3] &&
-         t.shape[2] > 1;
-}
-
-// DDP's "module.", Lightning's "model.", torch.compile's "_orig_mod.": shared prefixes that say
-// nothing about the architecture.
-std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
-  for (bool stripped = true; stripped && !names.empty();) {
-    stripped = false;
-    for (const char* prefix : {"module.", "model.", "_orig_mod."}) {
-      std::string p(prefix);
-      bool all = std::all_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(p, 0) == 0; });
-      if (all) {
-        for (std::string& n : names) n.erase(0, p.size());
-        stripped = true;
-      }
-    }
-  }
-  return names;
-}
-
-ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
-  ArchitectureFields a;
-  std::vector<std::string> names;
-  for (const TensorRecord* t : tensors) names.push_back(t->name);
-  names = strip_wrappers(names);
-
-  auto unique_2d = [&](std::initializer_list<const char*> suffixes) -> const TensorRecord* {
-    const TensorRecord* found = nullptr;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      for (const char* suffix : suffixes) {
-        const std::string& n = names[i];
-        std::string s(suffix);
-        if ((n == s || ends_with(n, "." + s)) && tensors[i]->shape.size() == 2) {
-          if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
-          found = tensors[i];
-        }
-      }
-    }
-    return found;
-  };
-  if (const TensorRecord* tok = unique_2d({"wte.weight", "embed_tokens.weight", "word_embeddings.weight",
-                                           "tok_embeddings.weight", "token_embedding.weight", "tok_emb.weight"})) {
-    a.vocab_size = tok->shape[0];
-    a.d_model = tok->shape[1];
-  }
-  if (const TensorRecord* pos = unique_2d({"wpe.weight", "position_embeddings.weight", "pos_emb.weight", "embed_positions.weight"})) {
-    a.max_seq_len = pos->shape[0];
-  }
-
-  // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
-  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous.
-  std::map<std::string, std::map<long, std::set<std::string>>> lists;
-  for (const std::string& name : names) {
-    std::size_t start = 0;
-    while (start < name.size()) {
-      std::size_t end = name.find('.', start);
-      if (end == std::string::npos) break;
-      std::string part = name.substr(start, end - start);
-      if (!part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), ::isdigit)) {
-        lists[name.substr(0, start)][std::stol(part)].insert(name.substr(end + 1));
-        break;
-      }
-      start = end + 1;
-    }
-  }
-  std::optional<std::int64_t> layers;
-  int candidates = 0;
-  for (const auto& [prefix, blocks] : lists) {
-    bool contiguous = blocks.begin()->first == 0 && blocks.rbegin()->first == static_cast<long>(blocks.size()) - 1;
-    const std::set<std::string>& first = blocks.begin()->second;
-    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
-    if (contiguous && same && first.size() >= 4) {
-      ++candidates;
-      layers = static_cast<std::int64_t>(blocks.size());
-    }
-  }
-  if (candidates == 1) a.num_layers = layers;
-  if (a.any()) a.source = "key_patterns";
-  return a;
-}
-
-void fill_missing(ArchitectureFields& into, const ArchitectureFields& from) {
-  if (!into.d_model) into.d_model = from.d_model;
-  if (!into.num_layers) into.num_layers = from.num_layers;
-  if (!into.num_heads) into.num_heads = from.num_heads;
-  if (!into.vocab_size) into.vocab_size = from.vocab_size;
-  if (!into.max_seq_len) into.max_seq_len = from.max_seq_len;
-  if (into.source.empty()) into.source = from.source;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,63 +205,6 @@ CheckpointContents read_checkpoint_bytes(const ByteSource& source, const ReadLim
   source.read(0, &first, 1);
   if (first == 0x80) fail(ErrorCode::kUnsupportedFormat, "a plain pickle, not a file written by torch.save");
   fail(ErrorCode::kUnsupportedFormat, "not a PyTorch, TorchScript or safetensors checkpoint");
-}
-
-ModelInfo summarize(CheckpointContents contents) {
-  ModelInfo info;
-  info.format = contents.format;
-  info.state_dict_key = contents.state_dict_key;
-  info.files = contents.files;
-  info.bytes_read = contents.bytes_read;
-
-  // Distinct tensors: an alias (same storage, offset, size, stride) counts once.
-  std::unordered_map<std::string, std::size_t> seen;
-  std::vector<const TensorRecord*> unique;
-  for (const TensorRecord& t : contents.tensors) {
-    if (!t.identity.empty() && !seen.emplace(t.identity, unique.size()).second) continue;
-    unique.push_back(&t);
-  }
-  std::map<std::string, std::uint64_t> dtypes;
-  std::uint64_t trainable_recorded = 0;
-  std::uint64_t bits = 0;
-  std::vector<const TensorRecord*> parameters;
-  for (const TensorRecord* t : unique) {
-    bool buffer = contents.roles_recorded ? t->role == TensorRecord::Role::kBuffer
-                  : t->role == TensorRecord::Role::kUnknown ? is_buffer_name(*t)
-                                                            : t->role == TensorRecord::Role::kBuffer;
-    dtypes[t->dtype] += t->numel;
-    if (buffer) {
-      info.num_buffer_elements += t->numel;
-      continue;
-    }
-    parameters.push_back(t);
-    info.num_parameters += t->numel;
-    bits += t->numel * t->element_bits;
-    if (t->requires_grad.value_or(true)) trainable_recorded += t->numel;
-  }
-  info.num_tensors = unique.size();
-  info.parameter_bytes = (bits + 7) / 8;
-  info.dtypes.assign(dtypes.begin(), dtypes.end());
-
-  if (contents.roles_recorded) {
-    info.num_trainable_parameters = trainable_recorded;
-    info.exact = true;
-  } else if (contents.optimizer && contents.optimizer->param_ids > 0 &&
-             contents.optimizer->tensors_with_state == contents.optimizer->param_ids) {
-    // Every parameter the optimizer trains has a moment tensor of its own shape.
-    info.num_trainable_parameters = contents.optimizer->moment_elements;
-    info.exact = contents.optimizer->moment_elements == info.num_parameters;
-  } else {
-    info.num_trainable_parameters = info.num_parameters;
-    info.exact = false;
-  }
-
-  info.type = !contents.type.empty() ? contents.type
-              : info.format.rfind("safetensors", 0) == 0 ? "safetensors"
-                                                          : "state_dict";
-  info.architecture = contents.architecture;
-  fill_missing(info.architecture, infer_from_keys(parameters));
-  return info;
 }
 
 ModelInfo inspect_checkpoint(const std::string& path, const ReadLimits& limits) {

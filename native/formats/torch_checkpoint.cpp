@@ -9,10 +9,10 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "checkpoint_error.h"
-#include "dtypes.h"
-#include "pickle_machine.h"
-#include "zip_reader.h"
+#include "../common/checkpoint_error.h"
+#include "../model/dtypes.h"
+#include "../pickle/pickle_machine.h"
+#include "../containers/zip_reader.h"
 
 namespace ct {
 namespace {

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "byte_source.h"
+#include "../common/byte_source.h"
 
 namespace ct {
 

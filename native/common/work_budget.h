@@ -1,0 +1,39 @@
+// A budget of work units for one inspection (a pickle opcode, a JSON token, a zip entry, a node
+// visited in a walk). A hostile file that would hold a pool thread for long ends in LIMIT_EXCEEDED
+// instead; a caller's cancellation (an AbortSignal, through a flag the binding sets from the JS
+// thread) ends it at the next charge with ABORTED.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "checkpoint_error.h"
+
+namespace ct {
+
+class WorkBudget {
+ public:
+  explicit WorkBudget(std::uint64_t units, const std::atomic<bool>* cancelled = nullptr)
+      : remaining_(units), cancelled_(cancelled) {}
+
+  void charge(std::uint64_t units = 1) {
+    if (units > remaining_) {
+      fail(ErrorCode::kLimitExceeded, "the file needs more work to read than any real checkpoint (work budget exhausted)");
+    }
+    remaining_ -= units;
+    // An atomic load is cheap, but not free: look at the flag every 4096 charges.
+    if (cancelled_ != nullptr && (++charges_ & 4095) == 0 && cancelled_->load(std::memory_order_relaxed)) {
+      fail(ErrorCode::kAborted, "the inspection was aborted");
+    }
+  }
+
+  std::uint64_t remaining() const { return remaining_; }
+
+ private:
+  std::uint64_t remaining_;
+  std::uint64_t charges_ = 0;
+  const std::atomic<bool>* cancelled_;
+};
+
+}  // namespace ct

@@ -1,0 +1,103 @@
+#include "architecture.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <string>
+
+#include "../common/text.h"
+
+namespace ct {
+namespace {
+
+// DDP's "module.", Lightning's "model.", torch.compile's "_orig_mod.": shared prefixes that say
+// nothing about the architecture.
+std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
+  for (bool stripped = true; stripped && !names.empty();) {
+    stripped = false;
+    for (const char* prefix : {"module.", "model.", "_orig_mod."}) {
+      std::string p(prefix);
+      bool all = std::all_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(p, 0) == 0; });
+      if (all) {
+        for (std::string& n : names) n.erase(0, p.size());
+        stripped = true;
+      }
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
+  ArchitectureFields a;
+  std::vector<std::string> names;
+  for (const TensorRecord* t : tensors) names.push_back(t->name);
+  names = strip_wrappers(names);
+
+  auto unique_2d = [&](std::initializer_list<const char*> suffixes) -> const TensorRecord* {
+    const TensorRecord* found = nullptr;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      for (const char* suffix : suffixes) {
+        const std::string& n = names[i];
+        std::string s(suffix);
+        if ((n == s || ends_with(n, "." + s)) && tensors[i]->shape.size() == 2) {
+          if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
+          found = tensors[i];
+        }
+      }
+    }
+    return found;
+  };
+  if (const TensorRecord* tok = unique_2d({"wte.weight", "embed_tokens.weight", "word_embeddings.weight",
+                                           "tok_embeddings.weight", "token_embedding.weight", "tok_emb.weight"})) {
+    a.vocab_size = tok->shape[0];
+    a.d_model = tok->shape[1];
+  }
+  if (const TensorRecord* pos = unique_2d({"wpe.weight", "position_embeddings.weight", "pos_emb.weight", "embed_positions.weight"})) {
+    a.max_seq_len = pos->shape[0];
+  }
+
+  // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
+  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous.
+  std::map<std::string, std::map<long, std::set<std::string>>> lists;
+  for (const std::string& name : names) {
+    std::size_t start = 0;
+    while (start < name.size()) {
+      std::size_t end = name.find('.', start);
+      if (end == std::string::npos) break;
+      std::string part = name.substr(start, end - start);
+      if (!part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), ::isdigit)) {
+        lists[name.substr(0, start)][std::stol(part)].insert(name.substr(end + 1));
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  std::optional<std::int64_t> layers;
+  int candidates = 0;
+  for (const auto& [prefix, blocks] : lists) {
+    bool contiguous = blocks.begin()->first == 0 && blocks.rbegin()->first == static_cast<long>(blocks.size()) - 1;
+    const std::set<std::string>& first = blocks.begin()->second;
+    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
+    if (contiguous && same && first.size() >= 4) {
+      ++candidates;
+      layers = static_cast<std::int64_t>(blocks.size());
+    }
+  }
+  if (candidates == 1) a.num_layers = layers;
+  if (a.any()) a.source = "key_patterns";
+  return a;
+}
+
+void fill_missing(ArchitectureFields& into, const ArchitectureFields& from) {
+  if (!into.d_model) into.d_model = from.d_model;
+  if (!into.num_layers) into.num_layers = from.num_layers;
+  if (!into.num_heads) into.num_heads = from.num_heads;
+  if (!into.vocab_size) into.vocab_size = from.vocab_size;
+  if (!into.max_seq_len) into.max_seq_len = from.max_seq_len;
+  if (into.source.empty()) into.source = from.source;
+}
+
+}  // namespace ct

@@ -1,0 +1,201 @@
+/**
+ * A sweep's grid: a JSON object of arrays ({"lr": [1e-3, 3e-4], "batch_size": [32, 64]}) whose
+ * cartesian product gives the combinations, each with a stable readable name, and the command
+ * template whose {placeholders} each combination fills.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+
+import { ConfigTrackerError } from "../errors.js";
+import { isPlainRecord } from "../json-value.js";
+import { parsePythonJson } from "../python-json.js";
+
+export type Grid = Record<string, unknown[]>;
+
+export interface Combination {
+  /** Position in the cartesian product (the first key varies slowest); SLURM's array task id. */
+  index: number;
+  /** Stable folder name from the values, e.g. `lr=0.001,batch_size=32`. */
+  name: string;
+  values: Record<string, unknown>;
+}
+
+/** Placeholders the sweep fills besides the grid's keys. */
+export const BUILTIN_PLACEHOLDERS = ["run_name", "run_dir"] as const;
+
+/** More combinations than this is a mistake in the grid, not a sweep. */
+export const MAX_COMBINATIONS = 100_000;
+
+const KEY = /^[A-Za-z_][\w.-]*$/;
+
+/** Checks a parsed grid; `source` (the file, or "grid") names it in errors. */
+export function checkGrid(value: unknown, source: string): Grid {
+  const fail = (message: string, key?: string): never => {
+    throw new ConfigTrackerError("INVALID_FILE", `${source}: ${message}`, { path: source, ...(key === undefined ? {} : { key }) });
+  };
+  if (!isPlainRecord(value)) return fail('not a JSON object of arrays (e.g. {"lr": [0.001, 0.0003]})');
+  const keys = Object.keys(value);
+  if (keys.length === 0) return fail("the grid is empty: give at least one key with a list of values");
+  let count = 1;
+  for (const key of keys) {
+    if (!KEY.test(key)) return fail(`key "${key}" is not a name (letters, digits, _ . -; not starting with a digit)`, key);
+    if ((BUILTIN_PLACEHOLDERS as readonly string[]).includes(key)) return fail(`key "${key}" is reserved (it is filled by the sweep)`, key);
+    const values = value[key];
+    if (!Array.isArray(values)) return fail(`"${key}" is not a list of values`, key);
+    if (values.length === 0) return fail(`"${key}" has no values`, key);
+    const seen = new Set<string>();
+    for (const item of values) {
+      const text = JSON.stringify(item);
+      if (seen.has(text)) return fail(`"${key}" lists ${text} twice`, key);
+      seen.add(text);
+    }
+    const nested = keys.find((other) => other.startsWith(`${key}.`));
+    if (nested !== undefined) return fail(`"${key}" and "${nested}" cannot both be set (the run's config nests dotted keys)`, nested);
+    count *= values.length;
+    if (count > MAX_COMBINATIONS) return fail(`more than ${MAX_COMBINATIONS} combinations`);
+  }
+  return value as Grid;
+}
+
+/** Reads and checks a grid file (JSON; Python's NaN / Infinity accepted). */
+export async function readGridFile(path: string): Promise<Grid> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigTrackerError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`, {
+      path,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parsePythonJson(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    throw new ConfigTrackerError("INVALID_FILE", `${path}: not JSON (${(error as Error).message})`, { path });
+  }
+  return checkGrid(parsed, path);
+}
+
+/** A value as it is filled into a command: strings as they are, anything else as JSON. */
+export function valueText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function shortHash(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 8);
+}
+
+/** `key=value` pairs joined by commas (as Hydra names multirun folders), safe as a folder name. */
+function readableName(keys: string[], values: Record<string, unknown>): { name: string; exact: boolean } {
+  let exact = true;
+  const parts = keys.map((key) => {
+    const raw = valueText(values[key]);
+    let text = raw.replace(/[^\w.+-]/g, "_").slice(0, 48);
+    if (text !== raw) exact = false;
+    if (text === "") text = "_";
+    return `${key}=${text}`;
+  });
+  let name = parts.join(",");
+  if (name.length > 160) {
+    name = name.slice(0, 160);
+    exact = false;
+  }
+  return { name, exact };
+}
+
+/** The cartesian product, in a stable order: the grid's first key varies slowest. */
+export function expandGrid(grid: Grid): Combination[] {
+  const keys = Object.keys(grid);
+  const combinations: Combination[] = [];
+  const total = keys.reduce((product, key) => product * (grid[key] as unknown[]).length, 1);
+  for (let index = 0; index < total; index++) {
+    const values: Record<string, unknown> = {};
+    let rest = index;
+    for (let k = keys.length - 1; k >= 0; k--) {
+      const key = keys[k] as string;
+      const list = grid[key] as unknown[];
+      values[key] = list[rest % list.length];
+      rest = Math.floor(rest / list.length);
+    }
+    const ordered = Object.fromEntries(keys.map((key) => [key, values[key]]));
+    combinations.push({ index, name: "", values: ordered });
+  }
+  // Names: readable; a name that lost characters, or that two combinations share, gets a hash of
+  // the values so that it stays unique and the same on every re-run.
+  const named = combinations.map((combination) => readableName(keys, combination.values));
+  const counts = new Map<string, number>();
+  for (const { name } of named) counts.set(name, (counts.get(name) ?? 0) + 1);
+  combinations.forEach((combination, i) => {
+    const { name, exact } = named[i] as { name: string; exact: boolean };
+    combination.name = exact && counts.get(name) === 1 ? name : `${name}~${shortHash(combination.values)}`;
+  });
+  return combinations;
+}
+
+const PLACEHOLDER = /\{\{([A-Za-z_][\w.-]*)\}\}|\{([A-Za-z_][\w.-]*)\}/g;
+
+/** Names of the {placeholders} in the arguments (`{{name}}` is a literal `{name}`). */
+export function placeholdersIn(args: string[]): string[] {
+  const names = new Set<string>();
+  for (const arg of args) for (const match of arg.matchAll(PLACEHOLDER)) if (match[2] !== undefined) names.add(match[2]);
+  return [...names];
+}
+
+/** Throws INVALID_ARGUMENT naming the first placeholder that is neither a grid key nor a builtin. */
+export function checkPlaceholders(args: string[], grid: Grid, what: string): void {
+  const known = new Set([...Object.keys(grid), ...BUILTIN_PLACEHOLDERS]);
+  for (const name of placeholdersIn(args)) {
+    if (!known.has(name)) {
+      throw new ConfigTrackerError(
+        "INVALID_ARGUMENT",
+        `${what}: unknown placeholder {${name}} (the grid has ${Object.keys(grid).map((key) => `{${key}}`).join(", ")}; also {run_name}, {run_dir})`,
+        { key: name },
+      );
+    }
+  }
+}
+
+/** A word for sh: left alone when it needs no quoting, else single-quoted. */
+export function shellQuote(text: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh"]);
+
+/** Index of the script of `sh -c SCRIPT ...` (or `bash -lc`, ...), or -1 for a plain argv. */
+export function shellScriptIndex(command: string[]): number {
+  if (!SHELLS.has(basename(command[0] ?? ""))) return -1;
+  for (let i = 1; i < command.length; i++) {
+    const arg = command[i] as string;
+    if (arg === "--" || !arg.startsWith("-")) return -1;
+    if (/^-[A-Za-z]*c[A-Za-z]*$/.test(arg)) return i + 1 < command.length ? i + 1 : -1;
+  }
+  return -1;
+}
+
+/**
+ * The command with the placeholders filled. The command is argv (no shell): a value becomes part
+ * of one argument whatever characters it has. Only the script of `sh -c SCRIPT` is shell code,
+ * and there each value is quoted for sh.
+ */
+export function fillCommand(command: string[], values: Record<string, string>): string[] {
+  const script = shellScriptIndex(command);
+  return command.map((arg, i) =>
+    arg.replace(PLACEHOLDER, (_, literal: string | undefined, name: string | undefined) => {
+      if (literal !== undefined) return `{${literal}}`;
+      const value = values[name as string];
+      if (value === undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", `unknown placeholder {${name}}`, { key: name as string });
+      return i === script ? shellQuote(value) : value;
+    }),
+  );
+}
+
+/** What a combination fills in: its values as text, its run's name and folder. */
+export function placeholderValues(combination: Combination, runDir: string): Record<string, string> {
+  const values: Record<string, string> = { run_name: combination.name, run_dir: runDir };
+  for (const [key, value] of Object.entries(combination.values)) values[key] = valueText(value);
+  return values;
+}
