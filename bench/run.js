@@ -138,6 +138,14 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   results.cases.look = await benchLook({ root, python: hasTorch ? PYTHON : null });
 }
 
+// 6. CLI start-up against `node -e 0` (and nvidia-smi on a GPU host); install time, prebuilt
+//    against from source (issue 10).
+{
+  const { benchStartup, benchInstall } = await import("./startup.js");
+  results.cases.startup = benchStartup({ root });
+  results.cases.install = benchInstall({ root });
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

@@ -4,6 +4,8 @@
  * Each command lives in src/cli/<command>.ts and is imported only when asked for, so `--version`
  * and `help` load nothing else (and nothing native).
  */
+import { readFileSync } from "node:fs";
+
 import { USAGE } from "./cli/usage.js";
 import { isConfigTrackerError } from "./errors.js";
 
@@ -21,16 +23,16 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
 };
 
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const text = await readFile(new URL("../package.json", import.meta.url), "utf8");
+// node:fs is loaded with Node itself; node:fs/promises would load streams and more.
+function packageVersion(): string {
+  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
   return (JSON.parse(text) as { version: string }).version;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "-v" || first === "--version") {
-    process.stdout.write(`${await packageVersion()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (first === undefined || first === "help" || first === "-h" || first === "--help") {

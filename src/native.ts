@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
+import { elfProblem } from "./elf-check.js";
 import { ConfigTrackerError } from "./errors.js";
 
 export interface RawGpu {
@@ -153,18 +154,38 @@ export interface NativeAddon {
   Sampler: new (options: RawSamplerOptions) => RawSampler;
 }
 
-const ADDON_FILE = "config_tracker.node";
 const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 
-/** Where the addon is looked for, in order. CONFIG_TRACKER_ADDON wins when set. */
-export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  if (env.CONFIG_TRACKER_ADDON) return [env.CONFIG_TRACKER_ADDON];
-  return [
-    join(packageRoot, "build", "Release", ADDON_FILE), // node-gyp (npm install)
-    join(packageRoot, "build", "Debug", ADDON_FILE),
-    join(packageRoot, "build-cmake", "Release", ADDON_FILE), // cmake-js (npm run build:cmake)
-  ];
+/** node-gyp-build's resolver (CommonJS, untyped): a local build, else the prebuilt binary that fits. */
+interface NodeGypBuild {
+  path(dir: string): string;
+}
+
+/**
+ * Where the addon is looked for, in order: CONFIG_TRACKER_ADDON alone when set; else the file
+ * node-gyp-build picks (build/Release from a source build, else prebuilds/<platform>-<arch>/ for
+ * this platform and libc), then the cmake-js build (npm run build:cmake). A string in `missing`
+ * says why node-gyp-build found no file.
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): { paths: string[]; missing: string | null } {
+  if (env.CONFIG_TRACKER_ADDON) return { paths: [env.CONFIG_TRACKER_ADDON], missing: null };
+  const cmakeBuild = join(packageRoot, "build-cmake", "Release", "config_tracker.node");
+  try {
+    return { paths: [(require("node-gyp-build") as NodeGypBuild).path(packageRoot), cmakeBuild], missing: null };
+  } catch (error) {
+    // "No native build was found for platform=... arch=... libc=..."
+    return { paths: [cmakeBuild], missing: (error as Error).message.split("\n")[0] ?? String(error) };
+  }
+}
+
+/** The cause of a dlopen failure in words, where the loader's own message is cryptic. */
+function diagnose(message: string): string | null {
+  const glibc = /version `(GLIBC_[0-9.]+)' not found/.exec(message);
+  if (glibc === null) return null;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  const have = header?.glibcVersionRuntime;
+  return `it needs ${glibc[1]}, newer than this system's glibc${have ? ` ${have}` : ""}`;
 }
 
 let cached: NativeAddon | undefined;
@@ -173,9 +194,17 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const tried: string[] = [];
   let lastError: unknown;
-  for (const candidate of addonCandidates()) {
+  const { paths, missing } = addonCandidates();
+  if (missing) tried.push(`prebuilds/ and build/ (${missing})`);
+  for (const candidate of paths) {
     if (!existsSync(candidate)) {
       tried.push(`${candidate} (not found)`);
+      continue;
+    }
+    // A file cut short would kill the process in dlopen (SIGBUS): look at its header first.
+    const problem = process.platform === "linux" ? elfProblem(candidate) : null;
+    if (problem) {
+      tried.push(`${candidate} (${problem})`);
       continue;
     }
     try {
@@ -185,7 +214,9 @@ export function loadAddon(): NativeAddon {
       return addon;
     } catch (error) {
       lastError = error;
-      tried.push(`${candidate} (${(error as Error).message.split("\n")[0]})`);
+      const message = (error as Error).message.split("\n")[0] ?? "";
+      const cause = diagnose(message);
+      tried.push(`${candidate} (${message}${cause ? `: ${cause}` : ""})`);
     }
   }
   throw new ConfigTrackerError(
@@ -194,10 +225,11 @@ export function loadAddon(): NativeAddon {
       "config-tracker: the native addon could not be loaded.",
       ...tried.map((line) => `  tried ${line}`),
       "Fixes:",
-      "  - build it: `npm rebuild config-tracker` (needs python3, make and a C++17 compiler; no CUDA toolkit)",
-      "  - after changing Node.js versions or copying node_modules between machines, rebuild as above",
+      "  - build it for this machine: `npm rebuild config-tracker --build-from-source` (needs python3, make and a C++17 compiler; no CUDA toolkit)",
+      "  - after copying node_modules between machines or a failed download, reinstall: `npm install config-tracker`",
       "  - or point CONFIG_TRACKER_ADDON at a built config_tracker.node",
+      "  Prebuilt binaries ship for linux-x64 and linux-arm64 with glibc 2.28 or newer; docs/install.md says more.",
     ].join("\n"),
-    { cause: lastError },
+    { cause: lastError, ...(paths.length === 1 && paths[0] ? { path: paths[0] } : {}) },
   );
 }

@@ -3,7 +3,12 @@
  * numbers (what json.dump writes for a diverged loss), so files cross between the Python
  * ConfigTracker and this one unchanged.
  */
-import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+
+// node:crypto loads lazily: only a value with NaN or Infinity needs a marker (the CLI's start-up
+// pays for nothing it does not use).
+const require = createRequire(import.meta.url);
+const randomHex = (): string => (require("node:crypto") as typeof import("node:crypto")).randomBytes(8).toString("hex");
 
 const NON_FINITE_TOKEN = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
 
@@ -12,7 +17,7 @@ export function parsePythonJson(text: string): unknown {
   if (!/NaN|Infinity/.test(text)) return JSON.parse(text);
   // Swap each bare token (never one inside a string) for a marker string no real file contains,
   // then turn the markers back into numbers.
-  const marker = `\u0000ct-nonfinite-${randomBytes(8).toString("hex")}:`;
+  const marker = `\u0000ct-nonfinite-${randomHex()}:`;
   const marked = text.replace(NON_FINITE_TOKEN, (token) =>
     token.startsWith('"') ? token : JSON.stringify(marker + token),
   );
@@ -26,19 +31,18 @@ export function parsePythonJson(text: string): unknown {
  * NaN/Infinity as Python does.
  */
 export function stringifyPythonJson(value: unknown, indent = 2): string {
-  const marker = `ct-nonfinite-${randomBytes(8).toString("hex")}:`;
-  let sawNonFinite = false;
+  let marker: string | null = null;
   const text = JSON.stringify(
     value,
     (_key, item: unknown) => {
       if (typeof item === "number" && !Number.isFinite(item)) {
-        sawNonFinite = true;
+        marker ??= `ct-nonfinite-${randomHex()}:`;
         return marker + String(item);
       }
       return item;
     },
     indent,
   );
-  if (!sawNonFinite) return text;
+  if (marker === null) return text;
   return text.replace(new RegExp(`"${marker}(NaN|Infinity|-Infinity)"`, "g"), "$1");
 }

@@ -10,14 +10,13 @@
  * starts Python again only when one changed. Installing or removing a package changes its
  * folder's mtime, so a new torch is never missed.
  */
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { homedir } from "node:os";
 
-import { writeFileAtomic } from "./atomic-write.js";
+// child_process and the atomic writer load only when Python must be asked (a cache miss): a CLI
+// process that finds the answer cached does not pay for them.
 
 export interface TorchInfo {
   torch_version: string | null;
@@ -130,7 +129,8 @@ async function resolvePyenvShim(shim: string, env: NodeJS.ProcessEnv): Promise<s
   return shim;
 }
 
-function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<ProbeAnswer | null> {
+async function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<ProbeAnswer | null> {
+  const { execFile } = await import("node:child_process");
   return new Promise((resolvePromise) => {
     execFile(
       python,
@@ -188,6 +188,7 @@ async function writeCache(file: string | null, key: string, entry: CacheEntry): 
     }
     entries[key] = entry;
     await mkdir(dirname(file), { recursive: true });
+    const { writeFileAtomic } = await import("./atomic-write.js");
     await writeFileAtomic(file, JSON.stringify(entries));
   } catch {
     // the cache is an optimisation: a read-only home is fine
@@ -214,10 +215,8 @@ export async function findTorch(options: FindTorchOptions = {}): Promise<TorchIn
   if (resolve(dirname(python)) === resolve(shimsDir)) python = await resolvePyenvShim(python, env);
 
   const interpreter = await realpath(python).catch(() => python as string);
-  const key = createHash("sha256")
-    .update(JSON.stringify([python, interpreter, PYTHON_VARIABLES.map((name) => env[name] ?? null)]))
-    .digest("hex")
-    .slice(0, 32);
+  // The key is what the answer depends on, as it is (hashing it would load node:crypto).
+  const key = JSON.stringify([python, interpreter, PYTHON_VARIABLES.map((name) => env[name] ?? null)]);
   const file = cacheFile(env);
   const cached = await readCache(file, key);
   if (cached) return cached;

@@ -43,7 +43,7 @@ describe("config-tracker CLI", () => {
     const broken = runCli(["hardware"], { CONFIG_TRACKER_ADDON: bogus });
     expect(broken.status).toBe(1);
     expect(broken.stderr).toContain(`tried ${bogus} (`);
-    expect(broken.stderr).toMatch(/invalid ELF header|file too short/);
+    expect(broken.stderr).toContain("not an ELF binary");
   });
 
   it("a broken CONFIG_TRACKER_ADDON is a clear error listing fixes, exit 1", () => {
