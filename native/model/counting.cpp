@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "../common/checked_math.h"
+#include "../common/flat_index.h"
 #include "../common/text.h"
 #include "architecture.h"
 #include "model_info.h"
@@ -135,10 +136,15 @@ ModelInfo summarize(CheckpointContents contents) {
   info.classes_needed = contents.classes_needed;
 
   // Distinct tensors: an alias (same storage, offset, size, stride) counts once.
-  std::unordered_map<std::string, std::size_t> seen;
+  FlatIndex seen(contents.tensors.size());
   std::vector<const TensorRecord*> unique;
+  unique.reserve(contents.tensors.size());
   for (const TensorRecord& t : contents.tensors) {
-    if (!t.identity.empty() && !seen.emplace(t.identity, unique.size()).second) continue;
+    auto position = static_cast<std::uint32_t>(unique.size());
+    if (!t.identity.empty() &&
+        seen.insert(t.identity, position, [&](std::uint32_t k) -> std::string_view { return unique[k]->identity; }) != position) {
+      continue;
+    }
     unique.push_back(&t);
   }
 
@@ -155,12 +161,19 @@ ModelInfo summarize(CheckpointContents contents) {
     roles = roles_by_name(unique, false, "no optimizer state or recorded roles: parameters and buffers told apart by their names");
   }
 
-  std::map<std::string, std::uint64_t> dtypes;
+  std::map<std::string_view, std::uint64_t> dtypes;
   std::uint64_t bits = 0;
   std::vector<const TensorRecord*> parameters;
+  parameters.reserve(unique.size());
+  const char* last_dtype = nullptr;
+  std::uint64_t* last_count = nullptr;
   for (std::size_t i = 0; i < unique.size(); ++i) {
     const TensorRecord* t = unique[i];
-    dtypes[t->dtype] = checked_add(dtypes[t->dtype], t->numel, "element count");
+    if (t->dtype != last_dtype) {  // dtype names are static strings: runs of one dtype skip the map
+      last_dtype = t->dtype;
+      last_count = &dtypes[t->dtype];
+    }
+    *last_count = checked_add(*last_count, t->numel, "element count");
     if (roles.roles[i] == Role::kBuffer) {
       info.num_buffer_elements = checked_add(info.num_buffer_elements, t->numel, "buffer element count");
       continue;
@@ -180,7 +193,7 @@ ModelInfo summarize(CheckpointContents contents) {
   }
   info.num_tensors = unique.size();
   info.parameter_bytes = bits / 8 + (bits % 8 != 0);
-  info.dtypes.assign(dtypes.begin(), dtypes.end());
+  for (const auto& [name, count] : dtypes) info.dtypes.emplace_back(std::string(name), count);
   info.exact = roles.exact;
   info.exact_reason = roles.reason;
   if (!contents.not_understood.empty()) {
