@@ -77,11 +77,18 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   for (const auto& shape : facts.trained_shapes) ++wanted[shape];
   Roles out;
   out.roles.resize(unique.size(), Role::kBuffer);
-  for (std::size_t i = 0; i < unique.size(); ++i) {
-    auto found = wanted.find(unique[i]->shape);
-    if (found != wanted.end() && found->second > 0) {
-      --found->second;
-      out.roles[i] = Role::kTrainable;
+  // Shapes say which tensors the moments belong to; where several tensors share a shape, those
+  // named like parameters are matched first and those named like buffers last (a buffer such as
+  // a (16, 16) mask registered before the layers comes first in the state dict).
+  auto priority = [&](const TensorRecord& t) { return is_parameter_name(t) ? 0 : is_buffer_name(t) ? 2 : 1; };
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < unique.size(); ++i) {
+      if (priority(*unique[i]) != pass) continue;
+      auto found = wanted.find(unique[i]->shape);
+      if (found != wanted.end() && found->second > 0) {
+        --found->second;
+        out.roles[i] = Role::kTrainable;
+      }
     }
   }
   for (const auto& [shape, left] : wanted) {
@@ -108,9 +115,12 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   std::string trained = "the optimizer's state gives the " + count_of(facts.trained_shapes.size(), "trained parameter", "trained parameters");
   if (unclear.empty()) {
     out.exact = true;
-    out.reason = trained + (frozen + named_buffers == 0 ? ": every tensor is one" :
-                            "; " + count_of(frozen, "frozen parameter", "frozen parameters") + " and " +
-                            count_of(named_buffers, "buffer", "buffers") + " told apart by their names");
+    out.reason = trained;
+    if (frozen > 0 || named_buffers > 0) {
+      out.reason += "; the other tensors (" + (frozen > 0 ? count_of(frozen, "frozen parameter", "frozen parameters") : std::string()) +
+                    (frozen > 0 && named_buffers > 0 ? ", " : "") +
+                    (named_buffers > 0 ? count_of(named_buffers, "buffer", "buffers") : std::string()) + ") told apart by their names";
+    }
   } else if (frozen == 0 && !stateless_ids) {
     // Nothing is frozen: every parameter is trained, so a tensor the optimizer does not train is a buffer.
     out.exact = true;
