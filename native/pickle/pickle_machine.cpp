@@ -574,7 +574,6 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
   memo_.clear();
   sparse_memo_.clear();
   memo_count_ = 0;
-  protocol_ = 0;
   for (;;) {
     if (limits_.budget != nullptr) limits_.budget->charge(1);
     unsigned char opcode = in.byte();
@@ -594,10 +593,11 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
 
 void PickleMachine::step(unsigned char opcode, Cursor& in) {
   switch (opcode) {
-    case op::kProto:
-      protocol_ = in.byte();
-      if (protocol_ > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol_) + " is newer than 5");
+    case op::kProto: {
+      int protocol = in.byte();
+      if (protocol > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol) + " is newer than 5");
       break;
+    }
     case op::kFrame: in.uint(8); break;  // framing is advisory: the opcodes follow inline
     case op::kMark: mark(); break;
     case op::kPop:
@@ -767,9 +767,6 @@ PickleRef PickleRef::args() const {
 }
 PickleRef PickleRef::state() const {
   return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].state) : PickleRef();
-}
-PickleRef PickleRef::call_items() const {
-  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].items) : PickleRef();
 }
 PickleRef PickleRef::call_entries() const {
   return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].entries) : PickleRef();

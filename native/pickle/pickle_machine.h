@@ -93,7 +93,6 @@ class PickleRef {
   PickleRef arg(std::size_t i) const { return args().item(i); }
   PickleRef state() const;                     // BUILD state (also of dicts)
   PickleRef call_target() const;               // the callable when it is a global, else null
-  PickleRef call_items() const;                // list items appended to an object (list subclasses)
   PickleRef call_entries() const;              // dict items set on an object (dict subclasses)
 
   // kPersistentId
@@ -134,8 +133,6 @@ class PickleMachine {
   // `bytes` bytes, so the value vectors never copy themselves while growing.
   void reserve_for(std::size_t bytes);
 
-  int protocol() const { return protocol_; }
-  std::size_t value_count() const { return values_.size(); }
   PickleRef ref(ValueId id) const { return PickleRef(this, id); }
 
   // Classes outside the allow list that the pickle instantiates as plain objects ("module.name",
@@ -160,7 +157,7 @@ class PickleMachine {
     ValueId callable;
     ValueId args;
     ValueId state;
-    ValueId items;    // a kList made when items are appended to an object (list subclasses)
+    ValueId items;    // a kList made when items are appended to an object (list subclasses; not read)
     ValueId entries;  // a kDict made when items are set on an object (dict subclasses)
   };
 
@@ -242,7 +239,6 @@ class PickleMachine {
   std::vector<std::string> classes_needed_;
   std::vector<ValueId> persistent_ids_;
   ValueId empty_tuple_ = kNoValue;
-  int protocol_ = 0;
 };
 
 // The accessors walks call most, inline.
