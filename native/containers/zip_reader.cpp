@@ -162,10 +162,8 @@ ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(sou
     pos += kCentralHeaderSize + name_length + extra_length + comment_length;
     entries_.push_back(std::move(entry));
   }
-  index_ = FlatIndex(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     entries_[i].name = std::string_view(names_.data() + name_offsets_[i], entries_[i].name.size());
-    index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), [this](std::uint32_t k) { return entries_[k].name; });
   }
   name_offsets_ = {};
   check_entries_do_not_overlap();
@@ -193,7 +191,13 @@ void ZipReader::check_entries_do_not_overlap() const {
 }
 
 const ZipEntry* ZipReader::find(std::string_view name) const {
-  std::uint32_t found = index_.find(name, [this](std::uint32_t k) { return entries_[k].name; });
+  auto key_of = [this](std::uint32_t k) { return entries_[k].name; };
+  if (!indexed_) {  // built on the first lookup: a reader that only walks entries() never pays for it
+    index_ = FlatIndex(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), key_of);
+    indexed_ = true;
+  }
+  std::uint32_t found = index_.find(name, key_of);
   return found == FlatIndex::kMissing ? nullptr : &entries_[found];
 }
 

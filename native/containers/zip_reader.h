@@ -47,7 +47,8 @@ class ZipReader {
   std::vector<ZipEntry> entries_;
   std::string names_;                        // every entry's name, back to back
   std::vector<std::size_t> name_offsets_;    // while parsing
-  FlatIndex index_;
+  mutable FlatIndex index_;  // by name, built on the first find()
+  mutable bool indexed_ = false;
   std::uint64_t cd_offset_ = 0;
   bool zip64_ = false;
 };
