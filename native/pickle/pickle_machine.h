@@ -9,10 +9,12 @@
 // made the way pickle makes plain objects (NEWOBJ + BUILD, as torch.save(model) writes modules)
 // are kept and their classes listed in classes_needed().
 //
-// Memory: every value is a 16-byte record in one flat vector; strings are views into the input
-// (only STRING / UNICODE escapes are decoded into a side buffer); containers are spans of 4-byte
-// value ids in one arena; the memo is a vector; call nodes share their argument tuple. Each opcode
-// adds at most a few records, so memory is at most ~50 bytes per input byte, and capped by
+// Memory: every value is a 16-byte record in one flat vector (None, booleans and small ints are
+// immediate: no record); strings are views into the input (only STRING / UNICODE escapes are
+// decoded into a side buffer); containers are spans of 4-byte value ids in one arena; the memo is
+// a vector; call nodes share their argument tuple. An opcode adds at most a few records, so an
+// ordinary pickle costs ~20 bytes per input byte; the one copy a pickle can ask for
+// (OrderedDict(pairs), set(items) of protocols 0 and 1) is charged and capped like the rest by
 // PickleLimits. Cycles are representable (a list may contain itself): walkers must guard.
 #pragma once
 
@@ -110,11 +112,14 @@ class PickleRef {
 };
 
 struct PickleLimits {
-  std::size_t max_values = 16'000'000;   // 16-byte records: 256 MiB
-  std::size_t max_ids = 64'000'000;      // 4-byte container slots: 256 MiB
+  // With the memo, the machine's worst case stays near 256 MiB, so with data.pkl itself (at most
+  // 256 MiB, and then with few values) an inspection stays under 512 MiB on any input. A
+  // 100,000-tensor state dict uses 0.9 M values and 1.7 M slots.
+  std::size_t max_values = 8'000'000;    // 16-byte records: 128 MiB
+  std::size_t max_ids = 16'000'000;      // 4-byte container slots: 64 MiB
   std::size_t max_stack = 1'000'000;
   std::size_t max_marks = 100'000;
-  std::size_t max_memo = 16'000'000;
+  std::size_t max_memo = 8'000'000;
   std::size_t max_string = 256u << 20;
   WorkBudget* budget = nullptr;          // charged one unit per opcode (null: unlimited)
 };
