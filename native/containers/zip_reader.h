@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,9 +39,12 @@ class ZipReader {
 
   // The whole content of an entry (stored or deflated), at most `max_size` bytes (kLimitExceeded beyond).
   std::string read(const ZipEntry& entry, std::uint64_t max_size) const;
+  // The same into a buffer of entry.uncompressed_size bytes that is not zeroed first (data.pkl).
+  std::unique_ptr<char[]> read_buffer(const ZipEntry& entry, std::uint64_t max_size) const;
 
  private:
   void check_entries_do_not_overlap() const;
+  std::uint64_t data_offset(const ZipEntry& entry, std::uint64_t max_size) const;
 
   const ByteSource& source_;
   WorkBudget* limits_budget_;

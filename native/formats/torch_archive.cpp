@@ -53,10 +53,10 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
     std::string value = zip_->read(*order, 16);
     if (value != "little" && value != "big") fail(ErrorCode::kCorrupt, "byteorder is neither little nor big");
   }
-  pickle_ = zip_->read(*pickle_entry, limits.max_pickle_bytes);
+  pickle_buffer_ = zip_->read_buffer(*pickle_entry, limits.max_pickle_bytes);
+  pickle_ = std::string_view(pickle_buffer_.get(), static_cast<std::size_t>(pickle_entry->uncompressed_size));
   // A state dict needs nothing more from the directory: free it before the pickle's values grow.
   if (!torchscript_) release_directory();
-  machine_.reserve_for(pickle_.size());
   root_ = machine_.load(pickle_);
 }
 

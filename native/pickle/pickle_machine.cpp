@@ -160,16 +160,6 @@ class PickleMachine::Cursor {
 // Values.
 
 
-void PickleMachine::reserve_for(std::size_t bytes) {
-  // torch's pickles make about one value per 12 bytes and one container slot per 7 (a 100,000-
-  // tensor state dict: 11.6 MB, 0.9 M values, 1.7 M slots). Reserving a little more avoids
-  // regrowth; reserving much more would make the vectors big enough that malloc maps them afresh
-  // (and the kernel zeroes them again) on every inspection instead of reusing freed memory.
-  values_.reserve(std::min(limits_.max_values, bytes / 10 + 64));
-  ids_.reserve(std::min(limits_.max_ids, bytes / 5 + 64));
-  calls_.reserve(bytes / 50 + 16);
-}
-
 ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
   if (values_.size() >= limits_.max_values) {
     fail(ErrorCode::kLimitExceeded, "pickle has more than " + std::to_string(limits_.max_values) + " values");
@@ -196,7 +186,7 @@ ValueId PickleMachine::make_owned_string(Kind kind, const std::string& bytes) {
 ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size_t count) {
   if (ids_.size() + count > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
   std::uint64_t start = ids_.size();
-  ids_.insert(ids_.end(), items, items + count);
+  ids_.append(items, count);
   return make(kind, static_cast<std::uint32_t>(count), start | (static_cast<std::uint64_t>(count) << 32));
 }
 
@@ -212,13 +202,12 @@ void PickleMachine::append(ValueId container, const ValueId* items, std::size_t 
     std::uint64_t new_capacity = std::max<std::uint64_t>(2 * (length + count), 8);
     if (ids_.size() + new_capacity > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
     std::uint64_t new_start = ids_.size();
-    ids_.resize(ids_.size() + new_capacity, kNoValue);
-    std::copy(ids_.begin() + static_cast<std::ptrdiff_t>(start), ids_.begin() + static_cast<std::ptrdiff_t>(start + length),
-              ids_.begin() + static_cast<std::ptrdiff_t>(new_start));
+    ids_.append_fill(new_capacity, kNoValue);
+    ids_.copy_within(start, length, new_start);
     start = new_start;
     capacity = new_capacity;
   }
-  std::copy(items, items + count, ids_.begin() + static_cast<std::ptrdiff_t>(start + length));
+  std::memcpy(ids_.data() + start + length, items, count * sizeof(ValueId));
   Value& w = values_[container];  // ids_ may have moved, values_ has not
   w.a = static_cast<std::uint32_t>(length + count);
   w.b = start | (capacity << 32);

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/reserved_array.h"
 #include "../common/work_budget.h"
 
 namespace ct {
@@ -126,17 +127,14 @@ struct PickleLimits {
 
 class PickleMachine {
  public:
-  explicit PickleMachine(PickleLimits limits = {}) : limits_(limits) {}
+  explicit PickleMachine(PickleLimits limits = {})
+      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
   // are views into `data`: it must outlive the values, and every load of one machine must read
   // the same buffer.
   PickleRef load(std::string_view data, std::size_t offset = 0, std::size_t* end = nullptr);
-
-  // Reserves (address space, not memory: pages are touched as values are made) for a pickle of
-  // `bytes` bytes, so the value vectors never copy themselves while growing.
-  void reserve_for(std::size_t bytes);
 
   PickleRef ref(ValueId id) const { return PickleRef(this, id); }
 
@@ -233,9 +231,10 @@ class PickleMachine {
 
   PickleLimits limits_;
   std::string_view input_;
-  std::vector<Value> values_;
-  std::vector<ValueId> ids_;          // container slots
-  std::vector<CallRecord> calls_;
+  // Each in address space reserved for its limit: they grow without moving (see reserved_array.h).
+  ReservedArray<Value> values_;
+  ReservedArray<ValueId> ids_;          // container slots
+  ReservedArray<CallRecord> calls_;
   std::string owned_text_;            // decoded STRING / UNICODE arguments
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
