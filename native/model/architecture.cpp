@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "../common/text.h"
 
@@ -13,14 +14,13 @@ namespace {
 
 // DDP's "module.", Lightning's "model.", torch.compile's "_orig_mod.": shared prefixes that say
 // nothing about the architecture.
-std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
+std::vector<std::string_view> strip_wrappers(std::vector<std::string_view> names) {
   for (bool stripped = true; stripped && !names.empty();) {
     stripped = false;
-    for (const char* prefix : {"module.", "model.", "_orig_mod."}) {
-      std::string p(prefix);
-      bool all = std::all_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(p, 0) == 0; });
+    for (std::string_view prefix : {"module.", "model.", "_orig_mod."}) {
+      bool all = std::all_of(names.begin(), names.end(), [&](std::string_view n) { return n.substr(0, prefix.size()) == prefix; });
       if (all) {
-        for (std::string& n : names) n.erase(0, p.size());
+        for (std::string_view& n : names) n.remove_prefix(prefix.size());
         stripped = true;
       }
     }
@@ -28,21 +28,45 @@ std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
   return names;
 }
 
+bool is_block_index(std::string_view part) {
+  return !part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::int64_t> first_positive(const IntField& field, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    std::optional<std::int64_t> v = field(name);
+    if (v && *v > 0) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+ArchitectureFields architecture_from_config(const IntField& field) {
+  ArchitectureFields a;
+  a.d_model = first_positive(field, {"hidden_size", "n_embd", "d_model", "dim", "embed_dim", "n_embed", "d_embed", "emb_dim", "hidden_dim"});
+  a.num_layers = first_positive(field, {"num_hidden_layers", "n_layer", "num_layers", "n_layers", "depth"});
+  a.num_heads = first_positive(field, {"num_attention_heads", "n_head", "num_heads", "n_heads"});
+  a.vocab_size = first_positive(field, {"vocab_size", "padded_vocab_size", "n_vocab"});
+  a.max_seq_len = first_positive(field, {"max_position_embeddings", "n_positions", "n_ctx", "block_size", "max_seq_len",
+                                         "seq_length", "seq_len", "context_length", "max_seq_length", "max_len"});
+  return a;
+}
 
 ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
   ArchitectureFields a;
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
+  names.reserve(tensors.size());
   for (const TensorRecord* t : tensors) names.push_back(t->name);
-  names = strip_wrappers(names);
+  names = strip_wrappers(std::move(names));
 
-  auto unique_2d = [&](std::initializer_list<const char*> suffixes) -> const TensorRecord* {
+  auto unique_2d = [&](std::initializer_list<std::string_view> suffixes) -> const TensorRecord* {
     const TensorRecord* found = nullptr;
     for (std::size_t i = 0; i < names.size(); ++i) {
-      for (const char* suffix : suffixes) {
-        const std::string& n = names[i];
-        std::string s(suffix);
-        if ((n == s || ends_with(n, "." + s)) && tensors[i]->shape.size() == 2) {
+      for (std::string_view s : suffixes) {
+        std::string_view n = names[i];
+        bool match = n == s || (n.size() > s.size() && n[n.size() - s.size() - 1] == '.' && n.substr(n.size() - s.size()) == s);
+        if (match && tensors[i]->shape.size() == 2) {
           if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
           found = tensors[i];
         }
@@ -60,16 +84,27 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   }
 
   // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
-  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous.
-  std::map<std::string, std::map<long, std::set<std::string>>> lists;
-  for (const std::string& name : names) {
+  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous. A
+  // block's suffix set is compared by its size and the sum of its suffixes' hashes (names are
+  // distinct, so no suffix repeats within a block): no per-block sets or sorts.
+  struct Block {
+    std::size_t suffixes = 0;
+    std::uint64_t hash_sum = 0;
+  };
+  std::map<std::string_view, std::map<long, Block>> lists;
+  std::hash<std::string_view> hash;
+  for (std::string_view name : names) {
     std::size_t start = 0;
     while (start < name.size()) {
       std::size_t end = name.find('.', start);
-      if (end == std::string::npos) break;
-      std::string part = name.substr(start, end - start);
-      if (!part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), ::isdigit)) {
-        lists[name.substr(0, start)][std::stol(part)].insert(name.substr(end + 1));
+      if (end == std::string_view::npos) break;
+      std::string_view part = name.substr(start, end - start);
+      if (is_block_index(part)) {
+        long index = 0;
+        for (char c : part) index = index * 10 + (c - '0');
+        Block& block = lists[name.substr(0, start)][index];
+        block.suffixes += 1;
+        block.hash_sum += hash(name.substr(end + 1));
         break;
       }
       start = end + 1;
@@ -79,9 +114,11 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   int candidates = 0;
   for (const auto& [prefix, blocks] : lists) {
     bool contiguous = blocks.begin()->first == 0 && blocks.rbegin()->first == static_cast<long>(blocks.size()) - 1;
-    const std::set<std::string>& first = blocks.begin()->second;
-    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
-    if (contiguous && same && first.size() >= 4) {
+    const Block& first = blocks.begin()->second;
+    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) {
+      return b.second.suffixes == first.suffixes && b.second.hash_sum == first.hash_sum;
+    });
+    if (contiguous && same && first.suffixes >= 4) {
       ++candidates;
       layers = static_cast<std::int64_t>(blocks.size());
     }

@@ -1,0 +1,60 @@
+// What torch.save zip archives and TorchScript archives share: the prefix folder, data.pkl run on
+// the pickle machine, and the storage check (every data/<key> entry a tensor reads exists and
+// holds the bytes the tensor needs).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../common/byte_source.h"
+#include "../common/read_limits.h"
+#include "../containers/zip_reader.h"
+#include "../model/checkpoint_contents.h"
+#include "../model/torch_rebuild.h"
+#include "../pickle/pickle_machine.h"
+
+namespace ct {
+
+class TorchArchive {
+ public:
+  TorchArchive(const ByteSource& source, const ReadLimits& limits);  // throws when there is no data.pkl
+
+  bool is_torchscript() const { return torchscript_; }
+  // The zip directory: kept for TorchScript archives (code/ is read later), released for others.
+  const ZipReader& zip() const { return *zip_; }
+  const std::string& prefix() const { return prefix_; }
+
+  // data.pkl's root value (the machine and the pickle bytes live as long as the archive).
+  PickleRef root() const { return root_; }
+  const PickleMachine& machine() const { return machine_; }
+
+  // A decoder whose storage check looks the storages up in this archive.
+  StorageCheck storage_check() const;
+
+ private:
+  // Keeps only the sizes of the storage entries and frees the directory (100,000 entries are ~10
+  // MiB): a state dict needs nothing else from the zip once data.pkl is read.
+  void release_directory();
+  // The size of storage `key`'s entry, or nullopt when the archive lacks it.
+  std::optional<std::uint64_t> storage_size(std::string_view key) const;
+
+  std::optional<ZipReader> zip_;
+  std::string prefix_;
+  static constexpr std::uint64_t kAbsent = ~std::uint64_t{0};
+  std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
+  std::unordered_map<std::string, std::uint64_t> named_storages_;  // other keys, after release
+  bool torchscript_ = false;
+  std::unique_ptr<char[]> pickle_buffer_;  // data.pkl
+  std::string_view pickle_;
+  PickleMachine machine_;
+  PickleRef root_;
+};
+
+// Copies what the pickle machine learned about safety into the contents.
+void record_classes_needed(const PickleMachine& machine, CheckpointContents& out);
+
+}  // namespace ct
