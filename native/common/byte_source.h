@@ -25,7 +25,9 @@ class ByteSource {
 
 class FileSource : public ByteSource {
  public:
-  explicit FileSource(const std::string& path);  // throws kNotFound / kIo
+  // Opens without blocking and refuses anything but a regular file (FIFOs, devices, sockets,
+  // /proc and /sys). Throws kNotFound, kPermissionDenied, kUnsupportedFormat or kIo.
+  explicit FileSource(const std::string& path);
   ~FileSource() override;
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;

@@ -12,6 +12,11 @@
 
 namespace ct {
 
+// What one inspect_checkpoint may spend. The real 100,000-tensor files of the benchmarks need
+// ~1.2 M units (safetensors: one a JSON value); 2^28 leaves a margin of 200x, and a hostile file
+// that exhausts it holds a pool thread for seconds, not hours.
+constexpr std::uint64_t kInspectionWorkUnits = std::uint64_t{1} << 28;
+
 class WorkBudget {
  public:
   explicit WorkBudget(std::uint64_t units, const std::atomic<bool>* cancelled = nullptr)
