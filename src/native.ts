@@ -57,6 +57,13 @@ export interface RawModelInfo {
   parameter_bytes: number;
   dtypes: Record<string, number>;
   exact: boolean;
+  /** Why the counts are (or are not) exact: recorded roles, the optimizer's state, or names. */
+  exact_reason: string;
+  /**
+   * Classes outside torch's weights_only allow list that the file instantiates (a whole pickled
+   * module): `torch.load(path, weights_only=True)` refuses it unless they are allowed. Empty: it loads.
+   */
+  classes_needed: string[];
   state_dict_key: string | null;
   d_model: number | null;
   num_layers: number | null;

@@ -25,6 +25,10 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo& info) {
   for (const auto& [name, count] : info.dtypes) dtypes.Set(name, to_js(env, count));
   out.Set("dtypes", dtypes);
   out.Set("exact", to_js(env, info.exact));
+  out.Set("exact_reason", to_js(env, info.exact_reason));
+  Napi::Array classes = Napi::Array::New(env, info.classes_needed.size());
+  for (std::size_t i = 0; i < info.classes_needed.size(); ++i) classes.Set(static_cast<uint32_t>(i), to_js(env, info.classes_needed[i]));
+  out.Set("classes_needed", classes);
   out.Set("state_dict_key", to_js(env, info.state_dict_key));
   const ArchitectureFields& a = info.architecture;
   auto int_or_null = [&](const std::optional<std::int64_t>& v) -> Napi::Value {

@@ -134,9 +134,38 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
     if (entry.local_header_offset >= cd_offset || entry.compressed_size > cd_offset - entry.local_header_offset) {
       fail(ErrorCode::kCorrupt, "entry " + entry.name + " lies outside the archive's data");
     }
+    if (entry.method == 0 && entry.compressed_size != entry.uncompressed_size) {
+      fail(ErrorCode::kCorrupt, "stored entry " + entry.name + " has different compressed and uncompressed sizes");
+    }
+    // DEFLATE cannot expand more than ~1032:1: a larger claim is not backed by bytes in the file.
+    if (entry.method == 8 && entry.uncompressed_size / 1032 > entry.compressed_size + 1) {
+      fail(ErrorCode::kCorrupt, "entry " + entry.name + " claims more bytes than its compressed data can hold");
+    }
     pos += kCentralHeaderSize + name_length + extra_length + comment_length;
     index_.emplace(entry.name, entries_.size());
     entries_.push_back(std::move(entry));
+  }
+  check_entries_do_not_overlap();
+}
+
+// Each entry's header and data must end before the next entry starts (and the last before the
+// directory): sizes the directory claims are then backed by bytes really in the file, which is
+// what a storage's size is taken from. The local header may be longer than 30 + name (torch pads
+// it), so this is a lower bound on the entry's extent, checked without reading any local header.
+void ZipReader::check_entries_do_not_overlap() const {
+  std::vector<std::size_t> order(entries_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto by_offset = [&](std::size_t a, std::size_t b) { return entries_[a].local_header_offset < entries_[b].local_header_offset; };
+  if (!std::is_sorted(order.begin(), order.end(), by_offset)) std::sort(order.begin(), order.end(), by_offset);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const ZipEntry& entry = entries_[order[k]];
+    std::uint64_t limit = k + 1 < order.size() ? entries_[order[k + 1]].local_header_offset : cd_offset_;
+    std::uint64_t header = kLocalHeaderSize + entry.name.size();
+    if (limit < entry.local_header_offset || limit - entry.local_header_offset < header ||
+        limit - entry.local_header_offset - header < entry.compressed_size) {
+      fail(ErrorCode::kCorrupt, "entry " + entry.name + " claims " + std::to_string(entry.compressed_size) +
+                                    " bytes but the archive holds fewer before the next entry");
+    }
   }
 }
 
@@ -182,9 +211,6 @@ std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const
          "entry " + entry.name + " uses compression method " + std::to_string(entry.method) + " (only stored and deflate are read)");
   }
   if (entry.flags & 0x1) fail(ErrorCode::kUnsupportedFormat, "entry " + entry.name + " is encrypted");
-  if (entry.method == 0 && entry.uncompressed_size != entry.compressed_size) {
-    fail(ErrorCode::kCorrupt, "stored entry " + entry.name + " has different compressed and uncompressed sizes");
-  }
   if (entry.uncompressed_size > max_size) {
     fail(ErrorCode::kLimitExceeded, "entry " + entry.name + " is " + std::to_string(entry.uncompressed_size) +
                                         " bytes, over the limit of " + std::to_string(max_size));

@@ -1,5 +1,7 @@
-// Reads a zip archive's central directory (ZIP64 included) and stored entries. Built for PyTorch
-// archives: only the directory and the small entries asked for are read, never tensor data.
+// Reads a zip archive's central directory (ZIP64 included) and the entries asked for, stored or
+// deflated (zlib). Built for PyTorch archives: only the directory and the small entries asked for
+// are read, never tensor data. Every entry's claimed size is checked against the bytes the archive
+// has room for (entries may not overlap), so sizes taken from the directory are real.
 #pragma once
 
 #include <cstdint>
@@ -29,13 +31,12 @@ class ZipReader {
   const ZipEntry* find(const std::string& name) const;
   bool is_zip64() const { return zip64_; }
 
-  // The whole content of a stored entry, at most `max_size` bytes (kLimitExceeded beyond).
+  // The whole content of an entry (stored or deflated), at most `max_size` bytes (kLimitExceeded beyond).
   std::string read(const ZipEntry& entry, std::uint64_t max_size) const;
 
-  // Where the central directory starts: every entry's data lies before it.
-  std::uint64_t central_directory_offset() const { return cd_offset_; }
-
  private:
+  void check_entries_do_not_overlap() const;
+
   const ByteSource& source_;
   std::vector<ZipEntry> entries_;
   std::unordered_map<std::string, std::size_t> index_;

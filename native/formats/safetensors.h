@@ -5,7 +5,7 @@
 
 #include "../common/byte_source.h"
 #include "../model/checkpoint_contents.h"
-#include "torch_checkpoint.h"
+#include "../common/read_limits.h"
 
 namespace ct {
 

@@ -28,7 +28,26 @@ std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
   return names;
 }
 
+std::optional<std::int64_t> first_positive(const IntField& field, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    std::optional<std::int64_t> v = field(name);
+    if (v && *v > 0) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+ArchitectureFields architecture_from_config(const IntField& field) {
+  ArchitectureFields a;
+  a.d_model = first_positive(field, {"hidden_size", "n_embd", "d_model", "dim", "embed_dim", "n_embed", "d_embed", "emb_dim", "hidden_dim"});
+  a.num_layers = first_positive(field, {"num_hidden_layers", "n_layer", "num_layers", "n_layers", "depth"});
+  a.num_heads = first_positive(field, {"num_attention_heads", "n_head", "num_heads", "n_heads"});
+  a.vocab_size = first_positive(field, {"vocab_size", "padded_vocab_size", "n_vocab"});
+  a.max_seq_len = first_positive(field, {"max_position_embeddings", "n_positions", "n_ctx", "block_size", "max_seq_len",
+                                         "seq_length", "seq_len", "context_length", "max_seq_length", "max_len"});
+  return a;
+}
 
 ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
   ArchitectureFields a;

@@ -2,11 +2,21 @@
 // parameters' keys when no config says them.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "checkpoint_contents.h"
 
 namespace ct {
+
+// The one table of config field synonyms (nanoGPT model_args, Lightning hyper_parameters, Hugging
+// Face config.json, ...): each field is read from the first of its names that `field` finds with a
+// positive integer. `field(name)` returns the integer stored under `name`, if any.
+using IntField = std::function<std::optional<std::int64_t>(std::string_view name)>;
+ArchitectureFields architecture_from_config(const IntField& field);
 
 ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors);
 

@@ -1,5 +1,5 @@
 // What a format reader finds in a checkpoint, before the counting rules are applied
-// (model_info.cpp). Plain data: no pickle values, no file handles.
+// (counting.cpp). Plain data: no pickle values, no file handles.
 #pragma once
 
 #include <cstdint>
@@ -33,10 +33,12 @@ struct ArchitectureFields {
   bool any() const { return d_model || num_layers || num_heads || vocab_size || max_seq_len; }
 };
 
+// What torch.optim state dicts say about the parameters: param_groups[*].params lists ids in
+// model.parameters() order, state[id] holds moments shaped like the parameter.
 struct OptimizerFacts {
-  std::uint64_t param_ids = 0;           // parameters listed in param_groups
-  std::uint64_t tensors_with_state = 0;  // of those, with a moment tensor in state
-  std::uint64_t moment_elements = 0;     // elements of those moment tensors
+  std::uint64_t param_ids = 0;                            // ids listed in param_groups
+  std::vector<std::vector<std::int64_t>> trained_shapes;  // one per id with a moment tensor in state
+  std::uint64_t states_without_moment = 0;                // state entries with no moment we know
 };
 
 struct CheckpointContents {
@@ -48,6 +50,12 @@ struct CheckpointContents {
   std::optional<OptimizerFacts> optimizer;
   ArchitectureFields architecture;       // from config dicts inside the file
   std::vector<std::string> files;       // set by the caller that opened them
+  // Rebuild calls that could not be decoded ("name (function)"): their tensors are not counted,
+  // so the counts are not exact.
+  std::vector<std::string> not_understood;
+  // Classes outside torch's weights_only allow list that the pickle instantiates (whole pickled
+  // modules): torch.load(weights_only=True) refuses the file until they are allowed.
+  std::vector<std::string> classes_needed;
   std::uint64_t bytes_read = 0;
 };
 

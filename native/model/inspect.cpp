@@ -12,6 +12,8 @@
 #include "../common/text.h"
 #include "../containers/json_reader.h"
 #include "../containers/zip_reader.h"
+#include "../formats/distributed_checkpoint.h"
+#include "../formats/registry.h"
 #include "../formats/safetensors.h"
 #include "../formats/sharded_index.h"
 #include "architecture.h"
@@ -200,22 +202,7 @@ CheckpointContents read_folder(const std::string& dir, const ReadLimits& limits)
 }  // namespace
 
 CheckpointContents read_checkpoint_bytes(const ByteSource& source, const ReadLimits& limits) {
-  if (source.size() == 0) fail(ErrorCode::kTruncated, "the file is empty");
-  if (looks_like_zip(source)) return read_torch_zip(source, limits);
-  if (is_legacy_torch(source)) return read_torch_legacy(source, limits);
-  if (looks_like_safetensors(source)) return read_safetensors(source, limits);
-  if (source.size() >= 262) {
-    char magic[5];
-    source.read(257, magic, sizeof(magic));
-    if (std::string(magic, 5) == "ustar") {
-      fail(ErrorCode::kUnsupportedFormat,
-           "a tar checkpoint from PyTorch before 0.4: load it with an old torch and save it again");
-    }
-  }
-  unsigned char first = 0;
-  source.read(0, &first, 1);
-  if (first == 0x80) fail(ErrorCode::kUnsupportedFormat, "a plain pickle, not a file written by torch.save");
-  fail(ErrorCode::kUnsupportedFormat, "not a PyTorch, TorchScript or safetensors checkpoint");
+  return read_any_format(source, limits);
 }
 
 ModelInfo inspect_checkpoint(const std::string& path, const ReadLimits& given) {

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "checkpoint_contents.h"
-#include "../formats/torch_checkpoint.h"
+#include "../common/byte_source.h"
+#include "../common/read_limits.h"
 
 namespace ct {
 
@@ -23,6 +24,10 @@ struct ModelInfo {
   std::uint64_t parameter_bytes = 0;
   std::vector<std::pair<std::string, std::uint64_t>> dtypes;  // elements per dtype, params and buffers
   bool exact = false;
+  std::string exact_reason;  // why the counts are (or are not) exact, in one sentence
+  // Classes outside torch's weights_only allow list the file instantiates: torch.load(path,
+  // weights_only=True) refuses it unless they are allowed (empty: it loads).
+  std::vector<std::string> classes_needed;
   std::optional<std::string> state_dict_key;
   ArchitectureFields architecture;
   std::string source;

@@ -1,91 +1,23 @@
 #include "pickle_machine.h"
 
 #include <cerrno>
-#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 #include "../common/checkpoint_error.h"
 #include "../common/utf8.h"
+#include "call_policy.h"
+#include "opcodes.h"
 
 namespace ct {
 
-using Kind = PickleValue::Kind;
-
-PickleValue* PickleValue::get(std::string_view key) const {
-  for (const auto& [k, v] : entries) {
-    if (k != nullptr && k->kind == Kind::kString && k->text == key) return v;
-  }
-  return nullptr;
-}
+using Kind = PickleKind;
 
 namespace {
 
-// Globals that, if the pickle were ever loaded, would run commands, open files, import code or
-// reach arbitrary attributes. Calling one of them marks the file as hostile.
-bool is_dangerous(const std::string& module, const std::string& name) {
-  static const char* const kModules[] = {
-      "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "pty", "runpy", "importlib",
-      "ctypes", "pickle", "_pickle", "marshal", "code", "codeop", "webbrowser", "multiprocessing",
-      "asyncio", "pdb", "commands", "popen2", "urllib", "http", "requests", "ftplib", "smtplib",
-      "telnetlib", "fileinput",
-  };
-  std::string root = module.substr(0, module.find('.'));
-  for (const char* m : kModules) {
-    if (root == m) return true;
-  }
-  if (module == "builtins" || module == "__builtin__") {
-    static const char* const kNames[] = {"eval", "exec", "execfile", "compile", "open", "__import__",
-                                         "getattr", "setattr", "delattr", "globals", "locals", "vars",
-                                         "input", "breakpoint", "apply", "file", "reload", "memoryview"};
-    for (const char* n : kNames) {
-      if (name == n) return true;
-    }
-  }
-  if (module == "operator" && (name == "attrgetter" || name == "methodcaller")) return true;
-  return false;
-}
-
-class Reader {
- public:
-  Reader(std::string_view data, std::size_t pos) : data_(data), pos_(pos) {}
-
-  std::size_t pos() const { return pos_; }
-  bool done() const { return pos_ >= data_.size(); }
-
-  unsigned char byte() {
-    need(1);
-    return static_cast<unsigned char>(data_[pos_++]);
-  }
-  std::string_view take(std::uint64_t n) {
-    need(n);
-    std::string_view out = data_.substr(pos_, static_cast<std::size_t>(n));
-    pos_ += static_cast<std::size_t>(n);
-    return out;
-  }
-  std::uint64_t uint(int bytes) {
-    std::string_view raw = take(static_cast<std::uint64_t>(bytes));
-    std::uint64_t value = 0;
-    for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(raw[static_cast<std::size_t>(i)]);
-    return value;
-  }
-  // A text line without its newline (protocol 0 arguments).
-  std::string_view line() {
-    std::size_t end = data_.find('\n', pos_);
-    if (end == std::string_view::npos) fail(ErrorCode::kTruncated, "pickle ends inside a text argument");
-    std::string_view out = data_.substr(pos_, end - pos_);
-    pos_ = end + 1;
-    return out;
-  }
-
- private:
-  void need(std::uint64_t n) const {
-    if (n > data_.size() - pos_) fail(ErrorCode::kTruncated, "pickle ends in the middle of an opcode");
-  }
-  std::string_view data_;
-  std::size_t pos_;
-};
+constexpr std::uint8_t kOwnedText = 1;
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -154,450 +86,743 @@ std::string decode_string_repr(std::string_view text) {
   return out;
 }
 
-std::int64_t parse_decimal(std::string_view text, const char* what) {
+// A decimal literal of INT / LONG / PUT / GET; nullopt when it does not fit int64.
+std::optional<std::int64_t> parse_decimal(std::string_view text, const char* what) {
+  if (!text.empty() && text.back() == 'L') text.remove_suffix(1);
+  if (text.empty() || text.size() > 64) {
+    if (text.size() > 64 && text.find_first_not_of("+-0123456789") == std::string_view::npos) return std::nullopt;
+    fail(ErrorCode::kCorrupt, std::string("bad ") + what + " literal in pickle");
+  }
   std::string copy(text);
-  if (!copy.empty() && (copy.back() == 'L')) copy.pop_back();
   errno = 0;
   char* end = nullptr;
   long long value = std::strtoll(copy.c_str(), &end, 10);
-  if (copy.empty() || end != copy.c_str() + copy.size() || errno == ERANGE) {
-    fail(ErrorCode::kCorrupt, std::string("bad ") + what + " literal in pickle");
-  }
+  if (end != copy.c_str() + copy.size()) fail(ErrorCode::kCorrupt, std::string("bad ") + what + " literal in pickle");
+  if (errno == ERANGE) return std::nullopt;
   return value;
+}
+
+std::int64_t parse_index(std::string_view text, const char* what) {
+  std::optional<std::int64_t> v = parse_decimal(text, what);
+  if (!v || *v < 0) fail(ErrorCode::kCorrupt, std::string("bad ") + what + " memo index");
+  return *v;
 }
 
 }  // namespace
 
-PickleValue* PickleMachine::make(Kind kind) {
+// ---------------------------------------------------------------------------------------------
+// Reading opcode arguments.
+
+class PickleMachine::Cursor {
+ public:
+  Cursor(std::string_view data, std::size_t pos) : data_(data), pos_(pos) {}
+
+  std::size_t pos() const { return pos_; }
+  unsigned char byte() {
+    need(1);
+    return static_cast<unsigned char>(data_[pos_++]);
+  }
+  std::string_view take(std::uint64_t n) {
+    need(n);
+    std::string_view out = data_.substr(pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+    return out;
+  }
+  std::uint64_t uint(int bytes) {
+    need(static_cast<std::uint64_t>(bytes));
+    std::uint64_t value = 0;
+    for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(data_[pos_ + static_cast<std::size_t>(i)]);
+    pos_ += static_cast<std::size_t>(bytes);
+    return value;
+  }
+  // A text line without its newline (protocol 0 arguments).
+  std::string_view line() {
+    std::size_t end = data_.find('\n', pos_);
+    if (end == std::string_view::npos) fail(ErrorCode::kTruncated, "pickle ends inside a text argument");
+    std::string_view out = data_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return out;
+  }
+
+ private:
+  void need(std::uint64_t n) const {
+    if (n > data_.size() - pos_) fail(ErrorCode::kTruncated, "pickle ends in the middle of an opcode");
+  }
+  std::string_view data_;
+  std::size_t pos_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+const PickleMachine::Value& PickleMachine::at(ValueId id) const { return values_[id]; }
+
+std::string_view PickleMachine::text_of(const Value& v) const {
+  const char* base = (v.flags & kOwnedText) ? owned_text_.data() : input_.data();
+  return std::string_view(base + v.b, v.a);
+}
+
+ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
   if (values_.size() >= limits_.max_values) {
     fail(ErrorCode::kLimitExceeded, "pickle has more than " + std::to_string(limits_.max_values) + " values");
   }
-  values_.emplace_back();
-  values_.back().kind = kind;
-  return &values_.back();
+  values_.push_back(Value{kind, 0, 0, a, b});
+  return static_cast<ValueId>(values_.size() - 1);
 }
 
-void PickleMachine::check_callable(const PickleValue* callable) const {
-  if (callable != nullptr && callable->kind == Kind::kGlobal && is_dangerous(callable->text, callable->name)) {
-    fail(ErrorCode::kUnsafePickle,
-         "the pickle calls " + callable->text + "." + callable->name + ": loading it with torch.load would run it");
-  }
+ValueId PickleMachine::make_string(Kind kind, std::string_view bytes) {
+  if (bytes.size() > limits_.max_string) fail(ErrorCode::kLimitExceeded, "string in pickle too long");
+  return make(kind, static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint64_t>(bytes.data() - input_.data()));
 }
 
-// A call of `callable` with the tuple `args`. Known container constructors become containers;
-// anything else stays an inert call node whose arguments remain visible to callers.
-PickleValue* PickleMachine::call(PickleValue* callable, PickleValue* args) {
-  check_callable(callable);
-  if (callable != nullptr && callable->kind == Kind::kGlobal) {
-    const std::string& m = callable->text;
-    const std::string& n = callable->name;
-    bool builtins = m == "builtins" || m == "__builtin__";
-    if ((m == "collections" && n == "OrderedDict") || (builtins && n == "dict")) {
-      PickleValue* dict = make(Kind::kDict);
-      // OrderedDict([(k, v), ...]) as protocol 0/1 writes it.
-      if (args != nullptr && !args->items.empty() && args->items[0] != nullptr &&
-          (args->items[0]->kind == Kind::kList || args->items[0]->kind == Kind::kTuple)) {
-        for (PickleValue* pair : args->items[0]->items) {
-          if (pair != nullptr && pair->kind == Kind::kTuple && pair->items.size() == 2) {
-            dict->entries.emplace_back(pair->items[0], pair->items[1]);
-          }
-        }
-      }
-      return dict;
-    }
-    if (builtins && (n == "set" || n == "frozenset")) {
-      PickleValue* set = make(Kind::kSet);
-      if (args != nullptr && !args->items.empty() && args->items[0] != nullptr) set->items = args->items[0]->items;
-      return set;
-    }
-    if ((m == "copy_reg" || m == "copyreg") && n == "_reconstructor" && args != nullptr && !args->items.empty()) {
-      // _reconstructor(cls, base, state): an instance of cls.
-      check_callable(args->items[0]);
-      PickleValue* object = make(Kind::kCall);
-      object->callable = args->items[0];
-      return object;
-    }
+ValueId PickleMachine::make_owned_string(Kind kind, const std::string& bytes) {
+  if (bytes.size() > limits_.max_string || owned_text_.size() + bytes.size() > limits_.max_string) {
+    fail(ErrorCode::kLimitExceeded, "decoded text in pickle too long");
   }
-  PickleValue* node = make(Kind::kCall);
-  node->callable = callable;
-  if (args != nullptr) node->items = args->items;
+  ValueId id = make(kind, static_cast<std::uint32_t>(bytes.size()), owned_text_.size());
+  values_[id].flags = kOwnedText;
+  owned_text_ += bytes;
+  return id;
+}
+
+ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size_t count) {
+  if (ids_.size() + count > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
+  std::uint64_t start = ids_.size();
+  ids_.insert(ids_.end(), items, items + count);
+  return make(kind, static_cast<std::uint32_t>(count), start | (static_cast<std::uint64_t>(count) << 32));
+}
+
+// Appends to a list, set or dict span. A span with spare capacity grows in place; a full one moves
+// to the arena's end with twice the room, so alternating appends to many containers stay linear.
+void PickleMachine::append(ValueId container, const ValueId* items, std::size_t count) {
+  Value& v = values_[container];
+  std::uint64_t start = v.b & 0xFFFFFFFFu;
+  std::uint64_t capacity = v.b >> 32;
+  std::uint64_t length = v.a;
+  if (length + count > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle container too large");
+  if (length + count > capacity) {
+    std::uint64_t new_capacity = std::max<std::uint64_t>(2 * (length + count), 8);
+    if (ids_.size() + new_capacity > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
+    std::uint64_t new_start = ids_.size();
+    ids_.resize(ids_.size() + new_capacity, kNoValue);
+    std::copy(ids_.begin() + static_cast<std::ptrdiff_t>(start), ids_.begin() + static_cast<std::ptrdiff_t>(start + length),
+              ids_.begin() + static_cast<std::ptrdiff_t>(new_start));
+    start = new_start;
+    capacity = new_capacity;
+  }
+  std::copy(items, items + count, ids_.begin() + static_cast<std::ptrdiff_t>(start + length));
+  Value& w = values_[container];  // ids_ may have moved, values_ has not
+  w.a = static_cast<std::uint32_t>(length + count);
+  w.b = start | (capacity << 32);
+}
+
+ValueId PickleMachine::make_global(std::string_view module, std::string_view name) {
+  if (module.size() > 1024 || name.size() > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
+  ValueId m = make_string(Kind::kString, module);
+  ValueId n = make_string(Kind::kString, name);
+  return make(Kind::kGlobal, m, n);
+}
+
+ValueId PickleMachine::call_container(ValueId call, Kind kind) {
+  std::uint32_t index = values_[call].a;
+  ValueId existing = kind == Kind::kDict ? calls_[index].entries : calls_[index].items;
+  if (existing != kNoValue) return existing;
+  ValueId made = make_container(kind, nullptr, 0);
+  (kind == Kind::kDict ? calls_[index].entries : calls_[index].items) = made;
+  return made;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stack, marks and memo.
+
+void PickleMachine::push(ValueId v) {
+  if (stack_.size() >= limits_.max_stack) fail(ErrorCode::kLimitExceeded, "pickle stack too deep");
+  stack_.push_back(v);
+}
+
+ValueId PickleMachine::pop() {
+  if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) {
+    fail(ErrorCode::kCorrupt, "pickle pops from an empty stack");
+  }
+  ValueId v = stack_.back();
+  stack_.pop_back();
+  return v;
+}
+
+ValueId PickleMachine::top() const {
+  if (stack_.empty()) fail(ErrorCode::kCorrupt, "pickle reads an empty stack");
+  return stack_.back();
+}
+
+void PickleMachine::mark() {
+  if (marks_.size() >= limits_.max_marks) fail(ErrorCode::kLimitExceeded, "pickle nests MARKs too deeply");
+  marks_.push_back(stack_.size());
+}
+
+std::size_t PickleMachine::pop_mark() {
+  if (marks_.empty()) fail(ErrorCode::kCorrupt, "pickle has no MARK to pop to");
+  std::size_t mark = marks_.back();
+  marks_.pop_back();
+  return mark;
+}
+
+void PickleMachine::memo_put(std::uint64_t index) {
+  ValueId value = top();
+  if (index < memo_.size()) {
+    if (memo_[index] == kNoValue) ++memo_count_;
+    memo_[index] = value;
+    return;
+  }
+  if (memo_count_ >= limits_.max_memo) fail(ErrorCode::kLimitExceeded, "pickle memo too large");
+  // Pickle numbers its memo 0, 1, 2, ...: a dense vector. An index far past what the values so
+  // far could use goes to the sparse map, so a hostile index cannot size the vector.
+  if (index < 2 * values_.size() + 1024) {
+    memo_.resize(static_cast<std::size_t>(index) + 1, kNoValue);
+    memo_[index] = value;
+    ++memo_count_;
+    return;
+  }
+  if (sparse_memo_.emplace(index, value).second) ++memo_count_; else sparse_memo_[index] = value;
+}
+
+void PickleMachine::memo_get(std::uint64_t index) {
+  ValueId value = kNoValue;
+  if (index < memo_.size()) {
+    value = memo_[index];
+  } else if (auto found = sparse_memo_.find(index); found != sparse_memo_.end()) {
+    value = found->second;
+  }
+  if (value == kNoValue) fail(ErrorCode::kCorrupt, "pickle refers to memo entry " + std::to_string(index) + " before it exists");
+  push(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls. Every path a pickle can call something by (REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ,
+// copyreg's reconstructors) comes here, and BUILD checks what it would set state on.
+
+std::string PickleMachine::describe_callable(ValueId callable) const {
+  PickleRef c = ref(callable);
+  if (c.is(Kind::kGlobal)) return c.qualified_name();
+  if (c.is(Kind::kCall) && c.call_target()) return "the result of calling " + c.call_target().qualified_name();
+  return "a value that is not a global";
+}
+
+ValueId PickleMachine::call_node(ValueId callable, ValueId args, bool object) {
+  if (calls_.size() >= limits_.max_values) fail(ErrorCode::kLimitExceeded, "pickle has too many calls");
+  calls_.push_back(CallRecord{callable, args, kNoValue, kNoValue, kNoValue});
+  ValueId node = make(Kind::kCall, static_cast<std::uint32_t>(calls_.size() - 1), object ? 1 : 0);
   return node;
 }
 
-PickleValue* PickleMachine::load(std::string_view data, std::size_t offset, std::size_t* end) {
+// cls.__new__(cls, *args) for a class outside the allow list: kept as an object (what
+// torch.save(model) writes for modules), its class listed, unless its module is blocked.
+ValueId PickleMachine::new_object(ValueId cls, ValueId args) {
+  PickleRef c = ref(cls);
+  if (!c.is(Kind::kGlobal)) {
+    fail(ErrorCode::kUnsafePickle, "the pickle makes an object of " + describe_callable(cls) + ", which torch.load would call");
+  }
+  if (is_blocked_module(c.module())) {
+    fail(ErrorCode::kUnsafePickle, "the pickle makes an object of " + c.qualified_name() +
+                                       ": its module is never safe to load (torch.load would create it)");
+  }
+  if (!is_allowed_callable(c.module(), c.name())) {
+    std::string name = std::string(python3_module(c.module())) + "." + std::string(c.name());
+    bool seen = false;
+    for (const std::string& known : classes_needed_) seen = seen || known == name;
+    if (!seen) classes_needed_.push_back(std::move(name));
+  }
+  return call_node(cls, args, true);
+}
+
+ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
+  PickleRef c = ref(callable);
+  if (!c.is(Kind::kGlobal)) {
+    fail(ErrorCode::kUnsafePickle, "the pickle calls " + describe_callable(callable) +
+                                       ": only known constructors may be called (torch.load would run it)");
+  }
+  std::string_view module = python3_module(c.module());
+  std::string_view name = c.name();
+  PickleRef a = ref(args);
+  if (module == "copyreg" && (name == "_reconstructor" || name == "__newobj__" || name == "__newobj_ex__")) {
+    // _reconstructor(cls, object, None) and __newobj__(cls, *args) make a plain object of cls.
+    PickleRef cls = a.item(0);
+    if (name == "_reconstructor") {
+      PickleRef base = a.item(1);
+      bool plain = base.is(Kind::kGlobal) && python3_module(base.module()) == "builtins" && base.name() == "object" &&
+                   (a.size() < 3 || a.item(2).is(Kind::kNone));
+      if (!plain) fail(ErrorCode::kUnsafePickle, "the pickle calls copyreg._reconstructor with a base other than object");
+    }
+    if (!cls) fail(ErrorCode::kCorrupt, "copyreg." + std::string(name) + " without a class");
+    return new_object(cls.id(), kNoValue);
+  }
+  if (!is_allowed_callable(module, name)) {
+    if (how == CallHow::kNewObject) return new_object(callable, args);
+    fail(ErrorCode::kUnsafePickle, "the pickle calls " + c.qualified_name() +
+                                       ", which torch.load(weights_only=True) refuses and a full torch.load would run");
+  }
+  if ((module == "collections" && (name == "OrderedDict" || name == "Counter")) || (module == "builtins" && name == "dict")) {
+    ValueId dict = make_container(Kind::kDict, nullptr, 0);
+    // OrderedDict([(k, v), ...]) as protocols 0 and 1 write it: the pairs are copied once.
+    PickleRef pairs = a.item(0);
+    if (pairs.is(Kind::kList) || pairs.is(Kind::kTuple)) {
+      for (std::size_t i = 0; i < pairs.size(); ++i) {
+        PickleRef pair = pairs.item(i);
+        if ((pair.is(Kind::kTuple) || pair.is(Kind::kList)) && pair.size() == 2) {
+          if (limits_.budget != nullptr) limits_.budget->charge(1);
+          ValueId kv[2] = {pair.item(0).id(), pair.item(1).id()};
+          append(dict, kv, 2);
+        }
+      }
+    }
+    return dict;
+  }
+  if (module == "builtins" && (name == "set" || name == "frozenset")) {
+    ValueId set = make_container(Kind::kSet, nullptr, 0);
+    PickleRef items = a.item(0);
+    if (items.is(Kind::kList) || items.is(Kind::kTuple) || items.is(Kind::kSet)) {
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (limits_.budget != nullptr) limits_.budget->charge(1);
+        ValueId item = items.item(i).id();
+        append(set, &item, 1);
+      }
+    }
+    return set;
+  }
+  return call_node(callable, args, how == CallHow::kNewObject);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opcodes.
+
+void PickleMachine::op_int_text(Cursor& in) {
+  std::string_view text = in.line();
+  if (text == "01" || text == "00") {
+    push(make(Kind::kBool, 0, text == "01" ? 1 : 0));
+    return;
+  }
+  std::optional<std::int64_t> v = parse_decimal(text, "INT");
+  push(v ? make_int(*v) : make(Kind::kBigInt));
+}
+
+void PickleMachine::op_long_text(Cursor& in) {
+  std::optional<std::int64_t> v = parse_decimal(in.line(), "LONG");
+  push(v ? make_int(*v) : make(Kind::kBigInt));
+}
+
+// LONG1 / LONG4: little-endian two's complement of `length` bytes.
+void PickleMachine::op_long_binary(Cursor& in, std::uint64_t length) {
+  std::string_view raw = in.take(length);
+  if (length > 8) {
+    push(make(Kind::kBigInt));
+    return;
+  }
+  std::uint64_t value = 0;
+  for (std::size_t i = length; i-- > 0;) value = (value << 8) | static_cast<unsigned char>(raw[i]);
+  if (length > 0 && length < 8 && (static_cast<unsigned char>(raw[length - 1]) & 0x80)) value |= ~0ull << (8 * length);
+  push(make_int(static_cast<std::int64_t>(value)));
+}
+
+void PickleMachine::op_float_text(Cursor& in) {
+  std::string text(in.line());
+  double real = std::strtod(text.c_str(), nullptr);
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &real, sizeof(bits));
+  push(make(Kind::kFloat, 0, bits));
+}
+
+void PickleMachine::op_tuple(std::size_t count) {
+  ValueId items[3];
+  for (std::size_t i = count; i-- > 0;) items[i] = pop();
+  push(make_container(Kind::kTuple, items, count));
+}
+
+void PickleMachine::op_tuple_from_mark() {
+  std::size_t start = pop_mark();
+  ValueId t = make_container(Kind::kTuple, stack_.data() + start, stack_.size() - start);
+  stack_.resize(start);
+  push(t);
+}
+
+void PickleMachine::op_list_from_mark() {
+  std::size_t start = pop_mark();
+  ValueId list = make_container(Kind::kList, stack_.data() + start, stack_.size() - start);
+  stack_.resize(start);
+  push(list);
+}
+
+ValueId PickleMachine::below_mark(std::size_t start) const {
+  std::size_t floor = marks_.empty() ? 0 : marks_.back();
+  if (start <= floor) fail(ErrorCode::kCorrupt, "pickle adds items with nothing to add them to");
+  return stack_[start - 1];
+}
+
+// APPEND / APPENDS / ADDITEMS / SETITEM / SETITEMS: `count` ids at `items` into `target`.
+void PickleMachine::add_items(ValueId target, const ValueId* items, std::size_t count, bool pairs) {
+  if (limits_.budget != nullptr) limits_.budget->charge(count);
+  Kind kind = at(target).kind;
+  if (kind == Kind::kCall) {
+    target = call_container(target, pairs ? Kind::kDict : Kind::kList);
+  } else if (pairs ? kind != Kind::kDict : (kind != Kind::kList && kind != Kind::kSet)) {
+    fail(ErrorCode::kCorrupt, pairs ? "pickle sets items on a value that is not a dict" : "pickle appends to a value that is not a list");
+  }
+  if (pairs && count % 2 != 0) fail(ErrorCode::kCorrupt, "pickle SETITEMS has an odd number of values");
+  append(target, items, count);
+}
+
+void PickleMachine::op_add_from_mark(bool pairs) {
+  std::size_t start = pop_mark();
+  ValueId target = below_mark(start);
+  add_items(target, stack_.data() + start, stack_.size() - start, pairs);
+  stack_.resize(start);
+}
+
+void PickleMachine::op_dict_from_mark() {
+  std::size_t start = pop_mark();
+  if ((stack_.size() - start) % 2 != 0) fail(ErrorCode::kCorrupt, "pickle DICT has an odd number of values");
+  ValueId dict = make_container(Kind::kDict, stack_.data() + start, stack_.size() - start);
+  stack_.resize(start);
+  push(dict);
+}
+
+void PickleMachine::op_frozenset_from_mark() {
+  std::size_t start = pop_mark();
+  ValueId set = make_container(Kind::kSet, stack_.data() + start, stack_.size() - start);
+  stack_.resize(start);
+  push(set);
+}
+
+void PickleMachine::op_stack_global() {
+  ValueId name = pop();
+  ValueId module = pop();
+  if (at(module).kind != Kind::kString || at(name).kind != Kind::kString) fail(ErrorCode::kCorrupt, "STACK_GLOBAL needs two strings");
+  if (at(module).a > 1024 || at(name).a > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
+  push(make(Kind::kGlobal, module, name));
+}
+
+void PickleMachine::op_reduce() {
+  ValueId args = pop();
+  ValueId callable = pop();
+  if (at(args).kind != Kind::kTuple) fail(ErrorCode::kCorrupt, "REDUCE arguments are not a tuple");
+  push(call(callable, args, CallHow::kCall));
+}
+
+// NEWOBJ: cls.__new__(cls, *args); NEWOBJ_EX adds keyword arguments (kept as the object's state
+// until BUILD replaces it).
+void PickleMachine::op_newobj(bool with_kwargs) {
+  ValueId kwargs = with_kwargs ? pop() : kNoValue;
+  ValueId args = pop();
+  ValueId cls = pop();
+  if (at(args).kind != Kind::kTuple) fail(ErrorCode::kCorrupt, "NEWOBJ arguments are not a tuple");
+  ValueId node = call(cls, args, CallHow::kNewObject);
+  if (with_kwargs && at(node).kind == Kind::kCall) calls_[at(node).a].state = kwargs;
+  push(node);
+}
+
+// INST module\nname\n: cls(*items since MARK), which runs cls.__init__: a call.
+void PickleMachine::op_inst(Cursor& in) {
+  std::string_view module = in.line();
+  std::string_view name = in.line();
+  std::size_t start = pop_mark();
+  ValueId args = make_container(Kind::kTuple, stack_.data() + start, stack_.size() - start);
+  stack_.resize(start);
+  push(call(make_global(module, name), args, CallHow::kCall));
+}
+
+// OBJ: items since MARK are cls, *args: cls(*args), a call.
+void PickleMachine::op_obj() {
+  std::size_t start = pop_mark();
+  if (stack_.size() == start) fail(ErrorCode::kCorrupt, "OBJ without a class");
+  ValueId cls = stack_[start];
+  ValueId args = make_container(Kind::kTuple, stack_.data() + start + 1, stack_.size() - start - 1);
+  stack_.resize(start);
+  push(call(cls, args, CallHow::kCall));
+}
+
+// BUILD: obj.__setstate__(state) or obj.__dict__.update(state), recorded, not run. Setting state
+// on a global (a class or function) would change it for everything that uses it.
+void PickleMachine::op_build() {
+  ValueId state = pop();
+  ValueId target = top();
+  Kind kind = at(target).kind;
+  if (kind == Kind::kCall) {
+    calls_[at(target).a].state = state;
+  } else if (kind == Kind::kGlobal) {
+    fail(ErrorCode::kUnsafePickle, "the pickle sets the state of " + ref(target).qualified_name() + " (BUILD on a global)");
+  } else if (kind != Kind::kDict) {
+    fail(ErrorCode::kCorrupt, "pickle BUILD on a value that has no state");
+  }
+}
+
+void PickleMachine::op_persistent_id(ValueId payload) {
+  ValueId id = make(Kind::kPersistentId, payload);
+  persistent_ids_.push_back(id);
+  push(id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop.
+
+PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::size_t* end) {
   if (data.size() - offset > limits_.max_string * 4ull) fail(ErrorCode::kLimitExceeded, "pickle too large");
-  Reader in(data, offset);
-  std::vector<PickleValue*> stack;
-  std::vector<std::size_t> marks;
-  std::unordered_map<std::uint64_t, PickleValue*> memo;
+  if (input_.data() != nullptr && input_.data() != data.data()) {
+    fail(ErrorCode::kCorrupt, "one pickle machine reads one buffer");  // a caller's mistake, not the file's
+  }
+  input_ = data;
+  Cursor in(data, offset);
+  stack_.clear();
+  marks_.clear();
+  memo_.clear();
+  sparse_memo_.clear();
+  memo_count_ = 0;
   protocol_ = 0;
-
-  auto push = [&](PickleValue* v) {
-    if (stack.size() >= limits_.max_stack) fail(ErrorCode::kLimitExceeded, "pickle stack too deep");
-    stack.push_back(v);
-  };
-  auto pop = [&]() -> PickleValue* {
-    if (stack.empty() || (!marks.empty() && stack.size() <= marks.back())) {
-      fail(ErrorCode::kCorrupt, "pickle pops from an empty stack");
-    }
-    PickleValue* v = stack.back();
-    stack.pop_back();
-    return v;
-  };
-  auto top = [&]() -> PickleValue* {
-    if (stack.empty()) fail(ErrorCode::kCorrupt, "pickle reads an empty stack");
-    return stack.back();
-  };
-  auto pop_mark = [&]() -> std::vector<PickleValue*> {
-    if (marks.empty()) fail(ErrorCode::kCorrupt, "pickle has no MARK to pop to");
-    std::size_t mark = marks.back();
-    marks.pop_back();
-    std::vector<PickleValue*> items(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
-    stack.resize(mark);
-    return items;
-  };
-  auto string_value = [&](Kind kind, std::string_view bytes) {
-    if (bytes.size() > limits_.max_string) fail(ErrorCode::kLimitExceeded, "string in pickle too long");
-    PickleValue* v = make(kind);
-    v->text.assign(bytes.data(), bytes.size());
-    return v;
-  };
-  auto int_value = [&](std::int64_t value) {
-    PickleValue* v = make(Kind::kInt);
-    v->integer = value;
-    return v;
-  };
-  auto memo_put = [&](std::uint64_t index) {
-    if (memo.size() >= limits_.max_memo && memo.find(index) == memo.end()) {
-      fail(ErrorCode::kLimitExceeded, "pickle memo too large");
-    }
-    memo[index] = top();
-  };
-  auto memo_get = [&](std::uint64_t index) {
-    auto found = memo.find(index);
-    if (found == memo.end()) fail(ErrorCode::kCorrupt, "pickle refers to memo entry " + std::to_string(index) + " before it exists");
-    push(found->second);
-  };
-  auto tuple_of = [&](std::vector<PickleValue*> items) {
-    PickleValue* t = make(Kind::kTuple);
-    t->items = std::move(items);
-    return t;
-  };
-  auto set_items = [&](PickleValue* target, const std::vector<PickleValue*>& kv) {
-    if (target->kind != Kind::kDict && target->kind != Kind::kCall) {
-      fail(ErrorCode::kCorrupt, "pickle sets items on a value that is not a dict");
-    }
-    if (kv.size() % 2 != 0) fail(ErrorCode::kCorrupt, "pickle SETITEMS has an odd number of values");
-    for (std::size_t i = 0; i < kv.size(); i += 2) {
-      if (values_.size() >= limits_.max_values) fail(ErrorCode::kLimitExceeded, "pickle dict too large");
-      target->entries.emplace_back(kv[i], kv[i + 1]);
-    }
-  };
-  auto append_items = [&](PickleValue* target, const std::vector<PickleValue*>& items) {
-    if (target->kind != Kind::kList && target->kind != Kind::kCall && target->kind != Kind::kSet) {
-      fail(ErrorCode::kCorrupt, "pickle appends to a value that is not a list");
-    }
-    if (target->items.size() + items.size() > limits_.max_values) fail(ErrorCode::kLimitExceeded, "pickle list too large");
-    target->items.insert(target->items.end(), items.begin(), items.end());
-  };
-  auto global = [&](std::string_view module, std::string_view name) {
-    if (module.size() > 1024 || name.size() > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
-    PickleValue* g = make(Kind::kGlobal);
-    g->text.assign(module.data(), module.size());
-    g->name.assign(name.data(), name.size());
-    return g;
-  };
-
   for (;;) {
-    unsigned char op = in.byte();
-    switch (op) {
-      case 0x80: {  // PROTO
-        protocol_ = in.byte();
-        if (protocol_ > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol_) + " is newer than 5");
-        break;
-      }
-      case 0x95:  // FRAME: framing is advisory; the opcodes follow inline
-        in.uint(8);
-        break;
-      case '.': {  // STOP
-        PickleValue* result = pop();
-        if (end != nullptr) *end = in.pos();
-        return result;
-      }
-      case '(':  // MARK
-        if (marks.size() >= limits_.max_marks) fail(ErrorCode::kLimitExceeded, "pickle nests MARKs too deeply");
-        marks.push_back(stack.size());
-        break;
-      case '0':  // POP
-        if (!marks.empty() && stack.size() == marks.back()) {
-          marks.pop_back();  // POP of a bare MARK, as pickle does
-        } else {
-          pop();
-        }
-        break;
-      case '1':  // POP_MARK
-        pop_mark();
-        break;
-      case '2':  // DUP
-        push(top());
-        break;
+    if (limits_.budget != nullptr) limits_.budget->charge(1);
+    unsigned char opcode = in.byte();
+    if (opcode == op::kStop) {
+      ValueId result = pop();
+      if (end != nullptr) *end = in.pos();
+      return ref(result);
+    }
+    step(opcode, in);
+  }
+}
 
-      // Constants and numbers.
-      case 'N': push(make(Kind::kNone)); break;
-      case 0x88:
-      case 0x89: {  // NEWTRUE / NEWFALSE
-        PickleValue* b = make(Kind::kBool);
-        b->boolean = op == 0x88;
-        push(b);
-        break;
+void PickleMachine::step(unsigned char opcode, Cursor& in) {
+  switch (opcode) {
+    case op::kProto:
+      protocol_ = in.byte();
+      if (protocol_ > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol_) + " is newer than 5");
+      break;
+    case op::kFrame: in.uint(8); break;  // framing is advisory: the opcodes follow inline
+    case op::kMark: mark(); break;
+    case op::kPop:
+      if (!marks_.empty() && stack_.size() == marks_.back()) {
+        marks_.pop_back();  // POP of a bare MARK, as pickle does
+      } else {
+        pop();
       }
-      case 'I': {  // INT (text; "01"/"00" are True/False)
-        std::string_view text = in.line();
-        if (text == "01" || text == "00") {
-          PickleValue* b = make(Kind::kBool);
-          b->boolean = text == "01";
-          push(b);
-        } else {
-          push(int_value(parse_decimal(text, "INT")));
-        }
-        break;
-      }
-      case 'J': push(int_value(static_cast<std::int32_t>(in.uint(4)))); break;  // BININT
-      case 'K': push(int_value(static_cast<std::int64_t>(in.uint(1)))); break;  // BININT1
-      case 'M': push(int_value(static_cast<std::int64_t>(in.uint(2)))); break;  // BININT2
-      case 'L': {  // LONG (text)
-        std::string_view text = in.line();
-        try {
-          push(int_value(parse_decimal(text, "LONG")));
-        } catch (const CheckpointError&) {
-          PickleValue* v = int_value(0);
-          v->big_int = true;
-          push(v);
-        }
-        break;
-      }
-      case 0x8a:
-      case 0x8b: {  // LONG1 / LONG4: little-endian two's complement
-        std::uint64_t n = op == 0x8a ? in.uint(1) : in.uint(4);
-        std::string_view raw = in.take(n);
-        PickleValue* v = int_value(0);
-        if (n > 8) {
-          v->big_int = true;
-        } else if (n > 0) {
-          std::uint64_t value = 0;
-          for (std::size_t i = n; i-- > 0;) value = (value << 8) | static_cast<unsigned char>(raw[i]);
-          if (n < 8 && (static_cast<unsigned char>(raw[n - 1]) & 0x80)) value |= ~0ull << (8 * n);  // sign-extend
-          v->integer = static_cast<std::int64_t>(value);
-        }
-        push(v);
-        break;
-      }
-      case 'F': {  // FLOAT (text)
-        std::string text(in.line());
-        PickleValue* v = make(Kind::kFloat);
-        v->real = std::strtod(text.c_str(), nullptr);
-        push(v);
-        break;
-      }
-      case 'G': {  // BINFLOAT: big-endian double
-        std::string_view raw = in.take(8);
-        std::uint64_t bits = 0;
-        for (char c : raw) bits = (bits << 8) | static_cast<unsigned char>(c);
-        PickleValue* v = make(Kind::kFloat);
-        std::memcpy(&v->real, &bits, sizeof(bits));
-        push(v);
-        break;
-      }
+      break;
+    case op::kPopMark: stack_.resize(pop_mark()); break;
+    case op::kDup: push(top()); break;
 
-      // Strings and bytes.
-      case 'S': push(string_value(Kind::kString, decode_string_repr(in.line()))); break;  // STRING
-      case 'V': push(string_value(Kind::kString, decode_raw_unicode_escape(in.line()))); break;  // UNICODE
-      case 'T': push(string_value(Kind::kString, in.take(in.uint(4)))); break;  // BINSTRING
-      case 'U': push(string_value(Kind::kString, in.take(in.uint(1)))); break;  // SHORT_BINSTRING
-      case 'X': push(string_value(Kind::kString, in.take(in.uint(4)))); break;  // BINUNICODE
-      case 0x8c: push(string_value(Kind::kString, in.take(in.uint(1)))); break;  // SHORT_BINUNICODE
-      case 0x8d: push(string_value(Kind::kString, in.take(in.uint(8)))); break;  // BINUNICODE8
-      case 'B': push(string_value(Kind::kBytes, in.take(in.uint(4)))); break;  // BINBYTES
-      case 'C': push(string_value(Kind::kBytes, in.take(in.uint(1)))); break;  // SHORT_BINBYTES
-      case 0x8e: push(string_value(Kind::kBytes, in.take(in.uint(8)))); break;  // BINBYTES8
-      case 0x96: push(string_value(Kind::kBytes, in.take(in.uint(8)))); break;  // BYTEARRAY8
-      case 0x97: push(make(Kind::kBytes)); break;  // NEXT_BUFFER: out-of-band data, not present
-      case 0x98: break;                            // READONLY_BUFFER: no effect on the value
+    case op::kNone: push(make(Kind::kNone)); break;
+    case op::kNewTrue: push(make(Kind::kBool, 0, 1)); break;
+    case op::kNewFalse: push(make(Kind::kBool, 0, 0)); break;
+    case op::kInt: op_int_text(in); break;
+    case op::kBinInt: push(make_int(static_cast<std::int32_t>(in.uint(4)))); break;
+    case op::kBinInt1: push(make_int(static_cast<std::int64_t>(in.uint(1)))); break;
+    case op::kBinInt2: push(make_int(static_cast<std::int64_t>(in.uint(2)))); break;
+    case op::kLong: op_long_text(in); break;
+    case op::kLong1: op_long_binary(in, in.uint(1)); break;
+    case op::kLong4: op_long_binary(in, in.uint(4)); break;
+    case op::kFloat: op_float_text(in); break;
+    case op::kBinFloat: {  // big-endian double
+      std::string_view raw = in.take(8);
+      std::uint64_t bits = 0;
+      for (char c : raw) bits = (bits << 8) | static_cast<unsigned char>(c);
+      push(make(Kind::kFloat, 0, bits));
+      break;
+    }
 
-      // Containers.
-      case ')': push(make(Kind::kTuple)); break;  // EMPTY_TUPLE
-      case 't': push(tuple_of(pop_mark())); break;  // TUPLE
-      case 0x85: {  // TUPLE1
-        PickleValue* a = pop();
-        push(tuple_of({a}));
-        break;
-      }
-      case 0x86: {  // TUPLE2
-        PickleValue* b = pop();
-        PickleValue* a = pop();
-        push(tuple_of({a, b}));
-        break;
-      }
-      case 0x87: {  // TUPLE3
-        PickleValue* c = pop();
-        PickleValue* b = pop();
-        PickleValue* a = pop();
-        push(tuple_of({a, b, c}));
-        break;
-      }
-      case ']': push(make(Kind::kList)); break;  // EMPTY_LIST
-      case 'l': {  // LIST
-        PickleValue* list = make(Kind::kList);
-        list->items = pop_mark();
-        push(list);
-        break;
-      }
-      case 'a': {  // APPEND
-        PickleValue* item = pop();
-        append_items(top(), {item});
-        break;
-      }
-      case 'e': {  // APPENDS
-        std::vector<PickleValue*> items = pop_mark();
-        append_items(top(), items);
-        break;
-      }
-      case '}': push(make(Kind::kDict)); break;  // EMPTY_DICT
-      case 'd': {  // DICT
-        PickleValue* dict = make(Kind::kDict);
-        set_items(dict, pop_mark());
-        push(dict);
-        break;
-      }
-      case 's': {  // SETITEM
-        PickleValue* value = pop();
-        PickleValue* key = pop();
-        set_items(top(), {key, value});
-        break;
-      }
-      case 'u': {  // SETITEMS
-        std::vector<PickleValue*> kv = pop_mark();
-        set_items(top(), kv);
-        break;
-      }
-      case 0x8f: push(make(Kind::kSet)); break;  // EMPTY_SET
-      case 0x90: {  // ADDITEMS
-        std::vector<PickleValue*> items = pop_mark();
-        append_items(top(), items);
-        break;
-      }
-      case 0x91: {  // FROZENSET
-        PickleValue* set = make(Kind::kSet);
-        set->items = pop_mark();
-        push(set);
-        break;
-      }
+    case op::kString: push(make_owned_string(Kind::kString, decode_string_repr(in.line()))); break;
+    case op::kUnicode: push(make_owned_string(Kind::kString, decode_raw_unicode_escape(in.line()))); break;
+    case op::kBinString:
+    case op::kBinUnicode: push(make_string(Kind::kString, in.take(in.uint(4)))); break;
+    case op::kShortBinString:
+    case op::kShortBinUnicode: push(make_string(Kind::kString, in.take(in.uint(1)))); break;
+    case op::kBinUnicode8: push(make_string(Kind::kString, in.take(in.uint(8)))); break;
+    case op::kBinBytes: push(make_string(Kind::kBytes, in.take(in.uint(4)))); break;
+    case op::kShortBinBytes: push(make_string(Kind::kBytes, in.take(in.uint(1)))); break;
+    case op::kBinBytes8:
+    case op::kByteArray8: push(make_string(Kind::kBytes, in.take(in.uint(8)))); break;
+    case op::kNextBuffer: push(make_string(Kind::kBytes, std::string_view(input_.data(), 0))); break;  // out-of-band: absent
+    case op::kReadonlyBuffer: break;  // no effect on the value
 
-      // Memo.
-      case 'p': {  // PUT (text index)
-        std::int64_t index = parse_decimal(in.line(), "PUT");
-        if (index < 0) fail(ErrorCode::kCorrupt, "negative memo index");
-        memo_put(static_cast<std::uint64_t>(index));
-        break;
-      }
-      case 'q': memo_put(in.uint(1)); break;  // BINPUT
-      case 'r': memo_put(in.uint(4)); break;  // LONG_BINPUT
-      case 0x94: memo_put(memo.size()); break;  // MEMOIZE
-      case 'g': {  // GET (text index)
-        std::int64_t index = parse_decimal(in.line(), "GET");
-        if (index < 0) fail(ErrorCode::kCorrupt, "negative memo index");
-        memo_get(static_cast<std::uint64_t>(index));
-        break;
-      }
-      case 'h': memo_get(in.uint(1)); break;  // BINGET
-      case 'j': memo_get(in.uint(4)); break;  // LONG_BINGET
+    case op::kEmptyTuple: push(make_container(Kind::kTuple, nullptr, 0)); break;
+    case op::kTuple: op_tuple_from_mark(); break;
+    case op::kTuple1: op_tuple(1); break;
+    case op::kTuple2: op_tuple(2); break;
+    case op::kTuple3: op_tuple(3); break;
+    case op::kEmptyList: push(make_container(Kind::kList, nullptr, 0)); break;
+    case op::kList: op_list_from_mark(); break;
+    case op::kAppend: {
+      ValueId item = pop();
+      add_items(top(), &item, 1, false);
+      break;
+    }
+    case op::kAppends:
+    case op::kAddItems: op_add_from_mark(false); break;
+    case op::kEmptyDict: push(make_container(Kind::kDict, nullptr, 0)); break;
+    case op::kDict: op_dict_from_mark(); break;
+    case op::kSetItem: {
+      ValueId kv[2];
+      kv[1] = pop();
+      kv[0] = pop();
+      add_items(top(), kv, 2, true);
+      break;
+    }
+    case op::kSetItems: op_add_from_mark(true); break;
+    case op::kEmptySet: push(make_container(Kind::kSet, nullptr, 0)); break;
+    case op::kFrozenSet: op_frozenset_from_mark(); break;
 
-      // Names and calls: all inert.
-      case 'c': {  // GLOBAL module\nname\n
-        std::string_view module = in.line();
-        std::string_view name = in.line();
-        push(global(module, name));
-        break;
-      }
-      case 0x93: {  // STACK_GLOBAL
-        PickleValue* name = pop();
-        PickleValue* module = pop();
-        if (module->kind != Kind::kString || name->kind != Kind::kString) {
-          fail(ErrorCode::kCorrupt, "STACK_GLOBAL needs two strings");
-        }
-        push(global(module->text, name->text));
-        break;
-      }
-      case 0x82:
-      case 0x83:
-      case 0x84: {  // EXT1/2/4: the copyreg extension registry, unknown here
-        std::uint64_t code = in.uint(op == 0x82 ? 1 : op == 0x83 ? 2 : 4);
-        push(global("<extension>", std::to_string(code)));
-        break;
-      }
-      case 'R': {  // REDUCE
-        PickleValue* args = pop();
-        PickleValue* callable = pop();
-        push(call(callable, args));
-        break;
-      }
-      case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
-        PickleValue* args = pop();
-        PickleValue* cls = pop();
-        push(call(cls, args));
-        break;
-      }
-      case 0x92: {  // NEWOBJ_EX: cls, args, kwargs
-        PickleValue* kwargs = pop();
-        PickleValue* args = pop();
-        PickleValue* cls = pop();
-        PickleValue* node = call(cls, args);
-        if (node->kind == Kind::kCall) node->state = kwargs;
-        push(node);
-        break;
-      }
-      case 'i': {  // INST module\nname\n: cls(*items since MARK)
-        std::string_view module = in.line();
-        std::string_view name = in.line();
-        PickleValue* cls = global(module, name);
-        push(call(cls, tuple_of(pop_mark())));
-        break;
-      }
-      case 'o': {  // OBJ: items since MARK are cls, *args
-        std::vector<PickleValue*> items = pop_mark();
-        if (items.empty()) fail(ErrorCode::kCorrupt, "OBJ without a class");
-        PickleValue* cls = items.front();
-        items.erase(items.begin());
-        push(call(cls, tuple_of(std::move(items))));
-        break;
-      }
-      case 'b': {  // BUILD: obj.__setstate__(state), recorded not run
-        PickleValue* state = pop();
-        PickleValue* target = top();
-        if (target->kind == Kind::kCall || target->kind == Kind::kDict) {
-          target->state = state;
-        }
-        break;
-      }
-      case 'P': {  // PERSID (text)
-        PickleValue* id = make(Kind::kPersistentId);
-        id->pid = string_value(Kind::kString, in.line());
-        push(id);
-        break;
-      }
-      case 'Q': {  // BINPERSID
-        PickleValue* id = make(Kind::kPersistentId);
-        id->pid = pop();
-        push(id);
-        break;
-      }
-      default: {
-        char hex[8];
-        std::snprintf(hex, sizeof(hex), "0x%02x", op);
-        fail(ErrorCode::kCorrupt, std::string("unknown pickle opcode ") + hex + " at offset " + std::to_string(in.pos() - 1));
-      }
+    case op::kPut: memo_put(static_cast<std::uint64_t>(parse_index(in.line(), "PUT"))); break;
+    case op::kBinPut: memo_put(in.uint(1)); break;
+    case op::kLongBinPut: memo_put(in.uint(4)); break;
+    case op::kMemoize: memo_put(memo_count_); break;
+    case op::kGet: memo_get(static_cast<std::uint64_t>(parse_index(in.line(), "GET"))); break;
+    case op::kBinGet: memo_get(in.uint(1)); break;
+    case op::kLongBinGet: memo_get(in.uint(4)); break;
+
+    case op::kGlobal: {
+      std::string_view module = in.line();
+      std::string_view name = in.line();
+      push(make_global(module, name));
+      break;
+    }
+    case op::kStackGlobal: op_stack_global(); break;
+    case op::kExt1:
+    case op::kExt2:
+    case op::kExt4: {  // the copyreg extension registry, unknown here: an inert named global
+      std::uint64_t code = in.uint(opcode == op::kExt1 ? 1 : opcode == op::kExt2 ? 2 : 4);
+      std::string name = std::to_string(code);
+      ValueId m = make_owned_string(Kind::kString, "<extension>");
+      ValueId n = make_owned_string(Kind::kString, name);
+      push(make(Kind::kGlobal, m, n));
+      break;
+    }
+    case op::kReduce: op_reduce(); break;
+    case op::kNewObj: op_newobj(false); break;
+    case op::kNewObjEx: op_newobj(true); break;
+    case op::kInst: op_inst(in); break;
+    case op::kObj: op_obj(); break;
+    case op::kBuild: op_build(); break;
+    case op::kPersId: op_persistent_id(make_string(Kind::kString, in.line())); break;
+    case op::kBinPersId: op_persistent_id(pop()); break;
+    default: {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%02x", opcode);
+      fail(ErrorCode::kCorrupt, std::string("unknown pickle opcode ") + hex + " at offset " + std::to_string(in.pos() - 1));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PickleRef.
+
+namespace {
+const std::string_view kEmpty;
+}
+
+PickleKind PickleRef::kind() const { return machine_->at(id_).kind; }
+
+std::optional<std::int64_t> PickleRef::as_int() const {
+  if (!*this) return std::nullopt;
+  const auto& v = machine_->at(id_);
+  if (v.kind == Kind::kInt || v.kind == Kind::kBool) return static_cast<std::int64_t>(v.b);
+  return std::nullopt;
+}
+
+std::optional<bool> PickleRef::as_bool() const {
+  std::optional<std::int64_t> v = as_int();
+  if (!v) return std::nullopt;
+  return *v != 0;
+}
+
+double PickleRef::real() const {
+  if (!is(Kind::kFloat)) return 0;
+  double out = 0;
+  std::uint64_t bits = machine_->at(id_).b;
+  std::memcpy(&out, &bits, sizeof(out));
+  return out;
+}
+
+std::string_view PickleRef::text() const {
+  if (!is(Kind::kString) && !is(Kind::kBytes)) return kEmpty;
+  return machine_->text_of(machine_->at(id_));
+}
+
+std::optional<std::string_view> PickleRef::string() const {
+  if (!is(Kind::kString)) return std::nullopt;
+  return machine_->text_of(machine_->at(id_));
+}
+
+std::string_view PickleRef::module() const {
+  return is(Kind::kGlobal) ? machine_->ref(machine_->at(id_).a).text() : kEmpty;
+}
+
+std::string_view PickleRef::name() const {
+  return is(Kind::kGlobal) ? machine_->ref(static_cast<ValueId>(machine_->at(id_).b)).text() : kEmpty;
+}
+
+bool PickleRef::is_global(std::string_view m, std::string_view n) const {
+  return is(Kind::kGlobal) && module() == m && name() == n;
+}
+
+std::string PickleRef::qualified_name() const {
+  return std::string(module()) + "." + std::string(name());
+}
+
+std::size_t PickleRef::size() const {
+  if (!*this) return 0;
+  const auto& v = machine_->at(id_);
+  switch (v.kind) {
+    case Kind::kTuple:
+    case Kind::kList:
+    case Kind::kSet: return v.a;
+    case Kind::kDict: return v.a / 2;
+    default: return 0;
+  }
+}
+
+PickleRef PickleRef::item(std::size_t i) const {
+  if (i >= size() || is(Kind::kDict)) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + i]);
+}
+
+PickleRef PickleRef::key(std::size_t i) const {
+  if (!is(Kind::kDict) || i >= size()) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + 2 * i]);
+}
+
+PickleRef PickleRef::value(std::size_t i) const {
+  if (!is(Kind::kDict) || i >= size()) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + 2 * i + 1]);
+}
+
+PickleRef PickleRef::get(std::string_view wanted) const {
+  PickleRef dict = as_dict();
+  for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+    std::optional<std::string_view> k = dict.key(i).string();
+    if (k && *k == wanted) return dict.value(i);
+  }
+  return {};
+}
+
+PickleRef PickleRef::callable() const {
+  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].callable) : PickleRef();
+}
+PickleRef PickleRef::args() const {
+  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].args) : PickleRef();
+}
+PickleRef PickleRef::state() const {
+  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].state) : PickleRef();
+}
+PickleRef PickleRef::call_items() const {
+  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].items) : PickleRef();
+}
+PickleRef PickleRef::call_entries() const {
+  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].entries) : PickleRef();
+}
+PickleRef PickleRef::call_target() const {
+  PickleRef c = callable();
+  return c.is(Kind::kGlobal) ? c : PickleRef();
+}
+PickleRef PickleRef::pid() const {
+  return is(Kind::kPersistentId) ? PickleRef(machine_, machine_->at(id_).a) : PickleRef();
+}
+PickleRef PickleRef::as_dict() const {
+  if (is(Kind::kDict)) return *this;
+  return call_entries();
 }
 
 }  // namespace ct

@@ -1,71 +1,117 @@
 // A symbolic pickle machine. It runs every opcode of protocols 0 to 5 but executes nothing:
 // GLOBAL names are inert values, REDUCE / NEWOBJ / INST / OBJ build inert call nodes, BUILD
-// records state. A few constructors are understood (OrderedDict and dict, set, frozenset,
-// copyreg reconstructors) so the result looks like the data that was pickled. Callers interpret
-// the value graph (torch_checkpoint.cpp knows torch's rebuild functions).
+// records state. A few constructors are understood (OrderedDict, dict, set, frozenset, copyreg's
+// object reconstructors) so the result looks like the data that was pickled. Callers interpret the
+// value graph through PickleRef (native/formats/ knows torch's rebuild functions).
 //
-// Limits bound memory and time on any input: the size of the pickle, the number of values, the
-// memo, the stack and the mark stack. Integer parsing is checked. Hostile input throws
-// CheckpointError; it never crashes.
+// Safety is an allow list (call_policy.h, as torch.load(weights_only=True) has it): a call of any
+// other callable, through any opcode, throws UNSAFE_PICKLE naming it. Instances of other classes
+// made the way pickle makes plain objects (NEWOBJ + BUILD, as torch.save(model) writes modules)
+// are kept and their classes listed in classes_needed().
+//
+// Memory: every value is a 16-byte record in one flat vector; strings are views into the input
+// (only STRING / UNICODE escapes are decoded into a side buffer); containers are spans of 4-byte
+// value ids in one arena; the memo is a vector; call nodes share their argument tuple. Each opcode
+// adds at most a few records, so memory is at most ~50 bytes per input byte, and capped by
+// PickleLimits. Cycles are representable (a list may contain itself): walkers must guard.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <unordered_map>
 #include <vector>
+
+#include "../common/work_budget.h"
 
 namespace ct {
 
-struct PickleValue {
-  enum class Kind {
-    kNone,
-    kBool,
-    kInt,         // fits int64 (big_int marks larger values, kept as their byte length only)
-    kFloat,
-    kString,      // str
-    kBytes,       // bytes / bytearray / buffers
-    kTuple,
-    kList,
-    kDict,
-    kSet,
-    kGlobal,      // module + name, never resolved
-    kCall,        // callable(*args) that was not interpreted: REDUCE, NEWOBJ, INST, OBJ
-    kPersistentId,
-  };
+using ValueId = std::uint32_t;
+constexpr ValueId kNoValue = 0xFFFFFFFFu;
 
-  Kind kind = Kind::kNone;
-  bool boolean = false;
-  std::int64_t integer = 0;
-  bool big_int = false;
-  double real = 0;
-  std::string text;    // kString / kBytes content; kGlobal module
-  std::string name;    // kGlobal name
-  std::vector<PickleValue*> items;                              // tuple, list, set, call args
-  std::vector<std::pair<PickleValue*, PickleValue*>> entries;  // dict (and dict-like calls)
-  PickleValue* callable = nullptr;  // kCall: what would have been called (usually a kGlobal)
-  PickleValue* state = nullptr;     // BUILD state (kCall objects, dicts)
-  PickleValue* pid = nullptr;       // kPersistentId payload
+enum class PickleKind : std::uint8_t {
+  kNone,
+  kBool,
+  kInt,      // fits int64
+  kBigInt,   // larger than int64: the value is not kept
+  kFloat,
+  kString,   // str
+  kBytes,    // bytes / bytearray / buffers
+  kTuple,
+  kList,
+  kDict,
+  kSet,
+  kGlobal,   // module + name, never resolved
+  kCall,     // callable(*args) or an object of a class, not run: REDUCE, NEWOBJ, INST, OBJ
+  kPersistentId,
+};
 
-  bool is_global(std::string_view module, std::string_view global_name) const {
-    return kind == Kind::kGlobal && text == module && name == global_name;
-  }
-  // The callable's global, when this is a call of a global.
-  const PickleValue* call_target() const {
-    return kind == Kind::kCall && callable != nullptr && callable->kind == Kind::kGlobal ? callable : nullptr;
-  }
-  // Dict lookup by string key (linear: pickled dicts are small, and order matters).
-  PickleValue* get(std::string_view key) const;
+class PickleMachine;
+
+// A value of a machine: a machine pointer and an index, cheap to copy, valid while the machine
+// lives. A null ref (no value) answers every question with "nothing".
+class PickleRef {
+ public:
+  PickleRef() = default;
+  PickleRef(const PickleMachine* machine, ValueId id) : machine_(machine), id_(id) {}
+
+  explicit operator bool() const { return machine_ != nullptr && id_ != kNoValue; }
+  ValueId id() const { return id_; }
+  PickleKind kind() const;
+  bool is(PickleKind kind) const { return *this && this->kind() == kind; }
+
+  std::optional<std::int64_t> as_int() const;  // int, or bool as 0/1
+  std::optional<bool> as_bool() const;         // bool, or int as != 0
+  double real() const;
+  std::string_view text() const;               // kString / kBytes
+  std::optional<std::string_view> string() const;  // the text when this is a kString
+
+  // kGlobal
+  std::string_view module() const;
+  std::string_view name() const;
+  bool is_global(std::string_view module, std::string_view name) const;
+  std::string qualified_name() const;          // "module.name"
+
+  // kTuple / kList / kSet: items; kDict: key(i) / value(i) for i < size().
+  std::size_t size() const;
+  PickleRef item(std::size_t i) const;
+  PickleRef key(std::size_t i) const;
+  PickleRef value(std::size_t i) const;
+  PickleRef get(std::string_view key) const;   // dict lookup by string key (linear)
+
+  // kCall
+  PickleRef callable() const;
+  PickleRef args() const;                      // the argument tuple (shared, never copied)
+  PickleRef arg(std::size_t i) const { return args().item(i); }
+  PickleRef state() const;                     // BUILD state (also of dicts)
+  PickleRef call_target() const;               // the callable when it is a global, else null
+  PickleRef call_items() const;                // list items appended to an object (list subclasses)
+  PickleRef call_entries() const;              // dict items set on an object (dict subclasses)
+
+  // kPersistentId
+  PickleRef pid() const;
+
+  // A dict, or the entries of an object that received dict items (OrderedDict subclasses).
+  PickleRef as_dict() const;
+
+  bool operator==(const PickleRef& other) const { return id_ == other.id_ && machine_ == other.machine_; }
+  bool operator!=(const PickleRef& other) const { return !(*this == other); }
+
+ private:
+  const PickleMachine* machine_ = nullptr;
+  ValueId id_ = kNoValue;
 };
 
 struct PickleLimits {
-  std::size_t max_values = 20'000'000;
+  std::size_t max_values = 16'000'000;   // 16-byte records: 256 MiB
+  std::size_t max_ids = 64'000'000;      // 4-byte container slots: 256 MiB
   std::size_t max_stack = 1'000'000;
   std::size_t max_marks = 100'000;
-  std::size_t max_memo = 10'000'000;
+  std::size_t max_memo = 16'000'000;
   std::size_t max_string = 256u << 20;
+  WorkBudget* budget = nullptr;          // charged one unit per opcode (null: unlimited)
 };
 
 class PickleMachine {
@@ -73,20 +119,107 @@ class PickleMachine {
   explicit PickleMachine(PickleLimits limits = {}) : limits_(limits) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
-  // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format).
-  // Values stay owned by the machine and live until it is destroyed.
-  PickleValue* load(std::string_view data, std::size_t offset = 0, std::size_t* end = nullptr);
+  // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
+  // are views into `data`: it must outlive the values, and every load of one machine must read
+  // the same buffer.
+  PickleRef load(std::string_view data, std::size_t offset = 0, std::size_t* end = nullptr);
 
   int protocol() const { return protocol_; }
   std::size_t value_count() const { return values_.size(); }
+  PickleRef ref(ValueId id) const { return PickleRef(this, id); }
+
+  // Classes outside the allow list that the pickle instantiates as plain objects ("module.name",
+  // in first-seen order): torch.load(weights_only=True) refuses the file until they are allowed.
+  const std::vector<std::string>& classes_needed() const { return classes_needed_; }
+
+  // Every persistent id made, in order (the legacy reader checks every storage they name).
+  const std::vector<ValueId>& persistent_ids() const { return persistent_ids_; }
 
  private:
-  PickleValue* make(PickleValue::Kind kind);
-  PickleValue* call(PickleValue* callable, PickleValue* args);
-  void check_callable(const PickleValue* callable) const;
+  friend class PickleRef;
+  class Cursor;
+
+  struct Value {
+    PickleKind kind;
+    std::uint8_t flags;    // kOwnedText: the string lives in owned_text_, not the input
+    std::uint16_t unused;
+    std::uint32_t a;       // string: length; container: item slots; call: record index; global: module id; pid: payload
+    std::uint64_t b;       // int / float bits / bool; string: offset; container: start | capacity << 32; global: name id
+  };
+  struct CallRecord {
+    ValueId callable;
+    ValueId args;
+    ValueId state;
+    ValueId items;    // a kList made when items are appended to an object (list subclasses)
+    ValueId entries;  // a kDict made when items are set on an object (dict subclasses)
+  };
+
+  // Values and containers.
+  ValueId make(PickleKind kind, std::uint32_t a = 0, std::uint64_t b = 0);
+  ValueId make_string(PickleKind kind, std::string_view bytes);
+  ValueId make_owned_string(PickleKind kind, const std::string& bytes);
+  ValueId make_int(std::int64_t value) { return make(PickleKind::kInt, 0, static_cast<std::uint64_t>(value)); }
+  ValueId make_container(PickleKind kind, const ValueId* items, std::size_t count);
+  ValueId make_global(std::string_view module, std::string_view name);
+  void append(ValueId container, const ValueId* items, std::size_t count);
+  ValueId call_container(ValueId call, PickleKind kind);  // lazily made list/dict of an object
+
+  // The stack.
+  void push(ValueId v);
+  ValueId pop();
+  ValueId top() const;
+  void mark();
+  std::size_t pop_mark();  // returns where the marked items start on the stack; caller truncates
+
+  // Memo.
+  void memo_put(std::uint64_t index);
+  void memo_get(std::uint64_t index);
+
+  // Opcode groups.
+  void step(unsigned char op, Cursor& in);
+  void op_int_text(Cursor& in);
+  void op_long_text(Cursor& in);
+  void op_long_binary(Cursor& in, std::uint64_t length);
+  void op_float_text(Cursor& in);
+  void op_tuple(std::size_t count);
+  void op_tuple_from_mark();
+  void op_list_from_mark();
+  void op_add_from_mark(bool pairs);
+  void op_dict_from_mark();
+  void op_frozenset_from_mark();
+  ValueId below_mark(std::size_t start) const;
+  void add_items(ValueId target, const ValueId* items, std::size_t count, bool pairs);
+  void op_stack_global();
+  void op_reduce();
+  void op_newobj(bool with_kwargs);
+  void op_inst(Cursor& in);
+  void op_obj();
+  void op_build();
+  void op_persistent_id(ValueId payload);
+
+  // Calls, through the allow list.
+  enum class CallHow { kCall, kNewObject };
+  ValueId call(ValueId callable, ValueId args, CallHow how);
+  ValueId call_node(ValueId callable, ValueId args, bool object);
+  ValueId new_object(ValueId cls, ValueId args);
+
+  const Value& at(ValueId id) const;
+  std::string_view text_of(const Value& v) const;
+  std::string describe_callable(ValueId callable) const;
 
   PickleLimits limits_;
-  std::deque<PickleValue> values_;  // stable addresses; freed with the machine
+  std::string_view input_;
+  std::vector<Value> values_;
+  std::vector<ValueId> ids_;          // container slots
+  std::vector<CallRecord> calls_;
+  std::string owned_text_;            // decoded STRING / UNICODE arguments
+  std::vector<ValueId> stack_;
+  std::vector<std::size_t> marks_;
+  std::vector<ValueId> memo_;         // dense memo (indices as pickle writes them: 0, 1, 2, ...)
+  std::unordered_map<std::uint64_t, ValueId> sparse_memo_;  // far-off indices a hostile file names
+  std::size_t memo_count_ = 0;
+  std::vector<std::string> classes_needed_;
+  std::vector<ValueId> persistent_ids_;
   int protocol_ = 0;
 };
 

@@ -17,8 +17,8 @@
 using ct::CheckpointError;
 using ct::ErrorCode;
 using ct::PickleMachine;
-using ct::PickleValue;
-using Kind = PickleValue::Kind;
+using ct::PickleRef;
+using Kind = ct::PickleKind;
 
 namespace {
 
@@ -46,55 +46,54 @@ std::string hex_of(const std::string& bytes) {
 }
 
 // The canonical text make_pickles.py writes with canon().
-std::string describe(const PickleValue* v, std::unordered_set<const PickleValue*>& path) {
-  if (v == nullptr) return "<null>";
-  if (path.count(v)) return "<recursive>";
-  path.insert(v);
+std::string describe(PickleRef v, std::unordered_set<ct::ValueId>& path) {
+  if (!v) return "<null>";
+  if (path.count(v.id())) return "<recursive>";
+  path.insert(v.id());
   std::string out;
-  auto join = [&](const std::vector<PickleValue*>& items) {
+  auto join = [&](PickleRef items) {
     std::string s;
-    for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + describe(items[i], path);
+    for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + describe(items.item(i), path);
     return s;
   };
-  switch (v->kind) {
+  switch (v.kind()) {
     case Kind::kNone: out = "None"; break;
-    case Kind::kBool: out = v->boolean ? "True" : "False"; break;
-    case Kind::kInt: out = v->big_int ? "<bigint>" : std::to_string(v->integer); break;
+    case Kind::kBool: out = *v.as_bool() ? "True" : "False"; break;
+    case Kind::kInt: out = std::to_string(*v.as_int()); break;
+    case Kind::kBigInt: out = "<bigint>"; break;
     case Kind::kFloat: {
       char buffer[64];
-      std::snprintf(buffer, sizeof(buffer), "%.17g", v->real);
+      std::snprintf(buffer, sizeof(buffer), "%.17g", v.real());
       out = buffer;
       break;
     }
-    case Kind::kString: out = "'" + v->text + "'"; break;
-    case Kind::kBytes: out = "b'" + hex_of(v->text) + "'"; break;
-    case Kind::kTuple: out = "(" + join(v->items) + ")"; break;
-    case Kind::kList: out = "[" + join(v->items) + "]"; break;
-    case Kind::kSet: out = "set(" + join(v->items) + ")"; break;
+    case Kind::kString: out = "'" + std::string(v.text()) + "'"; break;
+    case Kind::kBytes: out = "b'" + hex_of(std::string(v.text())) + "'"; break;
+    case Kind::kTuple: out = "(" + join(v) + ")"; break;
+    case Kind::kList: out = "[" + join(v) + "]"; break;
+    case Kind::kSet: out = "set(" + join(v) + ")"; break;
     case Kind::kDict: {
       out = "{";
-      for (std::size_t i = 0; i < v->entries.size(); ++i) {
-        out += (i ? ", " : "") + describe(v->entries[i].first, path) + ": " + describe(v->entries[i].second, path);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        out += (i ? ", " : "") + describe(v.key(i), path) + ": " + describe(v.value(i), path);
       }
       out += "}";
       break;
     }
-    case Kind::kGlobal: out = v->text + "." + v->name; break;
+    case Kind::kGlobal: out = v.qualified_name(); break;
     case Kind::kCall:
-      out = (v->callable != nullptr && v->callable->kind == Kind::kGlobal ? v->callable->text + "." + v->callable->name
-                                                                          : describe(v->callable, path)) +
-            "(" + join(v->items) + ")";
-      if (v->state != nullptr) out += "!" + describe(v->state, path);
+      out = (v.call_target() ? v.call_target().qualified_name() : describe(v.callable(), path)) + "(" + join(v.args()) + ")";
+      if (v.state()) out += "!" + describe(v.state(), path);
       break;
-    case Kind::kPersistentId: out = "pid(" + describe(v->pid, path) + ")"; break;
+    case Kind::kPersistentId: out = "pid(" + describe(v.pid(), path) + ")"; break;
   }
-  path.erase(v);
+  path.erase(v.id());
   return out;
 }
 
 std::string run(const std::string& bytes) {
   PickleMachine machine;
-  std::unordered_set<const PickleValue*> path;
+  std::unordered_set<ct::ValueId> path;
   return describe(machine.load(bytes), path);
 }
 
@@ -158,9 +157,12 @@ TEST(PickleMachine, Python2Strings) {
 }
 
 TEST(PickleMachine, InstAndObj) {
-  // INST: MARK args INST module\nname\n ; OBJ: MARK cls args OBJ
-  EXPECT_EQ(run("(I1\nI2\nimymod\nPoint\n."), "mymod.Point(1, 2)");
-  EXPECT_EQ(run("(cmymod\nPoint\nI3\no}(S'x'\nI4\nub."), "mymod.Point(3)!{'x': 4}");
+  // INST: MARK args INST module\nname\n ; OBJ: MARK cls args OBJ. Both call cls(*args): only an
+  // allowed class may be named.
+  EXPECT_EQ(run("(I1\nI2\nitorch\nSize\n."), "torch.Size(1, 2)");
+  EXPECT_EQ(run("(ctorch\nSize\nI3\no}(S'x'\nI4\nub."), "torch.Size(3)!{'x': 4}");
+  EXPECT_EQ(error_of("(I1\nI2\nimymod\nPoint\n."), ErrorCode::kUnsafePickle);
+  EXPECT_EQ(error_of("(cmymod\nPoint\nI3\no."), ErrorCode::kUnsafePickle);
 }
 
 TEST(PickleMachine, DupAndEightByteLengths) {
@@ -219,17 +221,17 @@ TEST(PickleMachine, LimitsBoundMemory) {
 TEST(PickleMachine, SharedMemoEntriesAreSharedNotCopied) {
   // [x, x] where x = [1]: both items are the same value.
   PickleMachine machine;
-  const PickleValue* list = machine.load(std::string("\x80\x02]q\x00(]q\x01K\x01" "ah\x01" "e.", 16));
-  ASSERT_EQ(list->items.size(), 2u);
-  EXPECT_EQ(list->items[0], list->items[1]);
+  PickleRef list = machine.load(std::string("\x80\x02]q\x00(]q\x01K\x01" "ah\x01" "e.", 16));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list.item(0), list.item(1));
 }
 
 TEST(PickleMachine, ConcatenatedPicklesAsInTheLegacyFormat) {
   std::string two = "K\x01.K\x02.";
   PickleMachine machine;
   std::size_t end = 0;
-  EXPECT_EQ(machine.load(two, 0, &end)->integer, 1);
+  EXPECT_EQ(machine.load(two, 0, &end).as_int(), 1);
   EXPECT_EQ(end, 3u);
-  EXPECT_EQ(machine.load(two, end, &end)->integer, 2);
+  EXPECT_EQ(machine.load(two, end, &end).as_int(), 2);
   EXPECT_EQ(end, two.size());
 }

@@ -1,0 +1,57 @@
+#include "distributed_checkpoint.h"
+
+#include "../common/checkpoint_error.h"
+#include "../model/dtypes.h"
+#include "../model/torch_rebuild.h"
+#include "../pickle/pickle_machine.h"
+
+namespace ct {
+
+using Kind = PickleKind;
+
+CheckpointContents read_distributed_metadata(const ByteSource& source, const ReadLimits& limits) {
+  if (source.size() > limits.max_pickle_bytes) fail(ErrorCode::kLimitExceeded, ".metadata is too large");
+  std::string pickle = source.read_string(0, static_cast<std::size_t>(source.size()));
+  PickleLimits pickle_limits;
+  pickle_limits.budget = limits.budget;
+  PickleMachine machine(pickle_limits);
+  PickleRef root = machine.load(pickle);
+  PickleRef entries = object_state(root).get("state_dict_metadata").as_dict();
+  if (!entries) fail(ErrorCode::kUnsupportedFormat, ".metadata is not torch.distributed.checkpoint metadata");
+
+  CheckpointContents out;
+  out.format = "torch-distributed-checkpoint";
+  bool has_model_prefix = false;
+  for (std::size_t i = 0, n = entries.size(); i < n; ++i) {
+    std::optional<std::string_view> name = entries.key(i).string();
+    if (name && name->rfind("model.", 0) == 0) has_model_prefix = true;
+  }
+  if (has_model_prefix) out.state_dict_key = "model";
+  for (std::size_t i = 0, n = entries.size(); i < n; ++i) {
+    charge(limits);
+    std::optional<std::string_view> name = entries.key(i).string();
+    PickleRef value = entries.value(i);
+    if (!name || !value.callable()) continue;
+    if (has_model_prefix ? name->rfind("model.", 0) != 0 : name->rfind("optim", 0) == 0) continue;
+    if (value.callable().name() != "TensorStorageMetadata") continue;  // BytesStorageMetadata: not a tensor
+    PickleRef fields = object_state(value);
+    std::string key(*name);
+    if (!fields) fail(ErrorCode::kCorrupt, "tensor metadata of " + key + " has no fields");
+    std::optional<std::vector<std::int64_t>> size = int_list(fields.get("size"));
+    if (!size) fail(ErrorCode::kCorrupt, "tensor metadata of " + key + " has no size");
+    const DtypeInfo* dtype = nullptr;
+    PickleRef props = fields.get("properties").state();
+    PickleRef d = props.is(Kind::kTuple) ? props.item(0) : props.get("dtype");
+    if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
+    TensorRecord t;
+    t.name = std::move(key);
+    t.numel = numel_of(*size);
+    t.shape = std::move(*size);
+    t.dtype = dtype != nullptr ? dtype->name : "unknown";
+    t.element_bits = dtype != nullptr ? dtype->bits : 0;
+    out.tensors.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace ct

@@ -1,0 +1,254 @@
+#include "pickled_model.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "../common/checkpoint_error.h"
+#include "architecture.h"
+
+namespace ct {
+namespace {
+
+using Kind = PickleKind;
+constexpr int kMaxModuleDepth = 200;
+
+constexpr std::string_view kModelKeys[] = {"model", "state_dict", "model_state_dict", "module", "net", "network", "model_state"};
+constexpr std::string_view kExtraKeys[] = {"optimizer", "optimizer_state_dict", "optimizer_states", "optim", "opt", "optimizers",
+                                           "scheduler", "lr_scheduler", "lr_schedulers", "scaler", "grad_scaler", "ema",
+                                           "ema_state_dict", "model_ema", "ema_model", "swa_model", "amp", "loops", "callbacks"};
+constexpr std::string_view kConfigKeys[] = {"model_args", "hyper_parameters", "hparams", "model_config", "config", "args", "cfg"};
+// The first moment has the parameter's shape (Adam/AdamW exp_avg, SGD momentum_buffer, ...).
+constexpr std::string_view kMoments[] = {"exp_avg", "momentum_buffer", "square_avg", "sum", "exp_inf", "exp_avg_sq", "ax"};
+
+template <std::size_t N>
+bool in(std::string_view key, const std::string_view (&list)[N]) {
+  return std::find(std::begin(list), std::end(list), key) != std::end(list);
+}
+
+class ModelFinder {
+ public:
+  ModelFinder(TensorDecoder& decoder, const ReadLimits& limits) : decoder_(decoder), limits_(limits) {}
+
+  bool is_module(PickleRef v) const {
+    PickleRef state = object_state(v);
+    return v.is(Kind::kCall) && state && state.get("_parameters") && state.get("_modules");
+  }
+
+  // Mostly tensors under string keys. Memoised: a dict shared by many keys is scanned once.
+  bool is_state_dict(PickleRef v) {
+    PickleRef dict = v.as_dict();
+    if (!dict) return false;
+    auto found = state_dicts_.find(dict.id());
+    if (found != state_dicts_.end()) return found->second;
+    std::size_t tensors = 0;
+    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+      charge(limits_);
+      if (dict.key(i).string() && TensorDecoder::is_rebuild_call(dict.value(i))) ++tensors;
+    }
+    bool yes = tensors > 0 && tensors * 2 >= dict.size();
+    state_dicts_.emplace(dict.id(), yes);
+    return yes;
+  }
+
+  void collect_state_dict(PickleRef v, std::vector<TensorRecord>& out) {
+    PickleRef dict = v.as_dict();
+    out.reserve(out.size() + dict.size());
+    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+      charge(limits_);
+      std::optional<std::string_view> name = dict.key(i).string();
+      if (!name) continue;
+      std::optional<TensorRecord> t = decoder_.tensor(dict.value(i), *name);
+      if (!t) continue;
+      t->name = std::string(*name);
+      out.push_back(std::move(*t));
+    }
+  }
+
+  // nn.Module pickled whole: _parameters (with requires_grad), _buffers, _modules.
+  void collect_module(PickleRef module, const std::string& prefix, std::vector<TensorRecord>& out, int depth) {
+    if (depth > kMaxModuleDepth) fail(ErrorCode::kLimitExceeded, "modules nested too deeply");
+    if (!visited_modules_.insert(module.id()).second) return;  // a module reachable twice is counted once
+    PickleRef state = object_state(module);
+    take(state.get("_parameters"), prefix, TensorRecord::Role::kParameter, out);
+    take(state.get("_buffers"), prefix, TensorRecord::Role::kBuffer, out);
+    PickleRef children = state.get("_modules").as_dict();
+    for (std::size_t i = 0, n = children.size(); i < n; ++i) {
+      charge(limits_);
+      std::optional<std::string_view> name = children.key(i).string();
+      if (name && is_module(children.value(i))) {
+        collect_module(children.value(i), prefix + std::string(*name) + ".", out, depth + 1);
+      }
+    }
+  }
+
+  std::optional<OptimizerFacts> optimizer_facts(PickleRef root);
+
+ private:
+  void take(PickleRef field, const std::string& prefix, TensorRecord::Role role, std::vector<TensorRecord>& out) {
+    PickleRef dict = field.as_dict();
+    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+      charge(limits_);
+      std::optional<std::string_view> name = dict.key(i).string();
+      PickleRef value = dict.value(i);
+      if (!name || !value || value.is(Kind::kNone)) continue;
+      std::string full = prefix + std::string(*name);
+      std::optional<TensorRecord> t = decoder_.tensor(value, full);
+      if (!t) continue;
+      t->name = std::move(full);
+      t->role = role;
+      if (role == TensorRecord::Role::kParameter && !t->requires_grad) t->requires_grad = true;
+      out.push_back(std::move(*t));
+    }
+  }
+
+  TensorDecoder& decoder_;
+  const ReadLimits& limits_;
+  std::unordered_map<ValueId, bool> state_dicts_;
+  std::unordered_set<ValueId> visited_modules_;
+};
+
+std::optional<OptimizerFacts> ModelFinder::optimizer_facts(PickleRef root) {
+  std::vector<PickleRef> optimizers;
+  for (std::string_view key : {"optimizer", "optimizer_state_dict", "optim", "opt"}) {
+    if (PickleRef v = root.get(key).as_dict()) optimizers.push_back(v);
+  }
+  for (std::string_view key : {"optimizer_states", "optimizers"}) {
+    PickleRef list = root.get(key);
+    if (!list.is(Kind::kList) && !list.is(Kind::kTuple)) continue;
+    for (std::size_t i = 0, n = list.size(); i < n; ++i) {
+      if (PickleRef item = list.item(i).as_dict()) optimizers.push_back(item);
+    }
+  }
+  OptimizerFacts facts;
+  bool any = false;
+  std::unordered_set<ValueId> seen;  // one optimizer dict reached twice counts once
+  for (PickleRef opt : optimizers) {
+    if (!seen.insert(opt.id()).second) continue;
+    PickleRef groups = opt.get("param_groups");
+    PickleRef state = opt.get("state").as_dict();
+    if (!groups || !state) continue;
+    any = true;
+    for (std::size_t g = 0, n = groups.size(); g < n; ++g) {
+      PickleRef params = groups.item(g).get("params");
+      if (params.is(Kind::kList) || params.is(Kind::kTuple)) facts.param_ids += params.size();
+    }
+    for (std::size_t i = 0, n = state.size(); i < n; ++i) {
+      charge(limits_);
+      PickleRef per_param = state.value(i).as_dict();
+      if (!per_param) continue;
+      bool found = false;
+      for (std::string_view moment : kMoments) {
+        PickleRef value = per_param.get(moment);
+        if (!TensorDecoder::is_rebuild_call(value)) continue;
+        std::optional<TensorRecord> t = decoder_.tensor(value, "optimizer state");
+        if (t) {
+          facts.trained_shapes.push_back(std::move(t->shape));
+          found = true;
+          break;
+        }
+      }
+      if (!found) ++facts.states_without_moment;
+    }
+  }
+  if (!any) return std::nullopt;
+  return facts;
+}
+
+PickleRef config_dict(PickleRef v) {
+  if (PickleRef dict = v.as_dict()) return dict;
+  return object_state(v);  // argparse.Namespace, dataclasses, OmegaConf-free configs
+}
+
+ArchitectureFields architecture_in(PickleRef dict) {
+  if (!dict) return {};
+  return architecture_from_config([&](std::string_view name) {
+    PickleRef v = dict.get(name);
+    return v.is(Kind::kInt) ? v.as_int() : std::nullopt;
+  });
+}
+
+ArchitectureFields config_architecture(PickleRef root) {
+  for (std::string_view key : kConfigKeys) {
+    PickleRef dict = config_dict(root.get(key));
+    if (!dict) continue;
+    ArchitectureFields a = architecture_in(dict);
+    if (!a.any()) {
+      for (std::string_view nested : {"model", "model_config", "model_args", "config"}) {
+        a = architecture_in(config_dict(dict.get(nested)));
+        if (a.any()) break;
+      }
+    }
+    if (a.any()) {
+      a.source = std::string(key);
+      return a;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits& limits, CheckpointContents& out) {
+  ModelFinder finder(decoder, limits);
+  auto take = [&](PickleRef model) {
+    if (finder.is_module(model)) {
+      finder.collect_module(model, "", out.tensors, 0);
+      out.roles_recorded = true;
+      if (PickleRef cls = model.callable(); cls.is(Kind::kGlobal)) out.type = std::string(cls.name());
+    } else {
+      finder.collect_state_dict(model, out.tensors);
+    }
+  };
+  if (finder.is_module(root)) {
+    take(root);
+    return;
+  }
+  if (!root.as_dict()) fail(ErrorCode::kUnsupportedFormat, "data.pkl holds neither a state dict nor a module");
+  PickleRef chosen;
+  for (std::string_view key : kModelKeys) {
+    PickleRef v = root.get(key);
+    if (v && (finder.is_module(v) || finder.is_state_dict(v))) {
+      chosen = v;
+      out.state_dict_key = std::string(key);
+      break;
+    }
+  }
+  if (!chosen && finder.is_state_dict(root)) chosen = root;
+  PickleRef dict = root.as_dict();
+  if (!chosen) {
+    // One nested state dict or module under another name, and only one: take it.
+    PickleRef only;
+    std::string only_key;
+    int candidates = 0;
+    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+      charge(limits);
+      std::optional<std::string_view> name = dict.key(i).string();
+      if (!name || in(*name, kExtraKeys)) continue;
+      PickleRef value = dict.value(i);
+      if (finder.is_module(value) || finder.is_state_dict(value)) {
+        if (candidates == 0 || value != only) ++candidates;
+        only = value;
+        only_key = std::string(*name);
+      }
+    }
+    if (candidates == 1) {
+      chosen = only;
+      out.state_dict_key = only_key;
+    }
+  }
+  if (!chosen) {
+    std::string keys;
+    for (std::size_t i = 0, n = dict.size(); i < n && keys.size() < 200; ++i) {
+      if (std::optional<std::string_view> name = dict.key(i).string()) keys += (keys.empty() ? "" : ", ") + std::string(*name);
+    }
+    fail(ErrorCode::kUnsupportedFormat, "no model weights found (top-level keys: " + keys + ")");
+  }
+  take(chosen);
+  out.optimizer = finder.optimizer_facts(root);
+  out.architecture = config_architecture(root);
+}
+
+}  // namespace ct

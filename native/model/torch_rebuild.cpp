@@ -1,0 +1,234 @@
+#include "torch_rebuild.h"
+
+#include "../common/checked_math.h"
+#include "../common/checkpoint_error.h"
+
+namespace ct {
+namespace {
+
+using Kind = PickleKind;
+constexpr int kMaxNesting = 16;  // _rebuild_parameter(_rebuild_from_type_v2(...)) is 2 deep
+
+}  // namespace
+
+std::optional<StorageRef> storage_ref(PickleRef v) {
+  if (!v.is(Kind::kPersistentId)) return std::nullopt;
+  PickleRef fields = v.pid();
+  if (!fields.is(Kind::kTuple)) return std::nullopt;
+  std::optional<std::string_view> tag = fields.item(0).string();
+  if (!tag || *tag != "storage" || fields.size() < 5) fail(ErrorCode::kCorrupt, "malformed storage reference");
+  PickleRef cls = fields.item(1);
+  StorageRef ref;
+  if (cls.is(Kind::kGlobal)) ref.dtype = dtype_from_storage_class(cls.name());
+  if (ref.dtype == nullptr) {
+    fail(ErrorCode::kUnsupportedFormat, "unknown storage type " + (cls.is(Kind::kGlobal) ? cls.qualified_name() : std::string("?")));
+  }
+  std::optional<std::string_view> key = fields.item(2).string();
+  std::optional<std::int64_t> numel = fields.item(4).as_int();
+  if (!key || !numel || *numel < 0) fail(ErrorCode::kCorrupt, "malformed storage reference");
+  ref.key = *key;
+  ref.numel = static_cast<std::uint64_t>(*numel);
+  // Legacy views: (view_key, offset, view_size) into the root storage.
+  PickleRef view = fields.item(5);
+  if (view.is(Kind::kTuple) && view.size() >= 3) {
+    std::optional<std::int64_t> offset = view.item(1).as_int();
+    std::optional<std::int64_t> size = view.item(2).as_int();
+    if (!offset || !size || *offset < 0 || *size < 0) fail(ErrorCode::kCorrupt, "malformed storage view");
+    ref.view_offset = static_cast<std::uint64_t>(*offset);
+    if (checked_add(ref.view_offset, static_cast<std::uint64_t>(*size), "storage view") > ref.numel) {
+      fail(ErrorCode::kCorrupt, "storage view runs past its storage " + std::string(ref.key));
+    }
+  }
+  return ref;
+}
+
+std::optional<std::vector<std::int64_t>> int_list(PickleRef v) {
+  if (PickleRef g = v.call_target(); g && g.is_global("torch", "Size")) v = v.arg(0);
+  if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return std::nullopt;
+  std::vector<std::int64_t> out;
+  out.reserve(v.size());
+  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
+    std::optional<std::int64_t> d = v.item(i).is(Kind::kInt) ? v.item(i).as_int() : std::nullopt;
+    if (!d) return std::nullopt;
+    out.push_back(*d);
+  }
+  return out;
+}
+
+std::uint64_t numel_of(const std::vector<std::int64_t>& shape) {
+  std::uint64_t n = 1;
+  for (std::int64_t d : shape) {
+    if (d < 0) fail(ErrorCode::kCorrupt, "negative tensor dimension");
+    n = checked_mul(n, static_cast<std::uint64_t>(d), "tensor size");
+  }
+  return n;
+}
+
+PickleRef object_state(PickleRef v) {
+  PickleRef state = v.state();
+  if (state.is(Kind::kTuple) && state.size() > 0) state = state.item(0);
+  return state.as_dict();
+}
+
+bool TensorDecoder::is_rebuild_call(PickleRef v) {
+  PickleRef g = v.call_target();
+  if (!g) return false;
+  return (g.module() == "torch._utils" && g.name().substr(0, 9) == "_rebuild_") ||
+         g.is_global("torch._tensor", "_rebuild_from_type_v2");
+}
+
+std::optional<TensorRecord> TensorDecoder::tensor(PickleRef v, std::string_view name) {
+  if (!is_rebuild_call(v)) return std::nullopt;
+  unknown_function_.clear();
+  std::optional<TensorRecord> t = decode(v, 0);
+  if (!t) {
+    std::string fn = unknown_function_.empty() ? v.call_target().qualified_name() : unknown_function_;
+    not_understood_.push_back((name.empty() ? std::string("a tensor") : std::string(name)) + " (" + fn + ")");
+  }
+  return t;
+}
+
+std::optional<TensorRecord> TensorDecoder::decode(PickleRef v, int depth) {
+  charge(limits_);
+  if (depth > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
+  PickleRef fn = v.call_target();
+  if (!fn) return std::nullopt;
+  if (depth == 0) return decode_call(fn, v.args(), depth);
+  auto found = nested_.find(v.id());
+  if (found != nested_.end()) return found->second;
+  std::optional<TensorRecord> t = decode_call(fn, v.args(), depth);
+  nested_.emplace(v.id(), t);
+  return t;
+}
+
+std::optional<TensorRecord> TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth) {
+  if (fn.is_global("torch._tensor", "_rebuild_from_type_v2")) {
+    // (func, new_type, args, state): the tensor is func(*args).
+    PickleRef func = args.item(0);
+    PickleRef inner = args.item(2);
+    if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
+      unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
+      return std::nullopt;
+    }
+    if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
+    return decode_call(func, inner, depth + 1);
+  }
+  std::string_view name = fn.module() == "torch._utils" ? fn.name() : std::string_view();
+  if (name == "_rebuild_tensor" || name == "_rebuild_tensor_v2" || name == "_rebuild_tensor_v3" || name == "_rebuild_qtensor") {
+    return strided(fn, args);
+  }
+  if (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") {
+    std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
+    if (!t) return std::nullopt;
+    t->role = TensorRecord::Role::kParameter;
+    t->requires_grad = args.item(1).as_bool().value_or(true);
+    return t;
+  }
+  if (name == "_rebuild_meta_tensor_no_storage" || name == "_rebuild_wrapper_subclass") return storage_less(fn, args);
+  if (name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") return sparse(args, depth);
+  if (unknown_function_.empty()) unknown_function_ = fn.qualified_name();
+  return std::nullopt;
+}
+
+std::optional<TensorRecord> TensorDecoder::strided(PickleRef fn, PickleRef args) {
+  std::optional<StorageRef> ref = storage_ref(args.item(0));
+  if (!ref) fail(ErrorCode::kCorrupt, "tensor without a storage reference");
+  const DtypeInfo* dtype = ref->dtype;
+  if (fn.name() == "_rebuild_tensor_v3") {
+    PickleRef d = args.item(6);
+    if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
+  }
+  TensorRecord t = strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype);
+  std::size_t grad_index = fn.name() == "_rebuild_qtensor" ? 5 : 4;
+  if (fn.name() != "_rebuild_tensor") t.requires_grad = args.item(grad_index).as_bool();
+  return t;
+}
+
+// A strided tensor over a storage: size x stride must stay inside the storage.
+TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
+                                         PickleRef stride_value, const DtypeInfo* dtype) {
+  std::optional<std::int64_t> offset = offset_value.as_int();
+  std::optional<std::vector<std::int64_t>> size = int_list(size_value);
+  std::optional<std::vector<std::int64_t>> stride = int_list(stride_value);
+  std::string key(ref.key);
+  if (!offset || *offset < 0 || !size || !stride || stride->size() != size->size()) {
+    fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key);
+  }
+  if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key);
+  TensorRecord t;
+  t.dtype = dtype->name;
+  t.element_bits = dtype->bits;
+  t.numel = numel_of(*size);
+  std::uint64_t start = checked_add(static_cast<std::uint64_t>(*offset), ref.view_offset, "storage offset");
+  std::uint64_t extent = start;  // elements needed
+  if (t.numel > 0) {
+    std::uint64_t last = 0;
+    for (std::size_t i = 0; i < size->size(); ++i) {
+      if ((*stride)[i] < 0) fail(ErrorCode::kCorrupt, "negative stride in storage " + key);
+      last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), static_cast<std::uint64_t>((*stride)[i]), "tensor extent"),
+                         "tensor extent");
+    }
+    extent = checked_add(checked_add(start, last, "tensor extent"), 1, "tensor extent");
+  }
+  std::uint64_t needed_bytes = checked_mul(extent, dtype->bits, "tensor bytes") / 8;
+  std::uint64_t storage_bytes = checked_mul(ref.numel, ref.dtype->bits, "storage bytes") / 8;
+  if (needed_bytes > storage_bytes) {
+    fail(ErrorCode::kCorrupt, "a tensor of storage " + key + " needs " + std::to_string(needed_bytes) +
+                                  " bytes but the storage holds " + std::to_string(storage_bytes));
+  }
+  check_(ref, storage_bytes);
+  t.identity.reserve(key.size() + 8 * size->size() + 8);
+  t.identity = key;
+  t.identity += '@';
+  t.identity += std::to_string(start);
+  for (std::int64_t d : *size) (t.identity += ',') += std::to_string(d);
+  t.identity += ':';
+  for (std::int64_t s : *stride) (t.identity += ',') += std::to_string(s);
+  t.shape = std::move(*size);
+  return t;
+}
+
+// No storage: dtype, size and stride are all there is. Each one is its own tensor.
+std::optional<TensorRecord> TensorDecoder::storage_less(PickleRef fn, PickleRef args) {
+  bool wrapper = fn.name() == "_rebuild_wrapper_subclass";
+  PickleRef d = args.item(wrapper ? 1 : 0);
+  std::optional<std::vector<std::int64_t>> size = int_list(args.item(wrapper ? 2 : 1));
+  const DtypeInfo* dtype = d.is(Kind::kGlobal) ? dtype_from_torch_name(d.name()) : nullptr;
+  if (!size || dtype == nullptr) fail(ErrorCode::kCorrupt, "malformed storage-less tensor");
+  TensorRecord t;
+  t.dtype = dtype->name;
+  t.element_bits = dtype->bits;
+  t.numel = numel_of(*size);
+  t.shape = std::move(*size);
+  t.requires_grad = args.item(wrapper ? 7 : 3).as_bool();
+  return t;
+}
+
+// (layout, data): data holds index and value tensors and the dense size.
+std::optional<TensorRecord> TensorDecoder::sparse(PickleRef args, int depth) {
+  PickleRef data = args.item(1);
+  if (!data.is(Kind::kTuple)) {
+    unknown_function_ = "torch._utils._rebuild_sparse_tensor with unreadable data";
+    return std::nullopt;
+  }
+  std::optional<TensorRecord> values;
+  std::optional<std::vector<std::int64_t>> size;
+  for (std::size_t i = 0, n = data.size(); i < n; ++i) {
+    PickleRef item = data.item(i);
+    if (is_rebuild_call(item)) {
+      if (auto t = decode(item, depth + 1)) values = std::move(t);  // the last tensor is the values
+    } else if (auto s = int_list(item)) {
+      size = std::move(s);
+    }
+  }
+  if (!values || !size) {
+    if (unknown_function_.empty()) unknown_function_ = "torch._utils._rebuild_sparse_tensor without values or size";
+    return std::nullopt;
+  }
+  values->numel = numel_of(*size);
+  values->shape = std::move(*size);
+  values->identity.clear();
+  return values;
+}
+
+}  // namespace ct

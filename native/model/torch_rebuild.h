@@ -1,0 +1,74 @@
+// Rebuild decoding: torch's tensor rebuild calls (torch._utils._rebuild_tensor_v2 and friends, as
+// data.pkl records them) to TensorRecords, with every size checked against the storage it reads.
+// Walks are bounded in depth, memoised for nested calls (a graph whose levels share children is
+// walked once per node, never as a tree) and charged to the work budget.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "../common/read_limits.h"
+#include "../pickle/pickle_machine.h"
+#include "checkpoint_contents.h"
+#include "dtypes.h"
+
+namespace ct {
+
+struct StorageRef {
+  std::string_view key;
+  const DtypeInfo* dtype = nullptr;  // storage class dtype ("" name for untyped)
+  std::uint64_t numel = 0;           // in the storage's own elements (bytes when untyped)
+  std::uint64_t view_offset = 0;     // legacy views: offset into the root storage
+};
+
+// A persistent id ('storage', StorageClass, key, location, numel[, view]) as a StorageRef; nullopt
+// when `v` is not a persistent id. Throws on a malformed one.
+std::optional<StorageRef> storage_ref(PickleRef v);
+
+// A tuple/list of ints, or torch.Size(tuple) (unwrapped once: a Size is never nested).
+std::optional<std::vector<std::int64_t>> int_list(PickleRef v);
+
+// Product of a shape's sizes, checked (a scalar is 1).
+std::uint64_t numel_of(const std::vector<std::int64_t>& shape);
+
+// The attribute dict of an object: BUILD state that is a dict, or the dict of a (dict, slots) tuple.
+PickleRef object_state(PickleRef v);
+
+// Called for every tensor with the storage it reads and how many bytes the storage must hold.
+using StorageCheck = std::function<void(const StorageRef&, std::uint64_t storage_bytes)>;
+
+class TensorDecoder {
+ public:
+  TensorDecoder(StorageCheck check, const ReadLimits& limits) : check_(std::move(check)), limits_(limits) {}
+
+  // A call of a torch rebuild function (it may still be one this decoder does not understand).
+  static bool is_rebuild_call(PickleRef v);
+
+  // The tensor `v` rebuilds; nullopt when `v` is no rebuild call. A rebuild call this decoder does
+  // not understand gives nullopt and a note in not_understood() naming `name` and the function.
+  std::optional<TensorRecord> tensor(PickleRef v, std::string_view name = {});
+
+  // "name (torch._utils._rebuild_x)" for each rebuild call that could not be decoded.
+  const std::vector<std::string>& not_understood() const { return not_understood_; }
+
+ private:
+  std::optional<TensorRecord> decode(PickleRef v, int depth);
+  std::optional<TensorRecord> decode_call(PickleRef fn, PickleRef args, int depth);
+  std::optional<TensorRecord> strided(PickleRef fn, PickleRef args);
+  std::optional<TensorRecord> storage_less(PickleRef fn, PickleRef args);
+  std::optional<TensorRecord> sparse(PickleRef args, int depth);
+  TensorRecord strided_over(const StorageRef& ref, PickleRef offset, PickleRef size, PickleRef stride, const DtypeInfo* dtype);
+
+  StorageCheck check_;
+  const ReadLimits& limits_;
+  std::unordered_map<ValueId, std::optional<TensorRecord>> nested_;  // memo of nested decodes
+  std::vector<std::string> not_understood_;
+  std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
+};
+
+}  // namespace ct
