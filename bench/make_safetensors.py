@@ -1,4 +1,4 @@
-"""Writes the 100,000-tensor safetensors file of the safetensors benchmark (bench/safetensors.js):
+"""Writes the ~100,000-tensor safetensors file of the safetensors benchmark (bench/safetensors.js):
 an MoE-shaped state dict (per layer: attention, norms, a router and 256 experts x 3 matrices) laid
 out as safetensors' reference writer lays it out: header = u64 LE length + JSON (sorted by dtype
 alignment then name, dense offsets, padded with spaces to 8 bytes), then the data: ~12 MB of
@@ -13,14 +13,13 @@ import struct
 import sys
 
 EXPERTS = 256
-TENSORS = 100_000
+LAYERS = 129  # 776 tensors a layer: 100,107 tensors in all
 SIZES = {"BF16": 2, "F32": 4}
 
 
 def names():
     # model.layers.L.{attention, norms, router, 256 experts x gate/up/down}: 776 tensors a layer.
-    layer = 0
-    while True:
+    for layer in range(LAYERS):
         p = f"model.layers.{layer}."
         yield p + "input_layernorm.weight", "F32", [64]
         yield p + "post_attention_layernorm.weight", "F32", [64]
@@ -31,7 +30,6 @@ def names():
         for e in range(EXPERTS):
             for m, shape in (("gate_proj", [16, 64]), ("up_proj", [16, 64]), ("down_proj", [64, 16])):
                 yield p + f"mlp.experts.{e}.{m}.weight", "BF16", shape
-        layer += 1
 
 
 def main(out_dir):
@@ -39,9 +37,7 @@ def main(out_dir):
     path = os.path.join(out_dir, "moe_100k.safetensors")
     entries = [("model.embed_tokens.weight", "BF16", [1024, 64]), ("model.norm.weight", "F32", [64]),
                ("lm_head.weight", "BF16", [1024, 64])]
-    gen = names()
-    while len(entries) < TENSORS:
-        entries.append(next(gen))
+    entries += list(names())
     entries.sort(key=lambda e: (-SIZES[e[1]], e[0]))
     header, offset, params = {"__metadata__": {"format": "pt"}}, 0, 0
     for name, dtype, shape in entries:

@@ -273,22 +273,7 @@ JsonDocument::JsonDocument(std::string text, const std::string& what, const Read
   JsonParser(*this, what, limits, max_depth).run();
 }
 
-std::uint32_t JsonDocument::next(std::uint32_t i) const {
-  std::uint32_t word = nodes_[i].word;
-  auto kind = static_cast<Kind>(word & kKindMask);
-  return kind == Kind::kArray || kind == Kind::kObject ? word >> kExtraShift : i + 1;
-}
-
-JsonValue::Kind JsonValue::kind() const { return static_cast<Kind>(doc_->node(index_).word & kKindMask); }
-
 bool JsonValue::boolean() const { return kind() == Kind::kBool && (doc_->node(index_).word & kFlag) != 0; }
-
-std::string_view JsonValue::raw() const {
-  JsonDocument::Node n = doc_->node(index_);
-  return std::string_view(doc_->text_).substr(n.begin, n.word >> JsonDocument::kExtraShift);
-}
-
-bool JsonValue::has_escapes() const { return kind() == Kind::kString && (doc_->node(index_).word & kFlag) != 0; }
 
 std::string JsonValue::text() const {
   std::string_view in = raw();
@@ -327,11 +312,6 @@ std::string JsonValue::text() const {
     }
   }
   return out;
-}
-
-bool JsonValue::equals(std::string_view decoded) const {
-  if (kind() != Kind::kString) return false;
-  return has_escapes() ? text() == decoded : raw() == decoded;
 }
 
 std::string_view JsonValue::literal() const { return kind() == Kind::kNumber ? raw() : std::string_view(); }

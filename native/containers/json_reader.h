@@ -101,6 +101,23 @@ class JsonDocument {
   std::vector<Node> nodes_;
 };
 
+// The hot accessors, inline: a 100,000-tensor header calls them millions of times.
+inline std::uint32_t JsonDocument::next(std::uint32_t i) const {
+  std::uint32_t word = nodes_[i].word;
+  auto kind = static_cast<JsonValue::Kind>(word & 7);
+  return kind == JsonValue::Kind::kArray || kind == JsonValue::Kind::kObject ? word >> kExtraShift : i + 1;
+}
+inline JsonValue::Kind JsonValue::kind() const { return static_cast<Kind>(doc_->nodes_[index_].word & 7); }
+inline std::string_view JsonValue::raw() const {
+  JsonDocument::Node n = doc_->nodes_[index_];
+  return std::string_view(doc_->text_).substr(n.begin, n.word >> JsonDocument::kExtraShift);
+}
+inline bool JsonValue::has_escapes() const { return kind() == Kind::kString && (doc_->nodes_[index_].word & 8) != 0; }
+inline bool JsonValue::equals(std::string_view decoded) const {
+  if (kind() != Kind::kString) return false;
+  return has_escapes() ? text() == decoded : raw() == decoded;
+}
+
 class JsonValue::Items {
  public:
   class iterator {

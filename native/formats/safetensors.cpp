@@ -1,7 +1,8 @@
 #include "safetensors.h"
 
 #include <algorithm>
-#include <unordered_set>
+#include <functional>
+#include <string_view>
 
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
@@ -23,6 +24,34 @@ std::uint64_t offset_value(const JsonValue& value, const std::string& name) {
 struct Span {
   std::uint64_t begin, end;
   std::size_t tensor;
+};
+
+// Tensor names seen so far: open addressing over indices into the records, so 100,000 names cost
+// one allocation, not one each.
+class NameSet {
+ public:
+  NameSet(const std::vector<TensorRecord>& records, std::size_t capacity) : records_(records) {
+    std::size_t size = 16;
+    while (size < capacity * 2) size *= 2;
+    slots_.assign(size, kEmpty);
+  }
+  // False when records[index]'s name is already in the set.
+  bool insert(std::uint32_t index) {
+    std::string_view name = records_[index].name;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = std::hash<std::string_view>()(name) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == kEmpty) {
+        slots_[i] = index;
+        return true;
+      }
+      if (records_[slots_[i]].name == name) return false;
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = UINT32_MAX;
+  const std::vector<TensorRecord>& records_;
+  std::vector<std::uint32_t> slots_;
 };
 
 }  // namespace
@@ -60,11 +89,11 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
   CheckpointContents out;
   out.format = "safetensors";
   out.type = "safetensors";
-  out.tensors.reserve(header.size());  // fixed from here: `names` points into the records
+  std::size_t members = header.size();
+  out.tensors.reserve(members);
   std::vector<Span> spans;
-  spans.reserve(out.tensors.capacity());
-  std::unordered_set<std::string_view> names;
-  names.reserve(out.tensors.capacity());
+  spans.reserve(members);
+  NameSet names(out.tensors, members);
   bool seen_metadata = false;
   for (JsonMember member : header.members()) {
     const JsonValue& info = member.value;
@@ -102,6 +131,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     t.dtype = type->name;
     t.element_bits = type->bits;
     t.numel = 1;
+    t.shape.reserve(shape->size());
     for (JsonValue d : shape->items()) {
       std::optional<std::uint64_t> extent = d.as_uint64();
       if (!extent || *extent > static_cast<std::uint64_t>(INT64_MAX)) {
@@ -120,14 +150,14 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has data_offsets that are not [begin, end]");
     spans.push_back(span);
     out.tensors.push_back(std::move(t));
-    if (!names.insert(out.tensors.back().name).second) {
+    if (!names.insert(static_cast<std::uint32_t>(out.tensors.size() - 1))) {
       fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + out.tensors.back().name + " twice");
     }
   }
 
   // In offset order, as the reference validates.
-  std::sort(spans.begin(), spans.end(),
-            [](const Span& x, const Span& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; });
+  auto by_offsets = [](const Span& x, const Span& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; };
+  if (!std::is_sorted(spans.begin(), spans.end(), by_offsets)) std::sort(spans.begin(), spans.end(), by_offsets);
   std::uint64_t end = 0;
   for (const Span& span : spans) {
     const TensorRecord& t = out.tensors[span.tensor];

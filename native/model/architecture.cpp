@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "../common/text.h"
 
@@ -12,20 +13,22 @@ namespace ct {
 namespace {
 
 // DDP's "module.", Lightning's "model.", torch.compile's "_orig_mod.": shared prefixes that say
-// nothing about the architecture.
-std::vector<std::string> strip_wrappers(std::vector<std::string> names) {
+// nothing about the architecture. Views: nothing is copied (100,000 keys are common).
+void strip_wrappers(std::vector<std::string_view>& names) {
   for (bool stripped = true; stripped && !names.empty();) {
     stripped = false;
-    for (const char* prefix : {"module.", "model.", "_orig_mod."}) {
-      std::string p(prefix);
-      bool all = std::all_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(p, 0) == 0; });
+    for (std::string_view prefix : {"module.", "model.", "_orig_mod."}) {
+      bool all = std::all_of(names.begin(), names.end(), [&](std::string_view n) { return n.substr(0, prefix.size()) == prefix; });
       if (all) {
-        for (std::string& n : names) n.erase(0, p.size());
+        for (std::string_view& n : names) n.remove_prefix(prefix.size());
         stripped = true;
       }
     }
   }
-  return names;
+}
+
+bool is_number(std::string_view part) {
+  return !part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::optional<std::int64_t> first_positive(const IntField& field, std::initializer_list<const char*> names) {
@@ -51,17 +54,19 @@ ArchitectureFields architecture_from_config(const IntField& field) {
 
 ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
   ArchitectureFields a;
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
+  names.reserve(tensors.size());
   for (const TensorRecord* t : tensors) names.push_back(t->name);
-  names = strip_wrappers(names);
+  strip_wrappers(names);
 
-  auto unique_2d = [&](std::initializer_list<const char*> suffixes) -> const TensorRecord* {
+  auto unique_2d = [&](std::initializer_list<std::string_view> suffixes) -> const TensorRecord* {
     const TensorRecord* found = nullptr;
     for (std::size_t i = 0; i < names.size(); ++i) {
-      for (const char* suffix : suffixes) {
-        const std::string& n = names[i];
-        std::string s(suffix);
-        if ((n == s || ends_with(n, "." + s)) && tensors[i]->shape.size() == 2) {
+      std::string_view n = names[i];
+      for (std::string_view s : suffixes) {
+        bool match = n.size() >= s.size() && n.substr(n.size() - s.size()) == s &&
+                     (n.size() == s.size() || n[n.size() - s.size() - 1] == '.');
+        if (match && tensors[i]->shape.size() == 2) {
           if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
           found = tensors[i];
         }
@@ -80,15 +85,18 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
 
   // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
   // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous.
-  std::map<std::string, std::map<long, std::set<std::string>>> lists;
-  for (const std::string& name : names) {
+  // Per prefix, per block index, the suffixes (views, sorted and deduplicated at the end).
+  std::unordered_map<std::string_view, std::map<long, std::vector<std::string_view>>> lists;
+  for (std::string_view name : names) {
     std::size_t start = 0;
     while (start < name.size()) {
       std::size_t end = name.find('.', start);
-      if (end == std::string::npos) break;
-      std::string part = name.substr(start, end - start);
-      if (!part.empty() && part.size() < 7 && std::all_of(part.begin(), part.end(), ::isdigit)) {
-        lists[name.substr(0, start)][std::stol(part)].insert(name.substr(end + 1));
+      if (end == std::string_view::npos) break;
+      std::string_view part = name.substr(start, end - start);
+      if (is_number(part)) {
+        long index = 0;
+        for (char c : part) index = index * 10 + (c - '0');
+        lists[name.substr(0, start)][index].push_back(name.substr(end + 1));
         break;
       }
       start = end + 1;
@@ -96,10 +104,22 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   }
   std::optional<std::int64_t> layers;
   int candidates = 0;
-  for (const auto& [prefix, blocks] : lists) {
+  auto as_set = [](std::vector<std::string_view>& suffixes) {
+    std::sort(suffixes.begin(), suffixes.end());
+    suffixes.erase(std::unique(suffixes.begin(), suffixes.end()), suffixes.end());
+  };
+  for (auto& [prefix, blocks] : lists) {
     bool contiguous = blocks.begin()->first == 0 && blocks.rbegin()->first == static_cast<long>(blocks.size()) - 1;
-    const std::set<std::string>& first = blocks.begin()->second;
+    std::vector<std::string_view>& first = blocks.begin()->second;
+    // Blocks usually list their suffixes in the same order: equal sequences are equal sets, and
+    // then only the first needs sorting. Otherwise compare them as sets.
     bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
+    if (!same) {
+      for (auto& [index, suffixes] : blocks) as_set(suffixes);
+      same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
+    } else {
+      as_set(first);
+    }
     if (contiguous && same && first.size() >= 4) {
       ++candidates;
       layers = static_cast<std::int64_t>(blocks.size());

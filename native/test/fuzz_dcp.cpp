@@ -6,7 +6,7 @@
 #include "byte_source.h"
 #include "checkpoint_error.h"
 #include "model_info.h"
-#include "torch_checkpoint.h"
+#include "distributed_checkpoint.h"
 #include "work_budget.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
