@@ -53,6 +53,10 @@ FileSource::FileSource(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd_ < 0) {
     int error = errno;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {  // a socket cannot be opened (ENXIO)
+      fail(ErrorCode::kUnsupportedFormat, std::string("is ") + special_file_kind(info.st_mode) + ", not a regular file");
+    }
     fail(error == ENOENT || error == ENOTDIR ? ErrorCode::kNotFound
          : error == EACCES || error == EPERM ? ErrorCode::kPermissionDenied
                                              : ErrorCode::kIo,

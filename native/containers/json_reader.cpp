@@ -14,7 +14,7 @@ constexpr std::uint32_t kKindMask = 7;
 constexpr std::uint32_t kFlag = 8;
 constexpr std::uint32_t kMaxExtra = (1u << 28) - 1;
 // Values are counted against the budget in blocks: one charge call per this many values.
-constexpr std::uint32_t kChargeBlock = 1u << 16;
+constexpr std::uint32_t kChargeBlock = 1u << 10;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -80,17 +80,6 @@ struct HfConfig {
   ArchitectureFields fields;
 };
 
-// The first of `names` that is a positive integer JavaScript can hold exactly.
-std::optional<std::int64_t> json_field(const JsonValue& object, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    std::optional<JsonValue> v = object.get(name);
-    if (!v) continue;
-    std::optional<std::int64_t> n = v->as_int64();
-    if (n && *n > 0 && static_cast<std::uint64_t>(*n) <= kMaxExactJsInteger) return n;
-  }
-  return std::nullopt;
-}
-
 std::optional<HfConfig> read_hf_config(const std::string& dir, const ReadLimits& limits, std::vector<std::string>& files) {
   std::string path = join(dir, "config.json");
   if (!is_file(path)) return std::nullopt;
@@ -117,14 +106,20 @@ std::optional<HfConfig> read_hf_config(const std::string& dir, const ReadLimits&
       }
     }
     JsonValue scope = json;
-    if (!json_field(json, {"hidden_size", "n_embd", "d_model"})) {
+    auto field_in = [](const JsonValue& object) {
+      // A positive integer JavaScript can hold exactly, or nothing.
+      return [object](std::string_view name) -> std::optional<std::int64_t> {
+        std::optional<JsonValue> v = object.get(name);
+        std::optional<std::int64_t> n = v ? v->as_int64() : std::nullopt;
+        if (n && *n > 0 && static_cast<std::uint64_t>(*n) <= kMaxExactJsInteger) return n;
+        return std::nullopt;
+      };
+    };
+    // Multimodal configs keep the language model's fields under text_config.
+    if (!architecture_from_config(field_in(json)).d_model) {
       if (std::optional<JsonValue> text = json.get("text_config"); text && text->is_object()) scope = *text;
     }
-    config.fields.d_model = json_field(scope, {"hidden_size", "n_embd", "d_model", "dim"});
-    config.fields.num_layers = json_field(scope, {"num_hidden_layers", "n_layer", "num_layers", "n_layers"});
-    config.fields.num_heads = json_field(scope, {"num_attention_heads", "n_head", "num_heads", "n_heads"});
-    config.fields.vocab_size = json_field(scope, {"vocab_size", "padded_vocab_size"});
-    config.fields.max_seq_len = json_field(scope, {"max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "seq_length"});
+    config.fields = architecture_from_config(field_in(scope));
     config.fields.source = "config.json";
     files.push_back(path);
     return config;
@@ -215,7 +210,8 @@ ModelInfo inspect_checkpoint(const std::string& path, const ReadLimits& given) {
   CheckpointContents contents = folder ? read_folder(path, limits) : read_weights(path, limits);
   std::vector<std::string> config_files;
   std::optional<HfConfig> hf = read_hf_config(folder ? path : parent_dir(path), limits, config_files);
-  ModelInfo info = summarize(std::move(contents));
+  // The walks of summarize charge the budget too: their errors name the path.
+  ModelInfo info = in_file(path, [&] { return summarize(std::move(contents)); });
   if (hf) {
     if (!hf->architecture.empty()) info.type = hf->architecture;
     ArchitectureFields merged = hf->fields;
