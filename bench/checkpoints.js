@@ -1,5 +1,7 @@
 // Checkpoint inspection benchmarks (called by bench/run.js): the same 240-tensor structure at
-// ~2 MiB and ~2 GiB; inspectCheckpoint vs torch.load(weights_only=True); peak memory.
+// ~2 MiB and ~2 GiB; inspectCheckpoint vs torch.load(weights_only=True); peak memory. And a
+// 100,000-tensor torch.save file against the pure-JavaScript route (yauzl + pickleparser,
+// bench/pure_js_route.js), with peak memory.
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,6 +92,78 @@ print(json.dumps({"median_ms": times[1] * 1000, "torch": torch.__version__}))`;
     ratio_torch_load_over_inspect: torchLoad === null ? null : torchLoad / times.large.median_ms,
     peak_rss_growth_mib: (rss.peak_kib - rss.idle_kib) / 1024,
     idle_rss_mib: rss.idle_kib / 1024,
+  };
+}
+
+// Runs `body` (an ES module snippet that sets `result`) in a fresh Node process and returns its
+// JSON, with the growth of maxRSS over the process after `setup` ran (package loaded, idle).
+function inFreshNode(setup, body) {
+  const run = spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `${setup}
+       const idle = process.resourceUsage().maxRSS;
+       let result;
+       ${body}
+       console.log(JSON.stringify({ ...result, rss_growth_mib: (process.resourceUsage().maxRSS - idle) / 1024 }));`,
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+export async function benchManyTensors({ root, python }) {
+  const dir = process.env.BENCH_CHECKPOINT_DIR ?? join(tmpdir(), "config-tracker-bench");
+  const file = join(dir, "many_100k_tensors.pt");
+  if (!existsSync(file)) {
+    if (python === null) return { skipped: "needs python3 with torch to write the checkpoint" };
+    const made = spawnSync(python, [join(root, "bench", "make_checkpoints.py"), dir], { stdio: "inherit" });
+    if (made.status !== 0) throw new Error("make_checkpoints.py failed");
+  }
+  const path = JSON.stringify(file);
+  const index = JSON.stringify(join(root, "dist", "checkpoint.js"));
+  const pureJs = JSON.stringify(join(root, "bench", "pure_js_route.js"));
+  // Time: a warm-up, then the median of 7 (ours) / 5 (pure JS) runs, each in its own process.
+  const timed = (fn, runs) => `
+    await ${fn}(${path});
+    const times = [];
+    let out;
+    for (let i = 0; i < ${runs}; i++) { const t = performance.now(); out = await ${fn}(${path}); times.push(performance.now() - t); }
+    times.sort((a, b) => a - b);
+    result = { median_ms: times[${runs} >> 1], num_parameters: out.num_parameters, num_tensors: out.num_tensors };`;
+  const ours = inFreshNode(`import { inspectCheckpointRaw } from ${index};`, timed("inspectCheckpointRaw", 7));
+  const theirs = inFreshNode(`import { countWithPureJs } from ${pureJs};`, timed("countWithPureJs", 5));
+  // Peak memory: one inspection in a process that loaded the package and inspected a tiny file.
+  const small = JSON.stringify(join(dir, "small_2MiB.pt"));
+  const memory = inFreshNode(
+    `import { inspectCheckpointRaw } from ${index}; await inspectCheckpointRaw(${small}); globalThis.gc?.();`,
+    `await inspectCheckpointRaw(${path}); result = {};`,
+  );
+  const pureMemory = inFreshNode(`import { countWithPureJs } from ${pureJs};`, `await countWithPureJs(${path}); result = {};`);
+  let torchLoad = null;
+  if (python !== null) {
+    const script = `
+import time, torch, json
+t = time.perf_counter(); sd = torch.load(${path}, weights_only=True); ms = (time.perf_counter() - t) * 1000
+print(json.dumps({"ms": ms, "n": sum(v.numel() for v in sd.values())}))`;
+    const run = spawnSync(python, ["-c", script], { encoding: "utf8" });
+    if (run.status === 0) torchLoad = JSON.parse(run.stdout);
+  }
+  return {
+    command: "npm run bench (bench/checkpoints.js benchManyTensors); file from bench/make_checkpoints.py",
+    file_bytes: statSync(file).size,
+    tensors: ours.num_tensors,
+    counts_agree: ours.num_parameters === theirs.num_parameters && ours.num_tensors === theirs.num_tensors &&
+      (torchLoad === null || torchLoad.n === ours.num_parameters),
+    inspect_median_ms: ours.median_ms,
+    pure_js_median_ms: theirs.median_ms,
+    ratio_pure_js_over_inspect: theirs.median_ms / ours.median_ms,
+    torch_load_weights_only_ms: torchLoad?.ms ?? null,
+    inspect_peak_rss_growth_mib: memory.rss_growth_mib,
+    pure_js_peak_rss_growth_mib: pureMemory.rss_growth_mib,
   };
 }
 

@@ -126,8 +126,9 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
 }
 
 {
-  const { benchCheckpoints, checkZip64 } = await import("./checkpoints.js");
+  const { benchCheckpoints, benchManyTensors, checkZip64 } = await import("./checkpoints.js");
   results.cases.checkpoints = await benchCheckpoints({ root, python: hasTorch ? PYTHON : null });
+  results.cases.checkpoint_100k_tensors = await benchManyTensors({ root, python: hasTorch ? PYTHON : null });
   // A real torch.save file over 4 GiB (~4.7 GiB of disk): opt in with `npm run bench -- --zip64`.
   if (process.argv.includes("--zip64") && hasTorch) results.cases.zip64 = await checkZip64({ root, python: PYTHON });
 }

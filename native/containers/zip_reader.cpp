@@ -33,7 +33,7 @@ bool looks_like_zip(const ByteSource& source) {
   return sig == kLocalHeaderSig || sig == kEocdSig;
 }
 
-ZipReader::ZipReader(const ByteSource& source) : source_(source) {
+ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(source), limits_budget_(budget) {
   const std::uint64_t file_size = source.size();
   if (file_size < kEocdSize) fail(ErrorCode::kTruncated, "too short for a zip archive");
 
@@ -86,28 +86,46 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
   }
   cd_offset_ = cd_offset;
 
-  std::string directory = source.read_string(cd_offset, static_cast<std::size_t>(cd_size));
-  const auto* cd = reinterpret_cast<const unsigned char*>(directory.data());
+  // The directory is read in windows of 1 MiB (an entry is at most 46 + 3 x 65535 bytes), so a
+  // directory of 100,000 entries never sits in memory whole beside the entries made from it.
+  constexpr std::size_t kWindow = 1u << 20;
+  std::string window;
+  std::uint64_t window_at = cd_offset;
   std::size_t pos = 0;
+  auto ensure = [&](std::size_t need) {
+    if (window.size() - pos >= need) return true;
+    std::uint64_t at = window_at + pos;
+    std::uint64_t left = cd_offset + cd_size - at;
+    if (left < need) return false;
+    window = source.read_string(at, static_cast<std::size_t>(std::min<std::uint64_t>(left, std::max(kWindow, need))));
+    window_at = at;
+    pos = 0;
+    return true;
+  };
   entries_.reserve(static_cast<std::size_t>(entry_count));
   for (std::uint64_t n = 0; n < entry_count; ++n) {
-    if (directory.size() - pos < kCentralHeaderSize || le32(cd + pos) != kCentralHeaderSig) {
+    if (limits_budget_ != nullptr) limits_budget_->charge(1);
+    if (!ensure(kCentralHeaderSize) || le32(reinterpret_cast<const unsigned char*>(window.data()) + pos) != kCentralHeaderSig) {
       fail(ErrorCode::kCorrupt, "central directory entry " + std::to_string(n) + " is malformed");
     }
-    const unsigned char* h = cd + pos;
+    const unsigned char* h = reinterpret_cast<const unsigned char*>(window.data()) + pos;
+    std::size_t name_length = le16(h + 28);
+    std::size_t extra_length = le16(h + 30);
+    std::size_t comment_length = le16(h + 32);
+    if (!ensure(kCentralHeaderSize + name_length + extra_length + comment_length)) {
+      fail(ErrorCode::kCorrupt, "central directory entry " + std::to_string(n) + " runs past the directory");
+    }
+    h = reinterpret_cast<const unsigned char*>(window.data()) + pos;
     ZipEntry entry;
     entry.flags = le16(h + 8);
     entry.method = le16(h + 10);
     entry.compressed_size = le32(h + 20);
     entry.uncompressed_size = le32(h + 24);
-    std::size_t name_length = le16(h + 28);
-    std::size_t extra_length = le16(h + 30);
-    std::size_t comment_length = le16(h + 32);
     entry.local_header_offset = le32(h + 42);
-    if (directory.size() - pos - kCentralHeaderSize < name_length + extra_length + comment_length) {
-      fail(ErrorCode::kCorrupt, "central directory entry " + std::to_string(n) + " runs past the directory");
-    }
-    entry.name.assign(reinterpret_cast<const char*>(h + kCentralHeaderSize), name_length);
+    // Names go to one arena; the views are set once it stops growing.
+    name_offsets_.push_back(names_.size());
+    names_.append(reinterpret_cast<const char*>(h + kCentralHeaderSize), name_length);
+    entry.name = std::string_view(reinterpret_cast<const char*>(h + kCentralHeaderSize), name_length);
 
     // ZIP64 extended information (tag 0x0001): present fields replace the 0xFFFFFFFF markers, in order.
     const unsigned char* extra = h + kCentralHeaderSize + name_length;
@@ -120,7 +138,7 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
         const unsigned char* field = extra + extra_pos + 4;
         std::size_t left = size;
         auto take = [&](std::uint64_t& target) {
-          if (left < 8) fail(ErrorCode::kCorrupt, "ZIP64 field of " + entry.name + " is too short");
+          if (left < 8) fail(ErrorCode::kCorrupt, "ZIP64 field of " + std::string(entry.name) + " is too short");
           target = le64(field);
           field += 8;
           left -= 8;
@@ -132,19 +150,24 @@ ZipReader::ZipReader(const ByteSource& source) : source_(source) {
       extra_pos += 4 + size;
     }
     if (entry.local_header_offset >= cd_offset || entry.compressed_size > cd_offset - entry.local_header_offset) {
-      fail(ErrorCode::kCorrupt, "entry " + entry.name + " lies outside the archive's data");
+      fail(ErrorCode::kCorrupt, "entry " + std::string(entry.name) + " lies outside the archive's data");
     }
     if (entry.method == 0 && entry.compressed_size != entry.uncompressed_size) {
-      fail(ErrorCode::kCorrupt, "stored entry " + entry.name + " has different compressed and uncompressed sizes");
+      fail(ErrorCode::kCorrupt, "stored entry " + std::string(entry.name) + " has different compressed and uncompressed sizes");
     }
     // DEFLATE cannot expand more than ~1032:1: a larger claim is not backed by bytes in the file.
     if (entry.method == 8 && entry.uncompressed_size / 1032 > entry.compressed_size + 1) {
-      fail(ErrorCode::kCorrupt, "entry " + entry.name + " claims more bytes than its compressed data can hold");
+      fail(ErrorCode::kCorrupt, "entry " + std::string(entry.name) + " claims more bytes than its compressed data can hold");
     }
     pos += kCentralHeaderSize + name_length + extra_length + comment_length;
-    index_.emplace(entry.name, entries_.size());
     entries_.push_back(std::move(entry));
   }
+  index_ = FlatIndex(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    entries_[i].name = std::string_view(names_.data() + name_offsets_[i], entries_[i].name.size());
+    index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), [this](std::uint32_t k) { return entries_[k].name; });
+  }
+  name_offsets_ = {};
   check_entries_do_not_overlap();
 }
 
@@ -163,15 +186,15 @@ void ZipReader::check_entries_do_not_overlap() const {
     std::uint64_t header = kLocalHeaderSize + entry.name.size();
     if (limit < entry.local_header_offset || limit - entry.local_header_offset < header ||
         limit - entry.local_header_offset - header < entry.compressed_size) {
-      fail(ErrorCode::kCorrupt, "entry " + entry.name + " claims " + std::to_string(entry.compressed_size) +
+      fail(ErrorCode::kCorrupt, "entry " + std::string(entry.name) + " claims " + std::to_string(entry.compressed_size) +
                                     " bytes but the archive holds fewer before the next entry");
     }
   }
 }
 
-const ZipEntry* ZipReader::find(const std::string& name) const {
-  auto found = index_.find(name);
-  return found == index_.end() ? nullptr : &entries_[found->second];
+const ZipEntry* ZipReader::find(std::string_view name) const {
+  std::uint32_t found = index_.find(name, [this](std::uint32_t k) { return entries_[k].name; });
+  return found == FlatIndex::kMissing ? nullptr : &entries_[found];
 }
 
 namespace {
@@ -208,26 +231,26 @@ std::string inflate_entry(const std::string& name, const std::string& compressed
 std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const {
   if (entry.method != 0 && entry.method != 8) {
     fail(ErrorCode::kUnsupportedFormat,
-         "entry " + entry.name + " uses compression method " + std::to_string(entry.method) + " (only stored and deflate are read)");
+         "entry " + std::string(entry.name) + " uses compression method " + std::to_string(entry.method) + " (only stored and deflate are read)");
   }
-  if (entry.flags & 0x1) fail(ErrorCode::kUnsupportedFormat, "entry " + entry.name + " is encrypted");
+  if (entry.flags & 0x1) fail(ErrorCode::kUnsupportedFormat, "entry " + std::string(entry.name) + " is encrypted");
   if (entry.uncompressed_size > max_size) {
-    fail(ErrorCode::kLimitExceeded, "entry " + entry.name + " is " + std::to_string(entry.uncompressed_size) +
+    fail(ErrorCode::kLimitExceeded, "entry " + std::string(entry.name) + " is " + std::to_string(entry.uncompressed_size) +
                                         " bytes, over the limit of " + std::to_string(max_size));
   }
   unsigned char local[kLocalHeaderSize];
   source_.read(entry.local_header_offset, local, sizeof(local));
-  if (le32(local) != kLocalHeaderSig) fail(ErrorCode::kCorrupt, "local header of " + entry.name + " is missing");
+  if (le32(local) != kLocalHeaderSig) fail(ErrorCode::kCorrupt, "local header of " + std::string(entry.name) + " is missing");
   std::uint64_t data_offset = entry.local_header_offset + kLocalHeaderSize + le16(local + 26) + le16(local + 28);
   if (data_offset > cd_offset_ || entry.compressed_size > cd_offset_ - data_offset) {
-    fail(ErrorCode::kCorrupt, "data of " + entry.name + " overlaps the central directory");
+    fail(ErrorCode::kCorrupt, "data of " + std::string(entry.name) + " overlaps the central directory");
   }
   if (entry.method == 0) return source_.read_string(data_offset, static_cast<std::size_t>(entry.uncompressed_size));
   if (entry.compressed_size > (1ull << 31) || entry.uncompressed_size > (1ull << 31)) {
-    fail(ErrorCode::kLimitExceeded, "compressed entry " + entry.name + " is too large to inflate");
+    fail(ErrorCode::kLimitExceeded, "compressed entry " + std::string(entry.name) + " is too large to inflate");
   }
   std::string compressed = source_.read_string(data_offset, static_cast<std::size_t>(entry.compressed_size));
-  return inflate_entry(entry.name, compressed, entry.uncompressed_size);
+  return inflate_entry(std::string(entry.name), compressed, entry.uncompressed_size);
 }
 
 }  // namespace ct

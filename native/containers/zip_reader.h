@@ -6,15 +6,17 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "../common/byte_source.h"
+#include "../common/flat_index.h"
+#include "../common/work_budget.h"
 
 namespace ct {
 
 struct ZipEntry {
-  std::string name;
+  std::string_view name;  // into the reader's name arena: valid while the reader lives
   std::uint16_t method = 0;  // 0 stored, 8 deflated, ...
   std::uint16_t flags = 0;
   std::uint64_t compressed_size = 0;
@@ -25,10 +27,13 @@ struct ZipEntry {
 class ZipReader {
  public:
   // Parses the end records and the central directory. Throws CheckpointError.
-  explicit ZipReader(const ByteSource& source);
+  // `budget` (may be null) is charged one unit per directory entry.
+  explicit ZipReader(const ByteSource& source, WorkBudget* budget = nullptr);
+  ZipReader(const ZipReader&) = delete;  // entries view the reader's own name arena
+  ZipReader& operator=(const ZipReader&) = delete;
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
-  const ZipEntry* find(const std::string& name) const;
+  const ZipEntry* find(std::string_view name) const;
   bool is_zip64() const { return zip64_; }
 
   // The whole content of an entry (stored or deflated), at most `max_size` bytes (kLimitExceeded beyond).
@@ -38,8 +43,11 @@ class ZipReader {
   void check_entries_do_not_overlap() const;
 
   const ByteSource& source_;
+  WorkBudget* limits_budget_;
   std::vector<ZipEntry> entries_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::string names_;                        // every entry's name, back to back
+  std::vector<std::size_t> name_offsets_;    // while parsing
+  FlatIndex index_;
   std::uint64_t cd_offset_ = 0;
   bool zip64_ = false;
 };

@@ -14,44 +14,93 @@ PickleLimits pickle_limits(const ReadLimits& limits) {
 }  // namespace
 
 TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
-    : zip_(source), machine_(pickle_limits(limits)) {
+    : machine_(pickle_limits(limits)) {
+  zip_.emplace(source, limits.budget);
   // The prefix folder is whatever the writer chose (the file's stem, "archive", ...): find it.
   const ZipEntry* pickle_entry = nullptr;
-  for (const ZipEntry& entry : zip_.entries()) {
+  for (const ZipEntry& entry : zip_->entries()) {
     charge(limits);
-    const std::string& name = entry.name;
+    std::string_view name = entry.name;
     std::size_t slash = name.find('/');
-    if (name == "data.pkl" || (slash != std::string::npos && name.compare(slash, std::string::npos, "/data.pkl") == 0)) {
+    if (name == "data.pkl" || (slash != std::string_view::npos && name.compare(slash, std::string::npos, "/data.pkl") == 0)) {
       pickle_entry = &entry;
-      prefix_ = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+      prefix_ = slash == std::string_view::npos ? "" : std::string(name.substr(0, slash + 1));
       break;
     }
   }
   if (pickle_entry == nullptr) fail(ErrorCode::kUnsupportedFormat, "a zip archive without data.pkl: not written by torch.save");
-  torchscript_ = zip_.find(prefix_ + "constants.pkl") != nullptr;
+  torchscript_ = zip_->find(prefix_ + "constants.pkl") != nullptr;
   std::string code = prefix_ + "code/";
-  for (const ZipEntry& entry : zip_.entries()) {
+  for (const ZipEntry& entry : zip_->entries()) {
     if (entry.name.compare(0, code.size(), code) == 0) torchscript_ = true;
   }
-  if (const ZipEntry* order = zip_.find(prefix_ + "byteorder")) {
-    std::string value = zip_.read(*order, 16);
+  // torch names storages 0, 1, 2, ...: index those by number, without hashing 100,000 names.
+  std::string data = prefix_ + "data/";
+  for (const ZipEntry& entry : zip_->entries()) {
+    if (entry.name.size() <= data.size() || entry.name.size() > data.size() + 7 || entry.name.compare(0, data.size(), data) != 0) continue;
+    std::size_t n = 0;
+    bool digits = true;
+    for (std::size_t i = data.size(); i < entry.name.size() && digits; ++i) {
+      digits = entry.name[i] >= '0' && entry.name[i] <= '9';
+      n = n * 10 + static_cast<std::size_t>(entry.name[i] - '0');
+    }
+    if (!digits || n > zip_->entries().size() || (entry.name[data.size()] == '0' && entry.name.size() > data.size() + 1)) continue;
+    if (numbered_storages_.size() <= n) numbered_storages_.resize(n + 1, kAbsent);
+    numbered_storages_[n] = entry.uncompressed_size;
+  }
+  if (const ZipEntry* order = zip_->find(prefix_ + "byteorder")) {
+    std::string value = zip_->read(*order, 16);
     if (value != "little" && value != "big") fail(ErrorCode::kCorrupt, "byteorder is neither little nor big");
   }
-  pickle_ = zip_.read(*pickle_entry, limits.max_pickle_bytes);
+  pickle_ = zip_->read(*pickle_entry, limits.max_pickle_bytes);
+  // A state dict needs nothing more from the directory: free it before the pickle's values grow.
+  if (!torchscript_) release_directory();
+  machine_.reserve_for(pickle_.size());
   root_ = machine_.load(pickle_);
+}
+
+std::optional<std::uint64_t> TorchArchive::storage_size(std::string_view key) const {
+  if (!key.empty() && key.size() <= 7 && (key[0] != '0' || key.size() == 1)) {
+    std::size_t n = 0;
+    bool digits = true;
+    for (char c : key) {
+      digits = digits && c >= '0' && c <= '9';
+      n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (digits) {
+      if (n < numbered_storages_.size() && numbered_storages_[n] != kAbsent) return numbered_storages_[n];
+      return std::nullopt;
+    }
+  }
+  if (zip_) {
+    const ZipEntry* entry = zip_->find(prefix_ + "data/" + std::string(key));
+    return entry == nullptr ? std::nullopt : std::optional<std::uint64_t>(entry->uncompressed_size);
+  }
+  auto found = named_storages_.find(std::string(key));
+  return found == named_storages_.end() ? std::nullopt : std::optional<std::uint64_t>(found->second);
+}
+
+void TorchArchive::release_directory() {
+  std::string data = prefix_ + "data/";
+  for (const ZipEntry& entry : zip_->entries()) {
+    if (entry.name.size() > data.size() && entry.name.compare(0, data.size(), data) == 0) {
+      std::string_view key = entry.name.substr(data.size());
+      bool numbered = !key.empty() && key.size() <= 7 && key.find_first_not_of("0123456789") == std::string_view::npos &&
+                      (key[0] != '0' || key.size() == 1);
+      if (!numbered) named_storages_.emplace(std::string(key), entry.uncompressed_size);
+    }
+  }
+  zip_.reset();
 }
 
 StorageCheck TorchArchive::storage_check() const {
   // The zip reader has checked that every entry's claimed size is backed by bytes in the file.
   return [this](const StorageRef& ref, std::uint64_t storage_bytes) {
-    std::string name = prefix_ + "data/";
-    name.append(ref.key.data(), ref.key.size());
-    const ZipEntry* data = zip_.find(name);
-    std::string key(ref.key);
-    if (data == nullptr) fail(ErrorCode::kCorrupt, "storage " + key + " is referenced but missing from the archive");
-    if (data->uncompressed_size < storage_bytes) {
-      fail(ErrorCode::kCorrupt, "storage " + key + " should hold " + std::to_string(storage_bytes) + " bytes but has " +
-                                    std::to_string(data->uncompressed_size));
+    std::optional<std::uint64_t> size = storage_size(ref.key);
+    if (!size) fail(ErrorCode::kCorrupt, "storage " + std::string(ref.key) + " is referenced but missing from the archive");
+    if (*size < storage_bytes) {
+      fail(ErrorCode::kCorrupt, "storage " + std::string(ref.key) + " should hold " + std::to_string(storage_bytes) +
+                                    " bytes but has " + std::to_string(*size));
     }
   };
 }

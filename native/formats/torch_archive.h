@@ -3,7 +3,10 @@
 // holds the bytes the tensor needs).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "../common/byte_source.h"
 #include "../common/read_limits.h"
@@ -19,7 +22,8 @@ class TorchArchive {
   TorchArchive(const ByteSource& source, const ReadLimits& limits);  // throws when there is no data.pkl
 
   bool is_torchscript() const { return torchscript_; }
-  const ZipReader& zip() const { return zip_; }
+  // The zip directory: kept for TorchScript archives (code/ is read later), released for others.
+  const ZipReader& zip() const { return *zip_; }
   const std::string& prefix() const { return prefix_; }
 
   // data.pkl's root value (the machine and the pickle bytes live as long as the archive).
@@ -30,8 +34,17 @@ class TorchArchive {
   StorageCheck storage_check() const;
 
  private:
-  ZipReader zip_;
+  // Keeps only the sizes of the storage entries and frees the directory (100,000 entries are ~10
+  // MiB): a state dict needs nothing else from the zip once data.pkl is read.
+  void release_directory();
+  // The size of storage `key`'s entry, or nullopt when the archive lacks it.
+  std::optional<std::uint64_t> storage_size(std::string_view key) const;
+
+  std::optional<ZipReader> zip_;
   std::string prefix_;
+  static constexpr std::uint64_t kAbsent = ~std::uint64_t{0};
+  std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
+  std::unordered_map<std::string, std::uint64_t> named_storages_;  // other keys, after release
   bool torchscript_ = false;
   std::string pickle_;
   PickleMachine machine_;

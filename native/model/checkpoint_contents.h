@@ -12,10 +12,10 @@ namespace ct {
 struct TensorRecord {
   enum class Role { kUnknown, kParameter, kBuffer };
   std::string name;                 // state-dict key as stored
-  std::string dtype;                // torch's name: "float32", "bfloat16", ...
+  const char* dtype = "";           // torch's name ("float32", "bfloat16", ...): a static string
   std::vector<std::int64_t> shape;
   std::uint64_t numel = 0;
-  std::uint64_t element_bits = 0;
+  std::uint32_t element_bits = 0;
   // Two records with the same non-empty identity are one tensor (tied weights): same storage,
   // offset, size and stride.
   std::string identity;

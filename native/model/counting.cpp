@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "../common/checked_math.h"
+#include "../common/flat_index.h"
 #include "../common/text.h"
 #include "architecture.h"
 #include "model_info.h"
@@ -76,11 +77,18 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   for (const auto& shape : facts.trained_shapes) ++wanted[shape];
   Roles out;
   out.roles.resize(unique.size(), Role::kBuffer);
-  for (std::size_t i = 0; i < unique.size(); ++i) {
-    auto found = wanted.find(unique[i]->shape);
-    if (found != wanted.end() && found->second > 0) {
-      --found->second;
-      out.roles[i] = Role::kTrainable;
+  // Shapes say which tensors the moments belong to; where several tensors share a shape, those
+  // named like parameters are matched first and those named like buffers last (a buffer such as
+  // a (16, 16) mask registered before the layers comes first in the state dict).
+  auto priority = [&](const TensorRecord& t) { return is_parameter_name(t) ? 0 : is_buffer_name(t) ? 2 : 1; };
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < unique.size(); ++i) {
+      if (priority(*unique[i]) != pass) continue;
+      auto found = wanted.find(unique[i]->shape);
+      if (found != wanted.end() && found->second > 0) {
+        --found->second;
+        out.roles[i] = Role::kTrainable;
+      }
     }
   }
   for (const auto& [shape, left] : wanted) {
@@ -107,9 +115,12 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   std::string trained = "the optimizer's state gives the " + count_of(facts.trained_shapes.size(), "trained parameter", "trained parameters");
   if (unclear.empty()) {
     out.exact = true;
-    out.reason = trained + (frozen + named_buffers == 0 ? ": every tensor is one" :
-                            "; " + count_of(frozen, "frozen parameter", "frozen parameters") + " and " +
-                            count_of(named_buffers, "buffer", "buffers") + " told apart by their names");
+    out.reason = trained;
+    if (frozen > 0 || named_buffers > 0) {
+      out.reason += "; the other tensors (" + (frozen > 0 ? count_of(frozen, "frozen parameter", "frozen parameters") : std::string()) +
+                    (frozen > 0 && named_buffers > 0 ? ", " : "") +
+                    (named_buffers > 0 ? count_of(named_buffers, "buffer", "buffers") : std::string()) + ") told apart by their names";
+    }
   } else if (frozen == 0 && !stateless_ids) {
     // Nothing is frozen: every parameter is trained, so a tensor the optimizer does not train is a buffer.
     out.exact = true;
@@ -135,10 +146,15 @@ ModelInfo summarize(CheckpointContents contents) {
   info.classes_needed = contents.classes_needed;
 
   // Distinct tensors: an alias (same storage, offset, size, stride) counts once.
-  std::unordered_map<std::string, std::size_t> seen;
+  FlatIndex seen(contents.tensors.size());
   std::vector<const TensorRecord*> unique;
+  unique.reserve(contents.tensors.size());
   for (const TensorRecord& t : contents.tensors) {
-    if (!t.identity.empty() && !seen.emplace(t.identity, unique.size()).second) continue;
+    auto position = static_cast<std::uint32_t>(unique.size());
+    if (!t.identity.empty() &&
+        seen.insert(t.identity, position, [&](std::uint32_t k) -> std::string_view { return unique[k]->identity; }) != position) {
+      continue;
+    }
     unique.push_back(&t);
   }
 
@@ -155,12 +171,19 @@ ModelInfo summarize(CheckpointContents contents) {
     roles = roles_by_name(unique, false, "no optimizer state or recorded roles: parameters and buffers told apart by their names");
   }
 
-  std::map<std::string, std::uint64_t> dtypes;
+  std::map<std::string_view, std::uint64_t> dtypes;
   std::uint64_t bits = 0;
   std::vector<const TensorRecord*> parameters;
+  parameters.reserve(unique.size());
+  const char* last_dtype = nullptr;
+  std::uint64_t* last_count = nullptr;
   for (std::size_t i = 0; i < unique.size(); ++i) {
     const TensorRecord* t = unique[i];
-    dtypes[t->dtype] = checked_add(dtypes[t->dtype], t->numel, "element count");
+    if (t->dtype != last_dtype) {  // dtype names are static strings: runs of one dtype skip the map
+      last_dtype = t->dtype;
+      last_count = &dtypes[t->dtype];
+    }
+    *last_count = checked_add(*last_count, t->numel, "element count");
     if (roles.roles[i] == Role::kBuffer) {
       info.num_buffer_elements = checked_add(info.num_buffer_elements, t->numel, "buffer element count");
       continue;
@@ -180,7 +203,7 @@ ModelInfo summarize(CheckpointContents contents) {
   }
   info.num_tensors = unique.size();
   info.parameter_bytes = bits / 8 + (bits % 8 != 0);
-  info.dtypes.assign(dtypes.begin(), dtypes.end());
+  for (const auto& [name, count] : dtypes) info.dtypes.emplace_back(std::string(name), count);
   info.exact = roles.exact;
   info.exact_reason = roles.reason;
   if (!contents.not_understood.empty()) {

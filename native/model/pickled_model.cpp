@@ -23,6 +23,32 @@ constexpr std::string_view kConfigKeys[] = {"model_args", "hyper_parameters", "h
 // The first moment has the parameter's shape (Adam/AdamW exp_avg, SGD momentum_buffer, ...).
 constexpr std::string_view kMoments[] = {"exp_avg", "momentum_buffer", "square_avg", "sum", "exp_inf", "exp_avg_sq", "ax"};
 
+// The root's keys this file asks about, found in one pass: a state dict of 100,000 entries is
+// often the root itself, and looking each name up by a scan would read it a dozen times.
+class RootIndex {
+ public:
+  explicit RootIndex(PickleRef root) : root_(root.as_dict()) {
+    static const std::unordered_set<std::string_view> kAsked = [] {
+      std::unordered_set<std::string_view> keys(std::begin(kModelKeys), std::end(kModelKeys));
+      keys.insert(std::begin(kConfigKeys), std::end(kConfigKeys));
+      for (std::string_view k : {"optimizer", "optimizer_state_dict", "optim", "opt", "optimizer_states", "optimizers"}) keys.insert(k);
+      return keys;
+    }();
+    for (std::size_t i = 0, n = root_.size(); i < n; ++i) {
+      std::optional<std::string_view> name = root_.key(i).string();
+      if (name && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
+    }
+  }
+  PickleRef get(std::string_view key) const {
+    auto found = found_.find(key);
+    return found == found_.end() ? PickleRef() : found->second;
+  }
+
+ private:
+  PickleRef root_;
+  std::unordered_map<std::string_view, PickleRef> found_;
+};
+
 template <std::size_t N>
 bool in(std::string_view key, const std::string_view (&list)[N]) {
   return std::find(std::begin(list), std::end(list), key) != std::end(list);
@@ -84,7 +110,7 @@ class ModelFinder {
     }
   }
 
-  std::optional<OptimizerFacts> optimizer_facts(PickleRef root);
+  std::optional<OptimizerFacts> optimizer_facts(const RootIndex& root);
 
  private:
   void take(PickleRef field, const std::string& prefix, TensorRecord::Role role, std::vector<TensorRecord>& out) {
@@ -110,7 +136,7 @@ class ModelFinder {
   std::unordered_set<ValueId> visited_modules_;
 };
 
-std::optional<OptimizerFacts> ModelFinder::optimizer_facts(PickleRef root) {
+std::optional<OptimizerFacts> ModelFinder::optimizer_facts(const RootIndex& root) {
   std::vector<PickleRef> optimizers;
   for (std::string_view key : {"optimizer", "optimizer_state_dict", "optim", "opt"}) {
     if (PickleRef v = root.get(key).as_dict()) optimizers.push_back(v);
@@ -170,7 +196,7 @@ ArchitectureFields architecture_in(PickleRef dict) {
   });
 }
 
-ArchitectureFields config_architecture(PickleRef root) {
+ArchitectureFields config_architecture(const RootIndex& root) {
   for (std::string_view key : kConfigKeys) {
     PickleRef dict = config_dict(root.get(key));
     if (!dict) continue;
@@ -207,9 +233,10 @@ void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits
     return;
   }
   if (!root.as_dict()) fail(ErrorCode::kUnsupportedFormat, "data.pkl holds neither a state dict nor a module");
+  RootIndex index(root);
   PickleRef chosen;
   for (std::string_view key : kModelKeys) {
-    PickleRef v = root.get(key);
+    PickleRef v = index.get(key);
     if (v && (finder.is_module(v) || finder.is_state_dict(v))) {
       chosen = v;
       out.state_dict_key = std::string(key);
@@ -247,8 +274,8 @@ void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits
     fail(ErrorCode::kUnsupportedFormat, "no model weights found (top-level keys: " + keys + ")");
   }
   take(chosen);
-  out.optimizer = finder.optimizer_facts(root);
-  out.architecture = config_architecture(root);
+  out.optimizer = finder.optimizer_facts(index);
+  out.architecture = config_architecture(index);
 }
 
 }  // namespace ct

@@ -1,5 +1,7 @@
 #include "torch_rebuild.h"
 
+#include <charconv>
+
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
 
@@ -150,11 +152,11 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   std::optional<std::int64_t> offset = offset_value.as_int();
   std::optional<std::vector<std::int64_t>> size = int_list(size_value);
   std::optional<std::vector<std::int64_t>> stride = int_list(stride_value);
-  std::string key(ref.key);
+  auto key = [&] { return std::string(ref.key); };
   if (!offset || *offset < 0 || !size || !stride || stride->size() != size->size()) {
-    fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key);
+    fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   }
-  if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key);
+  if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
   TensorRecord t;
   t.dtype = dtype->name;
   t.element_bits = dtype->bits;
@@ -164,7 +166,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   if (t.numel > 0) {
     std::uint64_t last = 0;
     for (std::size_t i = 0; i < size->size(); ++i) {
-      if ((*stride)[i] < 0) fail(ErrorCode::kCorrupt, "negative stride in storage " + key);
+      if ((*stride)[i] < 0) fail(ErrorCode::kCorrupt, "negative stride in storage " + key());
       last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), static_cast<std::uint64_t>((*stride)[i]), "tensor extent"),
                          "tensor extent");
     }
@@ -173,17 +175,21 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   std::uint64_t needed_bytes = checked_mul(extent, dtype->bits, "tensor bytes") / 8;
   std::uint64_t storage_bytes = checked_mul(ref.numel, ref.dtype->bits, "storage bytes") / 8;
   if (needed_bytes > storage_bytes) {
-    fail(ErrorCode::kCorrupt, "a tensor of storage " + key + " needs " + std::to_string(needed_bytes) +
+    fail(ErrorCode::kCorrupt, "a tensor of storage " + key() + " needs " + std::to_string(needed_bytes) +
                                   " bytes but the storage holds " + std::to_string(storage_bytes));
   }
   check_(ref, storage_bytes);
-  t.identity.reserve(key.size() + 8 * size->size() + 8);
-  t.identity = key;
-  t.identity += '@';
-  t.identity += std::to_string(start);
-  for (std::int64_t d : *size) (t.identity += ',') += std::to_string(d);
-  t.identity += ':';
-  for (std::int64_t s : *stride) (t.identity += ',') += std::to_string(s);
+  // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one tensor), built in place.
+  char digits[24];
+  auto put = [&](char sep, std::uint64_t n) {
+    t.identity += sep;
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), n);
+    t.identity.append(digits, static_cast<std::size_t>(end - digits));
+  };
+  t.identity.append(ref.key.data(), ref.key.size());
+  put('@', start);
+  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
+  for (std::size_t i = 0; i < stride->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*stride)[i]));
   t.shape = std::move(*size);
   return t;
 }

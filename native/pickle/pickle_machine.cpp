@@ -155,11 +155,11 @@ class PickleMachine::Cursor {
 // ---------------------------------------------------------------------------------------------
 // Values.
 
-const PickleMachine::Value& PickleMachine::at(ValueId id) const { return values_[id]; }
 
-std::string_view PickleMachine::text_of(const Value& v) const {
-  const char* base = (v.flags & kOwnedText) ? owned_text_.data() : input_.data();
-  return std::string_view(base + v.b, v.a);
+void PickleMachine::reserve_for(std::size_t bytes) {
+  // A value takes at least ~3 opcode bytes in real pickles (a key string, a tuple, a call).
+  values_.reserve(std::min(limits_.max_values, bytes / 3 + 64));
+  ids_.reserve(std::min(limits_.max_ids, bytes / 2 + 64));
 }
 
 ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
@@ -397,7 +397,7 @@ ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
 void PickleMachine::op_int_text(Cursor& in) {
   std::string_view text = in.line();
   if (text == "01" || text == "00") {
-    push(make(Kind::kBool, 0, text == "01" ? 1 : 0));
+    push(text == "01" ? kImmediateTrue : kImmediateFalse);
     return;
   }
   std::optional<std::int64_t> v = parse_decimal(text, "INT");
@@ -459,7 +459,7 @@ ValueId PickleMachine::below_mark(std::size_t start) const {
 // APPEND / APPENDS / ADDITEMS / SETITEM / SETITEMS: `count` ids at `items` into `target`.
 void PickleMachine::add_items(ValueId target, const ValueId* items, std::size_t count, bool pairs) {
   if (limits_.budget != nullptr) limits_.budget->charge(count);
-  Kind kind = at(target).kind;
+  Kind kind = kind_of(target);
   if (kind == Kind::kCall) {
     target = call_container(target, pairs ? Kind::kDict : Kind::kList);
   } else if (pairs ? kind != Kind::kDict : (kind != Kind::kList && kind != Kind::kSet)) {
@@ -494,7 +494,7 @@ void PickleMachine::op_frozenset_from_mark() {
 void PickleMachine::op_stack_global() {
   ValueId name = pop();
   ValueId module = pop();
-  if (at(module).kind != Kind::kString || at(name).kind != Kind::kString) fail(ErrorCode::kCorrupt, "STACK_GLOBAL needs two strings");
+  if (kind_of(module) != Kind::kString || kind_of(name) != Kind::kString) fail(ErrorCode::kCorrupt, "STACK_GLOBAL needs two strings");
   if (at(module).a > 1024 || at(name).a > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
   push(make(Kind::kGlobal, module, name));
 }
@@ -502,7 +502,7 @@ void PickleMachine::op_stack_global() {
 void PickleMachine::op_reduce() {
   ValueId args = pop();
   ValueId callable = pop();
-  if (at(args).kind != Kind::kTuple) fail(ErrorCode::kCorrupt, "REDUCE arguments are not a tuple");
+  if (kind_of(args) != Kind::kTuple) fail(ErrorCode::kCorrupt, "REDUCE arguments are not a tuple");
   push(call(callable, args, CallHow::kCall));
 }
 
@@ -512,9 +512,9 @@ void PickleMachine::op_newobj(bool with_kwargs) {
   ValueId kwargs = with_kwargs ? pop() : kNoValue;
   ValueId args = pop();
   ValueId cls = pop();
-  if (at(args).kind != Kind::kTuple) fail(ErrorCode::kCorrupt, "NEWOBJ arguments are not a tuple");
+  if (kind_of(args) != Kind::kTuple) fail(ErrorCode::kCorrupt, "NEWOBJ arguments are not a tuple");
   ValueId node = call(cls, args, CallHow::kNewObject);
-  if (with_kwargs && at(node).kind == Kind::kCall) calls_[at(node).a].state = kwargs;
+  if (with_kwargs && kind_of(node) == Kind::kCall) calls_[at(node).a].state = kwargs;
   push(node);
 }
 
@@ -543,7 +543,7 @@ void PickleMachine::op_obj() {
 void PickleMachine::op_build() {
   ValueId state = pop();
   ValueId target = top();
-  Kind kind = at(target).kind;
+  Kind kind = kind_of(target);
   if (kind == Kind::kCall) {
     calls_[at(target).a].state = state;
   } else if (kind == Kind::kGlobal) {
@@ -574,13 +574,17 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
   memo_.clear();
   sparse_memo_.clear();
   memo_count_ = 0;
-  protocol_ = 0;
   for (;;) {
     if (limits_.budget != nullptr) limits_.budget->charge(1);
     unsigned char opcode = in.byte();
     if (opcode == op::kStop) {
       ValueId result = pop();
       if (end != nullptr) *end = in.pos();
+      // The memo and stack are done with: their memory goes back before callers walk the values.
+      memo_ = {};
+      sparse_memo_ = {};
+      stack_ = {};
+      marks_ = {};
       return ref(result);
     }
     step(opcode, in);
@@ -589,10 +593,11 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
 
 void PickleMachine::step(unsigned char opcode, Cursor& in) {
   switch (opcode) {
-    case op::kProto:
-      protocol_ = in.byte();
-      if (protocol_ > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol_) + " is newer than 5");
+    case op::kProto: {
+      int protocol = in.byte();
+      if (protocol > 5) fail(ErrorCode::kUnsupportedFormat, "pickle protocol " + std::to_string(protocol) + " is newer than 5");
       break;
+    }
     case op::kFrame: in.uint(8); break;  // framing is advisory: the opcodes follow inline
     case op::kMark: mark(); break;
     case op::kPop:
@@ -605,9 +610,9 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
     case op::kPopMark: stack_.resize(pop_mark()); break;
     case op::kDup: push(top()); break;
 
-    case op::kNone: push(make(Kind::kNone)); break;
-    case op::kNewTrue: push(make(Kind::kBool, 0, 1)); break;
-    case op::kNewFalse: push(make(Kind::kBool, 0, 0)); break;
+    case op::kNone: push(kImmediateNone); break;
+    case op::kNewTrue: push(kImmediateTrue); break;
+    case op::kNewFalse: push(kImmediateFalse); break;
     case op::kInt: op_int_text(in); break;
     case op::kBinInt: push(make_int(static_cast<std::int32_t>(in.uint(4)))); break;
     case op::kBinInt1: push(make_int(static_cast<std::int64_t>(in.uint(1)))); break;
@@ -638,7 +643,10 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
     case op::kNextBuffer: push(make_string(Kind::kBytes, std::string_view(input_.data(), 0))); break;  // out-of-band: absent
     case op::kReadonlyBuffer: break;  // no effect on the value
 
-    case op::kEmptyTuple: push(make_container(Kind::kTuple, nullptr, 0)); break;
+    case op::kEmptyTuple:  // immutable: one value serves every empty tuple
+      if (empty_tuple_ == kNoValue) empty_tuple_ = make_container(Kind::kTuple, nullptr, 0);
+      push(empty_tuple_);
+      break;
     case op::kTuple: op_tuple_from_mark(); break;
     case op::kTuple1: op_tuple(1); break;
     case op::kTuple2: op_tuple(2); break;
@@ -713,21 +721,6 @@ namespace {
 const std::string_view kEmpty;
 }
 
-PickleKind PickleRef::kind() const { return machine_->at(id_).kind; }
-
-std::optional<std::int64_t> PickleRef::as_int() const {
-  if (!*this) return std::nullopt;
-  const auto& v = machine_->at(id_);
-  if (v.kind == Kind::kInt || v.kind == Kind::kBool) return static_cast<std::int64_t>(v.b);
-  return std::nullopt;
-}
-
-std::optional<bool> PickleRef::as_bool() const {
-  std::optional<std::int64_t> v = as_int();
-  if (!v) return std::nullopt;
-  return *v != 0;
-}
-
 double PickleRef::real() const {
   if (!is(Kind::kFloat)) return 0;
   double out = 0;
@@ -738,11 +731,6 @@ double PickleRef::real() const {
 
 std::string_view PickleRef::text() const {
   if (!is(Kind::kString) && !is(Kind::kBytes)) return kEmpty;
-  return machine_->text_of(machine_->at(id_));
-}
-
-std::optional<std::string_view> PickleRef::string() const {
-  if (!is(Kind::kString)) return std::nullopt;
   return machine_->text_of(machine_->at(id_));
 }
 
@@ -762,33 +750,6 @@ std::string PickleRef::qualified_name() const {
   return std::string(module()) + "." + std::string(name());
 }
 
-std::size_t PickleRef::size() const {
-  if (!*this) return 0;
-  const auto& v = machine_->at(id_);
-  switch (v.kind) {
-    case Kind::kTuple:
-    case Kind::kList:
-    case Kind::kSet: return v.a;
-    case Kind::kDict: return v.a / 2;
-    default: return 0;
-  }
-}
-
-PickleRef PickleRef::item(std::size_t i) const {
-  if (i >= size() || is(Kind::kDict)) return {};
-  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + i]);
-}
-
-PickleRef PickleRef::key(std::size_t i) const {
-  if (!is(Kind::kDict) || i >= size()) return {};
-  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + 2 * i]);
-}
-
-PickleRef PickleRef::value(std::size_t i) const {
-  if (!is(Kind::kDict) || i >= size()) return {};
-  return PickleRef(machine_, machine_->ids_[(machine_->at(id_).b & 0xFFFFFFFFu) + 2 * i + 1]);
-}
-
 PickleRef PickleRef::get(std::string_view wanted) const {
   PickleRef dict = as_dict();
   for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
@@ -806,9 +767,6 @@ PickleRef PickleRef::args() const {
 }
 PickleRef PickleRef::state() const {
   return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].state) : PickleRef();
-}
-PickleRef PickleRef::call_items() const {
-  return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].items) : PickleRef();
 }
 PickleRef PickleRef::call_entries() const {
   return is(Kind::kCall) ? PickleRef(machine_, machine_->calls_[machine_->at(id_).a].entries) : PickleRef();

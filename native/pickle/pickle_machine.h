@@ -30,6 +30,12 @@ namespace ct {
 
 using ValueId = std::uint32_t;
 constexpr ValueId kNoValue = 0xFFFFFFFFu;
+// None, booleans and small non-negative ints (most of a torch pickle: offsets, sizes, strides,
+// requires_grad) are immediate: encoded in the id itself, with no record.
+constexpr ValueId kImmediateInt = 0xE0000000u;  // + n for 0 <= n < 2^28
+constexpr ValueId kImmediateNone = 0xF0000000u;
+constexpr ValueId kImmediateFalse = 0xF0000001u;
+constexpr ValueId kImmediateTrue = 0xF0000002u;
 
 enum class PickleKind : std::uint8_t {
   kNone,
@@ -87,7 +93,6 @@ class PickleRef {
   PickleRef arg(std::size_t i) const { return args().item(i); }
   PickleRef state() const;                     // BUILD state (also of dicts)
   PickleRef call_target() const;               // the callable when it is a global, else null
-  PickleRef call_items() const;                // list items appended to an object (list subclasses)
   PickleRef call_entries() const;              // dict items set on an object (dict subclasses)
 
   // kPersistentId
@@ -124,8 +129,10 @@ class PickleMachine {
   // the same buffer.
   PickleRef load(std::string_view data, std::size_t offset = 0, std::size_t* end = nullptr);
 
-  int protocol() const { return protocol_; }
-  std::size_t value_count() const { return values_.size(); }
+  // Reserves (address space, not memory: pages are touched as values are made) for a pickle of
+  // `bytes` bytes, so the value vectors never copy themselves while growing.
+  void reserve_for(std::size_t bytes);
+
   PickleRef ref(ValueId id) const { return PickleRef(this, id); }
 
   // Classes outside the allow list that the pickle instantiates as plain objects ("module.name",
@@ -150,7 +157,7 @@ class PickleMachine {
     ValueId callable;
     ValueId args;
     ValueId state;
-    ValueId items;    // a kList made when items are appended to an object (list subclasses)
+    ValueId items;    // a kList made when items are appended to an object (list subclasses; not read)
     ValueId entries;  // a kDict made when items are set on an object (dict subclasses)
   };
 
@@ -158,7 +165,15 @@ class PickleMachine {
   ValueId make(PickleKind kind, std::uint32_t a = 0, std::uint64_t b = 0);
   ValueId make_string(PickleKind kind, std::string_view bytes);
   ValueId make_owned_string(PickleKind kind, const std::string& bytes);
-  ValueId make_int(std::int64_t value) { return make(PickleKind::kInt, 0, static_cast<std::uint64_t>(value)); }
+  ValueId make_int(std::int64_t value) {
+    if (value >= 0 && value < (std::int64_t{1} << 28)) return kImmediateInt + static_cast<ValueId>(value);
+    return make(PickleKind::kInt, 0, static_cast<std::uint64_t>(value));
+  }
+  PickleKind kind_of(ValueId id) const {
+    if (id < kImmediateInt) return values_[id].kind;
+    if (id < kImmediateNone) return PickleKind::kInt;
+    return id == kImmediateNone ? PickleKind::kNone : PickleKind::kBool;
+  }
   ValueId make_container(PickleKind kind, const ValueId* items, std::size_t count);
   ValueId make_global(std::string_view module, std::string_view name);
   void append(ValueId container, const ValueId* items, std::size_t count);
@@ -203,8 +218,11 @@ class PickleMachine {
   ValueId call_node(ValueId callable, ValueId args, bool object);
   ValueId new_object(ValueId cls, ValueId args);
 
-  const Value& at(ValueId id) const;
-  std::string_view text_of(const Value& v) const;
+  const Value& at(ValueId id) const { return values_[id]; }
+  std::string_view text_of(const Value& v) const {
+    const char* base = (v.flags & 1) ? owned_text_.data() : input_.data();
+    return std::string_view(base + v.b, v.a);
+  }
   std::string describe_callable(ValueId callable) const;
 
   PickleLimits limits_;
@@ -220,7 +238,60 @@ class PickleMachine {
   std::size_t memo_count_ = 0;
   std::vector<std::string> classes_needed_;
   std::vector<ValueId> persistent_ids_;
-  int protocol_ = 0;
+  ValueId empty_tuple_ = kNoValue;
 };
+
+// The accessors walks call most, inline.
+inline PickleKind PickleRef::kind() const { return machine_->kind_of(id_); }
+
+inline std::optional<std::int64_t> PickleRef::as_int() const {
+  if (!*this) return std::nullopt;
+  if (id_ >= kImmediateInt) {
+    if (id_ < kImmediateNone) return static_cast<std::int64_t>(id_ - kImmediateInt);
+    if (id_ == kImmediateNone) return std::nullopt;
+    return id_ == kImmediateTrue ? 1 : 0;
+  }
+  const auto& v = machine_->values_[id_];
+  if (v.kind == PickleKind::kInt || v.kind == PickleKind::kBool) return static_cast<std::int64_t>(v.b);
+  return std::nullopt;
+}
+
+inline std::optional<bool> PickleRef::as_bool() const {
+  std::optional<std::int64_t> v = as_int();
+  if (!v) return std::nullopt;
+  return *v != 0;
+}
+
+inline std::optional<std::string_view> PickleRef::string() const {
+  if (!is(PickleKind::kString)) return std::nullopt;
+  return machine_->text_of(machine_->values_[id_]);
+}
+
+inline std::size_t PickleRef::size() const {
+  if (!*this || id_ >= kImmediateInt) return 0;
+  const auto& v = machine_->values_[id_];
+  switch (v.kind) {
+    case PickleKind::kTuple:
+    case PickleKind::kList:
+    case PickleKind::kSet: return v.a;
+    case PickleKind::kDict: return v.a / 2;
+    default: return 0;
+  }
+}
+
+inline PickleRef PickleRef::item(std::size_t i) const {
+  if (i >= size() || is(PickleKind::kDict)) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->values_[id_].b & 0xFFFFFFFFu) + i]);
+}
+
+inline PickleRef PickleRef::key(std::size_t i) const {
+  if (!is(PickleKind::kDict) || i >= size()) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->values_[id_].b & 0xFFFFFFFFu) + 2 * i]);
+}
+
+inline PickleRef PickleRef::value(std::size_t i) const {
+  if (!is(PickleKind::kDict) || i >= size()) return {};
+  return PickleRef(machine_, machine_->ids_[(machine_->values_[id_].b & 0xFFFFFFFFu) + 2 * i + 1]);
+}
 
 }  // namespace ct

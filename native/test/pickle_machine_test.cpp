@@ -207,7 +207,7 @@ TEST(PickleMachine, LimitsBoundMemory) {
   ct::PickleLimits limits;
   limits.max_values = 100;
   std::string many = "(";
-  for (int i = 0; i < 200; ++i) many += "K\x01";
+  for (int i = 0; i < 200; ++i) many += "U\x01x";  // small ints are immediate: strings make values
   many += "l.";
   EXPECT_EQ(error_of(many, limits), ErrorCode::kLimitExceeded);
   limits = {};

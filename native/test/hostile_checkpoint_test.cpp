@@ -1,0 +1,374 @@
+// Every class of hostile torch-side input from issue 11, built with the assembler in
+// support/pickle_builder.h, with the outcome it must have (an error code, or exact counts): no
+// input crashes, hangs, balloons or gives a wrong number silently.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "byte_source.h"
+#include "checkpoint_error.h"
+#include "distributed_checkpoint.h"
+#include "model_info.h"
+#include "pickle_machine.h"
+#include "support/pickle_builder.h"
+#include "work_budget.h"
+
+using ct::ErrorCode;
+using ct::test::PickleBuilder;
+using ct::test::ZipBuilder;
+
+namespace {
+
+struct Outcome {
+  ErrorCode code = ErrorCode::kIo;
+  std::string message;
+  bool ok = false;
+  ct::ModelInfo info;
+};
+
+Outcome inspect_bytes(const std::string& bytes, std::uint64_t budget = 10'000'000) {
+  Outcome out;
+  ct::WorkBudget work(budget);
+  ct::ReadLimits limits;
+  limits.budget = &work;
+  try {
+    ct::MemorySource source(bytes);
+    out.info = ct::summarize(ct::read_checkpoint_bytes(source, limits));
+    out.ok = true;
+  } catch (const ct::CheckpointError& error) {
+    out.code = error.code();
+    out.message = error.what();
+  }
+  return out;
+}
+
+// A state dict {name: value} around one value built by `value`, as data.pkl of a torch zip.
+std::string state_dict_zip(const std::function<void(PickleBuilder&)>& value, std::size_t storage_bytes = 64) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().mark();
+  p.str("ok").tensor("0", 16, {4, 4});
+  p.str("hostile");
+  value(p);
+  p.setitems().stop();
+  return ct::test::torch_zip(p.bytes(), {{"0", storage_bytes}});
+}
+
+// A pickle whose only content is `value` (for the machine alone).
+ErrorCode machine_error(const std::function<void(PickleBuilder&)>& value, ct::PickleLimits limits = {}) {
+  PickleBuilder p;
+  p.proto(2);
+  value(p);
+  p.stop();
+  try {
+    ct::PickleMachine machine(limits);
+    machine.load(p.bytes());
+  } catch (const ct::CheckpointError& error) {
+    return error.code();
+  }
+  return ErrorCode::kIo;  // "no error"
+}
+
+}  // namespace
+
+// --- Cycles and depth --------------------------------------------------------------------------
+
+TEST(Hostile, SizeWhoseArgumentListContainsItselfIsCorrupt) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.global("torch._utils", "_rebuild_tensor_v2").mark();
+    p.mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(16).tuple().binpersid();
+    p.integer(0);
+    p.global("torch", "Size").empty_list().put(90).get(90).append().tuple1().reduce();  // Size([itself])
+    p.ints({4, 1}).boolean(false).global("collections", "OrderedDict").empty_tuple().reduce().tuple().reduce();
+  }));
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+}
+
+TEST(Hostile, SizeNested300000DeepIsCorrupt) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.global("torch._utils", "_rebuild_tensor_v2").mark();
+    p.mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(16).tuple().binpersid();
+    p.integer(0);
+    p.global("torch", "Size").put(91);
+    for (int i = 1; i < 300000; ++i) p.get(91);
+    p.ints({4, 4});
+    for (int i = 0; i < 300000; ++i) p.tuple1().reduce();
+    p.ints({4, 1}).boolean(false).global("collections", "OrderedDict").empty_tuple().reduce().tuple().reduce();
+  }));
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+}
+
+TEST(Hostile, ValueNested300000DeepBesideTensorsIsIgnored) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    for (int i = 0; i < 300000; ++i) p.empty_list();
+    for (int i = 1; i < 300000; ++i) p.append();
+  }));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.num_parameters, 16u);
+}
+
+TEST(Hostile, DistributedMetadataWithADeepSizeIsCorrupt) {
+  PickleBuilder p;
+  p.proto(4).global("torch.distributed.checkpoint.metadata", "Metadata").empty_tuple().newobj();
+  p.empty_dict().str("state_dict_metadata").empty_dict().str("w");
+  p.global("torch.distributed.checkpoint.metadata", "TensorStorageMetadata").empty_tuple().newobj();
+  p.empty_dict().str("size").global("torch", "Size").put(5);
+  for (int i = 1; i < 300000; ++i) p.get(5);
+  p.ints({2});
+  for (int i = 0; i < 300000; ++i) p.tuple1().reduce();
+  p.setitem().build().setitem().setitem().build().stop();
+  ct::MemorySource source(p.bytes());
+  try {
+    ct::read_distributed_metadata(source, {});
+    ADD_FAILURE() << "no error";
+  } catch (const ct::CheckpointError& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kCorrupt) << error.what();
+  }
+}
+
+TEST(Hostile, ModuleThatContainsItselfIsCountedOnce) {
+  PickleBuilder p;
+  p.proto(2).global("mymod", "Net").empty_tuple().newobj().put(1);
+  p.empty_dict().mark();
+  p.str("_parameters").global("collections", "OrderedDict").empty_tuple().reduce();
+  p.mark().str("w").global("torch._utils", "_rebuild_parameter").mark().tensor("0", 16, {4, 4}).boolean(true);
+  p.global("collections", "OrderedDict").empty_tuple().reduce().tuple().reduce().setitems();
+  p.str("_buffers").global("collections", "OrderedDict").empty_tuple().reduce();
+  p.str("_modules").empty_dict().str("again").get(1).setitem();
+  p.setitems().build().stop();
+  Outcome out = inspect_bytes(ct::test::torch_zip(p.bytes(), {{"0", 64}}));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.num_parameters, 16u);
+  EXPECT_TRUE(out.info.exact);
+  EXPECT_EQ(out.info.classes_needed, std::vector<std::string>{"mymod.Net"});
+}
+
+// --- Work: shared graphs walked once, a budget for everything else -----------------------------
+
+// `levels` sparse tensors, each naming the level below 50 times: 50^levels as a tree.
+std::string shared_sparse_graph(std::uint32_t levels) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().str("s");
+  p.tensor("0", 16, {4, 4}).put(0).pop_value();
+  for (std::uint32_t level = 1; level <= levels; ++level) {
+    p.global("torch._utils", "_rebuild_sparse_tensor").global("torch", "sparse_coo").mark();
+    for (int i = 0; i < 50; ++i) p.get(level - 1);
+    p.ints({8, 8}).tuple().tuple2().reduce().put(level);
+    if (level < levels) p.pop_value();
+  }
+  p.setitem().stop();
+  return ct::test::torch_zip(p.bytes(), {{"0", 64}});
+}
+
+TEST(Hostile, SparseGraphWhoseLevelsShareChildrenIsWalkedOnce) {
+  Outcome out = inspect_bytes(shared_sparse_graph(15), 1'000'000);
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.num_parameters, 64u);  // the dense size of the top level
+  // Deeper than any rebuild nesting torch writes: refused at the bottom, not walked.
+  EXPECT_EQ(inspect_bytes(shared_sparse_graph(17), 1'000'000).code, ErrorCode::kLimitExceeded);
+}
+
+TEST(Hostile, LongPickleEndsWithinItsWorkBudget) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.empty_list();
+    for (int i = 0; i < 100000; ++i) p.none().append();
+  }), 10'000);
+  EXPECT_EQ(out.code, ErrorCode::kLimitExceeded) << out.message;
+}
+
+TEST(Hostile, OneDictSharedByEveryRootKeyIsScannedOnce) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().put(0).mark();
+  for (int i = 0; i < 3000; ++i) p.str("k" + std::to_string(i)).integer(i % 200);
+  p.setitems().pop_value();
+  p.empty_dict().mark();
+  for (int i = 0; i < 3000; ++i) p.str("r" + std::to_string(i)).get(0);
+  p.setitems().stop();
+  // Scanning the shared dict once per root key would cost 9,000,000 units.
+  Outcome out = inspect_bytes(ct::test::torch_zip(p.bytes(), {}), 200'000);
+  EXPECT_EQ(out.code, ErrorCode::kUnsupportedFormat) << out.message;
+}
+
+TEST(Hostile, RepeatedCallsShareTheirArgumentTuple) {
+  ct::PickleLimits limits;
+  limits.max_ids = 20'000;  // 5,000 calls copying 5,000 items would need 25,000,000
+  ErrorCode code = machine_error([](PickleBuilder& p) {
+    p.mark();
+    for (int i = 0; i < 5000; ++i) p.integer(1);
+    p.tuple().put(0).empty_list();
+    for (int i = 0; i < 5000; ++i) p.global("torch", "Size").get(0).reduce().append();
+  }, limits);
+  EXPECT_EQ(code, ErrorCode::kIo) << "expected no error";
+}
+
+TEST(Hostile, ContainerCopiesAreBoundedByTheLimit) {
+  ct::PickleLimits limits;
+  limits.max_ids = 100'000;
+  ErrorCode code = machine_error([](PickleBuilder& p) {
+    p.empty_list().mark();
+    for (int i = 0; i < 2000; ++i) p.integer(i).integer(i).tuple2();
+    p.appends().put(0).empty_list();
+    for (int i = 0; i < 2000; ++i) p.global("collections", "OrderedDict").get(0).tuple1().reduce().append();
+  }, limits);
+  EXPECT_EQ(code, ErrorCode::kLimitExceeded);
+}
+
+TEST(Hostile, FarMemoIndexCostsNoMemory) {
+  PickleBuilder p;
+  p.proto(2).integer(7).put(0xFFFFFFF0u).get(0xFFFFFFF0u).tuple2().stop();
+  ct::PickleMachine machine;
+  EXPECT_EQ(machine.load(p.bytes()).item(1).as_int(), 7);
+}
+
+// --- Numbers: exact or refused -----------------------------------------------------------------
+
+std::string meta_tensors(int count, std::int64_t side) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().mark();
+  for (int i = 0; i < count; ++i) {
+    p.str("m" + std::to_string(i)).global("torch._utils", "_rebuild_meta_tensor_no_storage").mark();
+    p.global("torch", "float32").ints({side, side}).ints({side, 1}).boolean(false).tuple().reduce();
+  }
+  p.setitems().stop();
+  return ct::test::torch_zip(p.bytes(), {});
+}
+
+TEST(Hostile, TotalsThatWouldWrapAreRefused) {
+  Outcome out = inspect_bytes(meta_tensors(4, std::int64_t{1} << 31));  // 4 x 2^62 = 2^64
+  EXPECT_EQ(out.code, ErrorCode::kLimitExceeded) << out.message;
+}
+
+TEST(Hostile, TotalsAboveWhatJavaScriptHoldsAreRefused) {
+  Outcome out = inspect_bytes(meta_tensors(1, std::int64_t{1} << 27));  // 2^54 elements
+  EXPECT_EQ(out.code, ErrorCode::kLimitExceeded) << out.message;
+  Outcome fits = inspect_bytes(meta_tensors(1, std::int64_t{1} << 24));  // 2^48 elements, 2^50 bytes
+  ASSERT_TRUE(fits.ok) << fits.message;
+  EXPECT_EQ(fits.info.num_parameters, std::uint64_t{1} << 48);
+}
+
+TEST(Hostile, StorageClaimedByTheDirectoryButNotInTheFileIsCorrupt) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().str("w").tensor("0", 1u << 28, {1 << 14, 1 << 14}).setitem().stop();
+  ZipBuilder zip;
+  zip.add("archive/data.pkl", p.bytes()).add_lying("archive/data/0", "", 1ull << 30, 1ull << 30);
+  Outcome out = inspect_bytes(zip.bytes());
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+}
+
+TEST(Hostile, Zip64EntryClaimingTwoToTheSixtyBytesIsCorrupt) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().str("w").tensor("0", 16, {4, 4}).setitem().stop();
+  ZipBuilder zip;
+  zip.add("archive/data.pkl", p.bytes()).add_lying("archive/data/0", std::string(64, '\0'), 1ull << 60, 1ull << 60);
+  Outcome out = inspect_bytes(zip.bytes());
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+}
+
+TEST(Hostile, StoredEntryWithTwoDifferentSizesIsCorrupt) {
+  PickleBuilder p;
+  p.proto(2).empty_dict().str("w").tensor("0", 16, {4, 4}).setitem().stop();
+  ZipBuilder zip;
+  zip.add("archive/data.pkl", p.bytes()).add_lying("archive/data/0", "", 0, 64);
+  Outcome out = inspect_bytes(zip.bytes());
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+}
+
+// The legacy stream: magic, protocol, sys_info, the object, the keys, then per storage an int64
+// element count and the bytes.
+std::string legacy_file(const std::vector<std::string>& keys, const std::vector<std::uint64_t>& counts, const std::string& referenced) {
+  std::string out("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+  out += std::string("\x80\x02M\xe9\x03.", 6);  // 1001
+  out += std::string("\x80\x02}.", 4);         // sys_info
+  PickleBuilder object;
+  object.proto(2).empty_dict().str("w").global("torch._utils", "_rebuild_tensor_v2").mark();
+  object.mark().str("storage").global("torch", "FloatStorage").str(referenced).str("cpu").integer(16).none().tuple().binpersid();
+  object.integer(0).ints({4, 4}).ints({4, 1}).boolean(false).global("collections", "OrderedDict").empty_tuple().reduce();
+  object.tuple().reduce().setitem().stop();
+  out += object.bytes();
+  PickleBuilder list;
+  list.proto(2).mark();
+  for (const std::string& k : keys) list.str(k);
+  list.list().stop();
+  out += list.bytes();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    for (int b = 0; b < 8; ++b) out += static_cast<char>((counts[i] >> (8 * b)) & 0xFF);
+    out += std::string(counts[i] * 4, '\0');
+  }
+  return out;
+}
+
+TEST(Hostile, LegacyStorageWalkDoesNotStopAtAnUnreferencedKey) {
+  ASSERT_TRUE(inspect_bytes(legacy_file({"1"}, {16}, "1")).ok);
+  // Before: the walk stopped at "0" (its element size unknown) and never checked "1".
+  Outcome out = inspect_bytes(legacy_file({"0", "1"}, {4, 2}, "1"));
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+  Outcome small = inspect_bytes(legacy_file({"1"}, {2}, "1"));
+  EXPECT_EQ(small.code, ErrorCode::kCorrupt) << small.message;
+}
+
+TEST(Hostile, UnknownRebuildFunctionMakesTheCountNotExactNeverSilent) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.global("torch._utils", "_rebuild_device_tensor_from_numpy").mark().none().global("torch", "float32").str("cpu").boolean(false).tuple().reduce();
+  }));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_FALSE(out.info.exact);
+  EXPECT_NE(out.info.exact_reason.find("hostile (torch._utils._rebuild_device_tensor_from_numpy)"), std::string::npos)
+      << out.info.exact_reason;
+  // One that torch does not allow at all is refused outright.
+  Outcome refused = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.global("torch._utils", "_rebuild_xla_tensor").mark().none().tuple().reduce();
+  }));
+  EXPECT_EQ(refused.code, ErrorCode::kUnsafePickle) << refused.message;
+}
+
+// --- Safety by allow list, through every call path ---------------------------------------------
+
+void expect_refused(const std::function<void(PickleBuilder&)>& value, const std::string& names) {
+  SCOPED_TRACE(names);
+  Outcome out = inspect_bytes(state_dict_zip(value));
+  EXPECT_EQ(out.code, ErrorCode::kUnsafePickle) << names << ": " << out.message;
+  EXPECT_NE(out.message.find(names), std::string::npos) << out.message;
+}
+
+TEST(Hostile, CallsOutsideTheAllowListAreRefusedNamingTheCallable) {
+  expect_refused([](PickleBuilder& p) {  // list(map(eval, ['1+1']))
+    p.global("builtins", "list").global("builtins", "map").global("builtins", "eval").mark().str("1+1").list().tuple2().reduce().tuple1().reduce();
+  }, "builtins.map");
+  expect_refused([](PickleBuilder& p) {  // functools.partial(exec, 'x')()
+    p.global("functools", "partial").global("builtins", "exec").str("x").tuple2().reduce().empty_tuple().reduce();
+  }, "functools.partial");
+  expect_refused([](PickleBuilder& p) { p.global("timeit", "timeit").str("x").tuple1().reduce(); }, "timeit.timeit");
+  expect_refused([](PickleBuilder& p) { p.global("cProfile", "run").str("x").tuple1().reduce(); }, "cProfile.run");
+  expect_refused([](PickleBuilder& p) { p.global("io", "open").str("/etc/passwd").tuple1().reduce(); }, "io.open");
+  expect_refused([](PickleBuilder& p) {
+    p.global("pydoc", "pipepager").str("x").str("sh -c id").tuple2().reduce();
+  }, "pydoc.pipepager");
+}
+
+TEST(Hostile, EveryCallPathIsChecked) {
+  expect_refused([](PickleBuilder& p) { p.global("subprocess", "Popen").str("id").tuple1().newobj(); }, "subprocess.Popen");
+  expect_refused([](PickleBuilder& p) { p.global("posix", "system").str("id").tuple1().empty_dict().newobj_ex(); }, "posix.system");
+  expect_refused([](PickleBuilder& p) { p.mark().str("id").inst("os", "system"); }, "os.system");
+  expect_refused([](PickleBuilder& p) { p.mark().global("builtins", "eval").str("1").obj(); }, "builtins.eval");
+  expect_refused([](PickleBuilder& p) { p.global("torch", "Size").empty_dict().build(); }, "torch.Size");
+  expect_refused([](PickleBuilder& p) {  // a call nested in an allowed call's arguments
+    p.global("torch", "Size").global("builtins", "eval").str("1").tuple1().reduce().tuple1().tuple1().reduce();
+  }, "builtins.eval");
+  expect_refused([](PickleBuilder& p) {  // calling what a call returned
+    p.global("torch", "device").str("cpu").tuple1().reduce().empty_tuple().reduce();
+  }, "the result of calling torch.device");
+  expect_refused([](PickleBuilder& p) {
+    p.global("copy_reg", "_reconstructor").mark().global("mymod", "C").global("builtins", "str").str("x").tuple().reduce();
+  }, "copyreg._reconstructor");
+}
+
+TEST(Hostile, AllowedConstructorsAndPlainObjectsAreNotRefused) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.mark().global("torch", "device").str("cuda").tuple1().reduce();
+    p.global("collections", "Counter").empty_tuple().reduce();
+    p.global("argparse", "Namespace").empty_tuple().newobj().empty_dict().build();
+    p.tuple();
+  }));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.classes_needed, std::vector<std::string>{"argparse.Namespace"});
+}
