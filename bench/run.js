@@ -133,6 +133,11 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   if (process.argv.includes("--zip64") && hasTorch) results.cases.zip64 = await checkZip64({ root, python: PYTHON });
 }
 
+{
+  const { benchSafetensors } = await import("./safetensors.js");
+  results.cases.safetensors_100k_tensors = await benchSafetensors({ root });
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

@@ -261,7 +261,7 @@ class JsonParser {
   }
 
   JsonDocument& doc_;
-  const std::string& text_;
+  std::string_view text_;
   const std::string& what_;
   const ReadLimits& limits_;
   int max_depth_;
@@ -269,7 +269,16 @@ class JsonParser {
 };
 
 JsonDocument::JsonDocument(std::string text, const std::string& what, const ReadLimits& limits, int max_depth)
-    : text_(std::move(text)) {
+    : owned_(std::move(text)), text_(owned_) {
+  JsonParser(*this, what, limits, max_depth).run();
+}
+
+JsonDocument::JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
+                           const ReadLimits& limits, int max_depth) {
+  source.check_range(offset, length);  // before allocating: a corrupt length must not allocate
+  buffer_.reset(new char[length > 0 ? length : 1]);
+  if (length > 0) source.read(offset, buffer_.get(), length);
+  text_ = std::string_view(buffer_.get(), length);
   JsonParser(*this, what, limits, max_depth).run();
 }
 

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../common/byte_source.h"
 #include "../common/read_limits.h"
 
 namespace ct {
@@ -72,13 +74,17 @@ class JsonDocument {
   // JSON: ...") on malformed input, kLimitExceeded beyond `max_nodes` values. Charges the
   // budget in `limits` one unit a value, as it goes.
   JsonDocument(std::string text, const std::string& what, const ReadLimits& limits = {}, int max_depth = 64);
+  // The same for `length` bytes at `offset` of `source`, read straight into the document's
+  // buffer (no zero fill of megabytes that are overwritten at once).
+  JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
+               const ReadLimits& limits = {}, int max_depth = 64);
   // Values point into the document: it stays where it was built.
   JsonDocument(const JsonDocument&) = delete;
   JsonDocument& operator=(const JsonDocument&) = delete;
 
   JsonValue root() const { return JsonValue(this, 0); }
   std::size_t node_count() const { return nodes_.size(); }
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return text_; }
 
   // The most values one document may have: 16 Mi nodes (128 MiB). A 100,000-tensor safetensors
   // header has 1.2 M; the reference's 100 MB header limit allows ~11 M real ones.
@@ -97,7 +103,9 @@ class JsonDocument {
   Node node(std::uint32_t i) const { return nodes_[i]; }
   std::uint32_t next(std::uint32_t i) const;  // the node after i's subtree
 
-  std::string text_;
+  std::string owned_;                // the text, when given as a string
+  std::unique_ptr<char[]> buffer_;   // the text, when read from a source
+  std::string_view text_;
   std::vector<Node> nodes_;
 };
 
@@ -110,7 +118,7 @@ inline std::uint32_t JsonDocument::next(std::uint32_t i) const {
 inline JsonValue::Kind JsonValue::kind() const { return static_cast<Kind>(doc_->nodes_[index_].word & 7); }
 inline std::string_view JsonValue::raw() const {
   JsonDocument::Node n = doc_->nodes_[index_];
-  return std::string_view(doc_->text_).substr(n.begin, n.word >> JsonDocument::kExtraShift);
+  return doc_->text_.substr(n.begin, n.word >> JsonDocument::kExtraShift);
 }
 inline bool JsonValue::has_escapes() const { return kind() == Kind::kString && (doc_->nodes_[index_].word & 8) != 0; }
 inline bool JsonValue::equals(std::string_view decoded) const {

@@ -82,7 +82,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     fail(ErrorCode::kTruncated, "the safetensors header claims " + std::to_string(header_length) +
                                     " bytes but the file has " + std::to_string(source.size() - 8) + " after its length");
   }
-  JsonDocument doc(source.read_string(8, static_cast<std::size_t>(header_length)), "the safetensors header", limits);
+  JsonDocument doc(source, 8, static_cast<std::size_t>(header_length), "the safetensors header", limits);
   JsonValue header = doc.root();
   if (!header.is_object()) fail(ErrorCode::kCorrupt, "the safetensors header is not a JSON object");
 
@@ -95,6 +95,9 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
   spans.reserve(members);
   NameSet names(out.tensors, members);
   bool seen_metadata = false;
+  const DtypeInfo* type = nullptr;
+  bool cached = false;         // `type` is the dtype of `last_code`, a view into the header
+  std::string_view last_code;
   for (JsonMember member : header.members()) {
     const JsonValue& info = member.value;
     if (member.key.equals("__metadata__")) {
@@ -109,7 +112,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
       }
       continue;
     }
-    TensorRecord t;
+    TensorRecord& t = out.tensors.emplace_back();  // built in place: no copy of its strings
     t.name = member.key.text();
     if (!info.is_object()) fail(ErrorCode::kCorrupt, "tensor " + t.name + " is not an object {dtype, shape, data_offsets}");
     std::optional<JsonValue> dtype, shape, offsets;
@@ -125,9 +128,15 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     if (!dtype || !dtype->is_string() || !shape || !shape->is_array() || !offsets || !offsets->is_array()) {
       fail(ErrorCode::kCorrupt, "tensor " + t.name + " lacks dtype, shape or data_offsets");
     }
-    std::string dtype_code = dtype->text();
-    const DtypeInfo* type = dtype_from_safetensors(dtype_code);
-    if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + t.name + " has unknown dtype " + dtype_code);
+    // Neighbouring tensors mostly share a dtype: look the code up only when it changes.
+    std::string decoded_code;
+    std::string_view code = dtype->has_escapes() ? (decoded_code = dtype->text()) : dtype->raw();
+    if (!cached || code != last_code) {
+      type = dtype_from_safetensors(code);
+      if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + t.name + " has unknown dtype " + std::string(code));
+      cached = !dtype->has_escapes();  // a decoded code does not outlive this tensor
+      last_code = code;
+    }
     t.dtype = type->name;
     t.element_bits = type->bits;
     t.numel = 1;
@@ -140,7 +149,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
       t.shape.push_back(static_cast<std::int64_t>(*extent));
       t.numel = checked_mul(t.numel, *extent, "a tensor's element count");
     }
-    Span span{0, 0, out.tensors.size()};
+    Span span{0, 0, out.tensors.size() - 1};
     std::size_t count = 0;
     for (JsonValue o : offsets->items()) {
       if (count == 0) span.begin = offset_value(o, t.name);
@@ -149,7 +158,6 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     }
     if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has data_offsets that are not [begin, end]");
     spans.push_back(span);
-    out.tensors.push_back(std::move(t));
     if (!names.insert(static_cast<std::uint32_t>(out.tensors.size() - 1))) {
       fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + out.tensors.back().name + " twice");
     }
