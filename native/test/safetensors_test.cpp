@@ -39,8 +39,8 @@ TEST(Safetensors, AcceptsAValidFileAndReadsEveryTensor) {
   ASSERT_EQ(c.tensors.size(), 3u);
   EXPECT_EQ(c.tensors[0].name, "b");
   EXPECT_EQ(c.tensors[0].numel, 6u);
-  EXPECT_EQ(c.tensors[0].dtype, "float32");
-  EXPECT_EQ(c.tensors[1].dtype, "bfloat16");
+  EXPECT_STREQ(c.tensors[0].dtype, "float32");
+  EXPECT_STREQ(c.tensors[1].dtype, "bfloat16");
   EXPECT_EQ(c.tensors[2].numel, 1u);  // a scalar
 }
 
