@@ -8,7 +8,7 @@
 namespace ct {
 
 enum class ErrorCode {
-  kUnsupportedFormat,   // not a format we read (or a variant we refuse, like compressed zip entries)
+  kUnsupportedFormat,   // not a format we read (or a variant we refuse, like encrypted zip entries)
   kTruncated,           // the file ends before its own structure says it should
   kCorrupt,             // structure present but inconsistent
   kUnsafePickle,        // the pickle would call something dangerous if it were ever loaded

@@ -84,8 +84,15 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   }
 
   // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
-  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous.
-  std::map<std::string_view, std::map<long, std::vector<std::string_view>>> lists;
+  // (non-trivial) set of suffixes. Exactly one such list makes the layer count unambiguous. A
+  // block's suffix set is compared by its size and the sum of its suffixes' hashes (names are
+  // distinct, so no suffix repeats within a block): no per-block sets or sorts.
+  struct Block {
+    std::size_t suffixes = 0;
+    std::uint64_t hash_sum = 0;
+  };
+  std::map<std::string_view, std::map<long, Block>> lists;
+  std::hash<std::string_view> hash;
   for (std::string_view name : names) {
     std::size_t start = 0;
     while (start < name.size()) {
@@ -93,7 +100,11 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
       if (end == std::string_view::npos) break;
       std::string_view part = name.substr(start, end - start);
       if (is_block_index(part)) {
-        lists[name.substr(0, start)][std::stol(std::string(part))].push_back(name.substr(end + 1));
+        long index = 0;
+        for (char c : part) index = index * 10 + (c - '0');
+        Block& block = lists[name.substr(0, start)][index];
+        block.suffixes += 1;
+        block.hash_sum += hash(name.substr(end + 1));
         break;
       }
       start = end + 1;
@@ -101,24 +112,13 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   }
   std::optional<std::int64_t> layers;
   int candidates = 0;
-  auto as_set = [](std::vector<std::string_view>& suffixes) {
-    std::sort(suffixes.begin(), suffixes.end());
-    suffixes.erase(std::unique(suffixes.begin(), suffixes.end()), suffixes.end());
-  };
-  for (auto& [prefix, blocks] : lists) {
+  for (const auto& [prefix, blocks] : lists) {
     bool contiguous = blocks.begin()->first == 0 && blocks.rbegin()->first == static_cast<long>(blocks.size()) - 1;
-    std::vector<std::string_view>& first = blocks.begin()->second;
-    // Blocks usually list their suffixes in the same order: equal sequences are equal sets, and
-    // then only the first needs sorting (100,000-key MoE files: ~10 ms less). Otherwise compare
-    // them as sets.
-    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
-    if (same) {
-      as_set(first);
-    } else {
-      for (auto& [index, suffixes] : blocks) as_set(suffixes);
-      same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) { return b.second == first; });
-    }
-    if (contiguous && same && first.size() >= 4) {
+    const Block& first = blocks.begin()->second;
+    bool same = std::all_of(blocks.begin(), blocks.end(), [&](const auto& b) {
+      return b.second.suffixes == first.suffixes && b.second.hash_sum == first.hash_sum;
+    });
+    if (contiguous && same && first.suffixes >= 4) {
       ++candidates;
       layers = static_cast<std::int64_t>(blocks.size());
     }

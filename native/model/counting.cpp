@@ -8,7 +8,6 @@
 
 #include "../common/checked_math.h"
 #include "../common/flat_index.h"
-#include "../common/text.h"
 #include "architecture.h"
 #include "model_info.h"
 
@@ -17,13 +16,20 @@ namespace {
 
 enum class Role { kTrainable, kFrozen, kBuffer };
 
+std::string_view last_component_of(std::string_view name) {
+  std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
 // State dicts do not say which entries are buffers; these names and shapes do.
 bool is_buffer_name(const TensorRecord& t) {
-  static const std::set<std::string> kBufferNames = {
+  static constexpr std::string_view kBufferNames[] = {
       "running_mean", "running_var", "num_batches_tracked", "position_ids", "inv_freq", "masked_bias",
       "relative_position_index", "_float_tensor", "token_type_ids"};
-  std::string last = last_component(t.name);
-  if (kBufferNames.count(last)) return true;
+  std::string_view last = last_component_of(t.name);
+  for (std::string_view known : kBufferNames) {
+    if (last == known) return true;
+  }
   // Causal masks (nanoGPT's attn.bias, GPT-2's attn.bias): shape (1, 1, n, n). A learned bias is
   // never shaped like that.
   bool mask_name = last == "bias" || last == "mask" || last == "causal_mask" || last == "attn_mask";
@@ -33,7 +39,7 @@ bool is_buffer_name(const TensorRecord& t) {
 
 // torch's own modules name their parameters weight and bias (Linear, Conv, Embedding, norms).
 bool is_parameter_name(const TensorRecord& t) {
-  std::string last = last_component(t.name);
+  std::string_view last = last_component_of(t.name);
   return (last == "weight" || last == "bias") && !is_buffer_name(t);
 }
 

@@ -151,11 +151,15 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
                                          PickleRef stride_value, const DtypeInfo* dtype) {
   std::optional<std::int64_t> offset = offset_value.as_int();
   std::optional<std::vector<std::int64_t>> size = int_list(size_value);
-  std::optional<std::vector<std::int64_t>> stride = int_list(stride_value);
-  auto key = [&] { return std::string(ref.key); };
-  if (!offset || *offset < 0 || !size || !stride || stride->size() != size->size()) {
-    fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
+  // The strides are read in place (no vector): they only bound the extent and name the identity.
+  if (PickleRef g = stride_value.call_target(); g && g.is_global("torch", "Size")) stride_value = stride_value.arg(0);
+  bool strides_ok = (stride_value.is(PickleKind::kTuple) || stride_value.is(PickleKind::kList)) && size &&
+                    stride_value.size() == size->size();
+  for (std::size_t i = 0; strides_ok && i < stride_value.size(); ++i) {
+    strides_ok = stride_value.item(i).is(PickleKind::kInt) && *stride_value.item(i).as_int() >= 0;
   }
+  auto key = [&] { return std::string(ref.key); };
+  if (!offset || *offset < 0 || !size || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
   TensorRecord t;
   t.dtype = dtype->name;
@@ -166,9 +170,8 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   if (t.numel > 0) {
     std::uint64_t last = 0;
     for (std::size_t i = 0; i < size->size(); ++i) {
-      if ((*stride)[i] < 0) fail(ErrorCode::kCorrupt, "negative stride in storage " + key());
-      last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), static_cast<std::uint64_t>((*stride)[i]), "tensor extent"),
-                         "tensor extent");
+      auto stride = static_cast<std::uint64_t>(*stride_value.item(i).as_int());
+      last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), stride, "tensor extent"), "tensor extent");
     }
     extent = checked_add(checked_add(start, last, "tensor extent"), 1, "tensor extent");
   }
@@ -179,7 +182,8 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
                                   " bytes but the storage holds " + std::to_string(storage_bytes));
   }
   check_(ref, storage_bytes);
-  // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one tensor), built in place.
+  // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
+  // tensor), built in place.
   char digits[24];
   auto put = [&](char sep, std::uint64_t n) {
     t.identity += sep;
@@ -189,7 +193,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   t.identity.append(ref.key.data(), ref.key.size());
   put('@', start);
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
-  for (std::size_t i = 0; i < stride->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*stride)[i]));
+  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>(*stride_value.item(i).as_int()));
   t.shape = std::move(*size);
   return t;
 }

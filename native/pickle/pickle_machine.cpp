@@ -18,6 +18,10 @@ using Kind = PickleKind;
 namespace {
 
 constexpr std::uint8_t kOwnedText = 1;
+// On globals: the allow list has been asked (kPolicyKnown) and said yes (kAllowed). Pickles name
+// one global per call (memoised), so each is looked up once.
+constexpr std::uint8_t kPolicyKnown = 2;
+constexpr std::uint8_t kAllowed = 4;
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -277,7 +281,7 @@ void PickleMachine::memo_put(std::uint64_t index) {
   // Pickle numbers its memo 0, 1, 2, ...: a dense vector. An index far past what the values so
   // far could use goes to the sparse map, so a hostile index cannot size the vector.
   if (index < 2 * values_.size() + 1024) {
-    memo_.resize(static_cast<std::size_t>(index) + 1, kNoValue);
+    memo_.resize(static_cast<std::size_t>(index) + 1, kNoValue);  // capacity grows geometrically, untouched
     memo_[index] = value;
     ++memo_count_;
     return;
@@ -307,6 +311,15 @@ std::string PickleMachine::describe_callable(ValueId callable) const {
   return "a value that is not a global";
 }
 
+bool PickleMachine::allowed(ValueId global) {
+  Value& v = values_[global];
+  if (!(v.flags & kPolicyKnown)) {
+    PickleRef g = ref(global);
+    v.flags |= kPolicyKnown | (is_allowed_callable(g.module(), g.name()) ? kAllowed : 0);
+  }
+  return (values_[global].flags & kAllowed) != 0;
+}
+
 ValueId PickleMachine::call_node(ValueId callable, ValueId args, bool object) {
   if (calls_.size() >= limits_.max_values) fail(ErrorCode::kLimitExceeded, "pickle has too many calls");
   calls_.push_back(CallRecord{callable, args, kNoValue, kNoValue, kNoValue});
@@ -325,7 +338,7 @@ ValueId PickleMachine::new_object(ValueId cls, ValueId args) {
     fail(ErrorCode::kUnsafePickle, "the pickle makes an object of " + c.qualified_name() +
                                        ": its module is never safe to load (torch.load would create it)");
   }
-  if (!is_allowed_callable(c.module(), c.name())) {
+  if (!allowed(cls)) {
     std::string name = std::string(python3_module(c.module())) + "." + std::string(c.name());
     bool seen = false;
     for (const std::string& known : classes_needed_) seen = seen || known == name;
@@ -355,7 +368,7 @@ ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
     if (!cls) fail(ErrorCode::kCorrupt, "copyreg." + std::string(name) + " without a class");
     return new_object(cls.id(), kNoValue);
   }
-  if (!is_allowed_callable(module, name)) {
+  if (!allowed(callable)) {
     if (how == CallHow::kNewObject) return new_object(callable, args);
     fail(ErrorCode::kUnsafePickle, "the pickle calls " + c.qualified_name() +
                                        ", which torch.load(weights_only=True) refuses and a full torch.load would run");
@@ -574,10 +587,15 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
   memo_.clear();
   sparse_memo_.clear();
   memo_count_ = 0;
+  std::uint64_t uncharged = 0;  // opcodes are charged to the budget 1,024 at a time
   for (;;) {
-    if (limits_.budget != nullptr) limits_.budget->charge(1);
+    if (++uncharged == 1024) {
+      if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
+      uncharged = 0;
+    }
     unsigned char opcode = in.byte();
     if (opcode == op::kStop) {
+      if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
       ValueId result = pop();
       if (end != nullptr) *end = in.pos();
       // The memo and stack are done with: their memory goes back before callers walk the values.

@@ -217,6 +217,7 @@ class PickleMachine {
   ValueId call(ValueId callable, ValueId args, CallHow how);
   ValueId call_node(ValueId callable, ValueId args, bool object);
   ValueId new_object(ValueId cls, ValueId args);
+  bool allowed(ValueId global);  // the allow list's answer for a kGlobal, cached on the value
 
   const Value& at(ValueId id) const { return values_[id]; }
   std::string_view text_of(const Value& v) const {
