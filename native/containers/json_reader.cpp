@@ -6,6 +6,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <new>
 
 #include "../common/checkpoint_error.h"
 #include "../common/utf8.h"
@@ -288,6 +292,24 @@ class JsonParser {
   std::size_t pos_ = 0;
 };
 
+void* allocate_document_memory(std::size_t bytes) {
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  if (bytes >= 2 * kHuge) {
+    std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* memory = nullptr;
+    if (posix_memalign(&memory, kHuge, rounded) != 0) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(memory, rounded, MADV_HUGEPAGE);  // advice only: without it, ordinary pages
+#endif
+    return memory;
+  }
+  void* memory = std::malloc(bytes > 0 ? bytes : 1);
+  if (memory == nullptr) throw std::bad_alloc();
+  return memory;
+}
+
+void free_document_memory(void* memory) noexcept { std::free(memory); }
+
 JsonDocument::JsonDocument(std::string text, const std::string& what, const ReadLimits& limits, int max_depth)
     : owned_(std::move(text)), text_(owned_) {
   JsonParser(*this, what, limits, max_depth).run();
@@ -296,7 +318,7 @@ JsonDocument::JsonDocument(std::string text, const std::string& what, const Read
 JsonDocument::JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
                            const ReadLimits& limits, int max_depth) {
   source.check_range(offset, length);  // before allocating: a corrupt length must not allocate
-  buffer_.reset(new char[length > 0 ? length : 1]);
+  buffer_.reset(static_cast<char*>(allocate_document_memory(length > 0 ? length : 1)));
   if (length > 0) source.read(offset, buffer_.get(), length);
   text_ = std::string_view(buffer_.get(), length);
   JsonParser(*this, what, limits, max_depth).run();
@@ -343,20 +365,9 @@ std::string JsonValue::text() const {
   return out;
 }
 
-std::string_view JsonValue::literal() const { return kind() == Kind::kNumber ? raw() : std::string_view(); }
 
-std::optional<std::uint64_t> JsonValue::as_uint64() const {
-  std::string_view digits = literal();
-  if (digits == "-0") return 0;
-  if (digits.empty() || digits[0] == '-') return std::nullopt;
+std::optional<std::uint64_t> JsonValue::as_uint64_checked(std::string_view digits) {
   std::uint64_t value = 0;
-  if (digits.size() <= 19) {  // below 10^19 < 2^64: no overflow possible
-    for (char c : digits) {
-      if (!is_digit(c)) return std::nullopt;  // a fraction or an exponent
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    return value;
-  }
   for (char c : digits) {
     if (!is_digit(c)) return std::nullopt;  // a fraction or an exponent
     if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, static_cast<unsigned>(c - '0'), &value)) {
