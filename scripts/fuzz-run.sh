@@ -15,7 +15,7 @@ mkdir -p "$out"
 status=0
 for target in "$@"; do
   corpus=$out/$target/corpus
-  mkdir -p "$corpus"
+  mkdir -p "$corpus" "$out/seeds/$target"  # targets without fixtures start from nothing
   log=$out/$target/log.txt
   start=$(date +%s)
   (cd "$out/$target" && nice -n 10 "$build/fuzz_$target" -runs="$runs" -max_total_time="$seconds" \
