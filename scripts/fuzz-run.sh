@@ -6,6 +6,7 @@
 # Build first:  CC=clang CXX=clang++ cmake -S . -B build-cmake/fuzz -DCONFIG_TRACKER_CORE_ONLY=ON \
 #                 -DCONFIG_TRACKER_FUZZ=ON && cmake --build build-cmake/fuzz
 # A crash leaves its input as BUILD_DIR/fuzz-out/<target>/crash-* (reproduce: ./fuzz_<target> FILE).
+# FUZZ_NICE sets the niceness (default 10).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$(realpath "$1") runs=$2 seconds=$3; shift 3
@@ -18,7 +19,7 @@ for target in "$@"; do
   mkdir -p "$corpus" "$out/seeds/$target"  # targets without fixtures start from nothing
   log=$out/$target/log.txt
   start=$(date +%s)
-  (cd "$out/$target" && nice -n 10 "$build/fuzz_$target" -runs="$runs" -max_total_time="$seconds" \
+  (cd "$out/$target" && nice -n "${FUZZ_NICE:-10}" "$build/fuzz_$target" -runs="$runs" -max_total_time="$seconds" \
     -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 corpus "../seeds/$target" >"log.txt" 2>&1)
   rc=$?
   elapsed=$(( $(date +%s) - start ))
