@@ -162,10 +162,8 @@ ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(sou
     pos += kCentralHeaderSize + name_length + extra_length + comment_length;
     entries_.push_back(std::move(entry));
   }
-  index_ = FlatIndex(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     entries_[i].name = std::string_view(names_.data() + name_offsets_[i], entries_[i].name.size());
-    index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), [this](std::uint32_t k) { return entries_[k].name; });
   }
   name_offsets_ = {};
   check_entries_do_not_overlap();
@@ -193,7 +191,13 @@ void ZipReader::check_entries_do_not_overlap() const {
 }
 
 const ZipEntry* ZipReader::find(std::string_view name) const {
-  std::uint32_t found = index_.find(name, [this](std::uint32_t k) { return entries_[k].name; });
+  auto key_of = [this](std::uint32_t k) { return entries_[k].name; };
+  if (!indexed_) {  // built on the first lookup: a reader that only walks entries() never pays for it
+    index_ = FlatIndex(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), key_of);
+    indexed_ = true;
+  }
+  std::uint32_t found = index_.find(name, key_of);
   return found == FlatIndex::kMissing ? nullptr : &entries_[found];
 }
 
@@ -228,7 +232,8 @@ std::string inflate_entry(const std::string& name, const std::string& compressed
 
 }  // namespace
 
-std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const {
+// Checks an entry can be read and returns where its data starts.
+std::uint64_t ZipReader::data_offset(const ZipEntry& entry, std::uint64_t max_size) const {
   if (entry.method != 0 && entry.method != 8) {
     fail(ErrorCode::kUnsupportedFormat,
          "entry " + std::string(entry.name) + " uses compression method " + std::to_string(entry.method) + " (only stored and deflate are read)");
@@ -241,16 +246,34 @@ std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const
   unsigned char local[kLocalHeaderSize];
   source_.read(entry.local_header_offset, local, sizeof(local));
   if (le32(local) != kLocalHeaderSig) fail(ErrorCode::kCorrupt, "local header of " + std::string(entry.name) + " is missing");
-  std::uint64_t data_offset = entry.local_header_offset + kLocalHeaderSize + le16(local + 26) + le16(local + 28);
-  if (data_offset > cd_offset_ || entry.compressed_size > cd_offset_ - data_offset) {
+  std::uint64_t offset = entry.local_header_offset + kLocalHeaderSize + le16(local + 26) + le16(local + 28);
+  if (offset > cd_offset_ || entry.compressed_size > cd_offset_ - offset) {
     fail(ErrorCode::kCorrupt, "data of " + std::string(entry.name) + " overlaps the central directory");
   }
-  if (entry.method == 0) return source_.read_string(data_offset, static_cast<std::size_t>(entry.uncompressed_size));
-  if (entry.compressed_size > (1ull << 31) || entry.uncompressed_size > (1ull << 31)) {
+  if (entry.method == 8 && (entry.compressed_size > (1ull << 31) || entry.uncompressed_size > (1ull << 31))) {
     fail(ErrorCode::kLimitExceeded, "compressed entry " + std::string(entry.name) + " is too large to inflate");
   }
-  std::string compressed = source_.read_string(data_offset, static_cast<std::size_t>(entry.compressed_size));
+  return offset;
+}
+
+std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const {
+  std::uint64_t offset = data_offset(entry, max_size);
+  if (entry.method == 0) return source_.read_string(offset, static_cast<std::size_t>(entry.uncompressed_size));
+  std::string compressed = source_.read_string(offset, static_cast<std::size_t>(entry.compressed_size));
   return inflate_entry(std::string(entry.name), compressed, entry.uncompressed_size);
+}
+
+std::unique_ptr<char[]> ZipReader::read_buffer(const ZipEntry& entry, std::uint64_t max_size) const {
+  std::uint64_t offset = data_offset(entry, max_size);
+  // new char[n] leaves the bytes uninitialised: the read fills them, with no zeroing pass first.
+  std::unique_ptr<char[]> out(new char[static_cast<std::size_t>(entry.uncompressed_size) + 1]);
+  if (entry.method == 0) {
+    source_.read(offset, out.get(), static_cast<std::size_t>(entry.uncompressed_size));
+  } else {
+    std::string inflated = read(entry, max_size);
+    std::memcpy(out.get(), inflated.data(), inflated.size());
+  }
+  return out;
 }
 
 }  // namespace ct

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,16 +39,20 @@ class ZipReader {
 
   // The whole content of an entry (stored or deflated), at most `max_size` bytes (kLimitExceeded beyond).
   std::string read(const ZipEntry& entry, std::uint64_t max_size) const;
+  // The same into a buffer of entry.uncompressed_size bytes that is not zeroed first (data.pkl).
+  std::unique_ptr<char[]> read_buffer(const ZipEntry& entry, std::uint64_t max_size) const;
 
  private:
   void check_entries_do_not_overlap() const;
+  std::uint64_t data_offset(const ZipEntry& entry, std::uint64_t max_size) const;
 
   const ByteSource& source_;
   WorkBudget* limits_budget_;
   std::vector<ZipEntry> entries_;
   std::string names_;                        // every entry's name, back to back
   std::vector<std::size_t> name_offsets_;    // while parsing
-  FlatIndex index_;
+  mutable FlatIndex index_;  // by name, built on the first find()
+  mutable bool indexed_ = false;
   std::uint64_t cd_offset_ = 0;
   bool zip64_ = false;
 };

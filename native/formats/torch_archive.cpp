@@ -29,33 +29,34 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
     }
   }
   if (pickle_entry == nullptr) fail(ErrorCode::kUnsupportedFormat, "a zip archive without data.pkl: not written by torch.save");
-  torchscript_ = zip_->find(prefix_ + "constants.pkl") != nullptr;
+  // One pass over the directory: TorchScript's marks, the byteorder entry, and the storages, which
+  // torch names 0, 1, 2, ...: indexed by number, without hashing 100,000 names.
   std::string code = prefix_ + "code/";
-  for (const ZipEntry& entry : zip_->entries()) {
-    if (entry.name.compare(0, code.size(), code) == 0) torchscript_ = true;
-  }
-  // torch names storages 0, 1, 2, ...: index those by number, without hashing 100,000 names.
   std::string data = prefix_ + "data/";
+  std::string constants = prefix_ + "constants.pkl";
+  std::string byteorder = prefix_ + "byteorder";
+  const ZipEntry* order = nullptr;
   for (const ZipEntry& entry : zip_->entries()) {
-    if (entry.name.size() <= data.size() || entry.name.size() > data.size() + 7 || entry.name.compare(0, data.size(), data) != 0) continue;
+    std::string_view name = entry.name;
+    if (name == constants || name.substr(0, code.size()) == code) torchscript_ = true;
+    if (name == byteorder && order == nullptr) order = &entry;  // the first of duplicates, as a lookup finds
+    if (name.size() <= data.size() || name.size() > data.size() + 7 || name.substr(0, data.size()) != data) continue;
+    std::string_view key = name.substr(data.size());
+    if (key.find_first_not_of("0123456789") != std::string_view::npos || (key[0] == '0' && key.size() > 1)) continue;
     std::size_t n = 0;
-    bool digits = true;
-    for (std::size_t i = data.size(); i < entry.name.size() && digits; ++i) {
-      digits = entry.name[i] >= '0' && entry.name[i] <= '9';
-      n = n * 10 + static_cast<std::size_t>(entry.name[i] - '0');
-    }
-    if (!digits || n > zip_->entries().size() || (entry.name[data.size()] == '0' && entry.name.size() > data.size() + 1)) continue;
+    for (char c : key) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (n > zip_->entries().size()) continue;
     if (numbered_storages_.size() <= n) numbered_storages_.resize(n + 1, kAbsent);
-    numbered_storages_[n] = entry.uncompressed_size;
+    if (numbered_storages_[n] == kAbsent) numbered_storages_[n] = entry.uncompressed_size;
   }
-  if (const ZipEntry* order = zip_->find(prefix_ + "byteorder")) {
+  if (order != nullptr) {
     std::string value = zip_->read(*order, 16);
     if (value != "little" && value != "big") fail(ErrorCode::kCorrupt, "byteorder is neither little nor big");
   }
-  pickle_ = zip_->read(*pickle_entry, limits.max_pickle_bytes);
+  pickle_buffer_ = zip_->read_buffer(*pickle_entry, limits.max_pickle_bytes);
+  pickle_ = std::string_view(pickle_buffer_.get(), static_cast<std::size_t>(pickle_entry->uncompressed_size));
   // A state dict needs nothing more from the directory: free it before the pickle's values grow.
   if (!torchscript_) release_directory();
-  machine_.reserve_for(pickle_.size());
   root_ = machine_.load(pickle_);
 }
 

@@ -3,7 +3,9 @@
 // holds the bytes the tensor needs).
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,7 +48,8 @@ class TorchArchive {
   std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
   std::unordered_map<std::string, std::uint64_t> named_storages_;  // other keys, after release
   bool torchscript_ = false;
-  std::string pickle_;
+  std::unique_ptr<char[]> pickle_buffer_;  // data.pkl
+  std::string_view pickle_;
   PickleMachine machine_;
   PickleRef root_;
 };

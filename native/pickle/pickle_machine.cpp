@@ -160,12 +160,6 @@ class PickleMachine::Cursor {
 // Values.
 
 
-void PickleMachine::reserve_for(std::size_t bytes) {
-  // A value takes at least ~3 opcode bytes in real pickles (a key string, a tuple, a call).
-  values_.reserve(std::min(limits_.max_values, bytes / 3 + 64));
-  ids_.reserve(std::min(limits_.max_ids, bytes / 2 + 64));
-}
-
 ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
   if (values_.size() >= limits_.max_values) {
     fail(ErrorCode::kLimitExceeded, "pickle has more than " + std::to_string(limits_.max_values) + " values");
@@ -192,7 +186,7 @@ ValueId PickleMachine::make_owned_string(Kind kind, const std::string& bytes) {
 ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size_t count) {
   if (ids_.size() + count > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
   std::uint64_t start = ids_.size();
-  ids_.insert(ids_.end(), items, items + count);
+  ids_.append(items, count);
   return make(kind, static_cast<std::uint32_t>(count), start | (static_cast<std::uint64_t>(count) << 32));
 }
 
@@ -208,13 +202,12 @@ void PickleMachine::append(ValueId container, const ValueId* items, std::size_t 
     std::uint64_t new_capacity = std::max<std::uint64_t>(2 * (length + count), 8);
     if (ids_.size() + new_capacity > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
     std::uint64_t new_start = ids_.size();
-    ids_.resize(ids_.size() + new_capacity, kNoValue);
-    std::copy(ids_.begin() + static_cast<std::ptrdiff_t>(start), ids_.begin() + static_cast<std::ptrdiff_t>(start + length),
-              ids_.begin() + static_cast<std::ptrdiff_t>(new_start));
+    ids_.append_fill(new_capacity, kNoValue);
+    ids_.copy_within(start, length, new_start);
     start = new_start;
     capacity = new_capacity;
   }
-  std::copy(items, items + count, ids_.begin() + static_cast<std::ptrdiff_t>(start + length));
+  std::memcpy(ids_.data() + start + length, items, count * sizeof(ValueId));
   Value& w = values_[container];  // ids_ may have moved, values_ has not
   w.a = static_cast<std::uint32_t>(length + count);
   w.b = start | (capacity << 32);

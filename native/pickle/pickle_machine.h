@@ -9,10 +9,12 @@
 // made the way pickle makes plain objects (NEWOBJ + BUILD, as torch.save(model) writes modules)
 // are kept and their classes listed in classes_needed().
 //
-// Memory: every value is a 16-byte record in one flat vector; strings are views into the input
-// (only STRING / UNICODE escapes are decoded into a side buffer); containers are spans of 4-byte
-// value ids in one arena; the memo is a vector; call nodes share their argument tuple. Each opcode
-// adds at most a few records, so memory is at most ~50 bytes per input byte, and capped by
+// Memory: every value is a 16-byte record in one flat vector (None, booleans and small ints are
+// immediate: no record); strings are views into the input (only STRING / UNICODE escapes are
+// decoded into a side buffer); containers are spans of 4-byte value ids in one arena; the memo is
+// a vector; call nodes share their argument tuple. An opcode adds at most a few records, so an
+// ordinary pickle costs ~20 bytes per input byte; the one copy a pickle can ask for
+// (OrderedDict(pairs), set(items) of protocols 0 and 1) is charged and capped like the rest by
 // PickleLimits. Cycles are representable (a list may contain itself): walkers must guard.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/reserved_array.h"
 #include "../common/work_budget.h"
 
 namespace ct {
@@ -110,28 +113,28 @@ class PickleRef {
 };
 
 struct PickleLimits {
-  std::size_t max_values = 16'000'000;   // 16-byte records: 256 MiB
-  std::size_t max_ids = 64'000'000;      // 4-byte container slots: 256 MiB
+  // With the memo, the machine's worst case stays near 256 MiB, so with data.pkl itself (at most
+  // 256 MiB, and then with few values) an inspection stays under 512 MiB on any input. A
+  // 100,000-tensor state dict uses 0.9 M values and 1.7 M slots.
+  std::size_t max_values = 8'000'000;    // 16-byte records: 128 MiB
+  std::size_t max_ids = 16'000'000;      // 4-byte container slots: 64 MiB
   std::size_t max_stack = 1'000'000;
   std::size_t max_marks = 100'000;
-  std::size_t max_memo = 16'000'000;
+  std::size_t max_memo = 8'000'000;
   std::size_t max_string = 256u << 20;
   WorkBudget* budget = nullptr;          // charged one unit per opcode (null: unlimited)
 };
 
 class PickleMachine {
  public:
-  explicit PickleMachine(PickleLimits limits = {}) : limits_(limits) {}
+  explicit PickleMachine(PickleLimits limits = {})
+      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
   // are views into `data`: it must outlive the values, and every load of one machine must read
   // the same buffer.
   PickleRef load(std::string_view data, std::size_t offset = 0, std::size_t* end = nullptr);
-
-  // Reserves (address space, not memory: pages are touched as values are made) for a pickle of
-  // `bytes` bytes, so the value vectors never copy themselves while growing.
-  void reserve_for(std::size_t bytes);
 
   PickleRef ref(ValueId id) const { return PickleRef(this, id); }
 
@@ -228,9 +231,10 @@ class PickleMachine {
 
   PickleLimits limits_;
   std::string_view input_;
-  std::vector<Value> values_;
-  std::vector<ValueId> ids_;          // container slots
-  std::vector<CallRecord> calls_;
+  // Each in address space reserved for its limit: they grow without moving (see reserved_array.h).
+  ReservedArray<Value> values_;
+  ReservedArray<ValueId> ids_;          // container slots
+  ReservedArray<CallRecord> calls_;
   std::string owned_text_;            // decoded STRING / UNICODE arguments
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
