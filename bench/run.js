@@ -147,6 +147,12 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   results.cases.install = benchInstall({ root });
 }
 
+// 7. safetensors with a 100,000-tensor header against JSON.parse of it (issue 9).
+{
+  const { benchSafetensors } = await import("./safetensors.js");
+  results.cases.safetensors_100k_tensors = await benchSafetensors({ root });
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

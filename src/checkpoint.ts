@@ -5,9 +5,18 @@
 import { resolve } from "node:path";
 
 import { ConfigTrackerError, type ErrorCode } from "./errors.js";
+import { inert } from "./format.js";
 import { loadAddon, type RawCheckpointError, type RawModelInfo } from "./native.js";
 
-export type ModelInfo = Omit<RawModelInfo, "bytes_read">;
+export type ModelInfo = Omit<RawModelInfo, "bytes_read" | "work_units">;
+
+export interface InspectOptions {
+  /**
+   * Cancels the inspection: the promise rejects at once with ConfigTrackerError code ABORTED,
+   * and the reader's pool thread stops at its next unit of work.
+   */
+  signal?: AbortSignal;
+}
 
 const CHECKPOINT_CODES = new Set<string>([
   "UNSUPPORTED_FORMAT",
@@ -17,27 +26,58 @@ const CHECKPOINT_CODES = new Set<string>([
   "LIMIT_EXCEEDED",
   "IO_ERROR",
   "NOT_FOUND",
+  "PERMISSION_DENIED",
+  "ABORTED",
 ]);
 
-/** The raw reader, with the bytes it read (used by benchmarks). */
-export async function inspectCheckpointRaw(path: string): Promise<RawModelInfo> {
+function abortedError(path: string, signal: AbortSignal): ConfigTrackerError {
+  return new ConfigTrackerError("ABORTED", `${inert(path)}: the inspection was aborted`, {
+    path,
+    cause: signal.reason,
+  });
+}
+
+/** The raw reader, with the bytes it read and the work it did (used by benchmarks). */
+export async function inspectCheckpointRaw(path: string, options: InspectOptions = {}): Promise<RawModelInfo> {
   if (typeof path !== "string" || path.trim() === "") {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "inspectCheckpoint(path): a file or folder path is required");
   }
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ConfigTrackerError("INVALID_ARGUMENT", "inspectCheckpoint(path, { signal }): signal must be an AbortSignal");
+  }
+  if (signal?.aborted) throw abortedError(path, signal);
   const addon = loadAddon();
+  let cancel: (() => void) | undefined;
+  const work = addon.inspectCheckpoint(path, signal === undefined ? undefined : (fn) => (cancel = fn));
+  let onAbort: (() => void) | undefined;
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<never>((_, reject) => {
+          onAbort = () => {
+            cancel?.();
+            reject(abortedError(path, signal));
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+        });
   let raw: RawModelInfo;
   try {
-    raw = await addon.inspectCheckpoint(path);
+    raw = await (aborted === undefined ? work : Promise.race([work, aborted]));
   } catch (error) {
+    if (error instanceof ConfigTrackerError) throw error;
     const native = error as RawCheckpointError;
     const code = (CHECKPOINT_CODES.has(native.code) ? native.code : "CHECKPOINT_CORRUPT") as ErrorCode;
     throw new ConfigTrackerError(code, native.message, { path, cause: error });
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    work.catch(() => {}); // settled after an abort: nobody waits for it any more
   }
   return { ...raw, source: resolve(raw.source), files: raw.files.map((file) => resolve(file)) };
 }
 
-export async function inspectCheckpoint(path: string): Promise<ModelInfo> {
-  const { bytes_read: _bytesRead, ...info } = await inspectCheckpointRaw(path);
+export async function inspectCheckpoint(path: string, options: InspectOptions = {}): Promise<ModelInfo> {
+  const { bytes_read: _bytesRead, work_units: _workUnits, ...info } = await inspectCheckpointRaw(path, options);
   return info;
 }
 

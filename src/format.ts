@@ -4,6 +4,25 @@ import type { HardwareInfo } from "./schema.js";
 
 const number = (n: number) => n.toLocaleString("en-US");
 
+// C0 and C1 controls, DEL, line / paragraph separators and the bidirectional marks and overrides:
+// what a terminal or an editor would act on rather than show.
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` made inert for one line of readable output: every character a terminal would act on is
+ * written as an escape (\n, \t, \x1b, \u2028, ...). File names, pickle keys and architecture
+ * names come from untrusted files.
+ */
+export function inert(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return "unknown";
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -51,7 +70,7 @@ export function formatHardware(info: HardwareInfo): string {
 }
 
 export function formatModelInfo(info: ModelInfo): string {
-  const where = [info.format, info.state_dict_key === null ? null : `key "${info.state_dict_key}"`]
+  const where = [info.format, info.state_dict_key === null ? null : `key "${inert(info.state_dict_key)}"`]
     .filter((part) => part !== null)
     .join(", ");
   const arch = [
@@ -62,17 +81,21 @@ export function formatModelInfo(info: ModelInfo): string {
     info.max_seq_len === null ? null : `context ${number(info.max_seq_len)}`,
   ].filter((part) => part !== null);
   const dtypes = Object.entries(info.dtypes)
-    .map(([dtype, count]) => `${dtype} ${number(count)}`)
+    .map(([dtype, count]) => `${inert(dtype)} ${number(count)}`)
     .join(", ");
   return [
-    info.source,
-    `  type            ${info.type} (${where})`,
+    inert(info.source),
+    `  type            ${inert(info.type)} (${inert(where)})`,
     `  parameters      ${number(info.num_parameters)} (trainable ${number(info.num_trainable_parameters)}, ${
-      info.exact ? "exact" : "parameter/buffer split and trainability from names"
+      info.exact ? "exact" : "not exact"
     })`,
+    ...(info.exact_reason ? [`  counted         ${inert(info.exact_reason)}`] : []),
     `  buffers         ${number(info.num_buffer_elements)} elements`,
     `  tensors         ${number(info.num_tensors)}, ${formatBytes(info.parameter_bytes)} of parameters`,
     `  dtypes          ${dtypes || "none"}`,
-    `  architecture    ${arch.length === 0 ? "unknown" : `${arch.join(", ")} (from ${info.architecture_source})`}`,
+    `  architecture    ${arch.length === 0 ? "unknown" : `${arch.join(", ")} (from ${inert(info.architecture_source ?? "")})`}`,
+    ...(info.classes_needed.length === 0
+      ? []
+      : [`  weights_only    torch.load(weights_only=True) refuses it until these are allowed: ${inert(info.classes_needed.join(", "))}`]),
   ].join("\n");
 }

@@ -19,7 +19,7 @@ export { startSampler, type Sampler, type SamplerOptions, type SamplerStatus, ty
 export { peakBf16Flops, GPU_PEAKS, type GpuPeak } from "./system/gpu-peaks.js";
 export { computeThroughput, type Throughput } from "./system/throughput.js";
 export { inspectCheckpoint, modelSummary } from "./checkpoint.js";
-export type { ModelInfo } from "./checkpoint.js";
+export type { InspectOptions, ModelInfo } from "./checkpoint.js";
 export type { HardwareOptions } from "./hardware.js";
 export { getGitInfo, redactRemoteUrl } from "./git.js";
 export type { GitOptions } from "./git.js";

@@ -76,6 +76,8 @@ export interface RawModelInfo {
   files: string[];
   /** Bytes the readers fetched from disk: the proof that tensor data was not read. */
   bytes_read: number;
+  /** Work units of the inspection's budget spent (native/common/work_budget.h): for benchmarks. */
+  work_units: number;
 }
 
 /** What inspectCheckpoint rejects with: an Error with a stable code. */
@@ -155,7 +157,8 @@ export interface RawSampler {
 export interface NativeAddon {
   abiVersion: number;
   probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
-  inspectCheckpoint(path: string): Promise<RawModelInfo>;
+  /** onCancel, when given, is called at once with a function that cancels the inspection. */
+  inspectCheckpoint(path: string, onCancel?: (cancel: () => void) => void): Promise<RawModelInfo>;
   /** Synchronous: one ~1 MiB chunk at a time. null: not all lines are flat; use JSON.parse. */
   parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
   Sampler: new (options: RawSamplerOptions) => RawSampler;

@@ -248,15 +248,59 @@ describe("atomic writes", () => {
     }
   });
 
-  it("concurrent writers never leave a torn file", async () => {
+  // Payloads of different sizes and contents: a torn or interleaved file cannot pass for one.
+  const payload = (writer: number) =>
+    Object.fromEntries(Array.from({ length: 400 + writer * 350 }, (_, i) => [`w${writer}_${i}`, writer * 1e6 + i]));
+  const isOneOf = (metrics: Record<string, unknown>, count: number) =>
+    Array.from({ length: count }, (_, w) => payload(w)).some((p) => JSON.stringify(p) === JSON.stringify(metrics));
+
+  it("concurrent writers with different payloads: the file read back is one of them, whole", async () => {
     const dir = tempDir();
-    const tracker = new ConfigTracker(dir);
-    const big = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`metric_${i}`, i]));
-    await Promise.all(Array.from({ length: 20 }, () => tracker.saveResults({ finalMetrics: big })));
-    const results = await tracker.loadResults();
-    expect(Object.keys(results.final_metrics)).toHaveLength(2000);
-    expect(existsSync(join(dir, "results.json"))).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(["results.json", "status.json"]);
+    for (let round = 0; round < 4; round++) {
+      // Separate trackers on one folder: nothing serialises their writes but the file system.
+      await Promise.all(Array.from({ length: 12 }, (_, w) => new ConfigTracker(dir).saveResults({ finalMetrics: payload(w) })));
+      const text = readFileSync(join(dir, "results.json"), "utf8");
+      const metrics = (JSON.parse(text) as { final_metrics: Record<string, unknown> }).final_metrics;
+      expect(isOneOf(metrics, 12)).toBe(true);
+      expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    }
+  });
+
+  it("a reader never sees a torn file while two processes keep replacing it", async () => {
+    const { spawn } = await import("node:child_process");
+    const dir = tempDir();
+    const index = JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"));
+    const writer = (w: number) => `
+      import { ConfigTracker } from ${index};
+      const payload = ${JSON.stringify(payload(w))};
+      const tracker = new ConfigTracker(${JSON.stringify(dir)});
+      for (let n = 0; n < 150; n++) await tracker.saveResults({ finalMetrics: payload });`;
+    const children = [0, 1].map((w) =>
+      spawn(process.execPath, ["--input-type=module", "-e", writer(w)], { stdio: ["ignore", "ignore", "inherit"] }),
+    );
+    let running = children.length;
+    const exits = children.map((child) => new Promise((resolve) => child.once("exit", (code) => (running--, resolve(code)))));
+    let reads = 0;
+    const torn: string[] = [];
+    while (running > 0) {
+      let text: string;
+      try {
+        text = readFileSync(join(dir, "results.json"), "utf8");
+      } catch {
+        await new Promise((resolve) => setImmediate(resolve)); // not written yet
+        continue;
+      }
+      reads++;
+      try {
+        if (!isOneOf((JSON.parse(text) as { final_metrics: Record<string, unknown> }).final_metrics, 2)) torn.push(text.slice(0, 80));
+      } catch {
+        torn.push(`${text.length} bytes: ${text.slice(0, 40)}...${text.slice(-40)}`);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(exits)).toEqual([0, 0]);
+    expect(torn).toEqual([]);
+    expect(reads).toBeGreaterThan(20);
   });
 });
 

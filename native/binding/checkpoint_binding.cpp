@@ -1,16 +1,100 @@
-// inspectCheckpoint(path): the checkpoint readers on the libuv pool. The path is copied into the
-// worker; Execute touches no N-API; errors come back as data and become JS errors in OnOK.
+// inspectCheckpoint(path, onCancel?): the checkpoint readers on the libuv pool. The path is copied
+// into the worker; Execute touches no N-API; errors come back as data and become JS errors in OnOK.
+// Each inspection has a work budget (LIMIT_EXCEEDED when spent) and a cancel flag that the JS
+// thread sets (an AbortSignal in src/checkpoint.ts) and the pool thread reads at its next charge.
 #include "checkpoint_binding.h"
 
+#include <atomic>
+#include <cstdio>
+#include <memory>
 #include <optional>
 
+#include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
+#include "../common/work_budget.h"
 #include "../model/model_info.h"
 #include "convert.h"
 #include "promise_worker.h"
 
 namespace ct::binding {
 namespace {
+
+// Messages stay one line and inert: control characters (C0, DEL, C1), invalid UTF-8, and the
+// line / paragraph separators and bidirectional overrides a terminal or editor would act on are
+// written as escapes. File names and pickle keys come from untrusted files.
+std::string inert(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [&](const char* format, unsigned value) {
+    char buffer[12];
+    std::snprintf(buffer, sizeof(buffer), format, value);
+    out += buffer;
+  };
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20 || c == 0x7f) hex("\\x%02x", c);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // Decode one UTF-8 sequence; anything malformed is escaped byte by byte.
+    std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    std::uint32_t cp = length == 4 ? c & 0x07 : length == 3 ? c & 0x0F : c & 0x1F;
+    bool valid = length != 0 && i + length <= n;
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      valid = (p[i + k] & 0xC0) == 0x80;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    valid = valid && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
+            cp >= (length == 2 ? 0x80u : length == 3 ? 0x800u : 0x10000u);
+    if (!valid) {
+      hex("\\x%02x", c);
+      ++i;
+      continue;
+    }
+    bool dangerous = (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+                     (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
+    if (dangerous) {
+      hex("\\u%04x", cp);
+    } else {
+      out.append(text, i, length);
+    }
+    i += length;
+  }
+  return out;
+}
+
+// Every count must reach JS exactly: a double holds integers exactly up to 2^53 - 1.
+void check_exact(std::uint64_t value, const char* what) {
+  if (value > kMaxExactJsInteger) {
+    fail(ErrorCode::kLimitExceeded, std::string(what) + " is " + std::to_string(value) +
+                                        ", above 2^53 - 1, which a JavaScript number cannot hold exactly");
+  }
+}
+
+void check_exact(const ModelInfo& info) {
+  check_exact(info.num_parameters, "the parameter count");
+  check_exact(info.num_trainable_parameters, "the trainable parameter count");
+  check_exact(info.num_buffer_elements, "the buffer element count");
+  check_exact(info.num_tensors, "the tensor count");
+  check_exact(info.parameter_bytes, "the parameter byte size");
+  check_exact(info.bytes_read, "the bytes read");
+  for (const auto& [name, count] : info.dtypes) check_exact(count, "an element count per dtype");
+  for (const std::optional<std::int64_t>& field : {info.architecture.d_model, info.architecture.num_layers,
+                                                   info.architecture.num_heads, info.architecture.vocab_size,
+                                                   info.architecture.max_seq_len}) {
+    if (field && (*field < 0 || static_cast<std::uint64_t>(*field) > kMaxExactJsInteger)) {
+      fail(ErrorCode::kLimitExceeded, "an architecture field is " + std::to_string(*field) +
+                                          ", beyond what a JavaScript number holds exactly");
+    }
+  }
+}
 
 Napi::Object model_info_to_js(Napi::Env env, const ModelInfo& info) {
   Napi::Object out = Napi::Object::New(env);
@@ -50,15 +134,20 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo& info) {
 
 class InspectCheckpointWorker : public PromiseWorker {
  public:
-  InspectCheckpointWorker(Napi::Env env, std::string path)
-      : PromiseWorker(env, "config-tracker:inspectCheckpoint"), path_(std::move(path)) {}
+  InspectCheckpointWorker(Napi::Env env, std::string path, std::shared_ptr<std::atomic<bool>> cancelled)
+      : PromiseWorker(env, "config-tracker:inspectCheckpoint"), path_(std::move(path)), cancelled_(std::move(cancelled)) {}
 
   void Execute() override {
     try {
-      info_ = inspect_checkpoint(path_);
+      WorkBudget budget(kInspectionWorkUnits, cancelled_.get());
+      ReadLimits limits;
+      limits.budget = &budget;
+      info_ = inspect_checkpoint(path_, limits);
+      work_units_ = kInspectionWorkUnits - budget.remaining();
+      check_exact(info_);
     } catch (const CheckpointError& error) {
       error_code_ = error_code_name(error.code());
-      error_message_ = error.what();
+      error_message_ = error.what();  // inspect_checkpoint starts it with the file concerned
     } catch (const std::bad_alloc&) {
       error_code_ = "LIMIT_EXCEEDED";
       error_message_ = path_ + ": out of memory while reading the checkpoint";
@@ -69,8 +158,12 @@ class InspectCheckpointWorker : public PromiseWorker {
   }
 
   Napi::Value Result(Napi::Env env) override {
-    if (error_code_.empty()) return model_info_to_js(env, info_);
-    Napi::Error error = Napi::Error::New(env, error_message_);
+    if (error_code_.empty()) {
+      Napi::Object out = model_info_to_js(env, info_);
+      out.Set("work_units", Napi::Number::New(env, static_cast<double>(work_units_)));
+      return out;
+    }
+    Napi::Error error = Napi::Error::New(env, inert(error_message_));
     error.Set("code", Napi::String::New(env, error_code_));
     error.Set("path", Napi::String::New(env, path_));
     throw error;
@@ -78,7 +171,9 @@ class InspectCheckpointWorker : public PromiseWorker {
 
  private:
   std::string path_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
   ModelInfo info_;
+  std::uint64_t work_units_ = 0;
   std::string error_code_;  // set when the readers refused the file
   std::string error_message_;
 };
@@ -88,9 +183,19 @@ class InspectCheckpointWorker : public PromiseWorker {
 Napi::Value InspectCheckpoint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    throw Napi::TypeError::New(env, "inspectCheckpoint(path): path must be a string");
+    throw Napi::TypeError::New(env, "inspectCheckpoint(path, onCancel?): path must be a string");
   }
-  return PromiseWorker::Start(new InspectCheckpointWorker(env, info[0].As<Napi::String>().Utf8Value()));
+  if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "inspectCheckpoint(path, onCancel?): onCancel must be a function");
+  }
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  if (info.Length() >= 2 && info[1].IsFunction()) {
+    // onCancel(cancel): the caller keeps `cancel` and calls it to stop the inspection.
+    Napi::Function cancel = Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true); },
+                                                "cancelInspection");
+    info[1].As<Napi::Function>().Call({cancel});
+  }
+  return PromiseWorker::Start(new InspectCheckpointWorker(env, info[0].As<Napi::String>().Utf8Value(), cancelled));
 }
 
 }  // namespace ct::binding

@@ -9,7 +9,28 @@
 
 #include "checkpoint_error.h"
 
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
+
 namespace ct {
+namespace {
+
+#ifdef __linux__
+constexpr long kProcMagic = 0x9fa0;       // PROC_SUPER_MAGIC (linux/magic.h)
+constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
+#endif
+
+const char* special_file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+}  // namespace
 
 void ByteSource::check_range(std::uint64_t offset, std::size_t length) const {
   std::uint64_t total = size();
@@ -27,10 +48,18 @@ std::string ByteSource::read_string(std::uint64_t offset, std::size_t length) co
 }
 
 FileSource::FileSource(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer (or a device) must not wait; it is then refused
+  // below, before any read. The flag does nothing to reads of regular files.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd_ < 0) {
     int error = errno;
-    fail(error == ENOENT || error == ENOTDIR ? ErrorCode::kNotFound : ErrorCode::kIo,
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {  // a socket cannot be opened (ENXIO)
+      fail(ErrorCode::kUnsupportedFormat, std::string("is ") + special_file_kind(info.st_mode) + ", not a regular file");
+    }
+    fail(error == ENOENT || error == ENOTDIR ? ErrorCode::kNotFound
+         : error == EACCES || error == EPERM ? ErrorCode::kPermissionDenied
+                                             : ErrorCode::kIo,
          std::string("cannot open: ") + std::strerror(error));
   }
   struct stat info {};
@@ -39,10 +68,19 @@ FileSource::FileSource(const std::string& path) {
     ::close(fd_);
     fail(ErrorCode::kIo, std::string("cannot stat: ") + std::strerror(error));
   }
-  if (S_ISDIR(info.st_mode)) {
+  if (!S_ISREG(info.st_mode)) {
     ::close(fd_);
-    fail(ErrorCode::kUnsupportedFormat, "is a folder, not a file");
+    fail(ErrorCode::kUnsupportedFormat, std::string("is ") + special_file_kind(info.st_mode) + ", not a regular file");
   }
+#ifdef __linux__
+  // /proc and /sys files claim a size they do not have (0 or 4096) and some block or have side
+  // effects when read: no checkpoint lives there.
+  struct statfs fs {};
+  if (fstatfs(fd_, &fs) == 0 && (fs.f_type == kProcMagic || fs.f_type == kSysfsMagic)) {
+    ::close(fd_);
+    fail(ErrorCode::kUnsupportedFormat, "is a /proc or /sys file, not a checkpoint");
+  }
+#endif
   size_ = static_cast<std::uint64_t>(info.st_size);
 }
 

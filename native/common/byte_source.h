@@ -17,15 +17,18 @@ class ByteSource {
 
   std::string read_string(std::uint64_t offset, std::size_t length) const;
   std::uint64_t bytes_read() const { return bytes_read_; }
+  // Throws CheckpointError(kTruncated) unless `length` bytes at `offset` lie inside the source.
+  void check_range(std::uint64_t offset, std::size_t length) const;
 
  protected:
   mutable std::uint64_t bytes_read_ = 0;
-  void check_range(std::uint64_t offset, std::size_t length) const;
 };
 
 class FileSource : public ByteSource {
  public:
-  explicit FileSource(const std::string& path);  // throws kNotFound / kIo
+  // Opens without blocking and refuses anything but a regular file (FIFOs, devices, sockets,
+  // /proc and /sys). Throws kNotFound, kPermissionDenied, kUnsupportedFormat or kIo.
+  explicit FileSource(const std::string& path);
   ~FileSource() override;
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;

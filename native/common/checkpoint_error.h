@@ -15,6 +15,7 @@ enum class ErrorCode {
   kLimitExceeded,       // a resource limit (size, nodes, depth) was hit
   kIo,                  // the operating system refused a read
   kNotFound,            // a file the checkpoint refers to does not exist
+  kPermissionDenied,    // the operating system refused access (EACCES / EPERM)
   kAborted,             // the caller cancelled the inspection (AbortSignal)
 };
 
@@ -27,6 +28,7 @@ inline const char* error_code_name(ErrorCode code) {
     case ErrorCode::kLimitExceeded: return "LIMIT_EXCEEDED";
     case ErrorCode::kIo: return "IO_ERROR";
     case ErrorCode::kNotFound: return "NOT_FOUND";
+    case ErrorCode::kPermissionDenied: return "PERMISSION_DENIED";
     case ErrorCode::kAborted: return "ABORTED";
   }
   return "CHECKPOINT_CORRUPT";

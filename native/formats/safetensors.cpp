@@ -1,12 +1,60 @@
 #include "safetensors.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
+#include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
-#include "../model/dtypes.h"
 #include "../containers/json_reader.h"
+#include "../model/dtypes.h"
 
 namespace ct {
+namespace {
+
+// The reference implementation's MAX_HEADER_SIZE (decimal, not MiB).
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+
+std::uint64_t offset_value(const JsonValue& value, const std::string& name) {
+  std::optional<std::uint64_t> v = value.as_uint64();
+  if (!v) fail(ErrorCode::kCorrupt, "tensor " + name + " has a data_offsets entry that is not a non-negative integer");
+  return *v;
+}
+
+struct Span {
+  std::uint64_t begin, end;
+  std::size_t tensor;
+};
+
+// The first tensor whose name an earlier one has, or -1: open addressing over (hash, record index)
+// pairs in one allocation. The names are hashed while they are being read; here the slots are
+// prefetched a few names ahead, so the random accesses of 100,000 inserts overlap instead of
+// waiting one after the other, and a record is touched only when the hashes agree.
+std::ptrdiff_t first_duplicate(const std::vector<TensorRecord>& records, const std::vector<std::size_t>& hashes) {
+  constexpr std::uint64_t kEmpty = UINT64_MAX;
+  constexpr std::size_t kAhead = 16;
+  std::size_t size = 16;
+  while (size < records.size() * 2) size *= 2;
+  std::vector<std::uint64_t> slots(size, kEmpty);  // hash's high 32 bits, record index
+  std::size_t mask = size - 1;
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    if (r + kAhead < records.size()) __builtin_prefetch(&slots[hashes[r + kAhead] & mask]);
+    std::uint64_t tag = static_cast<std::uint64_t>(hashes[r] >> 32) << 32;
+    for (std::size_t i = hashes[r] & mask;; i = (i + 1) & mask) {
+      std::uint64_t slot = slots[i];
+      if (slot == kEmpty) {
+        slots[i] = tag | r;
+        break;
+      }
+      if ((slot & ~std::uint64_t{0xffffffff}) == tag && records[slot & 0xffffffff].name == records[r].name) {
+        return static_cast<std::ptrdiff_t>(r);
+      }
+    }
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool looks_like_safetensors(const ByteSource& source) {
   if (source.size() < 10) return false;
@@ -16,83 +64,130 @@ bool looks_like_safetensors(const ByteSource& source) {
   return head[8] == '{' && length >= 2 && length <= source.size() - 8 + (1ull << 40);
 }
 
+// The header is checked as safetensors' reference implementation checks it
+// (SafeTensors::read_metadata and Metadata::validate in safetensors/src/tensor.rs): UTF-8 JSON, an
+// object of tensors {dtype, shape, data_offsets} with an optional __metadata__ of strings; sorted
+// by offsets, the tensors tile the data area from 0 with no gap or overlap; each spans exactly
+// dtype bits x shape, a whole number of bytes; the file ends with the last tensor. Beyond the
+// reference, a name given twice is refused (the reference keeps the last one silently).
 CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits) {
   unsigned char head[8];
-  if (source.size() < 8) fail(ErrorCode::kTruncated, "shorter than a safetensors header");
+  if (source.size() < 8) fail(ErrorCode::kTruncated, "shorter than a safetensors header (8 bytes)");
   source.read(0, head, sizeof(head));
   std::uint64_t header_length = le64(head);
-  if (header_length > limits.max_json_bytes) {
+  if (header_length > std::min<std::uint64_t>(kMaxHeaderBytes, limits.max_json_bytes)) {
     fail(ErrorCode::kLimitExceeded, "safetensors header of " + std::to_string(header_length) + " bytes is over the 100 MB limit");
   }
   if (header_length > source.size() - 8) {
     fail(ErrorCode::kTruncated, "the safetensors header claims " + std::to_string(header_length) +
                                     " bytes but the file has " + std::to_string(source.size() - 8) + " after its length");
   }
-  std::string text = source.read_string(8, static_cast<std::size_t>(header_length));
-  JsonValue header = parse_json(text, "the safetensors header");
+  JsonDocument doc(source, 8, static_cast<std::size_t>(header_length), "the safetensors header", limits);
+  JsonValue header = doc.root();
   if (!header.is_object()) fail(ErrorCode::kCorrupt, "the safetensors header is not a JSON object");
 
-  struct Span {
-    std::uint64_t begin, end;
-  };
-  std::vector<Span> spans;
   CheckpointContents out;
   out.format = "safetensors";
   out.type = "safetensors";
-  for (const auto& [name, info] : header.members) {
-    if (name == "__metadata__") {
-      if (!info.is_object()) fail(ErrorCode::kCorrupt, "__metadata__ is not an object");
+  std::size_t members = header.size();
+  out.tensors.reserve(members);
+  std::vector<Span> spans;
+  spans.reserve(members);
+  std::vector<std::size_t> name_hashes;
+  name_hashes.reserve(members);
+  bool seen_metadata = false;
+  const DtypeInfo* type = nullptr;
+  bool cached = false;         // `type` is the dtype of `last_code`, a view into the header
+  std::string_view last_code;
+  for (JsonMember member : header.members()) {
+    const JsonValue& info = member.value;
+    if (member.key.equals("__metadata__")) {
+      if (seen_metadata) fail(ErrorCode::kCorrupt, "the safetensors header has __metadata__ twice");
+      seen_metadata = true;
+      if (info.kind() == JsonValue::Kind::kNull) continue;  // Option<HashMap>: null is None
+      if (!info.is_object()) fail(ErrorCode::kCorrupt, "__metadata__ is not an object of strings");
+      for (JsonMember entry : info.members()) {
+        if (!entry.value.is_string()) {
+          fail(ErrorCode::kCorrupt, "__metadata__ value of " + entry.key.text() + " is not a string");
+        }
+      }
       continue;
     }
-    const JsonValue* dtype = info.get("dtype");
-    const JsonValue* shape = info.get("shape");
-    const JsonValue* offsets = info.get("data_offsets");
-    if (!info.is_object() || dtype == nullptr || dtype->kind != JsonValue::Kind::kString || shape == nullptr ||
-        shape->kind != JsonValue::Kind::kArray || offsets == nullptr || offsets->kind != JsonValue::Kind::kArray ||
-        offsets->items.size() != 2) {
-      fail(ErrorCode::kCorrupt, "tensor " + name + " lacks dtype, shape or data_offsets");
+    TensorRecord& t = out.tensors.emplace_back();  // built in place: no copy of its strings
+    t.name = member.key.text();
+    if (!info.is_object()) fail(ErrorCode::kCorrupt, "tensor " + t.name + " is not an object {dtype, shape, data_offsets}");
+    std::optional<JsonValue> dtype, shape, offsets;
+    for (JsonMember field : info.members()) {
+      std::optional<JsonValue>* slot = field.key.equals("dtype")          ? &dtype
+                                       : field.key.equals("shape")        ? &shape
+                                       : field.key.equals("data_offsets") ? &offsets
+                                                                          : nullptr;
+      if (slot == nullptr) continue;  // other fields are ignored, as serde does
+      if (*slot) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has field " + field.key.text() + " twice");
+      *slot = field.value;
     }
-    const DtypeInfo* type = dtype_from_safetensors(dtype->text);
-    if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + name + " has unknown dtype " + dtype->text);
-    TensorRecord t;
-    t.name = name;
+    if (!dtype || !dtype->is_string() || !shape || !shape->is_array() || !offsets || !offsets->is_array()) {
+      fail(ErrorCode::kCorrupt, "tensor " + t.name + " lacks dtype, shape or data_offsets");
+    }
+    // Neighbouring tensors mostly share a dtype: look the code up only when it changes.
+    std::string decoded_code;
+    std::string_view code = dtype->has_escapes() ? (decoded_code = dtype->text()) : dtype->raw();
+    if (!cached || code != last_code) {
+      type = dtype_from_safetensors(code);
+      if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + t.name + " has unknown dtype " + std::string(code));
+      cached = !dtype->has_escapes();  // a decoded code does not outlive this tensor
+      last_code = code;
+    }
     t.dtype = type->name;
     t.element_bits = type->bits;
     t.numel = 1;
-    for (const JsonValue& d : shape->items) {
-      if (!d.is_integer || d.integer < 0) fail(ErrorCode::kCorrupt, "tensor " + name + " has a bad shape");
-      t.shape.push_back(d.integer);
-      if (__builtin_mul_overflow(t.numel, static_cast<std::uint64_t>(d.integer), &t.numel)) {
-        fail(ErrorCode::kCorrupt, "tensor " + name + " is too large");
+    t.shape.reserve(shape->size());
+    for (JsonValue d : shape->items()) {
+      std::optional<std::uint64_t> extent = d.as_uint64();
+      if (!extent || *extent > static_cast<std::uint64_t>(INT64_MAX)) {
+        fail(ErrorCode::kCorrupt, "tensor " + t.name + " has a shape entry that is not a non-negative integer");
       }
+      t.shape.push_back(static_cast<std::int64_t>(*extent));
+      t.numel = checked_mul(t.numel, *extent, "a tensor's element count");
     }
-    const JsonValue& b = offsets->items[0];
-    const JsonValue& e = offsets->items[1];
-    if (!b.is_integer || !e.is_integer || b.integer < 0 || e.integer < b.integer) {
-      fail(ErrorCode::kCorrupt, "tensor " + name + " has bad data_offsets");
+    Span span{0, 0, out.tensors.size() - 1};
+    std::size_t count = 0;
+    for (JsonValue o : offsets->items()) {
+      if (count == 0) span.begin = offset_value(o, t.name);
+      if (count == 1) span.end = offset_value(o, t.name);
+      ++count;
     }
-    std::uint64_t bits = 0;
-    if (__builtin_mul_overflow(t.numel, static_cast<std::uint64_t>(type->bits), &bits)) {
-      fail(ErrorCode::kCorrupt, "tensor " + name + " is too large");
-    }
-    if ((bits + 7) / 8 != static_cast<std::uint64_t>(e.integer - b.integer)) {
-      fail(ErrorCode::kCorrupt, "tensor " + name + " spans " + std::to_string(e.integer - b.integer) + " bytes but " +
-                                    dtype->text + " x shape needs " + std::to_string((bits + 7) / 8));
-    }
-    spans.push_back({static_cast<std::uint64_t>(b.integer), static_cast<std::uint64_t>(e.integer)});
-    out.tensors.push_back(std::move(t));
+    if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has data_offsets that are not [begin, end]");
+    spans.push_back(span);
+    name_hashes.push_back(std::hash<std::string_view>()(t.name));
   }
-  // The reference rules: the tensors tile the data area with no gap and no overlap.
-  std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) { return x.begin < y.begin; });
+  if (std::ptrdiff_t twice = first_duplicate(out.tensors, name_hashes); twice >= 0) {
+    fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + out.tensors[twice].name + " twice");
+  }
+
+  // In offset order, as the reference validates.
+  auto by_offsets = [](const Span& x, const Span& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; };
+  if (!std::is_sorted(spans.begin(), spans.end(), by_offsets)) std::sort(spans.begin(), spans.end(), by_offsets);
   std::uint64_t end = 0;
   for (const Span& span : spans) {
-    if (span.begin != end) {
-      fail(ErrorCode::kCorrupt, "tensor data is not contiguous at byte " + std::to_string(span.begin) +
-                                    (span.begin < end ? " (overlap)" : " (gap)"));
+    const TensorRecord& t = out.tensors[span.tensor];
+    if (span.begin != end || span.end < span.begin) {
+      fail(ErrorCode::kCorrupt, "tensor " + t.name + " has invalid data_offsets [" + std::to_string(span.begin) + ", " +
+                                    std::to_string(span.end) + "]: the tensors must tile the data from byte 0 with no " +
+                                    (span.begin < end ? "overlap" : "gap"));
     }
     end = span.end;
+    std::uint64_t bits = checked_mul(t.numel, t.element_bits, "a tensor's size in bits");
+    if (bits % 8 != 0) {
+      fail(ErrorCode::kCorrupt, "tensor " + t.name + " is " + std::to_string(bits) + " bits of " + t.dtype +
+                                    ", which does not end on a byte");
+    }
+    if (span.end - span.begin != bits / 8) {
+      fail(ErrorCode::kCorrupt, "tensor " + t.name + " spans " + std::to_string(span.end - span.begin) + " bytes but " +
+                                    t.dtype + " x shape needs " + std::to_string(bits / 8));
+    }
   }
-  std::uint64_t expected_size = 8 + header_length + end;
+  std::uint64_t expected_size = checked_add(8 + header_length, end, "the safetensors file size");
   if (source.size() < expected_size) {
     fail(ErrorCode::kTruncated, "the header describes " + std::to_string(expected_size) + " bytes but the file has " +
                                     std::to_string(source.size()));

@@ -1,14 +1,13 @@
 // inspect_checkpoint: a path (file, *.index.json, Hugging Face folder, DCP folder) to ModelInfo:
 // which reader reads it, errors prefixed with the file, config.json beside the weights.
+#include <errno.h>
 #include <sys/stat.h>
 
-#include <algorithm>
-#include <map>
-#include <set>
+#include <cstring>
 #include <string>
-#include <unordered_map>
 
 #include "../common/byte_source.h"
+#include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
 #include "../common/text.h"
 #include "../containers/json_reader.h"
@@ -16,6 +15,7 @@
 #include "../formats/distributed_checkpoint.h"
 #include "../formats/registry.h"
 #include "../formats/safetensors.h"
+#include "../formats/sharded_index.h"
 #include "architecture.h"
 #include "model_info.h"
 
@@ -39,9 +39,28 @@ auto in_file(const std::string& file, F&& body) -> decltype(body()) {
   }
 }
 
+// A real config.json is a few kilobytes (large vocabularies' id2label maps reach ~100 KB); one
+// far larger beside a model is not a model config, and is ignored rather than read.
+constexpr std::uint64_t kMaxConfigJsonBytes = 4u << 20;
+
+// stat() that tells "absent" from "not allowed to look": a folder we may not read must say
+// PERMISSION_DENIED, not "no weights found".
+bool stat_path(const std::string& path, struct stat& info) {
+  if (stat(path.c_str(), &info) == 0) return true;
+  int error = errno;
+  if (error == ENOENT || error == ENOTDIR) return false;
+  throw FileError(error == EACCES || error == EPERM ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
+                  path + ": cannot look at it: " + std::strerror(error));
+}
+
 bool is_file(const std::string& path) {
   struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+  return stat_path(path, info) && S_ISREG(info.st_mode);
+}
+
+bool exists(const std::string& path) {
+  struct stat info {};
+  return stat_path(path, info);
 }
 
 std::string join(const std::string& dir, const std::string& name) {
@@ -61,42 +80,46 @@ struct HfConfig {
   ArchitectureFields fields;
 };
 
-std::optional<std::int64_t> json_field(const JsonValue& object, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    const JsonValue* v = object.get(name);
-    if (v != nullptr && v->is_integer && v->integer > 0) return v->integer;
-  }
-  return std::nullopt;
-}
-
 std::optional<HfConfig> read_hf_config(const std::string& dir, const ReadLimits& limits, std::vector<std::string>& files) {
   std::string path = join(dir, "config.json");
   if (!is_file(path)) return std::nullopt;
   return in_file(path, [&]() -> std::optional<HfConfig> {
-    FileSource source(path);
-    if (source.size() > limits.max_json_bytes) return std::nullopt;
-    JsonValue json;
+    std::optional<JsonDocument> doc;
     try {
-      json = parse_json(source.read_string(0, static_cast<std::size_t>(source.size())), "config.json");
-    } catch (const CheckpointError&) {
-      return std::nullopt;  // not the model's config (or not JSON): ignore it
+      FileSource source(path);
+      if (source.size() > kMaxConfigJsonBytes) return std::nullopt;
+      doc.emplace(source.read_string(0, static_cast<std::size_t>(source.size())), "config.json", limits);
+    } catch (const CheckpointError& error) {
+      // Not the model's config (or not JSON, or unreadable): ignore it. A cancelled inspection
+      // and an exhausted budget still end the inspection.
+      if (error.code() == ErrorCode::kAborted || error.code() == ErrorCode::kLimitExceeded) throw;
+      return std::nullopt;
     }
+    JsonValue json = doc->root();
     // Only a model config: an experiment's own config.json has none of these at the top.
-    if (!json.is_object() || (json.get("architectures") == nullptr && json.get("model_type") == nullptr)) return std::nullopt;
+    if (!json.is_object() || (!json.get("architectures") && !json.get("model_type"))) return std::nullopt;
     HfConfig config;
-    if (const JsonValue* archs = json.get("architectures");
-        archs != nullptr && !archs->items.empty() && archs->items[0].kind == JsonValue::Kind::kString) {
-      config.architecture = archs->items[0].text;
+    if (std::optional<JsonValue> archs = json.get("architectures"); archs && archs->is_array()) {
+      for (JsonValue first : archs->items()) {
+        if (first.is_string()) config.architecture = first.text();
+        break;
+      }
     }
-    const JsonValue* scope = &json;
-    if (!json_field(json, {"hidden_size", "n_embd", "d_model"})) {
-      if (const JsonValue* text = json.get("text_config"); text != nullptr && text->is_object()) scope = text;
+    JsonValue scope = json;
+    auto field_in = [](const JsonValue& object) {
+      // A positive integer JavaScript can hold exactly, or nothing.
+      return [object](std::string_view name) -> std::optional<std::int64_t> {
+        std::optional<JsonValue> v = object.get(name);
+        std::optional<std::int64_t> n = v ? v->as_int64() : std::nullopt;
+        if (n && *n > 0 && static_cast<std::uint64_t>(*n) <= kMaxExactJsInteger) return n;
+        return std::nullopt;
+      };
+    };
+    // Multimodal configs keep the language model's fields under text_config.
+    if (!architecture_from_config(field_in(json)).d_model) {
+      if (std::optional<JsonValue> text = json.get("text_config"); text && text->is_object()) scope = *text;
     }
-    config.fields.d_model = json_field(*scope, {"hidden_size", "n_embd", "d_model", "dim"});
-    config.fields.num_layers = json_field(*scope, {"num_hidden_layers", "n_layer", "num_layers", "n_layers"});
-    config.fields.num_heads = json_field(*scope, {"num_attention_heads", "n_head", "num_heads", "n_heads"});
-    config.fields.vocab_size = json_field(*scope, {"vocab_size", "padded_vocab_size"});
-    config.fields.max_seq_len = json_field(*scope, {"max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", "seq_length"});
+    config.fields = architecture_from_config(field_in(scope));
     config.fields.source = "config.json";
     files.push_back(path);
     return config;
@@ -122,45 +145,28 @@ CheckpointContents read_file(const std::string& path, const ReadLimits& limits) 
 }
 
 CheckpointContents read_index(const std::string& path, const ReadLimits& limits) {
-  std::vector<std::string> shards;
-  std::map<std::string, std::string> weight_map;
-  in_file(path, [&] {
+  ShardedIndex index = in_file(path, [&] {
     FileSource source(path);
-    if (source.size() > limits.max_json_bytes) fail(ErrorCode::kLimitExceeded, "index file too large");
-    JsonValue json = parse_json(source.read_string(0, static_cast<std::size_t>(source.size())), "the index");
-    const JsonValue* map = json.get("weight_map");
-    if (map == nullptr || !map->is_object()) fail(ErrorCode::kUnsupportedFormat, "an index.json without a weight_map");
-    for (const auto& [tensor, shard] : map->members) {
-      if (shard.kind != JsonValue::Kind::kString || shard.text.empty() || shard.text.find("..") != std::string::npos ||
-          shard.text[0] == '/') {
-        fail(ErrorCode::kCorrupt, "weight_map entry " + tensor + " does not name a shard beside the index");
-      }
-      weight_map[tensor] = shard.text;
-      if (std::find(shards.begin(), shards.end(), shard.text) == shards.end()) shards.push_back(shard.text);
+    if (source.size() > limits.max_json_bytes) {
+      fail(ErrorCode::kLimitExceeded, "index file of " + std::to_string(source.size()) + " bytes is over the " +
+                                          std::to_string(limits.max_json_bytes >> 20) + " MiB limit");
     }
-    return 0;
+    return parse_sharded_index(source.read_string(0, static_cast<std::size_t>(source.size())), limits);
   });
   CheckpointContents merged;
   merged.files.push_back(path);
   bool all_safetensors = true;
   std::string dir = parent_dir(path);
-  for (const std::string& shard : shards) {
-    std::string shard_path = join(dir, shard);
+  ShardMerger merger(index);
+  for (std::uint32_t shard = 0; shard < index.shards.size(); ++shard) {
+    std::string shard_path = join(dir, index.shards[shard]);
     CheckpointContents part = read_file(shard_path, limits);
     all_safetensors = all_safetensors && part.format == "safetensors";
-    std::set<std::string> present;
-    for (TensorRecord& t : part.tensors) {
-      present.insert(t.name);
-      if (!t.identity.empty()) t.identity = shard + "/" + t.identity;  // storages are per file
-      merged.tensors.push_back(std::move(t));
-    }
-    for (const auto& [tensor, where] : weight_map) {
-      if (where == shard && !present.count(tensor)) {
-        throw FileError(ErrorCode::kCorrupt, shard_path + ": the index places " + tensor + " here but the shard lacks it");
-      }
-    }
+    in_file(shard_path, [&] {
+      merger.add(shard, std::move(part), merged);
+      return 0;
+    });
     merged.files.push_back(shard_path);
-    merged.bytes_read += part.bytes_read;
   }
   merged.format = all_safetensors ? "safetensors-sharded" : "torch-zip-sharded";
   merged.type = all_safetensors ? "safetensors" : "";
@@ -181,7 +187,7 @@ CheckpointContents read_folder(const std::string& dir, const ReadLimits& limits)
   for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                            "pytorch_model.bin.index.json", "consolidated.safetensors"}) {
     std::string candidate = join(dir, name);
-    if (is_file(candidate)) return read_weights(candidate, limits);
+    if (exists(candidate)) return read_weights(candidate, limits);  // a FIFO or device is refused there
   }
   throw FileError(ErrorCode::kUnsupportedFormat,
                   dir + ": no weights found (expected model.safetensors, model.safetensors.index.json, "
@@ -194,14 +200,18 @@ CheckpointContents read_checkpoint_bytes(const ByteSource& source, const ReadLim
   return read_any_format(source, limits);
 }
 
-ModelInfo inspect_checkpoint(const std::string& path, const ReadLimits& limits) {
+ModelInfo inspect_checkpoint(const std::string& path, const ReadLimits& given) {
+  ReadLimits limits = given;
+  WorkBudget own_budget(kInspectionWorkUnits);
+  if (limits.budget == nullptr) limits.budget = &own_budget;
   struct stat status {};
-  if (stat(path.c_str(), &status) != 0) throw FileError(ErrorCode::kNotFound, path + ": no such file or folder");
+  if (!stat_path(path, status)) throw FileError(ErrorCode::kNotFound, path + ": no such file or folder");
   bool folder = S_ISDIR(status.st_mode);
   CheckpointContents contents = folder ? read_folder(path, limits) : read_weights(path, limits);
   std::vector<std::string> config_files;
   std::optional<HfConfig> hf = read_hf_config(folder ? path : parent_dir(path), limits, config_files);
-  ModelInfo info = summarize(std::move(contents));
+  // The walks of summarize charge the budget too: their errors name the path.
+  ModelInfo info = in_file(path, [&] { return summarize(std::move(contents)); });
   if (hf) {
     if (!hf->architecture.empty()) info.type = hf->architecture;
     ArchitectureFields merged = hf->fields;

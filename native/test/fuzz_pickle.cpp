@@ -5,11 +5,14 @@
 
 #include "checkpoint_error.h"
 #include "pickle_machine.h"
+#include "work_budget.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ct::WorkBudget budget(50'000'000);
   ct::PickleLimits limits;
   limits.max_values = 1u << 20;
   limits.max_string = 1u << 20;
+  limits.budget = &budget;
   try {
     ct::PickleMachine machine(limits);
     machine.load(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -116,10 +116,10 @@ struct Case {
 
 std::vector<Case> cpython_cases() {
   std::string text = read_file(std::string(FIXTURES_DIR) + "/pickles/cases.json");
-  ct::JsonValue json = ct::parse_json(text, "cases.json");
+  ct::JsonDocument json(text, "cases.json");
   std::vector<Case> cases;
-  for (const ct::JsonValue& c : json.get("cases")->items) {
-    cases.push_back({c.get("name")->text, from_hex(c.get("hex")->text), c.get("expected")->text});
+  for (ct::JsonValue c : json.root().get("cases")->items()) {
+    cases.push_back({c.get("name")->text(), from_hex(c.get("hex")->text()), c.get("expected")->text()});
   }
   return cases;
 }

@@ -1,0 +1,130 @@
+// safetensors headers against the reference implementation's rules (huggingface/safetensors,
+// safetensors/src/tensor.rs: read_metadata, Metadata::validate, Dtype::bitsize): every rule the
+// reference enforces is a case here with the code we answer.
+#include "safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include "byte_source.h"
+#include "checkpoint_error.h"
+#include "support/safetensors_builder.h"
+
+namespace {
+
+using ct::ErrorCode;
+using ct::test::safetensors_file;
+using ct::test::tensor_entry;
+
+ct::CheckpointContents read(const std::string& bytes) {
+  ct::MemorySource source(bytes);
+  return ct::read_safetensors(source, {});
+}
+
+// The code read_safetensors fails with, and its message in `message`.
+ErrorCode refusal(const std::string& bytes, std::string* message = nullptr) {
+  try {
+    read(bytes);
+  } catch (const ct::CheckpointError& error) {
+    if (message != nullptr) *message = error.what();
+    return error.code();
+  }
+  ADD_FAILURE() << "accepted";
+  return ErrorCode::kIo;
+}
+
+TEST(Safetensors, AcceptsAValidFileAndReadsEveryTensor) {
+  std::string header = "{\"__metadata__\":{\"format\":\"pt\"}," + tensor_entry("b", "F32", "[2,3]", 0, 24) + "," +
+                       tensor_entry("a", "BF16", "[4]", 24, 32) + "," + tensor_entry("s", "I64", "[]", 32, 40) + "}";
+  ct::CheckpointContents c = read(safetensors_file(header, 40));
+  ASSERT_EQ(c.tensors.size(), 3u);
+  EXPECT_EQ(c.tensors[0].name, "b");
+  EXPECT_EQ(c.tensors[0].numel, 6u);
+  EXPECT_STREQ(c.tensors[0].dtype, "float32");
+  EXPECT_STREQ(c.tensors[1].dtype, "bfloat16");
+  EXPECT_EQ(c.tensors[2].numel, 1u);  // a scalar
+}
+
+TEST(Safetensors, AcceptsWhatTheReferenceAccepts) {
+  // Tensors in any key order (validated in offset order), zero-size tensors, __metadata__ null,
+  // unknown fields inside a tensor, escapes in names, whitespace padding after the JSON.
+  std::string header = "{" + tensor_entry("late", "U8", "[2]", 2, 4) + "," + tensor_entry("early", "U8", "[2]", 0, 2) +
+                       "," + tensor_entry("empty", "F32", "[0,5]", 4, 4) + ",\"__metadata__\":null," +
+                       "\"x\\u00e9\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[4,5],\"extra\":[1,2]}}   ";
+  ct::CheckpointContents c = read(safetensors_file(header, 5));
+  ASSERT_EQ(c.tensors.size(), 4u);
+  EXPECT_EQ(c.tensors[3].name, "x\xc3\xa9");
+  // F4 with an even element count ends on a byte; F6 in fours.
+  read(safetensors_file("{" + tensor_entry("f4", "F4", "[2,3]", 0, 3) + "," + tensor_entry("f6", "F6_E2M3", "[4]", 3, 6) + "}", 6));
+  read(safetensors_file("{" + tensor_entry("q", "F8_E4M3FNUZ", "[3]", 0, 3) + "}", 3));
+}
+
+TEST(Safetensors, RefusesEachClassTheReferenceRefuses) {
+  std::string message;
+  // HeaderTooSmall / InvalidHeaderLength: a file shorter than its length field says.
+  EXPECT_EQ(refusal(std::string("\x02\0\0", 3)), ErrorCode::kTruncated);
+  EXPECT_EQ(refusal(safetensors_file("{}", 0).substr(0, 9)), ErrorCode::kTruncated);
+  // HeaderTooLarge: over 100,000,000 bytes (decimal), refused before anything is read.
+  std::string huge(8, '\0');
+  std::uint64_t n = 100'000'001;
+  for (int i = 0; i < 8; ++i) huge[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  EXPECT_EQ(refusal(huge + "{}"), ErrorCode::kLimitExceeded);
+  // InvalidHeader: not UTF-8 (inside a name, and a lone continuation byte).
+  EXPECT_EQ(refusal(safetensors_file("{\"a\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), &message),
+            ErrorCode::kCorrupt);
+  EXPECT_NE(message.find("UTF-8"), std::string::npos) << message;
+  EXPECT_EQ(refusal(safetensors_file("{\"a\xed\xa0\x80\":{}}", 0)), ErrorCode::kCorrupt);  // an encoded surrogate
+  // InvalidHeaderDeserialization: not JSON, not an object, a tensor missing a field, a field
+  // twice, a shape that is not unsigned integers, offsets that are not a pair, unknown dtype,
+  // __metadata__ values that are not strings, __metadata__ twice.
+  EXPECT_EQ(refusal(safetensors_file("{\"a\":", 0)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("[1,2]", 0)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{\"a\":{\"dtype\":\"U8\",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1)),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[-1]", 0, 1) + "}", 1)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[1.0]", 0, 1) + "}", 1)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[18446744073709551616]", 0, 1) + "}", 1)),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1,2]}}", 1)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "F128", "[1]", 0, 16) + "}", 16)), ErrorCode::kUnsupportedFormat);
+  EXPECT_EQ(refusal(safetensors_file("{\"__metadata__\":{\"step\":3}," + tensor_entry("a", "U8", "[1]", 0, 1) + "}", 1), &message),
+            ErrorCode::kCorrupt);
+  EXPECT_NE(message.find("__metadata__"), std::string::npos) << message;
+  EXPECT_EQ(refusal(safetensors_file("{\"__metadata__\":[]}", 0)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{\"__metadata__\":{},\"__metadata__\":{}}", 0)), ErrorCode::kCorrupt);
+  // A tensor name given twice (the reference keeps the last; with different offsets its offset
+  // check fails; we refuse every duplicate: the file is ambiguous).
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[1]", 0, 1) + "," + tensor_entry("a", "U8", "[1]", 1, 2) + "}", 2),
+                    &message),
+            ErrorCode::kCorrupt);
+  EXPECT_NE(message.find("twice"), std::string::npos) << message;
+  // InvalidOffset: a gap, an overlap, not starting at 0, end before begin.
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[1]", 0, 1) + "," + tensor_entry("b", "U8", "[1]", 2, 3) + "}", 3)),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[2]", 0, 2) + "," + tensor_entry("b", "U8", "[2]", 1, 3) + "}", 3)),
+            ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[1]", 1, 2) + "}", 2)), ErrorCode::kCorrupt);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[0]", 2, 0) + "}", 2)), ErrorCode::kCorrupt);
+  // MisalignedSlice: F4 x 3 elements is 12 bits, F6 x 2 is 12 bits.
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "F4", "[3]", 0, 2) + "}", 2), &message), ErrorCode::kCorrupt);
+  EXPECT_NE(message.find("does not end on a byte"), std::string::npos) << message;
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "F6_E3M2", "[2]", 0, 2) + "}", 2)), ErrorCode::kCorrupt);
+  // TensorInvalidInfo: the span is not dtype x shape.
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "F32", "[2]", 0, 4) + "}", 4)), ErrorCode::kCorrupt);
+  // ValidationOverflow: element count or bit count past 64 bits.
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[4294967296,4294967296]", 0, 0) + "}", 0)),
+            ErrorCode::kLimitExceeded);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "F64", "[4611686018427387904]", 0, 0) + "}", 0)),
+            ErrorCode::kLimitExceeded);
+  // MetadataIncompleteBuffer: data missing, or bytes after the last tensor.
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[4]", 0, 4) + "}", 3)), ErrorCode::kTruncated);
+  EXPECT_EQ(refusal(safetensors_file("{" + tensor_entry("a", "U8", "[4]", 0, 4) + "}", 5)), ErrorCode::kCorrupt);
+}
+
+TEST(Safetensors, MessagesNameTheTensor) {
+  std::string message;
+  refusal(safetensors_file("{" + tensor_entry("encoder.w", "F32", "[2]", 0, 4) + "}", 4), &message);
+  EXPECT_NE(message.find("encoder.w"), std::string::npos) << message;
+}
+
+}  // namespace
