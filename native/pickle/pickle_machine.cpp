@@ -193,6 +193,7 @@ ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size
 // Appends to a list, set or dict span. A span with spare capacity grows in place; a full one moves
 // to the arena's end with twice the room, so alternating appends to many containers stay linear.
 void PickleMachine::append(ValueId container, const ValueId* items, std::size_t count) {
+  if (count == 0) return;  // APPENDS after an empty MARK; `items` may be null then
   Value& v = values_[container];
   std::uint64_t start = v.b & 0xFFFFFFFFu;
   std::uint64_t capacity = v.b >> 32;

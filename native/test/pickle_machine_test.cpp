@@ -173,6 +173,13 @@ TEST(PickleMachine, DupAndEightByteLengths) {
   EXPECT_EQ(run(bytes8), "b'7a'");
 }
 
+TEST(PickleMachine, AppendsAndSetitemsAfterAnEmptyMark) {
+  // MARK then at once APPENDS / SETITEMS: nothing to add (found by fuzz_dcp under UBSan: a copy of
+  // zero items from a null pointer).
+  EXPECT_EQ(run("](e."), "[]");
+  EXPECT_EQ(run("}(u."), "{}");
+}
+
 TEST(PickleMachine, HugeDeclaredLengthIsTruncationNotAllocation) {
   std::string bomb = std::string("\x80\x04\x8d", 3) + std::string("\0\0\0\0\0\0\0\x10", 8) + "x.";
   EXPECT_EQ(error_of(bomb), ErrorCode::kTruncated);
