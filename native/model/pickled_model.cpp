@@ -34,9 +34,16 @@ class RootIndex {
       for (std::string_view k : {"optimizer", "optimizer_state_dict", "optim", "opt", "optimizer_states", "optimizers"}) keys.insert(k);
       return keys;
     }();
+    // A state dict's keys ("layers.12.experts.7.weight") are mostly longer than any asked key:
+    // skip those without hashing them.
+    static const std::size_t kLongest = [] {
+      std::size_t longest = 0;
+      for (std::string_view k : kAsked) longest = std::max(longest, k.size());
+      return longest;
+    }();
     for (std::size_t i = 0, n = root_.size(); i < n; ++i) {
       std::optional<std::string_view> name = root_.key(i).string();
-      if (name && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
+      if (name && name->size() <= kLongest && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
     }
   }
   PickleRef get(std::string_view key) const {
