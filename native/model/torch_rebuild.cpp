@@ -44,10 +44,10 @@ std::optional<StorageRef> storage_ref(PickleRef v) {
   return ref;
 }
 
-std::optional<std::vector<std::int64_t>> int_list(PickleRef v) {
+std::optional<Shape> int_list(PickleRef v) {
   if (PickleRef g = v.call_target(); g && g.is_global("torch", "Size")) v = v.arg(0);
   if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return std::nullopt;
-  std::vector<std::int64_t> out;
+  Shape out;
   out.reserve(v.size());
   for (std::size_t i = 0, n = v.size(); i < n; ++i) {
     std::optional<std::int64_t> d = v.item(i).is(Kind::kInt) ? v.item(i).as_int() : std::nullopt;
@@ -57,7 +57,7 @@ std::optional<std::vector<std::int64_t>> int_list(PickleRef v) {
   return out;
 }
 
-std::uint64_t numel_of(const std::vector<std::int64_t>& shape) {
+std::uint64_t numel_of(const Shape& shape) {
   std::uint64_t n = 1;
   for (std::int64_t d : shape) {
     if (d < 0) fail(ErrorCode::kCorrupt, "negative tensor dimension");
@@ -150,7 +150,7 @@ std::optional<TensorRecord> TensorDecoder::strided(PickleRef fn, PickleRef args)
 TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
                                          PickleRef stride_value, const DtypeInfo* dtype) {
   std::optional<std::int64_t> offset = offset_value.as_int();
-  std::optional<std::vector<std::int64_t>> size = int_list(size_value);
+  std::optional<Shape> size = int_list(size_value);
   // The strides are read in place (no vector): they only bound the extent and name the identity.
   if (PickleRef g = stride_value.call_target(); g && g.is_global("torch", "Size")) stride_value = stride_value.arg(0);
   bool strides_ok = (stride_value.is(PickleKind::kTuple) || stride_value.is(PickleKind::kList)) && size &&
@@ -202,7 +202,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
 std::optional<TensorRecord> TensorDecoder::storage_less(PickleRef fn, PickleRef args) {
   bool wrapper = fn.name() == "_rebuild_wrapper_subclass";
   PickleRef d = args.item(wrapper ? 1 : 0);
-  std::optional<std::vector<std::int64_t>> size = int_list(args.item(wrapper ? 2 : 1));
+  std::optional<Shape> size = int_list(args.item(wrapper ? 2 : 1));
   const DtypeInfo* dtype = d.is(Kind::kGlobal) ? dtype_from_torch_name(d.name()) : nullptr;
   if (!size || dtype == nullptr) fail(ErrorCode::kCorrupt, "malformed storage-less tensor");
   TensorRecord t;
@@ -222,7 +222,7 @@ std::optional<TensorRecord> TensorDecoder::sparse(PickleRef args, int depth) {
     return std::nullopt;
   }
   std::optional<TensorRecord> values;
-  std::optional<std::vector<std::int64_t>> size;
+  std::optional<Shape> size;
   for (std::size_t i = 0, n = data.size(); i < n; ++i) {
     PickleRef item = data.item(i);
     if (is_rebuild_call(item)) {

@@ -31,10 +31,10 @@ struct StorageRef {
 std::optional<StorageRef> storage_ref(PickleRef v);
 
 // A tuple/list of ints, or torch.Size(tuple) (unwrapped once: a Size is never nested).
-std::optional<std::vector<std::int64_t>> int_list(PickleRef v);
+std::optional<Shape> int_list(PickleRef v);
 
 // Product of a shape's sizes, checked (a scalar is 1).
-std::uint64_t numel_of(const std::vector<std::int64_t>& shape);
+std::uint64_t numel_of(const Shape& shape);
 
 // The attribute dict of an object: BUILD state that is a dict, or the dict of a (dict, slots) tuple.
 PickleRef object_state(PickleRef v);
