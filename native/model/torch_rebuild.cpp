@@ -1,5 +1,6 @@
 #include "torch_rebuild.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "../common/checked_math.h"
@@ -151,13 +152,9 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
                                          PickleRef stride_value, const DtypeInfo* dtype) {
   std::optional<std::int64_t> offset = offset_value.as_int();
   std::optional<Shape> size = int_list(size_value);
-  // The strides are read in place (no vector): they only bound the extent and name the identity.
-  if (PickleRef g = stride_value.call_target(); g && g.is_global("torch", "Size")) stride_value = stride_value.arg(0);
-  bool strides_ok = (stride_value.is(PickleKind::kTuple) || stride_value.is(PickleKind::kList)) && size &&
-                    stride_value.size() == size->size();
-  for (std::size_t i = 0; strides_ok && i < stride_value.size(); ++i) {
-    strides_ok = stride_value.item(i).is(PickleKind::kInt) && *stride_value.item(i).as_int() >= 0;
-  }
+  std::optional<Shape> strides = int_list(stride_value);  // inline dims: no allocation
+  bool strides_ok = size && strides && strides->size() == size->size() &&
+                    std::all_of(strides->begin(), strides->end(), [](std::int64_t s) { return s >= 0; });
   auto key = [&] { return std::string(ref.key); };
   if (!offset || *offset < 0 || !size || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
@@ -170,7 +167,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   if (t.numel > 0) {
     std::uint64_t last = 0;
     for (std::size_t i = 0; i < size->size(); ++i) {
-      auto stride = static_cast<std::uint64_t>(*stride_value.item(i).as_int());
+      auto stride = static_cast<std::uint64_t>((*strides)[i]);
       last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), stride, "tensor extent"), "tensor extent");
     }
     extent = checked_add(checked_add(start, last, "tensor extent"), 1, "tensor extent");
@@ -183,17 +180,18 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   }
   check_(ref, storage_bytes);
   // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
-  // tensor), built in place.
+  // tensor), written into a reused buffer and copied once (short ones fit the string inline).
+  identity_scratch_.assign(ref.key.data(), ref.key.size());
   char digits[24];
   auto put = [&](char sep, std::uint64_t n) {
-    t.identity += sep;
-    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), n);
-    t.identity.append(digits, static_cast<std::size_t>(end - digits));
+    digits[0] = sep;
+    auto [end, ec] = std::to_chars(digits + 1, digits + sizeof(digits), n);
+    identity_scratch_.append(digits, static_cast<std::size_t>(end - digits));
   };
-  t.identity.append(ref.key.data(), ref.key.size());
   put('@', start);
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
-  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>(*stride_value.item(i).as_int()));
+  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*strides)[i]));
+  t.identity = identity_scratch_;
   t.shape = std::move(*size);
   return t;
 }

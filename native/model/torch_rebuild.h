@@ -69,6 +69,7 @@ class TensorDecoder {
   std::unordered_map<ValueId, std::optional<TensorRecord>> nested_;  // memo of nested decodes
   std::vector<std::string> not_understood_;
   std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
+  std::string identity_scratch_;  // strided_over's identity, built here and copied once
 };
 
 }  // namespace ct
