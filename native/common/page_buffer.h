@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -64,5 +65,19 @@ class PageBuffer {
   std::size_t size_ = 0;
   std::size_t mapped_ = 0;  // mapping length, 0 for a heap block
 };
+
+// Asks for huge pages under the whole 2 MiB stretches of [data, data + bytes), an anonymous block
+// about to be filled (a reserved vector of 100,000 records): a few faults instead of thousands.
+inline void advise_huge_pages(const void* data, std::size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  auto begin = (reinterpret_cast<std::uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
 
 }  // namespace ct

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "../common/checkpoint_error.h"
+#include "../common/page_buffer.h"
 #include "architecture.h"
 
 namespace ct {
@@ -89,6 +90,7 @@ class ModelFinder {
   void collect_state_dict(PickleRef v, std::vector<TensorRecord>& out) {
     PickleRef dict = v.as_dict();
     out.reserve(out.size() + dict.size());
+    advise_huge_pages(out.data() + out.size(), (out.capacity() - out.size()) * sizeof(TensorRecord));
     for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
       charge(limits_);
       std::optional<std::string_view> name = dict.key(i).string();
