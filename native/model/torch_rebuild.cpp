@@ -80,8 +80,38 @@ bool TensorDecoder::is_rebuild_call(PickleRef v) {
          g.is_global("torch._tensor", "_rebuild_from_type_v2");
 }
 
+TensorDecoder::Rebuild TensorDecoder::classify(PickleRef fn) {
+  if (fn && fn == classified_) return classified_as_;
+  Rebuild kind = Rebuild::kNotRebuild;
+  if (fn.is_global("torch._tensor", "_rebuild_from_type_v2")) {
+    kind = Rebuild::kFromTypeV2;
+  } else if (fn.module() == "torch._utils" && fn.name().substr(0, 9) == "_rebuild_") {
+    static constexpr std::pair<std::string_view, Rebuild> kKnown[] = {
+        {"_rebuild_tensor", Rebuild::kTensor},
+        {"_rebuild_tensor_v2", Rebuild::kTensorV2},
+        {"_rebuild_tensor_v3", Rebuild::kTensorV3},
+        {"_rebuild_qtensor", Rebuild::kQTensor},
+        {"_rebuild_parameter", Rebuild::kParameter},
+        {"_rebuild_parameter_with_state", Rebuild::kParameter},
+        {"_rebuild_meta_tensor_no_storage", Rebuild::kMetaNoStorage},
+        {"_rebuild_wrapper_subclass", Rebuild::kWrapperSubclass},
+        {"_rebuild_sparse_tensor", Rebuild::kSparse},
+        {"_rebuild_sparse_csr_tensor", Rebuild::kSparse},
+    };
+    kind = Rebuild::kUnknownRebuild;
+    for (const auto& [name, known] : kKnown) {
+      if (fn.name() == name) kind = known;
+    }
+  }
+  if (fn) {
+    classified_ = fn;
+    classified_as_ = kind;
+  }
+  return kind;
+}
+
 std::optional<TensorRecord> TensorDecoder::tensor(PickleRef v, std::string_view name) {
-  if (!is_rebuild_call(v)) return std::nullopt;
+  if (classify(v.call_target()) == Rebuild::kNotRebuild) return std::nullopt;  // is_rebuild_call(v)
   unknown_function_.clear();
   std::optional<TensorRecord> t = decode(v, 0);
   if (!t) {
@@ -105,45 +135,55 @@ std::optional<TensorRecord> TensorDecoder::decode(PickleRef v, int depth) {
 }
 
 std::optional<TensorRecord> TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth) {
-  if (fn.is_global("torch._tensor", "_rebuild_from_type_v2")) {
-    // (func, new_type, args, state): the tensor is func(*args).
-    PickleRef func = args.item(0);
-    PickleRef inner = args.item(2);
-    if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
-      unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
-      return std::nullopt;
+  Rebuild kind = classify(fn);
+  switch (kind) {
+    case Rebuild::kFromTypeV2: {
+      // (func, new_type, args, state): the tensor is func(*args).
+      PickleRef func = args.item(0);
+      PickleRef inner = args.item(2);
+      if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
+        unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
+        return std::nullopt;
+      }
+      if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
+      return decode_call(func, inner, depth + 1);
     }
-    if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
-    return decode_call(func, inner, depth + 1);
+    case Rebuild::kTensor:
+    case Rebuild::kTensorV2:
+    case Rebuild::kTensorV3:
+    case Rebuild::kQTensor:
+      return strided(kind, args);
+    case Rebuild::kParameter: {
+      std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
+      if (!t) return std::nullopt;
+      t->role = TensorRecord::Role::kParameter;
+      t->requires_grad = args.item(1).as_bool().value_or(true);
+      return t;
+    }
+    case Rebuild::kMetaNoStorage:
+    case Rebuild::kWrapperSubclass:
+      return storage_less(kind, args);
+    case Rebuild::kSparse:
+      return sparse(args, depth);
+    case Rebuild::kNotRebuild:
+    case Rebuild::kUnknownRebuild:
+      break;
   }
-  std::string_view name = fn.module() == "torch._utils" ? fn.name() : std::string_view();
-  if (name == "_rebuild_tensor" || name == "_rebuild_tensor_v2" || name == "_rebuild_tensor_v3" || name == "_rebuild_qtensor") {
-    return strided(fn, args);
-  }
-  if (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") {
-    std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
-    if (!t) return std::nullopt;
-    t->role = TensorRecord::Role::kParameter;
-    t->requires_grad = args.item(1).as_bool().value_or(true);
-    return t;
-  }
-  if (name == "_rebuild_meta_tensor_no_storage" || name == "_rebuild_wrapper_subclass") return storage_less(fn, args);
-  if (name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") return sparse(args, depth);
   if (unknown_function_.empty()) unknown_function_ = fn.qualified_name();
   return std::nullopt;
 }
 
-std::optional<TensorRecord> TensorDecoder::strided(PickleRef fn, PickleRef args) {
+std::optional<TensorRecord> TensorDecoder::strided(Rebuild kind, PickleRef args) {
   std::optional<StorageRef> ref = storage_ref(args.item(0));
   if (!ref) fail(ErrorCode::kCorrupt, "tensor without a storage reference");
   const DtypeInfo* dtype = ref->dtype;
-  if (fn.name() == "_rebuild_tensor_v3") {
+  if (kind == Rebuild::kTensorV3) {
     PickleRef d = args.item(6);
     if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
   }
   TensorRecord t = strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype);
-  std::size_t grad_index = fn.name() == "_rebuild_qtensor" ? 5 : 4;
-  if (fn.name() != "_rebuild_tensor") t.requires_grad = args.item(grad_index).as_bool();
+  std::size_t grad_index = kind == Rebuild::kQTensor ? 5 : 4;
+  if (kind != Rebuild::kTensor) t.requires_grad = args.item(grad_index).as_bool();
   return t;
 }
 
@@ -197,8 +237,8 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
 }
 
 // No storage: dtype, size and stride are all there is. Each one is its own tensor.
-std::optional<TensorRecord> TensorDecoder::storage_less(PickleRef fn, PickleRef args) {
-  bool wrapper = fn.name() == "_rebuild_wrapper_subclass";
+std::optional<TensorRecord> TensorDecoder::storage_less(Rebuild kind, PickleRef args) {
+  bool wrapper = kind == Rebuild::kWrapperSubclass;
   PickleRef d = args.item(wrapper ? 1 : 0);
   std::optional<Shape> size = int_list(args.item(wrapper ? 2 : 1));
   const DtypeInfo* dtype = d.is(Kind::kGlobal) ? dtype_from_torch_name(d.name()) : nullptr;
