@@ -263,10 +263,10 @@ std::string ZipReader::read(const ZipEntry& entry, std::uint64_t max_size) const
   return inflate_entry(std::string(entry.name), compressed, entry.uncompressed_size);
 }
 
-std::unique_ptr<char[]> ZipReader::read_buffer(const ZipEntry& entry, std::uint64_t max_size) const {
+PageBuffer ZipReader::read_buffer(const ZipEntry& entry, std::uint64_t max_size) const {
   std::uint64_t offset = data_offset(entry, max_size);
-  // new char[n] leaves the bytes uninitialised: the read fills them, with no zeroing pass first.
-  std::unique_ptr<char[]> out(new char[static_cast<std::size_t>(entry.uncompressed_size) + 1]);
+  // Uninitialised: the read fills the bytes, with no zeroing pass first.
+  PageBuffer out(static_cast<std::size_t>(entry.uncompressed_size));
   if (entry.method == 0) {
     source_.read(offset, out.get(), static_cast<std::size_t>(entry.uncompressed_size));
   } else {

@@ -12,6 +12,7 @@
 
 #include "../common/byte_source.h"
 #include "../common/flat_index.h"
+#include "../common/page_buffer.h"
 #include "../common/work_budget.h"
 
 namespace ct {
@@ -40,7 +41,7 @@ class ZipReader {
   // The whole content of an entry (stored or deflated), at most `max_size` bytes (kLimitExceeded beyond).
   std::string read(const ZipEntry& entry, std::uint64_t max_size) const;
   // The same into a buffer of entry.uncompressed_size bytes that is not zeroed first (data.pkl).
-  std::unique_ptr<char[]> read_buffer(const ZipEntry& entry, std::uint64_t max_size) const;
+  PageBuffer read_buffer(const ZipEntry& entry, std::uint64_t max_size) const;
 
  private:
   void check_entries_do_not_overlap() const;

@@ -37,7 +37,7 @@ CheckpointContents read_distributed_metadata(const ByteSource& source, const Rea
     PickleRef fields = object_state(value);
     std::string key(*name);
     if (!fields) fail(ErrorCode::kCorrupt, "tensor metadata of " + key + " has no fields");
-    std::optional<std::vector<std::int64_t>> size = int_list(fields.get("size"));
+    std::optional<Shape> size = int_list(fields.get("size"));
     if (!size) fail(ErrorCode::kCorrupt, "tensor metadata of " + key + " has no size");
     const DtypeInfo* dtype = nullptr;
     PickleRef props = fields.get("properties").state();

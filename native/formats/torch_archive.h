@@ -48,7 +48,7 @@ class TorchArchive {
   std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
   std::unordered_map<std::string, std::uint64_t> named_storages_;  // other keys, after release
   bool torchscript_ = false;
-  std::unique_ptr<char[]> pickle_buffer_;  // data.pkl
+  PageBuffer pickle_buffer_;  // data.pkl
   std::string_view pickle_;
   PickleMachine machine_;
   PickleRef root_;

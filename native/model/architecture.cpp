@@ -93,6 +93,10 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   };
   std::map<std::string_view, std::map<long, Block>> lists;
   std::hash<std::string_view> hash;
+  // State dicts list a block's entries together: the last block found is usually the next one's.
+  std::string_view last_prefix;
+  long last_index = -1;
+  Block* last_block = nullptr;
   for (std::string_view name : names) {
     std::size_t start = 0;
     while (start < name.size()) {
@@ -102,7 +106,13 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
       if (is_block_index(part)) {
         long index = 0;
         for (char c : part) index = index * 10 + (c - '0');
-        Block& block = lists[name.substr(0, start)][index];
+        std::string_view prefix = name.substr(0, start);
+        if (last_block == nullptr || index != last_index || prefix != last_prefix) {
+          last_block = &lists[prefix][index];  // std::map nodes stay put as others are added
+          last_prefix = prefix;
+          last_index = index;
+        }
+        Block& block = *last_block;
         block.suffixes += 1;
         block.hash_sum += hash(name.substr(end + 1));
         break;

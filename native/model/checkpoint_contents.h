@@ -2,18 +2,76 @@
 // (counting.cpp). Plain data: no pickle values, no file handles.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ct {
+
+// A tensor's sizes. Up to four dims (nearly every tensor) sit inline, so 100,000 records cost no
+// allocation each; more move to the heap (capacity doubling).
+class Shape {
+  static constexpr std::uint32_t kInline = 4;
+
+ public:
+  Shape() = default;
+  Shape(const Shape& other) { *this = other; }
+  Shape& operator=(const Shape& other) {
+    if (this != &other) {
+      size_ = 0;
+      reserve(other.size_);
+      for (std::int64_t d : other) push_back(d);
+    }
+    return *this;
+  }
+  Shape(Shape&& other) noexcept { *this = std::move(other); }
+  Shape& operator=(Shape&& other) noexcept {
+    std::copy(other.dims_, other.dims_ + kInline, dims_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, kInline);
+    heap_ = std::move(other.heap_);
+    return *this;
+  }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const std::int64_t* begin() const { return heap_ ? heap_.get() : dims_; }
+  const std::int64_t* end() const { return begin() + size_; }
+  std::int64_t operator[](std::size_t i) const { return begin()[i]; }
+  void reserve(std::size_t n) {
+    if (n <= capacity_) return;
+    if (n > 0xFFFFFFFFu) throw std::bad_alloc();
+    std::unique_ptr<std::int64_t[]> grown(new std::int64_t[n]);
+    std::copy(begin(), end(), grown.get());
+    heap_ = std::move(grown);
+    capacity_ = static_cast<std::uint32_t>(n);
+  }
+  void push_back(std::int64_t d) {
+    if (size_ == capacity_) reserve(std::size_t{capacity_} * 2);
+    (heap_ ? heap_.get() : dims_)[size_++] = d;
+  }
+  friend bool operator==(const Shape& a, const Shape& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+  friend bool operator<(const Shape& a, const Shape& b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  std::int64_t dims_[kInline] = {};
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = kInline;
+  std::unique_ptr<std::int64_t[]> heap_;  // all dims once there are more than kInline
+};
 
 struct TensorRecord {
   enum class Role { kUnknown, kParameter, kBuffer };
   std::string name;                 // state-dict key as stored
   const char* dtype = "";           // torch's name ("float32", "bfloat16", ...): a static string
-  std::vector<std::int64_t> shape;
+  Shape shape;
   std::uint64_t numel = 0;
   std::uint32_t element_bits = 0;
   // Two records with the same non-empty identity are one tensor (tied weights): same storage,
@@ -37,7 +95,7 @@ struct ArchitectureFields {
 // model.parameters() order, state[id] holds moments shaped like the parameter.
 struct OptimizerFacts {
   std::uint64_t param_ids = 0;                            // ids listed in param_groups
-  std::vector<std::vector<std::int64_t>> trained_shapes;  // one per id with a moment tensor in state
+  std::vector<Shape> trained_shapes;  // one per id with a moment tensor in state
   std::uint64_t states_without_moment = 0;                // state entries with no moment we know
 };
 

@@ -79,7 +79,7 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
     why_not = "the optimizer's state has no moment tensor this reader knows";
     return std::nullopt;
   }
-  std::map<std::vector<std::int64_t>, std::uint64_t> wanted;
+  std::map<Shape, std::uint64_t> wanted;
   for (const auto& shape : facts.trained_shapes) ++wanted[shape];
   Roles out;
   out.roles.resize(unique.size(), Role::kBuffer);

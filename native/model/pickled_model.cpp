@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "../common/checkpoint_error.h"
+#include "../common/page_buffer.h"
 #include "architecture.h"
 
 namespace ct {
@@ -34,9 +35,16 @@ class RootIndex {
       for (std::string_view k : {"optimizer", "optimizer_state_dict", "optim", "opt", "optimizer_states", "optimizers"}) keys.insert(k);
       return keys;
     }();
+    // A state dict's keys ("layers.12.experts.7.weight") are mostly longer than any asked key:
+    // skip those without hashing them.
+    static const std::size_t kLongest = [] {
+      std::size_t longest = 0;
+      for (std::string_view k : kAsked) longest = std::max(longest, k.size());
+      return longest;
+    }();
     for (std::size_t i = 0, n = root_.size(); i < n; ++i) {
       std::optional<std::string_view> name = root_.key(i).string();
-      if (name && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
+      if (name && name->size() <= kLongest && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
     }
   }
   PickleRef get(std::string_view key) const {
@@ -82,6 +90,7 @@ class ModelFinder {
   void collect_state_dict(PickleRef v, std::vector<TensorRecord>& out) {
     PickleRef dict = v.as_dict();
     out.reserve(out.size() + dict.size());
+    advise_huge_pages(out.data() + out.size(), (out.capacity() - out.size()) * sizeof(TensorRecord));
     for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
       charge(limits_);
       std::optional<std::string_view> name = dict.key(i).string();

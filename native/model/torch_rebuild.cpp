@@ -1,5 +1,6 @@
 #include "torch_rebuild.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "../common/checked_math.h"
@@ -44,10 +45,10 @@ std::optional<StorageRef> storage_ref(PickleRef v) {
   return ref;
 }
 
-std::optional<std::vector<std::int64_t>> int_list(PickleRef v) {
+std::optional<Shape> int_list(PickleRef v) {
   if (PickleRef g = v.call_target(); g && g.is_global("torch", "Size")) v = v.arg(0);
   if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return std::nullopt;
-  std::vector<std::int64_t> out;
+  Shape out;
   out.reserve(v.size());
   for (std::size_t i = 0, n = v.size(); i < n; ++i) {
     std::optional<std::int64_t> d = v.item(i).is(Kind::kInt) ? v.item(i).as_int() : std::nullopt;
@@ -57,7 +58,7 @@ std::optional<std::vector<std::int64_t>> int_list(PickleRef v) {
   return out;
 }
 
-std::uint64_t numel_of(const std::vector<std::int64_t>& shape) {
+std::uint64_t numel_of(const Shape& shape) {
   std::uint64_t n = 1;
   for (std::int64_t d : shape) {
     if (d < 0) fail(ErrorCode::kCorrupt, "negative tensor dimension");
@@ -79,8 +80,38 @@ bool TensorDecoder::is_rebuild_call(PickleRef v) {
          g.is_global("torch._tensor", "_rebuild_from_type_v2");
 }
 
+TensorDecoder::Rebuild TensorDecoder::classify(PickleRef fn) {
+  if (fn && fn == classified_) return classified_as_;
+  Rebuild kind = Rebuild::kNotRebuild;
+  if (fn.is_global("torch._tensor", "_rebuild_from_type_v2")) {
+    kind = Rebuild::kFromTypeV2;
+  } else if (fn.module() == "torch._utils" && fn.name().substr(0, 9) == "_rebuild_") {
+    static constexpr std::pair<std::string_view, Rebuild> kKnown[] = {
+        {"_rebuild_tensor", Rebuild::kTensor},
+        {"_rebuild_tensor_v2", Rebuild::kTensorV2},
+        {"_rebuild_tensor_v3", Rebuild::kTensorV3},
+        {"_rebuild_qtensor", Rebuild::kQTensor},
+        {"_rebuild_parameter", Rebuild::kParameter},
+        {"_rebuild_parameter_with_state", Rebuild::kParameter},
+        {"_rebuild_meta_tensor_no_storage", Rebuild::kMetaNoStorage},
+        {"_rebuild_wrapper_subclass", Rebuild::kWrapperSubclass},
+        {"_rebuild_sparse_tensor", Rebuild::kSparse},
+        {"_rebuild_sparse_csr_tensor", Rebuild::kSparse},
+    };
+    kind = Rebuild::kUnknownRebuild;
+    for (const auto& [name, known] : kKnown) {
+      if (fn.name() == name) kind = known;
+    }
+  }
+  if (fn) {
+    classified_ = fn;
+    classified_as_ = kind;
+  }
+  return kind;
+}
+
 std::optional<TensorRecord> TensorDecoder::tensor(PickleRef v, std::string_view name) {
-  if (!is_rebuild_call(v)) return std::nullopt;
+  if (classify(v.call_target()) == Rebuild::kNotRebuild) return std::nullopt;  // is_rebuild_call(v)
   unknown_function_.clear();
   std::optional<TensorRecord> t = decode(v, 0);
   if (!t) {
@@ -104,45 +135,55 @@ std::optional<TensorRecord> TensorDecoder::decode(PickleRef v, int depth) {
 }
 
 std::optional<TensorRecord> TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth) {
-  if (fn.is_global("torch._tensor", "_rebuild_from_type_v2")) {
-    // (func, new_type, args, state): the tensor is func(*args).
-    PickleRef func = args.item(0);
-    PickleRef inner = args.item(2);
-    if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
-      unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
-      return std::nullopt;
+  Rebuild kind = classify(fn);
+  switch (kind) {
+    case Rebuild::kFromTypeV2: {
+      // (func, new_type, args, state): the tensor is func(*args).
+      PickleRef func = args.item(0);
+      PickleRef inner = args.item(2);
+      if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
+        unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
+        return std::nullopt;
+      }
+      if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
+      return decode_call(func, inner, depth + 1);
     }
-    if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
-    return decode_call(func, inner, depth + 1);
+    case Rebuild::kTensor:
+    case Rebuild::kTensorV2:
+    case Rebuild::kTensorV3:
+    case Rebuild::kQTensor:
+      return strided(kind, args);
+    case Rebuild::kParameter: {
+      std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
+      if (!t) return std::nullopt;
+      t->role = TensorRecord::Role::kParameter;
+      t->requires_grad = args.item(1).as_bool().value_or(true);
+      return t;
+    }
+    case Rebuild::kMetaNoStorage:
+    case Rebuild::kWrapperSubclass:
+      return storage_less(kind, args);
+    case Rebuild::kSparse:
+      return sparse(args, depth);
+    case Rebuild::kNotRebuild:
+    case Rebuild::kUnknownRebuild:
+      break;
   }
-  std::string_view name = fn.module() == "torch._utils" ? fn.name() : std::string_view();
-  if (name == "_rebuild_tensor" || name == "_rebuild_tensor_v2" || name == "_rebuild_tensor_v3" || name == "_rebuild_qtensor") {
-    return strided(fn, args);
-  }
-  if (name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state") {
-    std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
-    if (!t) return std::nullopt;
-    t->role = TensorRecord::Role::kParameter;
-    t->requires_grad = args.item(1).as_bool().value_or(true);
-    return t;
-  }
-  if (name == "_rebuild_meta_tensor_no_storage" || name == "_rebuild_wrapper_subclass") return storage_less(fn, args);
-  if (name == "_rebuild_sparse_tensor" || name == "_rebuild_sparse_csr_tensor") return sparse(args, depth);
   if (unknown_function_.empty()) unknown_function_ = fn.qualified_name();
   return std::nullopt;
 }
 
-std::optional<TensorRecord> TensorDecoder::strided(PickleRef fn, PickleRef args) {
+std::optional<TensorRecord> TensorDecoder::strided(Rebuild kind, PickleRef args) {
   std::optional<StorageRef> ref = storage_ref(args.item(0));
   if (!ref) fail(ErrorCode::kCorrupt, "tensor without a storage reference");
   const DtypeInfo* dtype = ref->dtype;
-  if (fn.name() == "_rebuild_tensor_v3") {
+  if (kind == Rebuild::kTensorV3) {
     PickleRef d = args.item(6);
     if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
   }
   TensorRecord t = strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype);
-  std::size_t grad_index = fn.name() == "_rebuild_qtensor" ? 5 : 4;
-  if (fn.name() != "_rebuild_tensor") t.requires_grad = args.item(grad_index).as_bool();
+  std::size_t grad_index = kind == Rebuild::kQTensor ? 5 : 4;
+  if (kind != Rebuild::kTensor) t.requires_grad = args.item(grad_index).as_bool();
   return t;
 }
 
@@ -150,14 +191,10 @@ std::optional<TensorRecord> TensorDecoder::strided(PickleRef fn, PickleRef args)
 TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
                                          PickleRef stride_value, const DtypeInfo* dtype) {
   std::optional<std::int64_t> offset = offset_value.as_int();
-  std::optional<std::vector<std::int64_t>> size = int_list(size_value);
-  // The strides are read in place (no vector): they only bound the extent and name the identity.
-  if (PickleRef g = stride_value.call_target(); g && g.is_global("torch", "Size")) stride_value = stride_value.arg(0);
-  bool strides_ok = (stride_value.is(PickleKind::kTuple) || stride_value.is(PickleKind::kList)) && size &&
-                    stride_value.size() == size->size();
-  for (std::size_t i = 0; strides_ok && i < stride_value.size(); ++i) {
-    strides_ok = stride_value.item(i).is(PickleKind::kInt) && *stride_value.item(i).as_int() >= 0;
-  }
+  std::optional<Shape> size = int_list(size_value);
+  std::optional<Shape> strides = int_list(stride_value);  // inline dims: no allocation
+  bool strides_ok = size && strides && strides->size() == size->size() &&
+                    std::all_of(strides->begin(), strides->end(), [](std::int64_t s) { return s >= 0; });
   auto key = [&] { return std::string(ref.key); };
   if (!offset || *offset < 0 || !size || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
@@ -170,7 +207,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   if (t.numel > 0) {
     std::uint64_t last = 0;
     for (std::size_t i = 0; i < size->size(); ++i) {
-      auto stride = static_cast<std::uint64_t>(*stride_value.item(i).as_int());
+      auto stride = static_cast<std::uint64_t>((*strides)[i]);
       last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), stride, "tensor extent"), "tensor extent");
     }
     extent = checked_add(checked_add(start, last, "tensor extent"), 1, "tensor extent");
@@ -183,26 +220,27 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   }
   check_(ref, storage_bytes);
   // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
-  // tensor), built in place.
+  // tensor), written into a reused buffer and copied once (short ones fit the string inline).
+  identity_scratch_.assign(ref.key.data(), ref.key.size());
   char digits[24];
   auto put = [&](char sep, std::uint64_t n) {
-    t.identity += sep;
-    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), n);
-    t.identity.append(digits, static_cast<std::size_t>(end - digits));
+    digits[0] = sep;
+    auto [end, ec] = std::to_chars(digits + 1, digits + sizeof(digits), n);
+    identity_scratch_.append(digits, static_cast<std::size_t>(end - digits));
   };
-  t.identity.append(ref.key.data(), ref.key.size());
   put('@', start);
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
-  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>(*stride_value.item(i).as_int()));
+  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*strides)[i]));
+  t.identity = identity_scratch_;
   t.shape = std::move(*size);
   return t;
 }
 
 // No storage: dtype, size and stride are all there is. Each one is its own tensor.
-std::optional<TensorRecord> TensorDecoder::storage_less(PickleRef fn, PickleRef args) {
-  bool wrapper = fn.name() == "_rebuild_wrapper_subclass";
+std::optional<TensorRecord> TensorDecoder::storage_less(Rebuild kind, PickleRef args) {
+  bool wrapper = kind == Rebuild::kWrapperSubclass;
   PickleRef d = args.item(wrapper ? 1 : 0);
-  std::optional<std::vector<std::int64_t>> size = int_list(args.item(wrapper ? 2 : 1));
+  std::optional<Shape> size = int_list(args.item(wrapper ? 2 : 1));
   const DtypeInfo* dtype = d.is(Kind::kGlobal) ? dtype_from_torch_name(d.name()) : nullptr;
   if (!size || dtype == nullptr) fail(ErrorCode::kCorrupt, "malformed storage-less tensor");
   TensorRecord t;
@@ -222,7 +260,7 @@ std::optional<TensorRecord> TensorDecoder::sparse(PickleRef args, int depth) {
     return std::nullopt;
   }
   std::optional<TensorRecord> values;
-  std::optional<std::vector<std::int64_t>> size;
+  std::optional<Shape> size;
   for (std::size_t i = 0, n = data.size(); i < n; ++i) {
     PickleRef item = data.item(i);
     if (is_rebuild_call(item)) {

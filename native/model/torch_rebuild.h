@@ -31,10 +31,10 @@ struct StorageRef {
 std::optional<StorageRef> storage_ref(PickleRef v);
 
 // A tuple/list of ints, or torch.Size(tuple) (unwrapped once: a Size is never nested).
-std::optional<std::vector<std::int64_t>> int_list(PickleRef v);
+std::optional<Shape> int_list(PickleRef v);
 
 // Product of a shape's sizes, checked (a scalar is 1).
-std::uint64_t numel_of(const std::vector<std::int64_t>& shape);
+std::uint64_t numel_of(const Shape& shape);
 
 // The attribute dict of an object: BUILD state that is a dict, or the dict of a (dict, slots) tuple.
 PickleRef object_state(PickleRef v);
@@ -57,10 +57,18 @@ class TensorDecoder {
   const std::vector<std::string>& not_understood() const { return not_understood_; }
 
  private:
+  // Which rebuild function a global names. A pickle memoises each global once, so 100,000 tensors
+  // name the same value: the last answer is kept for it.
+  enum class Rebuild : std::uint8_t {
+    kNotRebuild, kFromTypeV2, kTensor, kTensorV2, kTensorV3, kQTensor, kParameter, kMetaNoStorage,
+    kWrapperSubclass, kSparse, kUnknownRebuild
+  };
+  Rebuild classify(PickleRef fn);
+
   std::optional<TensorRecord> decode(PickleRef v, int depth);
   std::optional<TensorRecord> decode_call(PickleRef fn, PickleRef args, int depth);
-  std::optional<TensorRecord> strided(PickleRef fn, PickleRef args);
-  std::optional<TensorRecord> storage_less(PickleRef fn, PickleRef args);
+  std::optional<TensorRecord> strided(Rebuild kind, PickleRef args);
+  std::optional<TensorRecord> storage_less(Rebuild kind, PickleRef args);
   std::optional<TensorRecord> sparse(PickleRef args, int depth);
   TensorRecord strided_over(const StorageRef& ref, PickleRef offset, PickleRef size, PickleRef stride, const DtypeInfo* dtype);
 
@@ -69,6 +77,9 @@ class TensorDecoder {
   std::unordered_map<ValueId, std::optional<TensorRecord>> nested_;  // memo of nested decodes
   std::vector<std::string> not_understood_;
   std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
+  PickleRef classified_;  // the global classify() answered last, and its answer
+  Rebuild classified_as_ = Rebuild::kNotRebuild;
+  std::string identity_scratch_;  // strided_over's identity, built here and copied once
 };
 
 }  // namespace ct

@@ -274,6 +274,11 @@ void PickleMachine::memo_put(std::uint64_t index) {
   if (memo_count_ >= limits_.max_memo) fail(ErrorCode::kLimitExceeded, "pickle memo too large");
   // Pickle numbers its memo 0, 1, 2, ...: a dense vector. An index far past what the values so
   // far could use goes to the sparse map, so a hostile index cannot size the vector.
+  if (index == memo_.size()) {  // the usual case: the next index
+    memo_.push_back(value);
+    ++memo_count_;
+    return;
+  }
   if (index < 2 * values_.size() + 1024) {
     memo_.resize(static_cast<std::size_t>(index) + 1, kNoValue);  // capacity grows geometrically, untouched
     memo_[index] = value;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "byte_source.h"
+#include "checkpoint_contents.h"
 #include "checkpoint_error.h"
 #include "json_reader.h"
 
@@ -107,4 +108,28 @@ TEST(ModelInfo, LegacyHeadIsReReadLargerUntilItsPicklesFit) {
   } catch (const ct::CheckpointError& error) {
     EXPECT_EQ(error.code(), ct::ErrorCode::kTruncated) << error.what();
   }
+}
+
+// Shapes keep up to four dims inline and move the rest to the heap: both sides read the same.
+TEST(ModelInfo, ShapeSpillsPastFourDimsAndCopies) {
+  ct::Shape small;
+  for (std::int64_t d : {2, 3}) small.push_back(d);  // (2, 3)
+  ct::Shape big;
+  for (std::int64_t d = 1; d <= 9; ++d) big.push_back(d);
+  ASSERT_EQ(big.size(), 9u);
+  EXPECT_EQ(std::vector<std::int64_t>(big.begin(), big.end()), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ct::Shape copy = big;
+  EXPECT_TRUE(copy == big);
+  ct::Shape moved = std::move(copy);
+  EXPECT_TRUE(moved == big);
+  EXPECT_TRUE(copy.empty());
+  copy = small;
+  EXPECT_EQ(copy.size(), 2u);
+  EXPECT_EQ(copy[1], 3);
+  // Lexicographic, as the optimizer's shape map needs: (1, ..., 9) < (2, 3) < (2, 3, 1).
+  EXPECT_TRUE(big < small);
+  EXPECT_FALSE(small < big);
+  ct::Shape longer = small;
+  longer.push_back(1);
+  EXPECT_TRUE(small < longer);
 }
