@@ -405,8 +405,9 @@ describe("config-tracker run: what a first user tripped over", () => {
       for (let iter = 0; iter <= 40; iter++) {
         console.log("iter " + iter + ": loss " + (3 - iter / 100).toFixed(4) + ", time 45.21ms");
         if (iter === 10 || iter === 30) {
-          // As a trainer saves: after the line for the step (a real save takes a while).
-          await new Promise((r) => setTimeout(r, 150));
+          // As a trainer saves: after the line for the step (a real save takes a while; the margin lets
+          // a loaded machine deliver the line to the wrapper before the file is dated).
+          await new Promise((r) => setTimeout(r, 500));
           copyFileSync(${JSON.stringify(join(fixtures, "nanogpt_ckpt.pt"))}, "out/ckpt.pt");
         }
         await new Promise((r) => setTimeout(r, 60));
