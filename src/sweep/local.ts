@@ -11,7 +11,7 @@ import { ConfigTrackerError } from "../errors.js";
 import { GpuPool, type GpuSlot } from "./gpus.js";
 import { writeManifest, type CombinationStatus } from "./manifest.js";
 import { listenForStops } from "./signals.js";
-import { configArgs, runFolderStatus, type LaunchOutcome, type PlannedRun, type SweepContext } from "./plan.js";
+import { configArgs, pendingResult, runFolderStatus, type LaunchOutcome, type PlannedRun, type SweepContext } from "./plan.js";
 import type { SweepOptions } from "./sweep.js";
 
 /** The CLI that runs each combination (dist/cli.js next to dist/sweep/). */
@@ -73,7 +73,7 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
   const { options, toRun, results, log, manifest, root } = context;
   const gpusPerRun = options.gpusPerRun ?? 1;
   if (options.dryRun) {
-    for (const run of toRun) results.set(run.index, notStarted(run));
+    for (const run of toRun) results.set(run.index, pendingResult(run, "not started"));
     return { interrupted: null, slurmJobId: null, plan: dryRunPlan(context, gpusPerRun) };
   }
   const env = options.env ?? process.env;
@@ -190,7 +190,7 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
           lastWaiting = busy;
         }
       } else {
-        for (const run of queue.splice(0)) results.set(run.index, notStarted(run));
+        for (const run of queue.splice(0)) results.set(run.index, pendingResult(run, "not started"));
         if (running.size === 0) break;
       }
       if (!woken) {
@@ -214,18 +214,3 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
   return { interrupted: stopping, slurmJobId: null };
 }
 
-function notStarted(run: PlannedRun) {
-  return {
-    index: run.index,
-    name: run.name,
-    dir: run.path,
-    values: run.values,
-    status: "not started" as const,
-    skipped: false,
-    exitCode: null,
-    signal: null,
-    gpus: null,
-    durationSeconds: null,
-    error: null,
-  };
-}

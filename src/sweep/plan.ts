@@ -68,3 +68,20 @@ export interface LaunchOutcome {
   slurmJobId: string | null;
   plan?: string;
 }
+
+/** A combination's result before (or without) an outcome of its own: nothing ran, nothing ended. */
+export function pendingResult(run: PlannedRun, status: CombinationResult["status"]): CombinationResult {
+  return {
+    index: run.index,
+    name: run.name,
+    dir: run.path,
+    values: run.values,
+    status,
+    skipped: false,
+    exitCode: null,
+    signal: null,
+    gpus: null,
+    durationSeconds: null,
+    error: null,
+  };
+}

@@ -14,7 +14,7 @@ import { shellQuote } from "./grid.js";
 import { CLI_PATH } from "./local.js";
 import { MANIFEST_FILE, readManifest, writeManifest, type CombinationStatus, type SlurmSubmission } from "./manifest.js";
 import { listenForStops } from "./signals.js";
-import { configArgs, runFolderStatus, type LaunchOutcome, type SweepContext } from "./plan.js";
+import { configArgs, pendingResult, runFolderStatus, type LaunchOutcome, type SweepContext } from "./plan.js";
 
 /** Batch scripts and the tasks' own output (SLURM's, not the runs') go here, under the root. */
 export const SLURM_FOLDER = "slurm";
@@ -135,19 +135,7 @@ export async function submitSlurm(context: SweepContext): Promise<LaunchOutcome>
   const setAll = (status: CombinationStatus) => {
     for (const run of toRun) {
       const reported = status === "submitted" ? null : runFolderStatus(run.path);
-      results.set(run.index, {
-        index: run.index,
-        name: run.name,
-        dir: run.path,
-        values: run.values,
-        status: reported === null ? status : reported,
-        skipped: false,
-        exitCode: null,
-        signal: null,
-        gpus: null,
-        durationSeconds: null,
-        error: null,
-      });
+      results.set(run.index, pendingResult(run, reported === null ? status : reported));
     }
   };
   if (toRun.length === 0) return { interrupted: null, slurmJobId: null };
