@@ -43,6 +43,9 @@ class CheckpointError : public std::runtime_error {
   ErrorCode code_;
 };
 
-[[noreturn]] inline void fail(ErrorCode code, const std::string& message) { throw CheckpointError(code, message); }
+// Cold and out of line: the paths that build a message and throw stay out of the hot loops.
+[[noreturn, gnu::cold, gnu::noinline]] inline void fail(ErrorCode code, const std::string& message) {
+  throw CheckpointError(code, message);
+}
 
 }  // namespace ct

@@ -22,13 +22,7 @@ class ReservedArray {
 
  public:
   explicit ReservedArray(std::size_t limit) : limit_(limit) {}
-  ~ReservedArray() {
-    if (mapped_) {
-      munmap(data_, limit_ * sizeof(T));
-    } else {
-      std::free(data_);
-    }
-  }
+  ~ReservedArray() { release(); }
   ReservedArray(const ReservedArray&) = delete;
   ReservedArray& operator=(const ReservedArray&) = delete;
 
@@ -40,14 +34,28 @@ class ReservedArray {
   const T& operator[](std::size_t i) const { return data_[i]; }
   T& back() { return data_[size_ - 1]; }
 
+  void clear() { size_ = 0; }
+  // Gives the memory back; the array is empty and can grow again.
+  void release() {
+    if (mapped_) {
+      munmap(data_, limit_ * sizeof(T));
+    } else {
+      std::free(data_);
+    }
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+    mapped_ = false;
+  }
+
   // The caller checks the limit first (it knows what error to raise).
-  void push_back(const T& value) {
+  [[gnu::always_inline]] void push_back(const T& value) {
     if (size_ == capacity_) grow(1);
     data_[size_++] = value;
   }
-  void append(const T* values, std::size_t count) {
+  [[gnu::always_inline]] void append(const T* values, std::size_t count) {
     if (capacity_ - size_ < count) grow(count);
-    if (count > 0) std::memcpy(data_ + size_, values, count * sizeof(T));
+    // Mostly 1 to 6 records (a tuple's items): a loop, not a call to memcpy.
+    for (std::size_t i = 0; i < count; ++i) data_[size_ + i] = values[i];
     size_ += count;
   }
   void append_fill(std::size_t count, const T& value) {
@@ -60,7 +68,8 @@ class ReservedArray {
   }
 
  private:
-  void grow(std::size_t more) {
+  [[gnu::noinline]] void grow(std::size_t more) {
+    if (more > limit_ - size_) throw std::bad_alloc();  // past the limit: callers check it first
     std::size_t small = kSmallBytes / sizeof(T);
     if (!mapped_ && size_ + more <= small && limit_ > small) {
       if (data_ == nullptr) {
@@ -70,7 +79,7 @@ class ReservedArray {
       }
       return;
     }
-    if (mapped_) throw std::bad_alloc();  // past the limit: callers check it first
+    if (mapped_) throw std::bad_alloc();
     void* p = mmap(nullptr, limit_ * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE

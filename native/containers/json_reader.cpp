@@ -318,7 +318,7 @@ JsonDocument::JsonDocument(std::string text, const std::string& what, const Read
 JsonDocument::JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
                            const ReadLimits& limits, int max_depth) {
   source.check_range(offset, length);  // before allocating: a corrupt length must not allocate
-  buffer_.reset(static_cast<char*>(allocate_document_memory(length > 0 ? length : 1)));
+  buffer_.reset(static_cast<char*>(allocate_document_memory(length > 0 ? length : 1)), FreeDocumentMemory());
   if (length > 0) source.read(offset, buffer_.get(), length);
   text_ = std::string_view(buffer_.get(), length);
   JsonParser(*this, what, limits, max_depth).run();

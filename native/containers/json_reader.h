@@ -104,6 +104,9 @@ class JsonDocument {
   JsonValue root() const { return JsonValue(this, 0); }
   std::size_t node_count() const { return nodes_.size(); }
   std::string_view text() const { return text_; }
+  // An owner of the text that outlives the document (views of it stay valid); null when the text
+  // was given as a string.
+  std::shared_ptr<const void> share_text() const { return buffer_; }
 
   // The most values one document may have: 16 Mi nodes (128 MiB). A 100,000-tensor safetensors
   // header has 1.2 M; the reference's 100 MB header limit allows ~11 M real ones.
@@ -126,7 +129,7 @@ class JsonDocument {
   struct FreeDocumentMemory {
     void operator()(char* p) const noexcept { free_document_memory(p); }
   };
-  std::unique_ptr<char, FreeDocumentMemory> buffer_;  // the text, when read from a source
+  std::shared_ptr<char> buffer_;  // the text, when read from a source
   std::string_view text_;
   std::vector<Node, DocumentAllocator<Node>> nodes_;
 };

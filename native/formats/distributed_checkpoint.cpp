@@ -44,7 +44,7 @@ CheckpointContents read_distributed_metadata(const ByteSource& source, const Rea
     PickleRef d = props.is(Kind::kTuple) ? props.item(0) : props.get("dtype");
     if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
     TensorRecord t;
-    t.name = std::move(key);
+    t.name = out.text.copy(key);
     t.numel = numel_of(*size);
     t.shape = std::move(*size);
     t.dtype = dtype != nullptr ? dtype->name : "unknown";

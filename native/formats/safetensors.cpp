@@ -15,9 +15,9 @@ namespace {
 // The reference implementation's MAX_HEADER_SIZE (decimal, not MiB).
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
-std::uint64_t offset_value(const JsonValue& value, const std::string& name) {
+std::uint64_t offset_value(const JsonValue& value, std::string_view name) {
   std::optional<std::uint64_t> v = value.as_uint64();
-  if (!v) fail(ErrorCode::kCorrupt, "tensor " + name + " has a data_offsets entry that is not a non-negative integer");
+  if (!v) fail(ErrorCode::kCorrupt, "tensor " + std::string(name) + " has a data_offsets entry that is not a non-negative integer");
   return *v;
 }
 
@@ -88,6 +88,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
 
   CheckpointContents out;
   out.format = "safetensors";
+  out.text.keep(doc.share_text(), doc.text());  // names stay views into the header
   out.type = "safetensors";
   std::size_t members = header.size();
   out.tensors.reserve(members);
@@ -114,8 +115,8 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
       continue;
     }
     TensorRecord& t = out.tensors.emplace_back();  // built in place: no copy of its strings
-    t.name = member.key.text();
-    if (!info.is_object()) fail(ErrorCode::kCorrupt, "tensor " + t.name + " is not an object {dtype, shape, data_offsets}");
+    t.name = member.key.has_escapes() ? out.text.copy(member.key.text()) : out.text.view(member.key.raw());
+    if (!info.is_object()) fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " is not an object {dtype, shape, data_offsets}");
     std::optional<JsonValue> dtype, shape, offsets;
     for (JsonMember field : info.members()) {
       std::optional<JsonValue>* slot = field.key.equals("dtype")          ? &dtype
@@ -123,18 +124,18 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
                                        : field.key.equals("data_offsets") ? &offsets
                                                                           : nullptr;
       if (slot == nullptr) continue;  // other fields are ignored, as serde does
-      if (*slot) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has field " + field.key.text() + " twice");
+      if (*slot) fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " has field " + field.key.text() + " twice");
       *slot = field.value;
     }
     if (!dtype || !dtype->is_string() || !shape || !shape->is_array() || !offsets || !offsets->is_array()) {
-      fail(ErrorCode::kCorrupt, "tensor " + t.name + " lacks dtype, shape or data_offsets");
+      fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " lacks dtype, shape or data_offsets");
     }
     // Neighbouring tensors mostly share a dtype: look the code up only when it changes.
     std::string decoded_code;
     std::string_view code = dtype->has_escapes() ? (decoded_code = dtype->text()) : dtype->raw();
     if (!cached || code != last_code) {
       type = dtype_from_safetensors(code);
-      if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + t.name + " has unknown dtype " + std::string(code));
+      if (type == nullptr) fail(ErrorCode::kUnsupportedFormat, "tensor " + std::string(t.name) + " has unknown dtype " + std::string(code));
       cached = !dtype->has_escapes();  // a decoded code does not outlive this tensor
       last_code = code;
     }
@@ -145,7 +146,7 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     for (JsonValue d : shape->items()) {
       std::optional<std::uint64_t> extent = d.as_uint64();
       if (!extent || *extent > static_cast<std::uint64_t>(INT64_MAX)) {
-        fail(ErrorCode::kCorrupt, "tensor " + t.name + " has a shape entry that is not a non-negative integer");
+        fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " has a shape entry that is not a non-negative integer");
       }
       t.shape.push_back(static_cast<std::int64_t>(*extent));
       t.numel = checked_mul(t.numel, *extent, "a tensor's element count");
@@ -157,12 +158,12 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
       if (count == 1) span.end = offset_value(o, t.name);
       ++count;
     }
-    if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + t.name + " has data_offsets that are not [begin, end]");
+    if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " has data_offsets that are not [begin, end]");
     spans.push_back(span);
     name_hashes.push_back(std::hash<std::string_view>()(t.name));
   }
   if (std::ptrdiff_t twice = first_duplicate(out.tensors, name_hashes); twice >= 0) {
-    fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + out.tensors[twice].name + " twice");
+    fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + std::string(out.tensors[twice].name) + " twice");
   }
 
   // In offset order, as the reference validates.
@@ -172,18 +173,18 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
   for (const Span& span : spans) {
     const TensorRecord& t = out.tensors[span.tensor];
     if (span.begin != end || span.end < span.begin) {
-      fail(ErrorCode::kCorrupt, "tensor " + t.name + " has invalid data_offsets [" + std::to_string(span.begin) + ", " +
+      fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " has invalid data_offsets [" + std::to_string(span.begin) + ", " +
                                     std::to_string(span.end) + "]: the tensors must tile the data from byte 0 with no " +
                                     (span.begin < end ? "overlap" : "gap"));
     }
     end = span.end;
     std::uint64_t bits = checked_mul(t.numel, t.element_bits, "a tensor's size in bits");
     if (bits % 8 != 0) {
-      fail(ErrorCode::kCorrupt, "tensor " + t.name + " is " + std::to_string(bits) + " bits of " + t.dtype +
+      fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " is " + std::to_string(bits) + " bits of " + t.dtype +
                                     ", which does not end on a byte");
     }
     if (span.end - span.begin != bits / 8) {
-      fail(ErrorCode::kCorrupt, "tensor " + t.name + " spans " + std::to_string(span.end - span.begin) + " bytes but " +
+      fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " spans " + std::to_string(span.end - span.begin) + " bytes but " +
                                     t.dtype + " x shape needs " + std::to_string(bits / 8));
     }
   }

@@ -50,23 +50,24 @@ ShardedIndex parse_sharded_index(std::string text, const ReadLimits& limits) {
 
 void ShardMerger::add(std::uint32_t shard, CheckpointContents part, CheckpointContents& merged) {
   const std::string& file = index_.shards[shard];
+  merged.text.absorb(std::move(part.text));  // the part's names and identities live on in `merged`
   std::uint64_t found = 0;
   for (TensorRecord& t : part.tensors) {
-    auto mapped = index_.shard_of.find(t.name);
+    auto mapped = index_.shard_of.find(std::string(t.name));
     if (mapped != index_.shard_of.end()) {
       if (mapped->second != shard) continue;  // the map says it lives in another shard
       ++found;
-    } else if (!unmapped_.insert(t.name).second) {
+    } else if (!unmapped_.insert(std::string(t.name)).second) {
       continue;  // not in the map, and an earlier shard had it
     }
-    if (!t.identity.empty()) t.identity = file + "/" + t.identity;  // storages are per file
+    if (!t.identity.empty()) t.identity = merged.text.copy(file + "/" + std::string(t.identity));  // storages are per file
     merged.tensors.push_back(std::move(t));
   }
   if (found != index_.placed[shard]) {
     // Name one that is missing (the slow way: only on the error path).
     std::unordered_set<std::string> present;
-    for (const TensorRecord& t : part.tensors) present.insert(t.name);
-    for (const TensorRecord& t : merged.tensors) present.insert(t.name);
+    for (const TensorRecord& t : part.tensors) present.insert(std::string(t.name));
+    for (const TensorRecord& t : merged.tensors) present.insert(std::string(t.name));
     for (const auto& [tensor, where] : index_.shard_of) {
       if (where == shard && !present.count(tensor)) {
         fail(ErrorCode::kCorrupt, "the index places " + tensor + " here but the shard lacks it");

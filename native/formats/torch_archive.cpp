@@ -11,6 +11,17 @@ PickleLimits pickle_limits(const ReadLimits& limits) {
   return out;
 }
 
+// Storage keys torch writes: 0, 1, 2, ... (decimal, no leading zero, at most 7 digits).
+std::optional<std::size_t> storage_number(std::string_view key) {
+  if (key.empty() || key.size() > 7 || (key[0] == '0' && key.size() > 1)) return std::nullopt;
+  std::size_t n = 0;
+  for (char c : key) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
@@ -40,38 +51,32 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
     std::string_view name = entry.name;
     if (name == constants || name.substr(0, code.size()) == code) torchscript_ = true;
     if (name == byteorder && order == nullptr) order = &entry;  // the first of duplicates, as a lookup finds
-    if (name.size() <= data.size() || name.size() > data.size() + 7 || name.substr(0, data.size()) != data) continue;
+    if (name.size() <= data.size() || name.compare(0, data.size(), data) != 0) continue;
     std::string_view key = name.substr(data.size());
-    if (key.find_first_not_of("0123456789") != std::string_view::npos || (key[0] == '0' && key.size() > 1)) continue;
-    std::size_t n = 0;
-    for (char c : key) n = n * 10 + static_cast<std::size_t>(c - '0');
-    if (n > zip_->entries().size()) continue;
-    if (numbered_storages_.size() <= n) numbered_storages_.resize(n + 1, kAbsent);
-    if (numbered_storages_[n] == kAbsent) numbered_storages_[n] = entry.uncompressed_size;
+    std::optional<std::size_t> n = storage_number(key);
+    if (!n) {
+      named_.push_back(&entry);  // a key torch would not write: looked up by name
+      continue;
+    }
+    if (*n > zip_->entries().size()) continue;
+    if (numbered_storages_.size() <= *n) numbered_storages_.resize(*n + 1, kAbsent);
+    if (numbered_storages_[*n] == kAbsent) numbered_storages_[*n] = entry.uncompressed_size;
   }
   if (order != nullptr) {
     std::string value = zip_->read(*order, 16);
     if (value != "little" && value != "big") fail(ErrorCode::kCorrupt, "byteorder is neither little nor big");
   }
-  pickle_buffer_ = zip_->read_buffer(*pickle_entry, limits.max_pickle_bytes);
-  pickle_ = std::string_view(pickle_buffer_.get(), static_cast<std::size_t>(pickle_entry->uncompressed_size));
+  pickle_buffer_ = std::make_shared<PageBuffer>(zip_->read_buffer(*pickle_entry, limits.max_pickle_bytes));
+  pickle_ = std::string_view(pickle_buffer_->get(), static_cast<std::size_t>(pickle_entry->uncompressed_size));
   // A state dict needs nothing more from the directory: free it before the pickle's values grow.
   if (!torchscript_) release_directory();
   root_ = machine_.load(pickle_);
 }
 
 std::optional<std::uint64_t> TorchArchive::storage_size(std::string_view key) const {
-  if (!key.empty() && key.size() <= 7 && (key[0] != '0' || key.size() == 1)) {
-    std::size_t n = 0;
-    bool digits = true;
-    for (char c : key) {
-      digits = digits && c >= '0' && c <= '9';
-      n = n * 10 + static_cast<std::size_t>(c - '0');
-    }
-    if (digits) {
-      if (n < numbered_storages_.size() && numbered_storages_[n] != kAbsent) return numbered_storages_[n];
-      return std::nullopt;
-    }
+  if (std::optional<std::size_t> n = storage_number(key)) {
+    if (*n < numbered_storages_.size() && numbered_storages_[*n] != kAbsent) return numbered_storages_[*n];
+    return std::nullopt;
   }
   if (zip_) {
     const ZipEntry* entry = zip_->find(prefix_ + "data/" + std::string(key));
@@ -82,15 +87,9 @@ std::optional<std::uint64_t> TorchArchive::storage_size(std::string_view key) co
 }
 
 void TorchArchive::release_directory() {
-  std::string data = prefix_ + "data/";
-  for (const ZipEntry& entry : zip_->entries()) {
-    if (entry.name.size() > data.size() && entry.name.compare(0, data.size(), data) == 0) {
-      std::string_view key = entry.name.substr(data.size());
-      bool numbered = !key.empty() && key.size() <= 7 && key.find_first_not_of("0123456789") == std::string_view::npos &&
-                      (key[0] != '0' || key.size() == 1);
-      if (!numbered) named_storages_.emplace(std::string(key), entry.uncompressed_size);
-    }
-  }
+  std::size_t data = prefix_.size() + 5;  // "<prefix>data/"
+  for (const ZipEntry* entry : named_) named_storages_.emplace(std::string(entry->name.substr(data)), entry->uncompressed_size);
+  named_ = {};
   zip_.reset();
 }
 

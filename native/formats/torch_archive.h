@@ -31,6 +31,9 @@ class TorchArchive {
   // data.pkl's root value (the machine and the pickle bytes live as long as the archive).
   PickleRef root() const { return root_; }
   const PickleMachine& machine() const { return machine_; }
+  // data.pkl's bytes, and an owner that keeps them alive past the archive (names view them).
+  std::string_view pickle_bytes() const { return pickle_; }
+  std::shared_ptr<const void> pickle_owner() const { return pickle_buffer_; }
 
   // A decoder whose storage check looks the storages up in this archive.
   StorageCheck storage_check() const;
@@ -46,9 +49,10 @@ class TorchArchive {
   std::string prefix_;
   static constexpr std::uint64_t kAbsent = ~std::uint64_t{0};
   std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
-  std::unordered_map<std::string, std::uint64_t> named_storages_;  // other keys, after release
+  std::vector<const ZipEntry*> named_;  // data/ entries with other keys (none in torch's files)
+  std::unordered_map<std::string, std::uint64_t> named_storages_;  // their sizes, after release
   bool torchscript_ = false;
-  PageBuffer pickle_buffer_;  // data.pkl
+  std::shared_ptr<PageBuffer> pickle_buffer_;  // data.pkl
   std::string_view pickle_;
   PickleMachine machine_;
   PickleRef root_;

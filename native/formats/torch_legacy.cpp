@@ -70,14 +70,14 @@ CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits&
     charge(limits);
     if (std::optional<StorageRef> ref = storage_ref(machine->ref(id))) storages[ref->key].element_bits = ref->dtype->bits;
   }
+  CheckpointContents out;
+  out.format = "torch-legacy";
   TensorDecoder decoder(
       [&](const StorageRef& ref, std::uint64_t storage_bytes) {
         StorageFacts& facts = storages[ref.key];
         facts.needed_bytes = std::max(facts.needed_bytes, storage_bytes);
       },
-      limits);
-  CheckpointContents out;
-  out.format = "torch-legacy";
+      limits, out.text);
   read_pickled_model(root, decoder, limits, out);
   out.not_understood = decoder.not_understood();
   for (const std::string& name : machine->classes_needed()) out.classes_needed.push_back(name);

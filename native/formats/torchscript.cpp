@@ -80,7 +80,7 @@ class ScriptModuleReader {
   }
 
   void collect(PickleRef object, const std::string& prefix, TensorDecoder& decoder, std::vector<TensorRecord>& out,
-               bool& all_declared, int depth) {
+               TextStore& text, bool& all_declared, int depth) {
     if (depth > kMaxDepth) fail(ErrorCode::kLimitExceeded, "TorchScript modules nested too deeply");
     if (!object || !visited_.insert(object.id()).second) return;
     PickleRef state = object_state(object);
@@ -95,7 +95,7 @@ class ScriptModuleReader {
       if (TensorDecoder::is_rebuild_call(value)) {
         std::optional<TensorRecord> t = decoder.tensor(value, prefix + std::string(*name));
         if (!t) continue;
-        t->name = prefix + std::string(*name);
+        t->name = text.copy(prefix + std::string(*name));
         if (decl != nullptr) {
           if (decl->parameters.count(*name)) {
             t->role = TensorRecord::Role::kParameter;
@@ -107,7 +107,7 @@ class ScriptModuleReader {
         }
         out.push_back(std::move(*t));
       } else if (PickleRef cls = value.call_target(); cls && cls.module().rfind("__torch__", 0) == 0) {
-        collect(value, prefix + std::string(*name) + ".", decoder, out, all_declared, depth + 1);
+        collect(value, prefix + std::string(*name) + ".", decoder, out, text, all_declared, depth + 1);
       }
     }
   }
@@ -125,10 +125,10 @@ class ScriptModuleReader {
 CheckpointContents read_torchscript(const TorchArchive& archive, const ReadLimits& limits) {
   CheckpointContents out;
   out.format = "torchscript";
-  TensorDecoder decoder(archive.storage_check(), limits);
+  TensorDecoder decoder(archive.storage_check(), limits, out.text);
   ScriptModuleReader script(archive, limits);
   bool all_declared = true;
-  script.collect(archive.root(), "", decoder, out.tensors, all_declared, 0);
+  script.collect(archive.root(), "", decoder, out.tensors, out.text, all_declared, 0);
   out.roles_recorded = all_declared;
   out.not_understood = decoder.not_understood();
   // mangling (___torch_mangle_N) lives in the module path, not the name

@@ -60,13 +60,18 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   for (const TensorRecord* t : tensors) names.push_back(t->name);
   names = strip_wrappers(std::move(names));
 
+  // The one 2-D tensor whose name ends in one of `suffixes` ("<module>.weight", one dot each): a
+  // name's last two components are compared whole, so most names differ by length at once.
   auto unique_2d = [&](std::initializer_list<std::string_view> suffixes) -> const TensorRecord* {
     const TensorRecord* found = nullptr;
     for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string_view n = names[i];
+      std::size_t last_dot = n.rfind('.');
+      if (last_dot == std::string_view::npos || last_dot == 0) continue;
+      std::size_t dot = n.rfind('.', last_dot - 1);
+      std::string_view tail = dot == std::string_view::npos ? n : n.substr(dot + 1);
       for (std::string_view s : suffixes) {
-        std::string_view n = names[i];
-        bool match = n == s || (n.size() > s.size() && n[n.size() - s.size() - 1] == '.' && n.substr(n.size() - s.size()) == s);
-        if (match && tensors[i]->shape.size() == 2) {
+        if (tail == s && tensors[i]->shape.size() == 2) {
           if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
           found = tensors[i];
         }

@@ -8,6 +8,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,16 +68,68 @@ class Shape {
   std::unique_ptr<std::int64_t[]> heap_;  // all dims once there are more than kInline
 };
 
+// The text tensor records view: buffers a reader kept whole (data.pkl, a safetensors header), and
+// blocks of names it had to build (module prefixes, decoded escapes). Nothing moves once stored,
+// so 100,000 names cost no allocation each.
+class TextStore {
+ public:
+  // Keeps `owner` alive with the store; views into [bytes) need no copy.
+  void keep(std::shared_ptr<const void> owner, std::string_view bytes) {
+    kept_.push_back(Kept{std::move(owner), bytes.data(), bytes.data() + bytes.size()});
+  }
+  // `text` as a stored view: as it is when it lies in a kept buffer, else copied into a block.
+  std::string_view view(std::string_view text) {
+    for (const Kept& k : kept_) {
+      if (text.data() >= k.begin && text.data() + text.size() <= k.end) return text;
+    }
+    return copy(text);
+  }
+  std::string_view copy(std::string_view text) {
+    if (text.empty()) return {};
+    if (text.size() > left_) {
+      std::size_t size = std::max<std::size_t>(text.size(), kBlock);
+      blocks_.emplace_back(new char[size]);
+      free_ = blocks_.back().get();
+      left_ = size;
+    }
+    char* at = free_;
+    std::copy(text.begin(), text.end(), at);
+    free_ += text.size();
+    left_ -= text.size();
+    return std::string_view(at, text.size());
+  }
+  // Takes over another store's text (a shard's records moving into the merged contents).
+  void absorb(TextStore&& other) {
+    for (Kept& k : other.kept_) kept_.push_back(std::move(k));
+    for (auto& b : other.blocks_) blocks_.push_back(std::move(b));
+    other.kept_.clear();
+    other.blocks_.clear();
+    other.left_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  struct Kept {
+    std::shared_ptr<const void> owner;
+    const char* begin;
+    const char* end;
+  };
+  std::vector<Kept> kept_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* free_ = nullptr;
+  std::size_t left_ = 0;
+};
+
 struct TensorRecord {
   enum class Role { kUnknown, kParameter, kBuffer };
-  std::string name;                 // state-dict key as stored
+  std::string_view name;            // state-dict key as stored (in the contents' TextStore)
   const char* dtype = "";           // torch's name ("float32", "bfloat16", ...): a static string
   Shape shape;
   std::uint64_t numel = 0;
   std::uint32_t element_bits = 0;
   // Two records with the same non-empty identity are one tensor (tied weights): same storage,
-  // offset, size and stride.
-  std::string identity;
+  // offset, size and stride. In the contents' TextStore.
+  std::string_view identity;
   Role role = Role::kUnknown;
   std::optional<bool> requires_grad;
 };
@@ -100,6 +153,7 @@ struct OptimizerFacts {
 };
 
 struct CheckpointContents {
+  TextStore text;                        // what the records' names and identities view
   std::string format;                    // "torch-zip", "torch-legacy", "torchscript", "safetensors", ...
   std::string type;                      // class name when recorded, else empty
   std::vector<TensorRecord> tensors;

@@ -131,10 +131,10 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
     // Nothing is frozen: every parameter is trained, so a tensor the optimizer does not train is a buffer.
     out.exact = true;
     out.reason = trained + "; nothing is frozen, so the other " + count_of(named_buffers + unclear.size(), "tensor is a buffer", "tensors are buffers") +
-                 " (e.g. " + unclear.front()->name + ")";
+                 " (e.g. " + std::string(unclear.front()->name) + ")";
   } else {
     out.exact = false;
-    out.reason = trained + ", but cannot tell whether " + unclear.front()->name +
+    out.reason = trained + ", but cannot tell whether " + std::string(unclear.front()->name) +
                  (unclear.size() > 1 ? " (and " + std::to_string(unclear.size() - 1) + " more)" : std::string()) +
                  " is a frozen parameter or a buffer: counted as a buffer";
   }
@@ -152,13 +152,20 @@ ModelInfo summarize(CheckpointContents contents) {
   info.classes_needed = contents.classes_needed;
 
   // Distinct tensors: an alias (same storage, offset, size, stride) counts once.
-  FlatIndex seen(contents.tensors.size());
+  const std::vector<TensorRecord>& tensors = contents.tensors;
+  FlatIndex seen(tensors.size());
+  std::vector<std::uint32_t> hashes(tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = FlatIndex::hash_of(tensors[i].identity);
   std::vector<const TensorRecord*> unique;
-  unique.reserve(contents.tensors.size());
-  for (const TensorRecord& t : contents.tensors) {
+  unique.reserve(tensors.size());
+  constexpr std::size_t kAhead = 8;  // slots prefetched ahead of the inserts
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
+    const TensorRecord& t = tensors[i];
     auto position = static_cast<std::uint32_t>(unique.size());
-    if (!t.identity.empty() &&
-        seen.insert(t.identity, position, [&](std::uint32_t k) -> std::string_view { return unique[k]->identity; }) != position) {
+    if (!t.identity.empty() && seen.insert(t.identity, hashes[i], position, [&](std::uint32_t k) -> std::string_view {
+          return unique[k]->identity;
+        }) != position) {
       continue;
     }
     unique.push_back(&t);

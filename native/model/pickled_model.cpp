@@ -64,7 +64,7 @@ bool in(std::string_view key, const std::string_view (&list)[N]) {
 
 class ModelFinder {
  public:
-  ModelFinder(TensorDecoder& decoder, const ReadLimits& limits) : decoder_(decoder), limits_(limits) {}
+  ModelFinder(TensorDecoder& decoder, const ReadLimits& limits, TextStore& text) : decoder_(decoder), limits_(limits), text_(text) {}
 
   bool is_module(PickleRef v) const {
     PickleRef state = object_state(v);
@@ -95,10 +95,12 @@ class ModelFinder {
       charge(limits_);
       std::optional<std::string_view> name = dict.key(i).string();
       if (!name) continue;
-      std::optional<TensorRecord> t = decoder_.tensor(dict.value(i), *name);
-      if (!t) continue;
-      t->name = std::string(*name);
-      out.push_back(std::move(*t));
+      TensorRecord& t = out.emplace_back();  // decoded in place
+      if (!decoder_.tensor(dict.value(i), *name, t)) {
+        out.pop_back();
+        continue;
+      }
+      t.name = text_.view(*name);
     }
   }
 
@@ -132,7 +134,7 @@ class ModelFinder {
       std::string full = prefix + std::string(*name);
       std::optional<TensorRecord> t = decoder_.tensor(value, full);
       if (!t) continue;
-      t->name = std::move(full);
+      t->name = text_.copy(full);
       t->role = role;
       if (role == TensorRecord::Role::kParameter && !t->requires_grad) t->requires_grad = true;
       out.push_back(std::move(*t));
@@ -141,6 +143,7 @@ class ModelFinder {
 
   TensorDecoder& decoder_;
   const ReadLimits& limits_;
+  TextStore& text_;
   std::unordered_map<ValueId, bool> state_dicts_;
   std::unordered_set<ValueId> visited_modules_;
 };
@@ -227,7 +230,7 @@ ArchitectureFields config_architecture(const RootIndex& root) {
 }  // namespace
 
 void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits& limits, CheckpointContents& out) {
-  ModelFinder finder(decoder, limits);
+  ModelFinder finder(decoder, limits, out.text);
   auto take = [&](PickleRef model) {
     if (finder.is_module(model)) {
       finder.collect_module(model, "", out.tensors, 0);

@@ -14,7 +14,11 @@ constexpr int kMaxNesting = 16;  // _rebuild_parameter(_rebuild_from_type_v2(...
 
 }  // namespace
 
-std::optional<StorageRef> storage_ref(PickleRef v) {
+namespace {
+
+// storage_ref with the storage class's dtype found by `dtype_of` (the decoder keeps its last answer).
+template <typename DtypeOf>
+std::optional<StorageRef> read_storage_ref(PickleRef v, DtypeOf&& dtype_of) {
   if (!v.is(Kind::kPersistentId)) return std::nullopt;
   PickleRef fields = v.pid();
   if (!fields.is(Kind::kTuple)) return std::nullopt;
@@ -22,7 +26,7 @@ std::optional<StorageRef> storage_ref(PickleRef v) {
   if (!tag || *tag != "storage" || fields.size() < 5) fail(ErrorCode::kCorrupt, "malformed storage reference");
   PickleRef cls = fields.item(1);
   StorageRef ref;
-  if (cls.is(Kind::kGlobal)) ref.dtype = dtype_from_storage_class(cls.name());
+  if (cls.is(Kind::kGlobal)) ref.dtype = dtype_of(cls);
   if (ref.dtype == nullptr) {
     fail(ErrorCode::kUnsupportedFormat, "unknown storage type " + (cls.is(Kind::kGlobal) ? cls.qualified_name() : std::string("?")));
   }
@@ -43,6 +47,20 @@ std::optional<StorageRef> storage_ref(PickleRef v) {
     }
   }
   return ref;
+}
+
+}  // namespace
+
+std::optional<StorageRef> storage_ref(PickleRef v) {
+  return read_storage_ref(v, [](PickleRef cls) { return dtype_from_storage_class(cls.name()); });
+}
+
+const DtypeInfo* TensorDecoder::storage_dtype(PickleRef cls) {
+  if (cls != storage_class_) {
+    storage_class_ = cls;
+    storage_class_dtype_ = dtype_from_storage_class(cls.name());
+  }
+  return storage_class_dtype_;
 }
 
 std::optional<Shape> int_list(PickleRef v) {
@@ -110,31 +128,39 @@ TensorDecoder::Rebuild TensorDecoder::classify(PickleRef fn) {
   return kind;
 }
 
-std::optional<TensorRecord> TensorDecoder::tensor(PickleRef v, std::string_view name) {
-  if (classify(v.call_target()) == Rebuild::kNotRebuild) return std::nullopt;  // is_rebuild_call(v)
+bool TensorDecoder::tensor(PickleRef v, std::string_view name, TensorRecord& out) {
+  if (classify(v.call_target()) == Rebuild::kNotRebuild) return false;  // is_rebuild_call(v)
   unknown_function_.clear();
-  std::optional<TensorRecord> t = decode(v, 0);
-  if (!t) {
-    std::string fn = unknown_function_.empty() ? v.call_target().qualified_name() : unknown_function_;
-    not_understood_.push_back((name.empty() ? std::string("a tensor") : std::string(name)) + " (" + fn + ")");
-  }
+  if (decode(v, 0, out)) return true;
+  std::string fn = unknown_function_.empty() ? v.call_target().qualified_name() : unknown_function_;
+  not_understood_.push_back((name.empty() ? std::string("a tensor") : std::string(name)) + " (" + fn + ")");
+  return false;
+}
+
+std::optional<TensorRecord> TensorDecoder::tensor(PickleRef v, std::string_view name) {
+  TensorRecord t;
+  if (!tensor(v, name, t)) return std::nullopt;
   return t;
 }
 
-std::optional<TensorRecord> TensorDecoder::decode(PickleRef v, int depth) {
+bool TensorDecoder::decode(PickleRef v, int depth, TensorRecord& out) {
   charge(limits_);
   if (depth > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
   PickleRef fn = v.call_target();
-  if (!fn) return std::nullopt;
-  if (depth == 0) return decode_call(fn, v.args(), depth);
+  if (!fn) return false;
+  if (depth == 0) return decode_call(fn, v.args(), depth, out);
   auto found = nested_.find(v.id());
-  if (found != nested_.end()) return found->second;
-  std::optional<TensorRecord> t = decode_call(fn, v.args(), depth);
-  nested_.emplace(v.id(), t);
-  return t;
+  if (found != nested_.end()) {
+    if (!found->second) return false;
+    out = *found->second;
+    return true;
+  }
+  bool decoded = decode_call(fn, v.args(), depth, out);
+  nested_.emplace(v.id(), decoded ? std::optional<TensorRecord>(out) : std::nullopt);
+  return decoded;
 }
 
-std::optional<TensorRecord> TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth) {
+bool TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth, TensorRecord& out) {
   Rebuild kind = classify(fn);
   switch (kind) {
     case Rebuild::kFromTypeV2: {
@@ -143,53 +169,53 @@ std::optional<TensorRecord> TensorDecoder::decode_call(PickleRef fn, PickleRef a
       PickleRef inner = args.item(2);
       if (!func.is(Kind::kGlobal) || !inner.is(Kind::kTuple)) {
         unknown_function_ = "torch._tensor._rebuild_from_type_v2 of an unreadable call";
-        return std::nullopt;
+        return false;
       }
       if (depth + 1 > kMaxNesting) fail(ErrorCode::kLimitExceeded, "tensor rebuild calls nested too deeply");
-      return decode_call(func, inner, depth + 1);
+      return decode_call(func, inner, depth + 1, out);
     }
     case Rebuild::kTensor:
     case Rebuild::kTensorV2:
     case Rebuild::kTensorV3:
     case Rebuild::kQTensor:
-      return strided(kind, args);
+      strided(kind, args, out);
+      return true;
     case Rebuild::kParameter: {
-      std::optional<TensorRecord> t = decode(args.item(0), depth + 1);
-      if (!t) return std::nullopt;
-      t->role = TensorRecord::Role::kParameter;
-      t->requires_grad = args.item(1).as_bool().value_or(true);
-      return t;
+      if (!decode(args.item(0), depth + 1, out)) return false;
+      out.role = TensorRecord::Role::kParameter;
+      out.requires_grad = args.item(1).as_bool().value_or(true);
+      return true;
     }
     case Rebuild::kMetaNoStorage:
     case Rebuild::kWrapperSubclass:
-      return storage_less(kind, args);
+      storage_less(kind, args, out);
+      return true;
     case Rebuild::kSparse:
-      return sparse(args, depth);
+      return sparse(args, depth, out);
     case Rebuild::kNotRebuild:
     case Rebuild::kUnknownRebuild:
       break;
   }
   if (unknown_function_.empty()) unknown_function_ = fn.qualified_name();
-  return std::nullopt;
+  return false;
 }
 
-std::optional<TensorRecord> TensorDecoder::strided(Rebuild kind, PickleRef args) {
-  std::optional<StorageRef> ref = storage_ref(args.item(0));
+void TensorDecoder::strided(Rebuild kind, PickleRef args, TensorRecord& out) {
+  std::optional<StorageRef> ref = read_storage_ref(args.item(0), [this](PickleRef cls) { return storage_dtype(cls); });
   if (!ref) fail(ErrorCode::kCorrupt, "tensor without a storage reference");
   const DtypeInfo* dtype = ref->dtype;
   if (kind == Rebuild::kTensorV3) {
     PickleRef d = args.item(6);
     if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
   }
-  TensorRecord t = strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype);
+  strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype, out);
   std::size_t grad_index = kind == Rebuild::kQTensor ? 5 : 4;
-  if (kind != Rebuild::kTensor) t.requires_grad = args.item(grad_index).as_bool();
-  return t;
+  if (kind != Rebuild::kTensor) out.requires_grad = args.item(grad_index).as_bool();
 }
 
 // A strided tensor over a storage: size x stride must stay inside the storage.
-TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
-                                         PickleRef stride_value, const DtypeInfo* dtype) {
+void TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
+                                 PickleRef stride_value, const DtypeInfo* dtype, TensorRecord& t) {
   std::optional<std::int64_t> offset = offset_value.as_int();
   std::optional<Shape> size = int_list(size_value);
   std::optional<Shape> strides = int_list(stride_value);  // inline dims: no allocation
@@ -198,7 +224,6 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   auto key = [&] { return std::string(ref.key); };
   if (!offset || *offset < 0 || !size || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
-  TensorRecord t;
   t.dtype = dtype->name;
   t.element_bits = dtype->bits;
   t.numel = numel_of(*size);
@@ -220,7 +245,7 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   }
   check_(ref, storage_bytes);
   // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
-  // tensor), written into a reused buffer and copied once (short ones fit the string inline).
+  // tensor), written into a reused buffer and stored once.
   identity_scratch_.assign(ref.key.data(), ref.key.size());
   char digits[24];
   auto put = [&](char sep, std::uint64_t n) {
@@ -231,52 +256,54 @@ TensorRecord TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset
   put('@', start);
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*strides)[i]));
-  t.identity = identity_scratch_;
+  t.identity = text_.copy(identity_scratch_);
   t.shape = std::move(*size);
-  return t;
 }
 
 // No storage: dtype, size and stride are all there is. Each one is its own tensor.
-std::optional<TensorRecord> TensorDecoder::storage_less(Rebuild kind, PickleRef args) {
+void TensorDecoder::storage_less(Rebuild kind, PickleRef args, TensorRecord& t) {
   bool wrapper = kind == Rebuild::kWrapperSubclass;
   PickleRef d = args.item(wrapper ? 1 : 0);
   std::optional<Shape> size = int_list(args.item(wrapper ? 2 : 1));
   const DtypeInfo* dtype = d.is(Kind::kGlobal) ? dtype_from_torch_name(d.name()) : nullptr;
   if (!size || dtype == nullptr) fail(ErrorCode::kCorrupt, "malformed storage-less tensor");
-  TensorRecord t;
   t.dtype = dtype->name;
   t.element_bits = dtype->bits;
   t.numel = numel_of(*size);
   t.shape = std::move(*size);
+  t.identity = {};
   t.requires_grad = args.item(wrapper ? 7 : 3).as_bool();
-  return t;
 }
 
 // (layout, data): data holds index and value tensors and the dense size.
-std::optional<TensorRecord> TensorDecoder::sparse(PickleRef args, int depth) {
+bool TensorDecoder::sparse(PickleRef args, int depth, TensorRecord& out) {
   PickleRef data = args.item(1);
   if (!data.is(Kind::kTuple)) {
     unknown_function_ = "torch._utils._rebuild_sparse_tensor with unreadable data";
-    return std::nullopt;
+    return false;
   }
-  std::optional<TensorRecord> values;
+  bool values = false;
   std::optional<Shape> size;
   for (std::size_t i = 0, n = data.size(); i < n; ++i) {
     PickleRef item = data.item(i);
     if (is_rebuild_call(item)) {
-      if (auto t = decode(item, depth + 1)) values = std::move(t);  // the last tensor is the values
+      TensorRecord t;
+      if (decode(item, depth + 1, t)) {  // the last tensor is the values
+        out = std::move(t);
+        values = true;
+      }
     } else if (auto s = int_list(item)) {
       size = std::move(s);
     }
   }
   if (!values || !size) {
     if (unknown_function_.empty()) unknown_function_ = "torch._utils._rebuild_sparse_tensor without values or size";
-    return std::nullopt;
+    return false;
   }
-  values->numel = numel_of(*size);
-  values->shape = std::move(*size);
-  values->identity.clear();
-  return values;
+  out.numel = numel_of(*size);
+  out.shape = std::move(*size);
+  out.identity = {};
+  return true;
 }
 
 }  // namespace ct

@@ -44,13 +44,17 @@ using StorageCheck = std::function<void(const StorageRef&, std::uint64_t storage
 
 class TensorDecoder {
  public:
-  TensorDecoder(StorageCheck check, const ReadLimits& limits) : check_(std::move(check)), limits_(limits) {}
+  // Identities go into `text` (the contents the records will belong to).
+  TensorDecoder(StorageCheck check, const ReadLimits& limits, TextStore& text)
+      : check_(std::move(check)), limits_(limits), text_(text) {}
 
   // A call of a torch rebuild function (it may still be one this decoder does not understand).
   static bool is_rebuild_call(PickleRef v);
 
-  // The tensor `v` rebuilds; nullopt when `v` is no rebuild call. A rebuild call this decoder does
-  // not understand gives nullopt and a note in not_understood() naming `name` and the function.
+  // The tensor `v` rebuilds, written into `out`; false when `v` is no rebuild call. A rebuild call
+  // this decoder does not understand gives false and a note in not_understood() naming `name` and
+  // the function.
+  bool tensor(PickleRef v, std::string_view name, TensorRecord& out);
   std::optional<TensorRecord> tensor(PickleRef v, std::string_view name = {});
 
   // "name (torch._utils._rebuild_x)" for each rebuild call that could not be decoded.
@@ -65,21 +69,27 @@ class TensorDecoder {
   };
   Rebuild classify(PickleRef fn);
 
-  std::optional<TensorRecord> decode(PickleRef v, int depth);
-  std::optional<TensorRecord> decode_call(PickleRef fn, PickleRef args, int depth);
-  std::optional<TensorRecord> strided(Rebuild kind, PickleRef args);
-  std::optional<TensorRecord> storage_less(Rebuild kind, PickleRef args);
-  std::optional<TensorRecord> sparse(PickleRef args, int depth);
-  TensorRecord strided_over(const StorageRef& ref, PickleRef offset, PickleRef size, PickleRef stride, const DtypeInfo* dtype);
+  // Each fills `out` and returns true, or returns false for a call it cannot read (records which).
+  bool decode(PickleRef v, int depth, TensorRecord& out);
+  bool decode_call(PickleRef fn, PickleRef args, int depth, TensorRecord& out);
+  void strided(Rebuild kind, PickleRef args, TensorRecord& out);
+  void storage_less(Rebuild kind, PickleRef args, TensorRecord& out);
+  bool sparse(PickleRef args, int depth, TensorRecord& out);
+  void strided_over(const StorageRef& ref, PickleRef offset, PickleRef size, PickleRef stride, const DtypeInfo* dtype,
+                    TensorRecord& out);
+  const DtypeInfo* storage_dtype(PickleRef cls);
 
   StorageCheck check_;
   const ReadLimits& limits_;
+  TextStore& text_;
   std::unordered_map<ValueId, std::optional<TensorRecord>> nested_;  // memo of nested decodes
   std::vector<std::string> not_understood_;
   std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
   PickleRef classified_;  // the global classify() answered last, and its answer
   Rebuild classified_as_ = Rebuild::kNotRebuild;
   std::string identity_scratch_;  // strided_over's identity, built here and copied once
+  PickleRef storage_class_;       // the storage class storage_dtype() answered last, and its answer
+  const DtypeInfo* storage_class_dtype_ = nullptr;
 };
 
 }  // namespace ct

@@ -15,6 +15,9 @@ namespace ct {
 
 using Kind = PickleKind;
 
+// The few helpers every opcode uses: inlined into the loop (GCC would otherwise keep them calls).
+#define CT_HOT_INLINE [[gnu::always_inline]] inline
+
 namespace {
 
 constexpr std::uint8_t kOwnedText = 1;
@@ -112,6 +115,10 @@ std::int64_t parse_index(std::string_view text, const char* what) {
   return *v;
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void truncated_opcode() {
+  fail(ErrorCode::kTruncated, "pickle ends in the middle of an opcode");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +157,7 @@ class PickleMachine::Cursor {
 
  private:
   void need(std::uint64_t n) const {
-    if (n > data_.size() - pos_) fail(ErrorCode::kTruncated, "pickle ends in the middle of an opcode");
+    if (n > data_.size() - pos_) truncated_opcode();
   }
   std::string_view data_;
   std::size_t pos_;
@@ -160,7 +167,7 @@ class PickleMachine::Cursor {
 // Values.
 
 
-ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
+CT_HOT_INLINE ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
   if (values_.size() >= limits_.max_values) {
     fail(ErrorCode::kLimitExceeded, "pickle has more than " + std::to_string(limits_.max_values) + " values");
   }
@@ -168,7 +175,7 @@ ValueId PickleMachine::make(Kind kind, std::uint32_t a, std::uint64_t b) {
   return static_cast<ValueId>(values_.size() - 1);
 }
 
-ValueId PickleMachine::make_string(Kind kind, std::string_view bytes) {
+CT_HOT_INLINE ValueId PickleMachine::make_string(Kind kind, std::string_view bytes) {
   if (bytes.size() > limits_.max_string) fail(ErrorCode::kLimitExceeded, "string in pickle too long");
   return make(kind, static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint64_t>(bytes.data() - input_.data()));
 }
@@ -183,7 +190,7 @@ ValueId PickleMachine::make_owned_string(Kind kind, const std::string& bytes) {
   return id;
 }
 
-ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size_t count) {
+CT_HOT_INLINE ValueId PickleMachine::make_container(Kind kind, const ValueId* items, std::size_t count) {
   if (ids_.size() + count > limits_.max_ids) fail(ErrorCode::kLimitExceeded, "pickle containers hold too many items");
   std::uint64_t start = ids_.size();
   ids_.append(items, count);
@@ -233,12 +240,12 @@ ValueId PickleMachine::call_container(ValueId call, Kind kind) {
 // ---------------------------------------------------------------------------------------------
 // Stack, marks and memo.
 
-void PickleMachine::push(ValueId v) {
+CT_HOT_INLINE void PickleMachine::push(ValueId v) {
   if (stack_.size() >= limits_.max_stack) fail(ErrorCode::kLimitExceeded, "pickle stack too deep");
   stack_.push_back(v);
 }
 
-ValueId PickleMachine::pop() {
+CT_HOT_INLINE ValueId PickleMachine::pop() {
   if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) {
     fail(ErrorCode::kCorrupt, "pickle pops from an empty stack");
   }
@@ -247,24 +254,24 @@ ValueId PickleMachine::pop() {
   return v;
 }
 
-ValueId PickleMachine::top() const {
+CT_HOT_INLINE ValueId PickleMachine::top() const {
   if (stack_.empty()) fail(ErrorCode::kCorrupt, "pickle reads an empty stack");
   return stack_.back();
 }
 
-void PickleMachine::mark() {
+CT_HOT_INLINE void PickleMachine::mark() {
   if (marks_.size() >= limits_.max_marks) fail(ErrorCode::kLimitExceeded, "pickle nests MARKs too deeply");
   marks_.push_back(stack_.size());
 }
 
-std::size_t PickleMachine::pop_mark() {
+CT_HOT_INLINE std::size_t PickleMachine::pop_mark() {
   if (marks_.empty()) fail(ErrorCode::kCorrupt, "pickle has no MARK to pop to");
   std::size_t mark = marks_.back();
   marks_.pop_back();
   return mark;
 }
 
-void PickleMachine::memo_put(std::uint64_t index) {
+CT_HOT_INLINE void PickleMachine::memo_put(std::uint64_t index) {
   ValueId value = top();
   if (index < memo_.size()) {
     if (memo_[index] == kNoValue) ++memo_count_;
@@ -279,8 +286,8 @@ void PickleMachine::memo_put(std::uint64_t index) {
     ++memo_count_;
     return;
   }
-  if (index < 2 * values_.size() + 1024) {
-    memo_.resize(static_cast<std::size_t>(index) + 1, kNoValue);  // capacity grows geometrically, untouched
+  if (index < 2 * values_.size() + 1024 && index < limits_.max_memo) {
+    memo_.append_fill(static_cast<std::size_t>(index) + 1 - memo_.size(), kNoValue);
     memo_[index] = value;
     ++memo_count_;
     return;
@@ -288,7 +295,7 @@ void PickleMachine::memo_put(std::uint64_t index) {
   if (sparse_memo_.emplace(index, value).second) ++memo_count_; else sparse_memo_[index] = value;
 }
 
-void PickleMachine::memo_get(std::uint64_t index) {
+CT_HOT_INLINE void PickleMachine::memo_get(std::uint64_t index) {
   ValueId value = kNoValue;
   if (index < memo_.size()) {
     value = memo_[index];
@@ -346,25 +353,45 @@ ValueId PickleMachine::new_object(ValueId cls, ValueId args) {
   return call_node(cls, args, true);
 }
 
+PickleMachine::Constructor PickleMachine::constructor_of(ValueId global) {
+  Value& v = values_[global];
+  if (v.constructor == kNotKnownYet) {
+    PickleRef c = ref(global);
+    std::string_view module = python3_module(c.module());
+    std::string_view name = c.name();
+    if (module == "copyreg" && name == "_reconstructor") {
+      v.constructor = kReconstructor;
+    } else if (module == "copyreg" && (name == "__newobj__" || name == "__newobj_ex__")) {
+      v.constructor = kNewObjFunction;
+    } else if ((module == "collections" && (name == "OrderedDict" || name == "Counter")) || (module == "builtins" && name == "dict")) {
+      v.constructor = kDictOfPairs;
+    } else if (module == "builtins" && (name == "set" || name == "frozenset")) {
+      v.constructor = kSetOfItems;
+    } else {
+      v.constructor = kOtherCallable;
+    }
+  }
+  return static_cast<Constructor>(v.constructor);
+}
+
 ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
   PickleRef c = ref(callable);
   if (!c.is(Kind::kGlobal)) {
     fail(ErrorCode::kUnsafePickle, "the pickle calls " + describe_callable(callable) +
                                        ": only known constructors may be called (torch.load would run it)");
   }
-  std::string_view module = python3_module(c.module());
-  std::string_view name = c.name();
+  Constructor constructor = constructor_of(callable);
   PickleRef a = ref(args);
-  if (module == "copyreg" && (name == "_reconstructor" || name == "__newobj__" || name == "__newobj_ex__")) {
+  if (constructor == kReconstructor || constructor == kNewObjFunction) {
     // _reconstructor(cls, object, None) and __newobj__(cls, *args) make a plain object of cls.
     PickleRef cls = a.item(0);
-    if (name == "_reconstructor") {
+    if (constructor == kReconstructor) {
       PickleRef base = a.item(1);
       bool plain = base.is(Kind::kGlobal) && python3_module(base.module()) == "builtins" && base.name() == "object" &&
                    (a.size() < 3 || a.item(2).is(Kind::kNone));
       if (!plain) fail(ErrorCode::kUnsafePickle, "the pickle calls copyreg._reconstructor with a base other than object");
     }
-    if (!cls) fail(ErrorCode::kCorrupt, "copyreg." + std::string(name) + " without a class");
+    if (!cls) fail(ErrorCode::kCorrupt, "copyreg." + std::string(c.name()) + " without a class");
     return new_object(cls.id(), kNoValue);
   }
   if (!allowed(callable)) {
@@ -372,7 +399,7 @@ ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
     fail(ErrorCode::kUnsafePickle, "the pickle calls " + c.qualified_name() +
                                        ", which torch.load(weights_only=True) refuses and a full torch.load would run");
   }
-  if ((module == "collections" && (name == "OrderedDict" || name == "Counter")) || (module == "builtins" && name == "dict")) {
+  if (constructor == kDictOfPairs) {
     ValueId dict = make_container(Kind::kDict, nullptr, 0);
     // OrderedDict([(k, v), ...]) as protocols 0 and 1 write it: the pairs are copied once.
     PickleRef pairs = a.item(0);
@@ -388,7 +415,7 @@ ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
     }
     return dict;
   }
-  if (module == "builtins" && (name == "set" || name == "frozenset")) {
+  if (constructor == kSetOfItems) {
     ValueId set = make_container(Kind::kSet, nullptr, 0);
     PickleRef items = a.item(0);
     if (items.is(Kind::kList) || items.is(Kind::kTuple) || items.is(Kind::kSet)) {
@@ -442,7 +469,7 @@ void PickleMachine::op_float_text(Cursor& in) {
   push(make(Kind::kFloat, 0, bits));
 }
 
-void PickleMachine::op_tuple(std::size_t count) {
+CT_HOT_INLINE void PickleMachine::op_tuple(std::size_t count) {
   ValueId items[3];
   for (std::size_t i = count; i-- > 0;) items[i] = pop();
   push(make_container(Kind::kTuple, items, count));
@@ -580,31 +607,85 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
     fail(ErrorCode::kCorrupt, "one pickle machine reads one buffer");  // a caller's mistake, not the file's
   }
   input_ = data;
-  Cursor in(data, offset);
   stack_.clear();
   marks_.clear();
   memo_.clear();
   sparse_memo_.clear();
   memo_count_ = 0;
+  // The opcodes a torch state dict is made of run inline here, reading the bytes directly; the
+  // others go through step() with a cursor.
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const std::size_t size = data.size();
+  std::size_t pos = offset;
+  auto argument_byte = [&]() -> unsigned char {
+    if (pos >= size) truncated_opcode();
+    return bytes[pos++];
+  };
+  auto argument_u32 = [&]() -> std::uint32_t {
+    if (size - pos < 4) truncated_opcode();
+    std::uint32_t n = std::uint32_t{bytes[pos]} | std::uint32_t{bytes[pos + 1]} << 8 | std::uint32_t{bytes[pos + 2]} << 16 |
+                      std::uint32_t{bytes[pos + 3]} << 24;
+    pos += 4;
+    return n;
+  };
   std::uint64_t uncharged = 0;  // opcodes are charged to the budget 1,024 at a time
   for (;;) {
     if (++uncharged == 1024) {
       if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
       uncharged = 0;
     }
-    unsigned char opcode = in.byte();
-    if (opcode == op::kStop) {
-      if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
-      ValueId result = pop();
-      if (end != nullptr) *end = in.pos();
-      // The memo and stack are done with: their memory goes back before callers walk the values.
-      memo_ = {};
-      sparse_memo_ = {};
-      stack_ = {};
-      marks_ = {};
-      return ref(result);
+    if (pos >= size) truncated_opcode();
+    unsigned char opcode = bytes[pos++];
+    switch (opcode) {
+      case op::kBinPut: memo_put(argument_byte()); continue;
+      case op::kBinGet: memo_get(argument_byte()); continue;
+      case op::kLongBinPut: memo_put(argument_u32()); continue;
+      case op::kLongBinGet: memo_get(argument_u32()); continue;
+      case op::kBinInt1: push(kImmediateInt + argument_byte()); continue;
+      case op::kMark: mark(); continue;
+      case op::kNewFalse: push(kImmediateFalse); continue;
+      case op::kNewTrue: push(kImmediateTrue); continue;
+      case op::kNone: push(kImmediateNone); continue;
+      case op::kTuple: op_tuple_from_mark(); continue;
+      case op::kTuple1: op_tuple(1); continue;
+      case op::kTuple2: op_tuple(2); continue;
+      case op::kTuple3: op_tuple(3); continue;
+      case op::kReduce: op_reduce(); continue;
+      case op::kBinPersId: op_persistent_id(pop()); continue;
+      case op::kEmptyTuple:
+        if (empty_tuple_ == kNoValue) empty_tuple_ = make_container(Kind::kTuple, nullptr, 0);
+        push(empty_tuple_);
+        continue;
+      case op::kBinUnicode: {
+        std::size_t n = argument_u32();
+        if (n > size - pos) truncated_opcode();
+        push(make_string(Kind::kString, std::string_view(data.data() + pos, n)));
+        pos += n;
+        continue;
+      }
+      case op::kShortBinUnicode: {
+        std::size_t n = argument_byte();
+        if (n > size - pos) truncated_opcode();
+        push(make_string(Kind::kString, std::string_view(data.data() + pos, n)));
+        pos += n;
+        continue;
+      }
+      case op::kStop: {
+        if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
+        ValueId result = pop();
+        if (end != nullptr) *end = pos;
+        // The memo and stack are done with: their memory goes back before callers walk the values.
+        memo_.release();
+        sparse_memo_ = {};
+        stack_ = {};
+        marks_ = {};
+        return ref(result);
+      }
+      default: break;
     }
+    Cursor in(data, pos);
     step(opcode, in);
+    pos = in.pos();
   }
 }
 

@@ -128,7 +128,7 @@ struct PickleLimits {
 class PickleMachine {
  public:
   explicit PickleMachine(PickleLimits limits = {})
-      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values) {}
+      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), memo_(limits.max_memo) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
@@ -152,7 +152,7 @@ class PickleMachine {
   struct Value {
     PickleKind kind;
     std::uint8_t flags;    // kOwnedText: the string lives in owned_text_, not the input
-    std::uint16_t unused;
+    std::uint16_t constructor;  // globals: what calling it makes (a Constructor, cached)
     std::uint32_t a;       // string: length; container: item slots; call: record index; global: module id; pid: payload
     std::uint64_t b;       // int / float bits / bool; string: offset; container: start | capacity << 32; global: name id
   };
@@ -217,6 +217,11 @@ class PickleMachine {
 
   // Calls, through the allow list.
   enum class CallHow { kCall, kNewObject };
+  // What a global makes when called, decided once per global value (a pickle memoises each).
+  enum Constructor : std::uint16_t {
+    kNotKnownYet, kReconstructor, kNewObjFunction, kDictOfPairs, kSetOfItems, kOtherCallable
+  };
+  Constructor constructor_of(ValueId global);
   ValueId call(ValueId callable, ValueId args, CallHow how);
   ValueId call_node(ValueId callable, ValueId args, bool object);
   ValueId new_object(ValueId cls, ValueId args);
@@ -238,7 +243,7 @@ class PickleMachine {
   std::string owned_text_;            // decoded STRING / UNICODE arguments
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
-  std::vector<ValueId> memo_;         // dense memo (indices as pickle writes them: 0, 1, 2, ...)
+  ReservedArray<ValueId> memo_;       // dense memo (indices as pickle writes them: 0, 1, 2, ...)
   std::unordered_map<std::uint64_t, ValueId> sparse_memo_;  // far-off indices a hostile file names
   std::size_t memo_count_ = 0;
   std::vector<std::string> classes_needed_;
