@@ -92,7 +92,7 @@ class ScriptModuleReader {
       std::optional<std::string_view> name = state.key(i).string();
       PickleRef value = state.value(i);
       if (!name || !value) continue;
-      if (TensorDecoder::is_rebuild_call(value)) {
+      if (decoder.is_rebuild_call(value)) {
         std::optional<TensorRecord> t = decoder.tensor(value, prefix + std::string(*name));
         if (!t) continue;
         t->name = text.copy(prefix + std::string(*name));

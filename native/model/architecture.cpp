@@ -60,31 +60,41 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   for (const TensorRecord* t : tensors) names.push_back(t->name);
   names = strip_wrappers(std::move(names));
 
-  // The one 2-D tensor whose name ends in one of `suffixes` ("<module>.weight", one dot each): a
-  // name's last two components are compared whole, so most names differ by length at once.
-  auto unique_2d = [&](std::initializer_list<std::string_view> suffixes) -> const TensorRecord* {
+  // The token and position embeddings: the one 2-D tensor whose name ends in one of each list's
+  // suffixes ("<module>.weight", one dot each). A name's last two components are compared whole
+  // (most differ by length at once), both lists in one pass over the names.
+  static constexpr std::string_view kTokens[] = {"wte.weight", "embed_tokens.weight", "word_embeddings.weight",
+                                                 "tok_embeddings.weight", "token_embedding.weight", "tok_emb.weight"};
+  static constexpr std::string_view kPositions[] = {"wpe.weight", "position_embeddings.weight", "pos_emb.weight",
+                                                    "embed_positions.weight"};
+  struct Unique {
     const TensorRecord* found = nullptr;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      std::string_view n = names[i];
-      std::size_t last_dot = n.rfind('.');
-      if (last_dot == std::string_view::npos || last_dot == 0) continue;
-      std::size_t dot = n.rfind('.', last_dot - 1);
-      std::string_view tail = dot == std::string_view::npos ? n : n.substr(dot + 1);
-      for (std::string_view s : suffixes) {
-        if (tail == s && tensors[i]->shape.size() == 2) {
-          if (found != nullptr && found != tensors[i]) return nullptr;  // ambiguous
-          found = tensors[i];
-        }
-      }
+    bool ambiguous = false;
+    void offer(const TensorRecord* t) {
+      if (found != nullptr && found != t) ambiguous = true;
+      found = t;
     }
-    return found;
-  };
-  if (const TensorRecord* tok = unique_2d({"wte.weight", "embed_tokens.weight", "word_embeddings.weight",
-                                           "tok_embeddings.weight", "token_embedding.weight", "tok_emb.weight"})) {
+    const TensorRecord* get() const { return ambiguous ? nullptr : found; }
+  } token, position;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (tensors[i]->shape.size() != 2) continue;
+    std::string_view n = names[i];
+    std::size_t last_dot = n.rfind('.');
+    if (last_dot == std::string_view::npos || last_dot == 0) continue;
+    std::size_t dot = n.rfind('.', last_dot - 1);
+    std::string_view tail = dot == std::string_view::npos ? n : n.substr(dot + 1);
+    for (std::string_view s : kTokens) {
+      if (tail == s) token.offer(tensors[i]);
+    }
+    for (std::string_view s : kPositions) {
+      if (tail == s) position.offer(tensors[i]);
+    }
+  }
+  if (const TensorRecord* tok = token.get()) {
     a.vocab_size = tok->shape[0];
     a.d_model = tok->shape[1];
   }
-  if (const TensorRecord* pos = unique_2d({"wpe.weight", "position_embeddings.weight", "pos_emb.weight", "embed_positions.weight"})) {
+  if (const TensorRecord* pos = position.get()) {
     a.max_seq_len = pos->shape[0];
   }
 

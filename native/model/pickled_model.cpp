@@ -80,7 +80,7 @@ class ModelFinder {
     std::size_t tensors = 0;
     for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
       charge(limits_);
-      if (dict.key(i).string() && TensorDecoder::is_rebuild_call(dict.value(i))) ++tensors;
+      if (dict.key(i).string() && decoder_.is_rebuild_call(dict.value(i))) ++tensors;
     }
     bool yes = tensors > 0 && tensors * 2 >= dict.size();
     state_dicts_.emplace(dict.id(), yes);
@@ -180,7 +180,7 @@ std::optional<OptimizerFacts> ModelFinder::optimizer_facts(const RootIndex& root
       bool found = false;
       for (std::string_view moment : kMoments) {
         PickleRef value = per_param.get(moment);
-        if (!TensorDecoder::is_rebuild_call(value)) continue;
+        if (!decoder_.is_rebuild_call(value)) continue;
         std::optional<TensorRecord> t = decoder_.tensor(value, "optimizer state");
         if (t) {
           facts.trained_shapes.push_back(std::move(t->shape));

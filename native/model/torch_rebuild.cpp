@@ -20,26 +20,27 @@ namespace {
 template <typename DtypeOf>
 std::optional<StorageRef> read_storage_ref(PickleRef v, DtypeOf&& dtype_of) {
   if (!v.is(Kind::kPersistentId)) return std::nullopt;
-  PickleRef fields = v.pid();
-  if (!fields.is(Kind::kTuple)) return std::nullopt;
-  std::optional<std::string_view> tag = fields.item(0).string();
+  PickleRef pid = v.pid();
+  if (!pid.is(Kind::kTuple)) return std::nullopt;
+  PickleItems fields = pid.sequence();
+  std::optional<std::string_view> tag = fields[0].string();
   if (!tag || *tag != "storage" || fields.size() < 5) fail(ErrorCode::kCorrupt, "malformed storage reference");
-  PickleRef cls = fields.item(1);
+  PickleRef cls = fields[1];
   StorageRef ref;
   if (cls.is(Kind::kGlobal)) ref.dtype = dtype_of(cls);
   if (ref.dtype == nullptr) {
     fail(ErrorCode::kUnsupportedFormat, "unknown storage type " + (cls.is(Kind::kGlobal) ? cls.qualified_name() : std::string("?")));
   }
-  std::optional<std::string_view> key = fields.item(2).string();
-  std::optional<std::int64_t> numel = fields.item(4).as_int();
+  std::optional<std::string_view> key = fields[2].string();
+  std::optional<std::int64_t> numel = fields[4].as_int();
   if (!key || !numel || *numel < 0) fail(ErrorCode::kCorrupt, "malformed storage reference");
   ref.key = *key;
   ref.numel = static_cast<std::uint64_t>(*numel);
   // Legacy views: (view_key, offset, view_size) into the root storage.
-  PickleRef view = fields.item(5);
-  if (view.is(Kind::kTuple) && view.size() >= 3) {
-    std::optional<std::int64_t> offset = view.item(1).as_int();
-    std::optional<std::int64_t> size = view.item(2).as_int();
+  PickleItems view = fields[5].is(Kind::kTuple) ? fields[5].sequence() : PickleItems();
+  if (view.size() >= 3) {
+    std::optional<std::int64_t> offset = view[1].as_int();
+    std::optional<std::int64_t> size = view[2].as_int();
     if (!offset || !size || *offset < 0 || *size < 0) fail(ErrorCode::kCorrupt, "malformed storage view");
     ref.view_offset = static_cast<std::uint64_t>(*offset);
     if (checked_add(ref.view_offset, static_cast<std::uint64_t>(*size), "storage view") > ref.numel) {
@@ -64,12 +65,17 @@ const DtypeInfo* TensorDecoder::storage_dtype(PickleRef cls) {
 }
 
 std::optional<Shape> int_list(PickleRef v) {
-  if (PickleRef g = v.call_target(); g && g.is_global("torch", "Size")) v = v.arg(0);
+  if (v.is(Kind::kCall)) {
+    PickleRef g = v.call_target();
+    if (!g || !g.is_global("torch", "Size")) return std::nullopt;
+    v = v.arg(0);
+  }
+  PickleItems items = v.sequence();
   if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return std::nullopt;
   Shape out;
-  out.reserve(v.size());
-  for (std::size_t i = 0, n = v.size(); i < n; ++i) {
-    std::optional<std::int64_t> d = v.item(i).is(Kind::kInt) ? v.item(i).as_int() : std::nullopt;
+  out.reserve(items.size());
+  for (std::size_t i = 0, n = items.size(); i < n; ++i) {
+    std::optional<std::int64_t> d = items.int_at(i);
     if (!d) return std::nullopt;
     out.push_back(*d);
   }
@@ -89,13 +95,6 @@ PickleRef object_state(PickleRef v) {
   PickleRef state = v.state();
   if (state.is(Kind::kTuple) && state.size() > 0) state = state.item(0);
   return state.as_dict();
-}
-
-bool TensorDecoder::is_rebuild_call(PickleRef v) {
-  PickleRef g = v.call_target();
-  if (!g) return false;
-  return (g.module() == "torch._utils" && g.name().substr(0, 9) == "_rebuild_") ||
-         g.is_global("torch._tensor", "_rebuild_from_type_v2");
 }
 
 TensorDecoder::Rebuild TensorDecoder::classify(PickleRef fn) {
@@ -201,16 +200,17 @@ bool TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth, TensorR
 }
 
 void TensorDecoder::strided(Rebuild kind, PickleRef args, TensorRecord& out) {
-  std::optional<StorageRef> ref = read_storage_ref(args.item(0), [this](PickleRef cls) { return storage_dtype(cls); });
+  PickleItems items = args.sequence();
+  std::optional<StorageRef> ref = read_storage_ref(items[0], [this](PickleRef cls) { return storage_dtype(cls); });
   if (!ref) fail(ErrorCode::kCorrupt, "tensor without a storage reference");
   const DtypeInfo* dtype = ref->dtype;
   if (kind == Rebuild::kTensorV3) {
-    PickleRef d = args.item(6);
+    PickleRef d = items[6];
     if (d.is(Kind::kGlobal)) dtype = dtype_from_torch_name(d.name());
   }
-  strided_over(*ref, args.item(1), args.item(2), args.item(3), dtype, out);
+  strided_over(*ref, items[1], items[2], items[3], dtype, out);
   std::size_t grad_index = kind == Rebuild::kQTensor ? 5 : 4;
-  if (kind != Rebuild::kTensor) out.requires_grad = args.item(grad_index).as_bool();
+  if (kind != Rebuild::kTensor) out.requires_grad = items[grad_index].as_bool();
 }
 
 // A strided tensor over a storage: size x stride must stay inside the storage.
@@ -245,18 +245,24 @@ void TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, 
   }
   check_(ref, storage_bytes);
   // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
-  // tensor), written into a reused buffer and stored once.
-  identity_scratch_.assign(ref.key.data(), ref.key.size());
-  char digits[24];
+  // tensor), written with to_chars into a stack buffer (or the scratch string when long) and
+  // stored once.
+  std::size_t longest = ref.key.size() + 21 * (1 + 2 * size->size());
+  char local[256];
+  char* begin = local;
+  if (longest > sizeof(local)) {
+    identity_scratch_.resize(longest);
+    begin = identity_scratch_.data();
+  }
+  char* at = std::copy(ref.key.begin(), ref.key.end(), begin);
   auto put = [&](char sep, std::uint64_t n) {
-    digits[0] = sep;
-    auto [end, ec] = std::to_chars(digits + 1, digits + sizeof(digits), n);
-    identity_scratch_.append(digits, static_cast<std::size_t>(end - digits));
+    *at++ = sep;
+    at = std::to_chars(at, begin + longest, n).ptr;
   };
   put('@', start);
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
   for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*strides)[i]));
-  t.identity = text_.copy(identity_scratch_);
+  t.identity = text_.copy(std::string_view(begin, static_cast<std::size_t>(at - begin)));
   t.shape = std::move(*size);
 }
 

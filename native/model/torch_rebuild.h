@@ -49,7 +49,7 @@ class TensorDecoder {
       : check_(std::move(check)), limits_(limits), text_(text) {}
 
   // A call of a torch rebuild function (it may still be one this decoder does not understand).
-  static bool is_rebuild_call(PickleRef v);
+  bool is_rebuild_call(PickleRef v) { return classify(v.call_target()) != Rebuild::kNotRebuild; }
 
   // The tensor `v` rebuilds, written into `out`; false when `v` is no rebuild call. A rebuild call
   // this decoder does not understand gives false and a note in not_understood() naming `name` and
@@ -87,7 +87,7 @@ class TensorDecoder {
   std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
   PickleRef classified_;  // the global classify() answered last, and its answer
   Rebuild classified_as_ = Rebuild::kNotRebuild;
-  std::string identity_scratch_;  // strided_over's identity, built here and copied once
+  std::string identity_scratch_;  // strided_over's identity when it is too long for its stack buffer
   PickleRef storage_class_;       // the storage class storage_dtype() answered last, and its answer
   const DtypeInfo* storage_class_dtype_ = nullptr;
 };

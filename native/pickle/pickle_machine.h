@@ -58,6 +58,22 @@ enum class PickleKind : std::uint8_t {
 };
 
 class PickleMachine;
+class PickleRef;
+
+// The items of a tuple or list, read straight from the machine's slots (empty for other values).
+class PickleItems {
+ public:
+  PickleItems() = default;
+  PickleItems(const PickleMachine* machine, const ValueId* ids, std::size_t size) : machine_(machine), ids_(ids), size_(size) {}
+  std::size_t size() const { return size_; }
+  PickleRef operator[](std::size_t i) const;  // null past the end
+  std::optional<std::int64_t> int_at(std::size_t i) const;  // an int item (not a bool)
+
+ private:
+  const PickleMachine* machine_ = nullptr;
+  const ValueId* ids_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // A value of a machine: a machine pointer and an index, cheap to copy, valid while the machine
 // lives. A null ref (no value) answers every question with "nothing".
@@ -89,6 +105,7 @@ class PickleRef {
   PickleRef key(std::size_t i) const;
   PickleRef value(std::size_t i) const;
   PickleRef get(std::string_view key) const;   // dict lookup by string key (linear)
+  PickleItems sequence() const;                // kTuple / kList: the items
 
   // kCall
   PickleRef callable() const;
@@ -147,6 +164,7 @@ class PickleMachine {
 
  private:
   friend class PickleRef;
+  friend class PickleItems;
   class Cursor;
 
   struct Value {
@@ -263,6 +281,29 @@ inline std::optional<std::int64_t> PickleRef::as_int() const {
   }
   const auto& v = machine_->values_[id_];
   if (v.kind == PickleKind::kInt || v.kind == PickleKind::kBool) return static_cast<std::int64_t>(v.b);
+  return std::nullopt;
+}
+
+inline PickleItems PickleRef::sequence() const {
+  if (!*this || id_ >= kImmediateInt) return {};
+  const auto& v = machine_->values_[id_];
+  if (v.kind != PickleKind::kTuple && v.kind != PickleKind::kList) return {};
+  return PickleItems(machine_, machine_->ids_.data() + (v.b & 0xFFFFFFFFu), v.a);
+}
+
+inline PickleRef PickleItems::operator[](std::size_t i) const {
+  return i < size_ ? PickleRef(machine_, ids_[i]) : PickleRef();
+}
+
+inline std::optional<std::int64_t> PickleItems::int_at(std::size_t i) const {
+  if (i >= size_) return std::nullopt;
+  ValueId id = ids_[i];
+  if (id >= kImmediateInt) {
+    if (id < kImmediateNone) return static_cast<std::int64_t>(id - kImmediateInt);
+    return std::nullopt;
+  }
+  const auto& v = machine_->values_[id];
+  if (v.kind == PickleKind::kInt) return static_cast<std::int64_t>(v.b);
   return std::nullopt;
 }
 
