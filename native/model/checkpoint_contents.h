@@ -41,6 +41,7 @@ class Shape {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
   const std::int64_t* begin() const { return heap_ ? heap_.get() : dims_; }
   const std::int64_t* end() const { return begin() + size_; }
   std::int64_t operator[](std::size_t i) const { return begin()[i]; }

@@ -42,9 +42,10 @@ class RootIndex {
       for (std::string_view k : kAsked) longest = std::max(longest, k.size());
       return longest;
     }();
-    for (std::size_t i = 0, n = root_.size(); i < n; ++i) {
-      std::optional<std::string_view> name = root_.key(i).string();
-      if (name && name->size() <= kLongest && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, root_.value(i));
+    PickleItems slots = root_.dict_slots();
+    for (std::size_t i = 0, n = slots.size(); i + 1 < n; i += 2) {
+      std::optional<std::string_view> name = slots[i].string();
+      if (name && name->size() <= kLongest && kAsked.count(*name) && !found_.count(*name)) found_.emplace(*name, slots[i + 1]);
     }
   }
   PickleRef get(std::string_view key) const {
@@ -78,9 +79,10 @@ class ModelFinder {
     auto found = state_dicts_.find(dict.id());
     if (found != state_dicts_.end()) return found->second;
     std::size_t tensors = 0;
-    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+    PickleItems slots = dict.dict_slots();
+    for (std::size_t i = 0, n = slots.size(); i + 1 < n; i += 2) {
       charge(limits_);
-      if (dict.key(i).string() && decoder_.is_rebuild_call(dict.value(i))) ++tensors;
+      if (slots[i].is(Kind::kString) && decoder_.is_rebuild_call(slots[i + 1])) ++tensors;
     }
     bool yes = tensors > 0 && tensors * 2 >= dict.size();
     state_dicts_.emplace(dict.id(), yes);
@@ -91,12 +93,13 @@ class ModelFinder {
     PickleRef dict = v.as_dict();
     out.reserve(out.size() + dict.size());
     advise_huge_pages(out.data() + out.size(), (out.capacity() - out.size()) * sizeof(TensorRecord));
-    for (std::size_t i = 0, n = dict.size(); i < n; ++i) {
+    PickleItems slots = dict.dict_slots();
+    for (std::size_t i = 0, n = slots.size(); i + 1 < n; i += 2) {
       charge(limits_);
-      std::optional<std::string_view> name = dict.key(i).string();
+      std::optional<std::string_view> name = slots[i].string();
       if (!name) continue;
       TensorRecord& t = out.emplace_back();  // decoded in place
-      if (!decoder_.tensor(dict.value(i), *name, t)) {
+      if (!decoder_.tensor(slots[i + 1], *name, t)) {
         out.pop_back();
         continue;
       }

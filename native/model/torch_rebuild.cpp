@@ -64,21 +64,27 @@ const DtypeInfo* TensorDecoder::storage_dtype(PickleRef cls) {
   return storage_class_dtype_;
 }
 
-std::optional<Shape> int_list(PickleRef v) {
+bool int_list(PickleRef v, Shape& out) {
   if (v.is(Kind::kCall)) {
     PickleRef g = v.call_target();
-    if (!g || !g.is_global("torch", "Size")) return std::nullopt;
+    if (!g || !g.is_global("torch", "Size")) return false;
     v = v.arg(0);
   }
+  if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return false;
   PickleItems items = v.sequence();
-  if (!v.is(Kind::kTuple) && !v.is(Kind::kList)) return std::nullopt;
-  Shape out;
+  out.clear();
   out.reserve(items.size());
   for (std::size_t i = 0, n = items.size(); i < n; ++i) {
     std::optional<std::int64_t> d = items.int_at(i);
-    if (!d) return std::nullopt;
+    if (!d) return false;
     out.push_back(*d);
   }
+  return true;
+}
+
+std::optional<Shape> int_list(PickleRef v) {
+  Shape out;
+  if (!int_list(v, out)) return std::nullopt;
   return out;
 }
 
@@ -217,23 +223,24 @@ void TensorDecoder::strided(Rebuild kind, PickleRef args, TensorRecord& out) {
 void TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, PickleRef size_value,
                                  PickleRef stride_value, const DtypeInfo* dtype, TensorRecord& t) {
   std::optional<std::int64_t> offset = offset_value.as_int();
-  std::optional<Shape> size = int_list(size_value);
-  std::optional<Shape> strides = int_list(stride_value);  // inline dims: no allocation
-  bool strides_ok = size && strides && strides->size() == size->size() &&
-                    std::all_of(strides->begin(), strides->end(), [](std::int64_t s) { return s >= 0; });
+  Shape& size = t.shape;  // decoded in place
+  Shape strides;          // inline dims: no allocation
+  bool size_ok = int_list(size_value, size);
+  bool strides_ok = size_ok && int_list(stride_value, strides) && strides.size() == size.size() &&
+                    std::all_of(strides.begin(), strides.end(), [](std::int64_t s) { return s >= 0; });
   auto key = [&] { return std::string(ref.key); };
-  if (!offset || *offset < 0 || !size || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
+  if (!offset || *offset < 0 || !size_ok || !strides_ok) fail(ErrorCode::kCorrupt, "malformed tensor in storage " + key());
   if (dtype == nullptr || dtype->name[0] == '\0') fail(ErrorCode::kCorrupt, "tensor without a dtype in storage " + key());
   t.dtype = dtype->name;
   t.element_bits = dtype->bits;
-  t.numel = numel_of(*size);
+  t.numel = numel_of(size);
   std::uint64_t start = checked_add(static_cast<std::uint64_t>(*offset), ref.view_offset, "storage offset");
   std::uint64_t extent = start;  // elements needed
   if (t.numel > 0) {
     std::uint64_t last = 0;
-    for (std::size_t i = 0; i < size->size(); ++i) {
-      auto stride = static_cast<std::uint64_t>((*strides)[i]);
-      last = checked_add(last, checked_mul(static_cast<std::uint64_t>((*size)[i] - 1), stride, "tensor extent"), "tensor extent");
+    for (std::size_t i = 0; i < size.size(); ++i) {
+      auto stride = static_cast<std::uint64_t>(strides[i]);
+      last = checked_add(last, checked_mul(static_cast<std::uint64_t>(size[i] - 1), stride, "tensor extent"), "tensor extent");
     }
     extent = checked_add(checked_add(start, last, "tensor extent"), 1, "tensor extent");
   }
@@ -247,7 +254,7 @@ void TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, 
   // Identity: key@offset:sizes:strides (as many strides as sizes; what makes two entries one
   // tensor), written with to_chars into a stack buffer (or the scratch string when long) and
   // stored once.
-  std::size_t longest = ref.key.size() + 21 * (1 + 2 * size->size());
+  std::size_t longest = ref.key.size() + 21 * (1 + 2 * size.size());
   char local[256];
   char* begin = local;
   if (longest > sizeof(local)) {
@@ -260,10 +267,9 @@ void TensorDecoder::strided_over(const StorageRef& ref, PickleRef offset_value, 
     at = std::to_chars(at, begin + longest, n).ptr;
   };
   put('@', start);
-  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*size)[i]));
-  for (std::size_t i = 0; i < size->size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>((*strides)[i]));
+  for (std::size_t i = 0; i < size.size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>(size[i]));
+  for (std::size_t i = 0; i < size.size(); ++i) put(i == 0 ? ':' : ',', static_cast<std::uint64_t>(strides[i]));
   t.identity = text_.copy(std::string_view(begin, static_cast<std::size_t>(at - begin)));
-  t.shape = std::move(*size);
 }
 
 // No storage: dtype, size and stride are all there is. Each one is its own tensor.

@@ -32,6 +32,8 @@ std::optional<StorageRef> storage_ref(PickleRef v);
 
 // A tuple/list of ints, or torch.Size(tuple) (unwrapped once: a Size is never nested).
 std::optional<Shape> int_list(PickleRef v);
+// The same into `out` (false, and `out` unspecified, when `v` is no such list).
+bool int_list(PickleRef v, Shape& out);
 
 // Product of a shape's sizes, checked (a scalar is 1).
 std::uint64_t numel_of(const Shape& shape);

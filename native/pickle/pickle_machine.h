@@ -106,6 +106,7 @@ class PickleRef {
   PickleRef value(std::size_t i) const;
   PickleRef get(std::string_view key) const;   // dict lookup by string key (linear)
   PickleItems sequence() const;                // kTuple / kList: the items
+  PickleItems dict_slots() const;              // kDict: key 0, value 0, key 1, value 1, ...
 
   // kCall
   PickleRef callable() const;
@@ -288,6 +289,12 @@ inline PickleItems PickleRef::sequence() const {
   if (!*this || id_ >= kImmediateInt) return {};
   const auto& v = machine_->values_[id_];
   if (v.kind != PickleKind::kTuple && v.kind != PickleKind::kList) return {};
+  return PickleItems(machine_, machine_->ids_.data() + (v.b & 0xFFFFFFFFu), v.a);
+}
+
+inline PickleItems PickleRef::dict_slots() const {
+  if (!is(PickleKind::kDict)) return {};
+  const auto& v = machine_->values_[id_];
   return PickleItems(machine_, machine_->ids_.data() + (v.b & 0xFFFFFFFFu), v.a);
 }
 
