@@ -22,7 +22,7 @@ def write(out, target, name, data):
         f.write(data)
 
 
-def small_safetensors(tensors, metadata=None):
+def small_safetensors(tensors, metadata=None, laid_out=False):
     header, offset, data = {}, 0, b""
     if metadata is not None:
         header["__metadata__"] = metadata
@@ -30,7 +30,11 @@ def small_safetensors(tensors, metadata=None):
         header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
         offset += nbytes
         data += b"\0" * nbytes
-    text = json.dumps(header).encode()
+    if laid_out:  # as safetensors' writer lays it out: no spaces, padded with spaces to 8 bytes
+        text = json.dumps(header, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)
+    else:
+        text = json.dumps(header).encode()
     return struct.pack("<Q", len(text)) + text + data
 
 
@@ -72,12 +76,16 @@ def main(out):
             fits = all(nbytes <= 4096 for *_, nbytes in rebuilt)
             if fits:
                 write(out, "safetensors", rel + ".first3", small_safetensors(rebuilt, {"format": "pt"}))
+                write(out, "safetensors", rel + ".first3.laid_out", small_safetensors(rebuilt, {"format": "pt"}, True))
     cases = json.load(open(os.path.join(ROOT, "test", "fixtures", "pickles", "cases.json")))["cases"]
     for i, case in enumerate(cases):
         write(out, "pickle", "case%03d" % i, bytes.fromhex(case["hex"]))
     write(out, "safetensors", "dtypes", small_safetensors(
         [("a", "F32", [2, 2], 16), ("b", "BF16", [3], 6), ("c", "BOOL", [1], 1), ("d", "F8_E4M3", [4], 4),
          ("e", "F4", [2], 1), ("f", "I64", [], 8)], {"k": "v"}))
+    write(out, "safetensors", "dtypes.laid_out", small_safetensors(
+        [("a", "F32", [2, 2], 16), ("b", "BF16", [3], 6), ("c", "BOOL", [1], 1), ("d", "F8_E4M3", [4], 4),
+         ("e", "F4", [2], 1), ("f", "I64", [], 8)], {"k": "v"}, True))
     write(out, "safetensors", "empty", small_safetensors([]))
     write(out, "json", "numbers", b'[0,-1,1.5e300,-0.0,12345678901234567890,"\\u00e9\\ud83d\\ude00",true,false,null,{"a":{}}]')
     write(out, "index", "minimal", json.dumps({"metadata": {"total_size": 8}, "weight_map": {"a": "x.safetensors", "b": "y.safetensors"}}).encode())

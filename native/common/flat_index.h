@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text_hash.h"
+
 namespace ct {
 
 class FlatIndex {
@@ -43,7 +45,7 @@ class FlatIndex {
   void prefetch(std::uint32_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }
 
   static std::uint32_t hash_of(std::string_view key) {
-    return static_cast<std::uint32_t>(std::hash<std::string_view>{}(key));
+    return static_cast<std::uint32_t>(text_hash(key));
   }
 
   template <typename KeyOf>

@@ -315,11 +315,20 @@ JsonDocument::JsonDocument(std::string text, const std::string& what, const Read
   JsonParser(*this, what, limits, max_depth).run();
 }
 
-JsonDocument::JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
-                           const ReadLimits& limits, int max_depth) {
+std::shared_ptr<char> read_document_text(const ByteSource& source, std::uint64_t offset, std::size_t length) {
   source.check_range(offset, length);  // before allocating: a corrupt length must not allocate
-  buffer_.reset(static_cast<char*>(allocate_document_memory(length > 0 ? length : 1)), FreeDocumentMemory());
-  if (length > 0) source.read(offset, buffer_.get(), length);
+  std::shared_ptr<char> text(static_cast<char*>(allocate_document_memory(length > 0 ? length : 1)), free_document_memory);
+  if (length > 0) source.read(offset, text.get(), length);
+  return text;
+}
+
+JsonDocument::JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
+                           const ReadLimits& limits, int max_depth)
+    : JsonDocument(read_document_text(source, offset, length), length, what, limits, max_depth) {}
+
+JsonDocument::JsonDocument(std::shared_ptr<char> text, std::size_t length, const std::string& what, const ReadLimits& limits,
+                           int max_depth)
+    : buffer_(std::move(text)) {
   text_ = std::string_view(buffer_.get(), length);
   JsonParser(*this, what, limits, max_depth).run();
 }

@@ -28,6 +28,10 @@ class JsonDocument;
 void* allocate_document_memory(std::size_t bytes);
 void free_document_memory(void* memory) noexcept;
 
+// `length` bytes at `offset` of `source` in document memory, not zeroed first (checked against the
+// source's size before anything is allocated).
+std::shared_ptr<char> read_document_text(const ByteSource& source, std::uint64_t offset, std::size_t length);
+
 template <typename T>
 struct DocumentAllocator {
   using value_type = T;
@@ -97,6 +101,9 @@ class JsonDocument {
   // buffer (no zero fill of megabytes that are overwritten at once).
   JsonDocument(const ByteSource& source, std::uint64_t offset, std::size_t length, const std::string& what,
                const ReadLimits& limits = {}, int max_depth = 64);
+  // The same for text already read by read_document_text() (shared: the caller may keep it).
+  JsonDocument(std::shared_ptr<char> text, std::size_t length, const std::string& what, const ReadLimits& limits = {},
+               int max_depth = 64);
   // Values point into the document: it stays where it was built.
   JsonDocument(const JsonDocument&) = delete;
   JsonDocument& operator=(const JsonDocument&) = delete;
@@ -126,9 +133,6 @@ class JsonDocument {
   std::uint32_t next(std::uint32_t i) const;  // the node after i's subtree
 
   std::string owned_;                // the text, when given as a string
-  struct FreeDocumentMemory {
-    void operator()(char* p) const noexcept { free_document_memory(p); }
-  };
   std::shared_ptr<char> buffer_;  // the text, when read from a source
   std::string_view text_;
   std::vector<Node, DocumentAllocator<Node>> nodes_;

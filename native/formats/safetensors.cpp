@@ -1,11 +1,16 @@
 #include "safetensors.h"
 
 #include <algorithm>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <functional>
 #include <string_view>
 
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
+#include "../common/text_hash.h"
 #include "../containers/json_reader.h"
 #include "../model/dtypes.h"
 
@@ -64,37 +69,183 @@ bool looks_like_safetensors(const ByteSource& source) {
   return head[8] == '{' && length >= 2 && length <= source.size() - 8 + (1ull << 40);
 }
 
-// The header is checked as safetensors' reference implementation checks it
-// (SafeTensors::read_metadata and Metadata::validate in safetensors/src/tensor.rs): UTF-8 JSON, an
-// object of tensors {dtype, shape, data_offsets} with an optional __metadata__ of strings; sorted
-// by offsets, the tensors tile the data area from 0 with no gap or overlap; each spans exactly
-// dtype bits x shape, a whole number of bytes; the file ends with the last tensor. Beyond the
-// reference, a name given twice is refused (the reference keeps the last one silently).
-CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits) {
-  unsigned char head[8];
-  if (source.size() < 8) fail(ErrorCode::kTruncated, "shorter than a safetensors header (8 bytes)");
-  source.read(0, head, sizeof(head));
-  std::uint64_t header_length = le64(head);
-  if (header_length > std::min<std::uint64_t>(kMaxHeaderBytes, limits.max_json_bytes)) {
-    fail(ErrorCode::kLimitExceeded, "safetensors header of " + std::to_string(header_length) + " bytes is over the 100 MB limit");
+namespace {
+
+// The header as safetensors' own writer lays it out, read in one pass straight into records with
+// no JSON tree: {"__metadata__":{"k":"v",...},"name":{"dtype":"F32","shape":[2,3],"data_offsets":
+// [0,24]},...}, no whitespace but the trailing spaces that pad it to 8 bytes, ASCII strings
+// without escapes, plain integers. At the first byte outside that layout (or a dtype, size or
+// count it would have to refuse) it returns false, having kept nothing, and the general JSON path
+// reads the header: both accept exactly the same files, and the general one words every error.
+class LaidOutHeader {
+ public:
+  LaidOutHeader(std::string_view text, const ReadLimits& limits) : p_(text.data()), end_(text.data() + text.size()), limits_(limits) {}
+
+  bool read(CheckpointContents& out, std::vector<Span>& spans, std::vector<std::size_t>& hashes) {
+    // No entry is shorter than 48 bytes ("a":{"dtype":"U8","shape":[],"data_offsets":[0,0]},):
+    // room reserved for that many is never outgrown, and pages never written cost nothing.
+    std::size_t most = static_cast<std::size_t>(end_ - p_) / 48 + 1;
+    out.tensors.reserve(most);
+    spans.reserve(most);
+    hashes.reserve(most);
+    if (!expect('{')) return false;
+    if (peek('}')) {
+      ++p_;
+      return at_end();
+    }
+    const DtypeInfo* type = nullptr;
+    std::string_view last_code;
+    bool seen_metadata = false;
+    std::uint64_t nodes = 1;  // as the JSON reader counts values, for its limit and the budget
+    for (;;) {
+      std::string_view name;
+      if (!string(name) || !expect(':')) return false;
+      if (name == "__metadata__") {
+        if (seen_metadata || !metadata(nodes)) return false;
+        seen_metadata = true;
+      } else {
+        std::string_view code;
+        if (!literal("{\"dtype\":") || !string(code) || !literal(",\"shape\":[")) return false;
+        if (code != last_code || type == nullptr) {
+          type = dtype_from_safetensors(code);
+          if (type == nullptr) return false;
+          last_code = code;
+        }
+        TensorRecord& t = out.tensors.emplace_back();
+        t.name = out.text.view(name);
+        t.dtype = type->name;
+        t.element_bits = type->bits;
+        t.numel = 1;
+        if (!peek(']')) {
+          for (;;) {
+            std::uint64_t extent;
+            if (!integer(extent) || extent > static_cast<std::uint64_t>(INT64_MAX) ||
+                __builtin_mul_overflow(t.numel, extent, &t.numel)) {
+              return false;
+            }
+            t.shape.push_back(static_cast<std::int64_t>(extent));
+            if (!peek(',')) break;
+            ++p_;
+          }
+        }
+        Span span{0, 0, out.tensors.size() - 1};
+        if (!literal("],\"data_offsets\":[") || !integer(span.begin) || !expect(',') || !integer(span.end) ||
+            !literal("]}")) {
+          return false;
+        }
+        spans.push_back(span);
+        hashes.push_back(text_hash(name));
+        std::uint64_t tensor_nodes = 10 + t.shape.size();  // key, object, 3 keys, dtype, shape, offsets, 2 offsets
+        nodes += tensor_nodes;
+        charge(limits_, tensor_nodes);
+      }
+      if (nodes > JsonDocument::kMaxNodes) return false;
+      if (peek('}')) {
+        ++p_;
+        return at_end();
+      }
+      if (!expect(',')) return false;
+    }
   }
-  if (header_length > source.size() - 8) {
-    fail(ErrorCode::kTruncated, "the safetensors header claims " + std::to_string(header_length) +
-                                    " bytes but the file has " + std::to_string(source.size() - 8) + " after its length");
+
+ private:
+  bool peek(char c) const { return p_ < end_ && *p_ == c; }
+  bool expect(char c) {
+    if (!peek(c)) return false;
+    ++p_;
+    return true;
   }
-  JsonDocument doc(source, 8, static_cast<std::size_t>(header_length), "the safetensors header", limits);
+  bool literal(std::string_view text) {
+    if (static_cast<std::size_t>(end_ - p_) < text.size() || std::memcmp(p_, text.data(), text.size()) != 0) return false;
+    p_ += text.size();
+    return true;
+  }
+  // Only the writer's padding may follow the object.
+  bool at_end() {
+    while (p_ < end_ && *p_ == ' ') ++p_;
+    return p_ == end_;
+  }
+  // A string of printable ASCII, no escapes.
+  bool string(std::string_view& out) {
+    if (!expect('"')) return false;
+    const char* start = p_;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time to the first '"', '\\', control or non-ASCII byte (a signed compare
+    // with 0x20 catches both of the last two), as the JSON reader scans.
+    while (end_ - p_ >= 16) {
+      __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"')), _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))),
+                                     _mm_cmplt_epi8(chunk, _mm_set1_epi8(0x20)));
+      int mask = _mm_movemask_epi8(special);
+      if (mask != 0) {
+        p_ += __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ < end_) {
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+      ++p_;
+    }
+    return false;
+  }
+  // A JSON integer with no sign, fraction or exponent (0 or no leading zero) that fits 64 bits.
+  bool integer(std::uint64_t& value) {
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    value = 0;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, static_cast<unsigned>(*p_ - '0'), &value)) {
+          return false;
+        }
+        ++p_;
+      }
+    }
+    return p_ == end_ || (*p_ != '.' && *p_ != 'e' && *p_ != 'E' && (*p_ < '0' || *p_ > '9'));
+  }
+  // {"k":"v",...} or null.
+  bool metadata(std::uint64_t& nodes) {
+    nodes += 2;
+    if (literal("null")) return true;
+    if (!expect('{')) return false;
+    if (peek('}')) {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      std::string_view key, value;
+      if (!string(key) || !expect(':') || !string(value)) return false;
+      nodes += 2;
+      if (peek('}')) {
+        ++p_;
+        return true;
+      }
+      if (!expect(',')) return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  const ReadLimits& limits_;
+};
+
+// Any other header: parsed as JSON, then walked.
+void read_general_header(const JsonDocument& doc, CheckpointContents& out, std::vector<Span>& spans,
+                         std::vector<std::size_t>& name_hashes) {
   JsonValue header = doc.root();
   if (!header.is_object()) fail(ErrorCode::kCorrupt, "the safetensors header is not a JSON object");
-
-  CheckpointContents out;
-  out.format = "safetensors";
-  out.text.keep(doc.share_text(), doc.text());  // names stay views into the header
-  out.type = "safetensors";
   std::size_t members = header.size();
   out.tensors.reserve(members);
-  std::vector<Span> spans;
   spans.reserve(members);
-  std::vector<std::size_t> name_hashes;
   name_hashes.reserve(members);
   bool seen_metadata = false;
   const DtypeInfo* type = nullptr;
@@ -160,7 +311,46 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
     }
     if (count != 2) fail(ErrorCode::kCorrupt, "tensor " + std::string(t.name) + " has data_offsets that are not [begin, end]");
     spans.push_back(span);
-    name_hashes.push_back(std::hash<std::string_view>()(t.name));
+    name_hashes.push_back(text_hash(t.name));
+  }
+}
+
+}  // namespace
+
+// The header is checked as safetensors' reference implementation checks it
+// (SafeTensors::read_metadata and Metadata::validate in safetensors/src/tensor.rs): UTF-8 JSON, an
+// object of tensors {dtype, shape, data_offsets} with an optional __metadata__ of strings; sorted
+// by offsets, the tensors tile the data area from 0 with no gap or overlap; each spans exactly
+// dtype bits x shape, a whole number of bytes; the file ends with the last tensor. Beyond the
+// reference, a name given twice is refused (the reference keeps the last one silently).
+CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits, HeaderReading reading) {
+  unsigned char head[8];
+  if (source.size() < 8) fail(ErrorCode::kTruncated, "shorter than a safetensors header (8 bytes)");
+  source.read(0, head, sizeof(head));
+  std::uint64_t header_length = le64(head);
+  if (header_length > std::min<std::uint64_t>(kMaxHeaderBytes, limits.max_json_bytes)) {
+    fail(ErrorCode::kLimitExceeded, "safetensors header of " + std::to_string(header_length) + " bytes is over the 100 MB limit");
+  }
+  if (header_length > source.size() - 8) {
+    fail(ErrorCode::kTruncated, "the safetensors header claims " + std::to_string(header_length) +
+                                    " bytes but the file has " + std::to_string(source.size() - 8) + " after its length");
+  }
+  auto length = static_cast<std::size_t>(header_length);
+  std::shared_ptr<char> text = read_document_text(source, 8, length);
+
+  CheckpointContents out;
+  out.format = "safetensors";
+  out.type = "safetensors";
+  out.text.keep(text, std::string_view(text.get(), length));  // names stay views into the header
+  std::vector<Span> spans;
+  std::vector<std::size_t> name_hashes;
+  LaidOutHeader laid_out(std::string_view(text.get(), length), limits);
+  if (reading == HeaderReading::kGeneralOnly || !laid_out.read(out, spans, name_hashes)) {
+    out.tensors.clear();
+    spans.clear();
+    name_hashes.clear();
+    JsonDocument doc(text, length, "the safetensors header", limits);
+    read_general_header(doc, out, spans, name_hashes);
   }
   if (std::ptrdiff_t twice = first_duplicate(out.tensors, name_hashes); twice >= 0) {
     fail(ErrorCode::kCorrupt, "the safetensors header names tensor " + std::string(out.tensors[twice].name) + " twice");

@@ -10,6 +10,14 @@
 namespace ct {
 
 bool looks_like_safetensors(const ByteSource& source);
-CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits);
+
+// How the header is read: a header laid out as safetensors' writer lays it out in one direct pass
+// (any other through the JSON reader), or every header through the JSON reader (for the tests and
+// the fuzzer that check both ways agree on every input).
+enum class HeaderReading { kLaidOutFirst, kGeneralOnly };
+CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits, HeaderReading reading);
+inline CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& limits) {
+  return read_safetensors(source, limits, HeaderReading::kLaidOutFirst);
+}
 
 }  // namespace ct

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "../common/text.h"
+#include "../common/text_hash.h"
 
 namespace ct {
 namespace {
@@ -107,7 +108,6 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
     std::uint64_t hash_sum = 0;
   };
   std::map<std::string_view, std::map<long, Block>> lists;
-  std::hash<std::string_view> hash;
   // State dicts list a block's entries together: the last block found is usually the next one's.
   std::string_view last_prefix;
   long last_index = -1;
@@ -129,7 +129,7 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
         }
         Block& block = *last_block;
         block.suffixes += 1;
-        block.hash_sum += hash(name.substr(end + 1));
+        block.hash_sum += text_hash(name.substr(end + 1));
         break;
       }
       start = end + 1;

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "byte_source.h"
 #include "checkpoint_error.h"
 #include "support/safetensors_builder.h"
@@ -125,6 +129,73 @@ TEST(Safetensors, MessagesNameTheTensor) {
   std::string message;
   refusal(safetensors_file("{" + tensor_entry("encoder.w", "F32", "[2]", 0, 4) + "}", 4), &message);
   EXPECT_NE(message.find("encoder.w"), std::string::npos) << message;
+}
+
+// The direct pass over writer-laid-out headers and the JSON reader must agree on every input:
+// the same records, or the same refusal in the same words.
+std::string outcome(const std::string& bytes, ct::HeaderReading reading) {
+  ct::MemorySource source(bytes);
+  try {
+    ct::CheckpointContents c = ct::read_safetensors(source, {}, reading);
+    std::string out = "ok";
+    for (const ct::TensorRecord& t : c.tensors) {
+      out += "|" + std::string(t.name) + " " + t.dtype + " " + std::to_string(t.numel) + " " + std::to_string(t.element_bits) + " [";
+      for (std::int64_t d : t.shape) out += std::to_string(d) + ",";
+      out += "]";
+    }
+    return out;
+  } catch (const ct::CheckpointError& error) {
+    return std::string(ct::error_code_name(error.code())) + ": " + error.what();
+  }
+}
+
+TEST(Safetensors, TheDirectPassAndTheJsonReaderAgree) {
+  const std::string a = tensor_entry("a", "U8", "[1]", 0, 1);
+  const std::vector<std::pair<std::string, std::uint64_t>> headers = {
+      {"{}", 0},
+      {"{}       ", 0},
+      {"{" + a + "}", 1},
+      {"{" + a + "}   ", 1},
+      {"{\"__metadata__\":{\"format\":\"pt\"}," + a + "}", 1},
+      {"{\"__metadata__\":{}," + a + "}", 1},
+      {"{\"__metadata__\":null," + a + "}", 1},
+      {"{" + a + ",\"__metadata__\":{\"k\":\"v\",\"k2\":\"\"}}", 1},
+      {"{\"__metadata__\":{},\"__metadata__\":{}}", 0},
+      {"{\"__metadata__\":{\"step\":3}," + a + "}", 1},
+      {"{" + tensor_entry("s", "I64", "[]", 0, 8) + "}", 8},
+      {"{" + tensor_entry("z", "F32", "[0,5]", 0, 0) + "}", 0},
+      {"{" + tensor_entry("b", "BF16", "[2,3]", 0, 12) + "," + tensor_entry("c", "BF16", "[2,3]", 12, 24) + "}", 24},
+      {"{" + a + "," + a + "}", 2},
+      {"{" + tensor_entry("a", "U8", "[01]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[-1]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[1.0]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[1e0]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[9223372036854775808]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[18446744073709551616]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[4294967296,4294967296]", 0, 0) + "}", 0},
+      {"{" + tensor_entry("a", "F128", "[1]", 0, 16) + "}", 16},
+      {"{" + tensor_entry("a", "F4", "[3]", 0, 2) + "}", 2},
+      {"{" + tensor_entry("a", "U8", "[1]", 1, 2) + "}", 2},
+      {"{" + tensor_entry("a", "U8", "[4]", 0, 4) + "}", 3},
+      {"{" + tensor_entry("a", "U8", "[4]", 0, 4) + "}", 5},
+      {"{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1,2]}}", 1},
+      {"{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1},
+      {"{\"a\":{\"shape\":[1],\"dtype\":\"U8\",\"data_offsets\":[0,1]}}", 1},  // another field order
+      {"{\"a\": {\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1},  // whitespace
+      {"{\"x\\u00e9\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1},  // an escape
+      {"{\"x\xc3\xa9\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1},  // UTF-8
+      {"{\"a\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1},
+      {"{" + a + "}x", 1},
+      {"{" + a + "}\n", 1},
+      {"{" + a, 1},
+      {"{" + a + ",}", 1},
+      {"[1,2]", 0},
+      {"{\"a\":[]}", 0},
+  };
+  for (const auto& [header, data] : headers) {
+    std::string file = ct::test::safetensors_file(header, data);
+    EXPECT_EQ(outcome(file, ct::HeaderReading::kLaidOutFirst), outcome(file, ct::HeaderReading::kGeneralOnly)) << header;
+  }
 }
 
 }  // namespace
