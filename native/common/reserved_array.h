@@ -33,8 +33,11 @@ class ReservedArray {
   T& operator[](std::size_t i) { return data_[i]; }
   const T& operator[](std::size_t i) const { return data_[i]; }
   T& back() { return data_[size_ - 1]; }
+  const T& back() const { return data_[size_ - 1]; }
+  void pop_back() { --size_; }
 
   void clear() { size_ = 0; }
+  void shrink_to(std::size_t n) { size_ = n < size_ ? n : size_; }  // drops the records past n
   // Gives the memory back; the array is empty and can grow again.
   void release() {
     if (mapped_) {

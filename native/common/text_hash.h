@@ -23,8 +23,8 @@ inline std::uint64_t text_hash(std::string_view text) {
     h ^= h >> 31;
   }
   if (n > 0) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, p, n);
+    std::uint64_t word = 0;  // the last 1 to 7 bytes, little-endian, built byte by byte (no memcpy call)
+    for (std::size_t i = 0; i < n; ++i) word |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
     h = (h ^ word) * kMul;
     h ^= h >> 31;
   }

@@ -1,5 +1,7 @@
 #include "zip_reader.h"
 
+#include <memory>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -88,8 +90,11 @@ ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(sou
 
   // The directory is read in windows of 1 MiB (an entry is at most 46 + 3 x 65535 bytes), so a
   // directory of 100,000 entries never sits in memory whole beside the entries made from it.
+  // One uninitialised buffer serves every window (no zero fill of megabytes read over at once).
   constexpr std::size_t kWindow = 1u << 20;
-  std::string window;
+  static_assert(kWindow >= kCentralHeaderSize + 3 * 65535, "a window holds any one entry");
+  std::unique_ptr<char[]> buffer(new char[kWindow]);
+  std::string_view window;
   std::uint64_t window_at = cd_offset;
   std::size_t pos = 0;
   auto ensure = [&](std::size_t need) {
@@ -97,7 +102,9 @@ ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(sou
     std::uint64_t at = window_at + pos;
     std::uint64_t left = cd_offset + cd_size - at;
     if (left < need) return false;
-    window = source.read_string(at, static_cast<std::size_t>(std::min<std::uint64_t>(left, std::max(kWindow, need))));
+    auto length = static_cast<std::size_t>(std::min<std::uint64_t>(left, kWindow));
+    source.read(at, buffer.get(), length);
+    window = std::string_view(buffer.get(), length);
     window_at = at;
     pos = 0;
     return true;

@@ -246,7 +246,7 @@ CT_HOT_INLINE void PickleMachine::push(ValueId v) {
 }
 
 CT_HOT_INLINE ValueId PickleMachine::pop() {
-  if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) {
+  if (stack_.size() <= stack_floor_) {
     fail(ErrorCode::kCorrupt, "pickle pops from an empty stack");
   }
   ValueId v = stack_.back();
@@ -262,12 +262,14 @@ CT_HOT_INLINE ValueId PickleMachine::top() const {
 CT_HOT_INLINE void PickleMachine::mark() {
   if (marks_.size() >= limits_.max_marks) fail(ErrorCode::kLimitExceeded, "pickle nests MARKs too deeply");
   marks_.push_back(stack_.size());
+  stack_floor_ = stack_.size();
 }
 
 CT_HOT_INLINE std::size_t PickleMachine::pop_mark() {
   if (marks_.empty()) fail(ErrorCode::kCorrupt, "pickle has no MARK to pop to");
   std::size_t mark = marks_.back();
   marks_.pop_back();
+  stack_floor_ = marks_.empty() ? 0 : marks_.back();
   return mark;
 }
 
@@ -478,14 +480,14 @@ CT_HOT_INLINE void PickleMachine::op_tuple(std::size_t count) {
 void PickleMachine::op_tuple_from_mark() {
   std::size_t start = pop_mark();
   ValueId t = make_container(Kind::kTuple, stack_.data() + start, stack_.size() - start);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(t);
 }
 
 void PickleMachine::op_list_from_mark() {
   std::size_t start = pop_mark();
   ValueId list = make_container(Kind::kList, stack_.data() + start, stack_.size() - start);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(list);
 }
 
@@ -512,21 +514,21 @@ void PickleMachine::op_add_from_mark(bool pairs) {
   std::size_t start = pop_mark();
   ValueId target = below_mark(start);
   add_items(target, stack_.data() + start, stack_.size() - start, pairs);
-  stack_.resize(start);
+  stack_.shrink_to(start);
 }
 
 void PickleMachine::op_dict_from_mark() {
   std::size_t start = pop_mark();
   if ((stack_.size() - start) % 2 != 0) fail(ErrorCode::kCorrupt, "pickle DICT has an odd number of values");
   ValueId dict = make_container(Kind::kDict, stack_.data() + start, stack_.size() - start);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(dict);
 }
 
 void PickleMachine::op_frozenset_from_mark() {
   std::size_t start = pop_mark();
   ValueId set = make_container(Kind::kSet, stack_.data() + start, stack_.size() - start);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(set);
 }
 
@@ -563,7 +565,7 @@ void PickleMachine::op_inst(Cursor& in) {
   std::string_view name = in.line();
   std::size_t start = pop_mark();
   ValueId args = make_container(Kind::kTuple, stack_.data() + start, stack_.size() - start);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(call(make_global(module, name), args, CallHow::kCall));
 }
 
@@ -573,7 +575,7 @@ void PickleMachine::op_obj() {
   if (stack_.size() == start) fail(ErrorCode::kCorrupt, "OBJ without a class");
   ValueId cls = stack_[start];
   ValueId args = make_container(Kind::kTuple, stack_.data() + start + 1, stack_.size() - start - 1);
-  stack_.resize(start);
+  stack_.shrink_to(start);
   push(call(cls, args, CallHow::kCall));
 }
 
@@ -609,6 +611,7 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
   input_ = data;
   stack_.clear();
   marks_.clear();
+  stack_floor_ = 0;
   memo_.clear();
   sparse_memo_.clear();
   memo_count_ = 0;
@@ -677,7 +680,7 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
         // The memo and stack are done with: their memory goes back before callers walk the values.
         memo_.release();
         sparse_memo_ = {};
-        stack_ = {};
+        stack_.release();
         marks_ = {};
         return ref(result);
       }
@@ -700,12 +703,12 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
     case op::kMark: mark(); break;
     case op::kPop:
       if (!marks_.empty() && stack_.size() == marks_.back()) {
-        marks_.pop_back();  // POP of a bare MARK, as pickle does
+        pop_mark();  // POP of a bare MARK, as pickle does
       } else {
         pop();
       }
       break;
-    case op::kPopMark: stack_.resize(pop_mark()); break;
+    case op::kPopMark: stack_.shrink_to(pop_mark()); break;
     case op::kDup: push(top()); break;
 
     case op::kNone: push(kImmediateNone); break;

@@ -146,7 +146,8 @@ struct PickleLimits {
 class PickleMachine {
  public:
   explicit PickleMachine(PickleLimits limits = {})
-      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), memo_(limits.max_memo) {}
+      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), memo_(limits.max_memo),
+        stack_(limits.max_stack) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
@@ -260,8 +261,9 @@ class PickleMachine {
   ReservedArray<ValueId> ids_;          // container slots
   ReservedArray<CallRecord> calls_;
   std::string owned_text_;            // decoded STRING / UNICODE arguments
-  std::vector<ValueId> stack_;
+  ReservedArray<ValueId> stack_;
   std::vector<std::size_t> marks_;
+  std::size_t stack_floor_ = 0;       // marks_.back(), or 0: pops may not go below it
   ReservedArray<ValueId> memo_;       // dense memo (indices as pickle writes them: 0, 1, 2, ...)
   std::unordered_map<std::uint64_t, ValueId> sparse_memo_;  // far-off indices a hostile file names
   std::size_t memo_count_ = 0;
