@@ -47,6 +47,7 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
   std::string constants = prefix_ + "constants.pkl";
   std::string byteorder = prefix_ + "byteorder";
   const ZipEntry* order = nullptr;
+  numbered_storages_.assign(zip_->entries().size() + 1, kAbsent);  // a storage's number is at most the entry count
   for (const ZipEntry& entry : zip_->entries()) {
     std::string_view name = entry.name;
     if (name == constants || name.substr(0, code.size()) == code) torchscript_ = true;
@@ -59,7 +60,6 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
       continue;
     }
     if (*n > zip_->entries().size()) continue;
-    if (numbered_storages_.size() <= *n) numbered_storages_.resize(*n + 1, kAbsent);
     if (numbered_storages_[*n] == kAbsent) numbered_storages_[*n] = entry.uncompressed_size;
   }
   if (order != nullptr) {

@@ -146,8 +146,8 @@ struct PickleLimits {
 class PickleMachine {
  public:
   explicit PickleMachine(PickleLimits limits = {})
-      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), memo_(limits.max_memo),
-        stack_(limits.max_stack) {}
+      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), stack_(limits.max_stack),
+        memo_(limits.max_memo) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
