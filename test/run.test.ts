@@ -8,17 +8,12 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 import { ConfigTracker } from "../src/tracker.js";
-import { cliPath, readJsonLines, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
+import { cliPath, readJsonLines, type SpawnedCli, spawnCli, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
 
 const stubs = inject("stubs");
 const fixtures = join(import.meta.dirname, "fixtures", "checkpoints");
 
-interface Wrapped {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Wrapped = SpawnedCli;
 
 /** Runs `config-tracker run <args>`; `onStdout` may act on the wrapper mid-run. */
 function run(
@@ -30,30 +25,11 @@ function run(
     onStdout?: (text: string, wrapper: import("node:child_process").ChildProcess) => void;
   } = {},
 ): Promise<Wrapped> {
-  return new Promise((resolve, reject) => {
-    const wrapper = spawn(process.execPath, [cliPath, "run", ...args], {
-      cwd: options.cwd ?? tempDir("ct-run-cwd-"),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
-        CONFIG_TRACKER_DISABLE_GIT: "1",
-        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
-        ...options.env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    wrapper.stdout.setEncoding("utf8").on("data", (text: string) => {
-      stdout += text;
-      options.onStdout?.(text, wrapper);
-    });
-    wrapper.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    wrapper.on("error", reject);
-    wrapper.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (options.input !== undefined) wrapper.stdin.end(options.input);
-    else wrapper.stdin.end();
+  return spawnCli(["run", ...args], {
+    cwd: options.cwd ?? tempDir("ct-run-cwd-"),
+    env: options.env,
+    input: options.input,
+    onStdout: options.onStdout,
   });
 }
 

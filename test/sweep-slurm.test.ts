@@ -4,12 +4,12 @@
  * finding its combination in sweep.json and running as `config-tracker run` into the root.
  * Skipped, with the reason, where the daemons cannot start (not root, packages missing).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { cliPath, readJsonLines, tempDir, testCacheDir } from "./support/helpers.js";
+import { cliPath, readJsonLines, type SpawnedCli, spawnCli, tempDir } from "./support/helpers.js";
 import { startSlurmCluster } from "./support/slurm-cluster.js";
 
 const trainer = join(import.meta.dirname, "support", "fake-trainer.mjs");
@@ -22,35 +22,12 @@ afterAll(async () => {
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function sweep(
-  args: string[],
-  cwd: string,
-  poll?: (child: import("node:child_process").ChildProcess) => void,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "sweep", ...args], {
-      cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
-        CONFIG_TRACKER_DISABLE_GIT: "1",
-        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
-        TRAINER_LOG: join(cwd, "trainer.jsonl"),
-        ...("skip" in cluster ? {} : cluster.env),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const timer = poll === undefined ? null : setInterval(() => poll(child), 100);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (timer !== null) clearInterval(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+function sweep(args: string[], cwd: string, poll?: (child: import("node:child_process").ChildProcess) => void): Promise<SpawnedCli> {
+  return spawnCli(["sweep", ...args], {
+    cwd,
+    env: { TRAINER_LOG: join(cwd, "trainer.jsonl"), ...("skip" in cluster ? {} : cluster.env) },
+    poll,
+    pollMs: 100,
   });
 }
 

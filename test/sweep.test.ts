@@ -3,14 +3,14 @@
  * fake-trainer.mjs, which logs the CUDA_VISIBLE_DEVICES it got and when it ran) over the
  * stand-in NVML with 4 GPUs, some of them busy with other people's compute processes.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 import { expandGrid, fillCommand, placeholderValues, shellQuote } from "../src/sweep/grid.js";
 import { arrayRanges } from "../src/sweep/slurm.js";
-import { cliPath, readJsonLines, runScript, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
+import { readJsonLines, runScript, type SpawnedCli, spawnCli, tempDir, writeScenario } from "./support/helpers.js";
 
 const stubs = inject("stubs");
 const trainer = join(import.meta.dirname, "support", "fake-trainer.mjs");
@@ -23,12 +23,7 @@ ${[0, 1, 2, 3]
   .join("\n")}
 `;
 
-interface Swept {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Swept = SpawnedCli;
 
 /** Runs `config-tracker sweep <args>` in `cwd`; `onStderr` sees its progress lines as they come. */
 function sweep(
@@ -41,34 +36,12 @@ function sweep(
     poll?: (child: import("node:child_process").ChildProcess) => void;
   },
 ): Promise<Swept> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, "sweep", ...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
-        CONFIG_TRACKER_DISABLE_GIT: "1",
-        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
-        TRAINER_LOG: join(options.cwd, "trainer.jsonl"),
-        ...options.env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => {
-      stderr += text;
-      options.onStderr?.(text);
-    });
-    const timer = options.poll === undefined ? null : setInterval(() => options.poll?.(child), 50);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (timer !== null) clearInterval(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end();
+  return spawnCli(["sweep", ...args], {
+    cwd: options.cwd,
+    env: { TRAINER_LOG: join(options.cwd, "trainer.jsonl"), ...options.env },
+    onStderr: options.onStderr,
+    poll: options.poll,
+    pollMs: 50,
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +32,63 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRo
     timeout: 30_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SpawnedCli {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI without blocking, in the tests' quiet environment (no git, no NVML unless
+ * `env` names one). `onStdout` / `onStderr` see output as it comes; `poll` runs every `pollMs`
+ * while the command runs (to act on it mid-run).
+ */
+export function spawnCli(
+  args: string[],
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    onStdout?: (text: string, child: ChildProcess) => void;
+    onStderr?: (text: string, child: ChildProcess) => void;
+    poll?: (child: ChildProcess) => void;
+    pollMs?: number;
+  },
+): Promise<SpawnedCli> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
+        CONFIG_TRACKER_DISABLE_GIT: "1",
+        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+        ...options.env,
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      options.onStdout?.(text, child);
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+      options.onStderr?.(text, child);
+    });
+    const timer = options.poll === undefined ? null : setInterval(() => options.poll?.(child), options.pollMs ?? 50);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (timer !== null) clearInterval(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input);
+  });
 }
 
 /** Writes a stand-in NVML scenario (see test/support/fake_nvml.c) and returns its path. */
