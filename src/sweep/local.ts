@@ -151,19 +151,7 @@ export async function runLocal(context: SweepContext): Promise<LaunchOutcome> {
               : "failed";
       const error = spawnError?.message ?? (status === "finished" ? null : tail.lastLine());
       const seconds = (Date.now() - started) / 1000;
-      results.set(run.index, {
-        index: run.index,
-        name: run.name,
-        dir: run.path,
-        values: run.values,
-        status,
-        skipped: false,
-        exitCode: code,
-        signal,
-        gpus,
-        durationSeconds: seconds,
-        error,
-      });
+      results.set(run.index, { ...pendingResult(run, status), exitCode: code, signal, gpus, durationSeconds: seconds, error });
       if (entry) entry.last = { ...last, status, exit_code: code, signal, ended_at: new Date().toISOString() };
       saveManifest();
       const how = signal !== null ? `by ${signal}` : `exit ${code}`;

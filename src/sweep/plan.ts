@@ -69,7 +69,8 @@ export interface LaunchOutcome {
   plan?: string;
 }
 
-/** A combination's result before (or without) an outcome of its own: nothing ran, nothing ended. */
+/** A combination's result with no outcome of its own (nothing ran, nothing ended): what the launchers report
+ * for runs not started, and the base they fill in with what happened. */
 export function pendingResult(run: PlannedRun, status: CombinationResult["status"]): CombinationResult {
   return {
     index: run.index,

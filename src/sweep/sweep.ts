@@ -18,7 +18,7 @@ import {
   writeManifest,
   type SweepManifest,
 } from "./manifest.js";
-import { runFolderStatus, type CombinationResult, type PlannedRun, type SweepContext } from "./plan.js";
+import { pendingResult, runFolderStatus, type CombinationResult, type PlannedRun, type SweepContext } from "./plan.js";
 import { queuedCombinations, submitSlurm } from "./slurm.js";
 
 export interface SweepOptions {
@@ -75,19 +75,7 @@ function positiveInteger(value: number | undefined, name: string): void {
 }
 
 function skippedResult(run: PlannedRun, status: "finished" | "running" | "submitted"): CombinationResult {
-  return {
-    index: run.index,
-    name: run.name,
-    dir: run.path,
-    values: run.values,
-    status,
-    skipped: true,
-    exitCode: status === "finished" ? 0 : null,
-    signal: null,
-    gpus: run.last?.gpus ?? null,
-    durationSeconds: null,
-    error: null,
-  };
+  return { ...pendingResult(run, status), skipped: true, exitCode: status === "finished" ? 0 : null, gpus: run.last?.gpus ?? null };
 }
 
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
