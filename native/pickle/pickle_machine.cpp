@@ -281,9 +281,10 @@ CT_HOT_INLINE void PickleMachine::memo_put(std::uint64_t index) {
     return;
   }
   if (memo_count_ >= limits_.max_memo) fail(ErrorCode::kLimitExceeded, "pickle memo too large");
-  // Pickle numbers its memo 0, 1, 2, ...: a dense vector. An index far past what the values so
-  // far could use goes to the sparse map, so a hostile index cannot size the vector.
-  if (index == memo_.size()) {  // the usual case: the next index
+  // Pickle numbers its memo 0, 1, 2, ...: a dense array (reserved for max_memo slots). An index
+  // past that, or far past what the values so far could use, goes to the sparse map, so a hostile
+  // index cannot size the array.
+  if (index == memo_.size() && index < limits_.max_memo) {  // the usual case: the next index
     memo_.push_back(value);
     ++memo_count_;
     return;

@@ -180,6 +180,17 @@ TEST(PickleMachine, AppendsAndSetitemsAfterAnEmptyMark) {
   EXPECT_EQ(run("}(u."), "{}");
 }
 
+TEST(PickleMachine, MemoIndicesAtTheDenseLimitGoToTheSparseMap) {
+  // The dense memo is reserved for max_memo slots: PUT 3 fills it to its end, and PUT 4 (the next
+  // index, with two entries in all) must go to the sparse map, not past the reservation.
+  ct::PickleLimits limits;
+  limits.max_memo = 4;
+  PickleMachine machine(limits);
+  std::unordered_set<ct::ValueId> path;
+  EXPECT_EQ(describe(machine.load("K\x07q\x03q\x04" "0h\x04."), path), "7");
+  EXPECT_EQ(error_of("K\x07q\x03q\x04q\x05q\x06q\x07.", limits), ErrorCode::kLimitExceeded);  // a fifth entry
+}
+
 TEST(PickleMachine, HugeDeclaredLengthIsTruncationNotAllocation) {
   std::string bomb = std::string("\x80\x04\x8d", 3) + std::string("\0\0\0\0\0\0\0\x10", 8) + "x.";
   EXPECT_EQ(error_of(bomb), ErrorCode::kTruncated);
