@@ -345,7 +345,11 @@ CheckpointContents read_safetensors(const ByteSource& source, const ReadLimits& 
   std::vector<Span> spans;
   std::vector<std::size_t> name_hashes;
   LaidOutHeader laid_out(std::string_view(text.get(), length), limits);
-  if (reading == HeaderReading::kGeneralOnly || !laid_out.read(out, spans, name_hashes)) {
+  bool direct = reading != HeaderReading::kGeneralOnly && laid_out.read(out, spans, name_hashes);
+  if (!direct && reading == HeaderReading::kLaidOutOnly) {
+    fail(ErrorCode::kUnsupportedFormat, "the safetensors header is not laid out as the writer lays it out");
+  }
+  if (!direct) {
     out.tensors.clear();
     spans.clear();
     name_hashes.clear();

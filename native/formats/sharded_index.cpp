@@ -27,7 +27,7 @@ ShardedIndex parse_sharded_index(std::string text, const ReadLimits& limits) {
   std::optional<JsonValue> map = doc.root().get("weight_map");
   if (!map || !map->is_object()) fail(ErrorCode::kUnsupportedFormat, "an index.json without a weight_map object");
   ShardedIndex index;
-  std::unordered_map<std::string, std::uint32_t> shard_number;
+  std::unordered_map<std::string, std::uint32_t, TextHash> shard_number;
   for (JsonMember entry : map->members()) {
     std::string tensor = entry.key.text();
     if (!entry.value.is_string()) fail(ErrorCode::kCorrupt, "weight_map entry " + tensor + " is not a file name");
@@ -65,7 +65,7 @@ void ShardMerger::add(std::uint32_t shard, CheckpointContents part, CheckpointCo
   }
   if (found != index_.placed[shard]) {
     // Name one that is missing (the slow way: only on the error path).
-    std::unordered_set<std::string> present;
+    std::unordered_set<std::string, TextHash> present;
     for (const TensorRecord& t : part.tensors) present.insert(std::string(t.name));
     for (const TensorRecord& t : merged.tensors) present.insert(std::string(t.name));
     for (const auto& [tensor, where] : index_.shard_of) {

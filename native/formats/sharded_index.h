@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "../common/read_limits.h"
+#include "../common/text_hash.h"
 #include "../model/checkpoint_contents.h"
 
 namespace ct {
 
 struct ShardedIndex {
   std::vector<std::string> shards;                              // distinct files, first mention first
-  std::unordered_map<std::string, std::uint32_t> shard_of;      // tensor -> index into shards
+  std::unordered_map<std::string, std::uint32_t, TextHash> shard_of;      // tensor -> index into shards
   std::vector<std::uint64_t> placed;                            // per shard: tensors the map places there
 };
 
@@ -36,7 +37,7 @@ class ShardMerger {
 
  private:
   const ShardedIndex& index_;
-  std::unordered_set<std::string> unmapped_;  // names taken that the map does not name
+  std::unordered_set<std::string, TextHash> unmapped_;  // names taken that the map does not name
 };
 
 }  // namespace ct

@@ -12,6 +12,7 @@
 
 #include "../common/byte_source.h"
 #include "../common/read_limits.h"
+#include "../common/text_hash.h"
 #include "../containers/zip_reader.h"
 #include "../model/checkpoint_contents.h"
 #include "../model/torch_rebuild.h"
@@ -50,7 +51,7 @@ class TorchArchive {
   static constexpr std::uint64_t kAbsent = ~std::uint64_t{0};
   std::vector<std::uint64_t> numbered_storages_;  // data/<n>'s size by n (torch numbers its storages)
   std::vector<const ZipEntry*> named_;  // data/ entries with other keys (none in torch's files)
-  std::unordered_map<std::string, std::uint64_t> named_storages_;  // their sizes, after release
+  std::unordered_map<std::string, std::uint64_t, TextHash> named_storages_;  // their sizes, after release
   bool torchscript_ = false;
   std::shared_ptr<PageBuffer> pickle_buffer_;  // data.pkl
   std::string_view pickle_;

@@ -7,6 +7,7 @@
 
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
+#include "../common/text_hash.h"
 #include "../model/pickled_model.h"
 #include "../model/torch_rebuild.h"
 #include "../pickle/pickle_machine.h"
@@ -65,7 +66,7 @@ CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits&
 
   // Element sizes of every storage the pickle names (not only those of the tensors counted), so
   // every storage record can be walked.
-  std::unordered_map<std::string_view, StorageFacts> storages;
+  std::unordered_map<std::string_view, StorageFacts, TextHash> storages;
   for (ValueId id : machine->persistent_ids()) {
     charge(limits);
     if (std::optional<StorageRef> ref = storage_ref(machine->ref(id))) storages[ref->key].element_bits = ref->dtype->bits;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "../common/text_hash.h"
+
 namespace ct {
 namespace {
 
@@ -83,7 +85,7 @@ bool same_keys(const std::vector<std::string_view>& keys, const std::vector<std:
 
 FlatMetricLines parse_flat_metric_lines(const char* data, std::size_t size, FlatMetricLimits limits) {
   FlatMetricLines out;
-  std::unordered_map<std::string, std::uint32_t> shape_ids;  // keys joined by '\0'
+  std::unordered_map<std::string, std::uint32_t, TextHash> shape_ids;  // keys joined by '\0'
   std::vector<std::string_view> keys;
   std::uint32_t previous_shape = kBlankLine;
   // A value takes at least 4 bytes of a line ("k":1), a line at least 12 ({"step":1}\n).

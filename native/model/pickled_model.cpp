@@ -8,6 +8,7 @@
 
 #include "../common/checkpoint_error.h"
 #include "../common/page_buffer.h"
+#include "../common/text_hash.h"
 #include "architecture.h"
 
 namespace ct {
@@ -55,7 +56,7 @@ class RootIndex {
 
  private:
   PickleRef root_;
-  std::unordered_map<std::string_view, PickleRef> found_;
+  std::unordered_map<std::string_view, PickleRef, TextHash> found_;
 };
 
 template <std::size_t N>

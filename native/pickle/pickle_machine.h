@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../common/reserved_array.h"
+#include "../common/text_hash.h"
 #include "../common/work_budget.h"
 
 namespace ct {
@@ -265,7 +266,7 @@ class PickleMachine {
   std::vector<std::size_t> marks_;
   std::size_t stack_floor_ = 0;       // marks_.back(), or 0: pops may not go below it
   ReservedArray<ValueId> memo_;       // dense memo (indices as pickle writes them: 0, 1, 2, ...)
-  std::unordered_map<std::uint64_t, ValueId> sparse_memo_;  // far-off indices a hostile file names
+  std::unordered_map<std::uint64_t, ValueId, IntegerHash> sparse_memo_;  // far-off indices a hostile file names
   std::size_t memo_count_ = 0;
   std::vector<std::string> classes_needed_;
   std::vector<ValueId> persistent_ids_;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -196,6 +198,39 @@ TEST(Safetensors, TheDirectPassAndTheJsonReaderAgree) {
     std::string file = ct::test::safetensors_file(header, data);
     EXPECT_EQ(outcome(file, ct::HeaderReading::kLaidOutFirst), outcome(file, ct::HeaderReading::kGeneralOnly)) << header;
   }
+}
+
+// The direct pass must actually be taken for headers as the writer lays them out (else the
+// agreement above would hold trivially, both ways being the JSON reader): kLaidOutOnly refuses
+// any header the direct pass gives up on.
+TEST(Safetensors, TheDirectPassReadsWhatTheWriterWrites) {
+  // Byte for byte what huggingface/safetensors' writer produced in its own tests
+  // (bindings/python/tests/test_simple.py, test_serialization: unpadded in older releases, padded
+  // with spaces to 8 bytes since; and with __metadata__ first, as Metadata::serialize writes it).
+  const std::string test_entry = "\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}";
+  const std::vector<std::string> written = {
+      "{" + test_entry + "}",
+      "{" + test_entry + "}    ",
+      "{\"__metadata__\":{\"framework\":\"pt\"},\"test1\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}       ",
+  };
+  for (const std::string& header : written) {
+    std::string file = ct::test::safetensors_file(header, 16);
+    std::string direct = outcome(file, ct::HeaderReading::kLaidOutOnly);
+    EXPECT_EQ(direct.substr(0, 3), "ok|") << header << ": " << direct;
+    EXPECT_NE(direct.find(" int32 4 32 [2,2,]"), std::string::npos) << direct;
+    EXPECT_EQ(direct, outcome(file, ct::HeaderReading::kGeneralOnly)) << header;
+  }
+  // The repository's own fixture, and the shapes tensor_entry writes.
+  std::ifstream in(std::string(FIXTURES_DIR) + "/checkpoints/nanogpt.safetensors", std::ios::binary);
+  std::string fixture((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(fixture.size(), 8u);
+  EXPECT_EQ(outcome(fixture, ct::HeaderReading::kLaidOutOnly), outcome(fixture, ct::HeaderReading::kGeneralOnly));
+  EXPECT_EQ(outcome(fixture, ct::HeaderReading::kLaidOutOnly).substr(0, 3), "ok|");
+  std::string two = "{" + tensor_entry("b", "BF16", "[2,3]", 0, 12) + "," + tensor_entry("s", "I64", "[]", 12, 20) + "}";
+  EXPECT_EQ(outcome(ct::test::safetensors_file(two, 20), ct::HeaderReading::kLaidOutOnly).substr(0, 3), "ok|");
+  // And gives up (the JSON reader then reads it) on anything else.
+  std::string spaced = "{\"a\": {\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+  EXPECT_EQ(outcome(ct::test::safetensors_file(spaced, 1), ct::HeaderReading::kLaidOutOnly).substr(0, 18), "UNSUPPORTED_FORMAT");
 }
 
 }  // namespace
