@@ -23,11 +23,15 @@ export function elfProblem(path: string, arch: string = process.arch): string | 
     const size = fstatSync(fd).size;
     const head = Buffer.alloc(Math.min(size, 4096));
     readSync(fd, head, 0, head.length, 0);
-    if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46) return "not an ELF binary: the file is damaged or not an addon";
-    if (head[4] !== 2 || head[5] !== 1) return "not a 64-bit little-endian binary: built for another platform";
-    const machine = head.readUInt16LE(18);
+    if (head.length < 52 || head.readUInt32BE(0) !== 0x7f454c46) return "not an ELF binary: the file is damaged or not an addon";
+    // e_machine sits at byte 18 in 32- and 64-bit files alike, in the file's own byte order.
+    const littleEndian = head[5] === 1;
+    const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
     const built = MACHINES[machine] ?? `machine ${machine}`;
     if (built !== arch) return `built for ${built}, this process is ${process.platform}-${arch}`;
+    // The segment check reads 64-bit little-endian program headers; other layouts (ia32 and arm
+    // are 32-bit, s390x big-endian) are left to dlopen.
+    if (head[4] !== 2 || !littleEndian || head.length < 64) return null;
     const phoff = Number(head.readBigUInt64LE(32));
     const phentsize = head.readUInt16LE(54);
     const phnum = head.readUInt16LE(56);

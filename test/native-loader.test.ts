@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
+import { elfProblem } from "../src/elf-check.js";
 import { repoRoot, runCli, tempDir } from "./support/helpers.js";
 
 // The binary this checkout loads: build/Release from npm ci, else the prebuilt one.
@@ -69,5 +70,28 @@ describe.skipIf(!onLinuxX64)("an addon that cannot load (linux-x64)", () => {
     const result = runCli(["hardware", "--json"], { CONFIG_TRACKER_ADDON: file });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toHaveProperty("gpu_available");
+  });
+});
+
+describe("the ELF check on other platforms' binaries", () => {
+  // A minimal ELF header: class (1 = 32-bit, 2 = 64-bit), byte order (1 = little, 2 = big), e_machine.
+  function header(elfClass: number, byteOrder: number, machine: number): string {
+    const bytes = Buffer.alloc(64);
+    bytes.writeUInt32BE(0x7f454c46, 0);
+    bytes[4] = elfClass;
+    bytes[5] = byteOrder;
+    if (byteOrder === 1) bytes.writeUInt16LE(machine, 18);
+    else bytes.writeUInt16BE(machine, 18);
+    const file = join(tempDir(), "addon.node");
+    writeFileSync(file, bytes);
+    return file;
+  }
+
+  it("leaves a 32-bit or big-endian build for its own CPU to dlopen, and names the CPU of a foreign one", () => {
+    expect(elfProblem(header(1, 1, 40), "arm")).toBeNull(); // EM_ARM, 32-bit little-endian
+    expect(elfProblem(header(1, 1, 3), "ia32")).toBeNull(); // EM_386
+    expect(elfProblem(header(2, 2, 22), "s390x")).toBeNull(); // EM_S390, 64-bit big-endian
+    expect(elfProblem(header(1, 1, 40), "x64")).toMatch(/built for arm, this process is/);
+    expect(elfProblem(header(2, 2, 22), "arm64")).toMatch(/built for s390x/);
   });
 });
