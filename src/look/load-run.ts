@@ -14,6 +14,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, st
 import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
+import { inert } from "../format.js";
 import { parsePythonJson } from "../python-json.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import type { LoadedStatus } from "../tracker.js";
@@ -22,7 +23,7 @@ import { MetricsStream, type ReadMetricsOptions } from "../runs/metrics-reader.j
 import { METRICS_FILE } from "../runs/metrics-writer.js";
 import { readNodeFiles, type NodeRecord } from "../runs/nodes.js";
 import { loadRankFiles, type RankRecord } from "../runs/ranks.js";
-import { oneLine, parseRunFile, type RunFileSchema } from "../runs/run-file.js";
+import { parseRunFile, type RunFileSchema } from "../runs/run-file.js";
 import { reportedStatus, STATUS_FILE, type ReportedStatus, type StatusRecord } from "../runs/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
@@ -90,7 +91,7 @@ async function readSmallRunFile<K extends RunFileSchema>(path: string, schemaNam
 
 /** The error of a file that is there but could not be read, as a warning line. */
 function problem(error: unknown, path: string): string {
-  return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
+  return inert(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
 }
 
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {

@@ -93,7 +93,7 @@ function uplot(): { js: string; css: string } {
 }
 
 /** Text that goes inside a <script> or <style> element: nothing in it can close the element. */
-const inert = (text: string) => text.replace(/<\/(script|style)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+const escapeForScriptTag = (text: string) => text.replace(/<\/(script|style)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 
 export async function renderReport(runs: LoadedRun[], options: ReportOptions = {}): Promise<string> {
   const maxPoints = options.maxPoints ?? 2000;
@@ -246,7 +246,7 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="config-tracker">
 <title>${escapeHtml(title)}</title>
-<style>${inert(assets.css)}</style>
+<style>${escapeForScriptTag(assets.css)}</style>
 <style>${PAGE_CSS}</style>
 </head>
 <body>
@@ -264,9 +264,9 @@ ${gpuCharts || '<p class="note">No run has GPU samples (system.jsonl).</p>'}
 <section><h2>Runs</h2>
 ${runsTableHtml(runs)}
 </section>
-<script>${inert(assets.js)}</script>
+<script>${escapeForScriptTag(assets.js)}</script>
 <script type="application/json" id="report-data">${data}</script>
-<script>${inert(REPORT_SCRIPT)}</script>
+<script>${escapeForScriptTag(REPORT_SCRIPT)}</script>
 </body>
 </html>
 `;

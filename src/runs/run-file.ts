@@ -7,12 +7,12 @@ import { readFile } from "node:fs/promises";
 import type { z } from "zod";
 
 import { ConfigTrackerError } from "../errors.js";
+import { inert } from "../format.js";
 import { parsePythonJson } from "../python-json.js";
 
 type Schemas = typeof import("../schema.js");
 
 /** JSON.parse quotes the bad text, newlines and control characters included: escape them. */
-export const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
 export type RunFileSchema = "configFileSchema" | "resultsFileSchema" | "statusFileSchema";
 
 // zod loads only when a file is read, so importing the tracker stays cheap.
@@ -37,7 +37,7 @@ export async function parseRunFile<K extends RunFileSchema>(path: string, text: 
   try {
     data = parsePythonJson(text);
   } catch (error) {
-    throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${oneLine((error as Error).message)}`, {
+    throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${inert((error as Error).message)}`, {
       path,
       cause: error,
     });

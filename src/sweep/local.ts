@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 
 import { ConfigTrackerError } from "../errors.js";
 import { GpuPool, type GpuSlot } from "./gpus.js";
+import { shellQuote } from "./grid.js";
 import { writeManifest, type CombinationStatus } from "./manifest.js";
 import { listenForStops } from "./signals.js";
 import { configArgs, pendingResult, runFolderStatus, type LaunchOutcome, type PlannedRun, type SweepContext } from "./plan.js";
@@ -41,13 +42,9 @@ class Tail {
 }
 
 function dryRunPlan(context: SweepContext, gpusPerRun: number): string {
-  const lines = context.toRun.map((run) => `${run.name}\n  ${[process.execPath, CLI_PATH, ...runArguments(run)].map(quoteForDisplay).join(" ")}`);
+  const lines = context.toRun.map((run) => `${run.name}\n  ${[process.execPath, CLI_PATH, ...runArguments(run)].map(shellQuote).join(" ")}`);
   const pinning = context.options.gpus === "none" ? "no GPU pinning" : `${gpusPerRun} GPU(s) per run`;
   return `${context.toRun.length} of ${context.planned.length} combinations to run (${pinning}):\n${lines.join("\n")}\n`;
-}
-
-function quoteForDisplay(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
