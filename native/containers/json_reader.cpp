@@ -3,15 +3,13 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
 #include <new>
 
 #include "../common/checkpoint_error.h"
+#include "../common/string_scan.h"
 #include "../common/utf8.h"
 
 namespace ct {
@@ -32,14 +30,6 @@ int hex_value(char h) {
   if (h >= 'a' && h <= 'f') return h - 'a' + 10;
   if (h >= 'A' && h <= 'F') return h - 'A' + 10;
   return -1;
-}
-
-// Eight bytes at a time: nonzero when any of them may be '"', '\\', a control character or
-// non-ASCII (a false positive only sends the scan to the byte loop).
-inline std::uint64_t special_bytes(std::uint64_t x) {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  auto zero_byte = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
-  return zero_byte(x ^ (ones * '"')) | zero_byte(x ^ (ones * '\\')) | ((x - ones * 0x20) & ~x & highs) | (x & highs);
 }
 
 }  // namespace
@@ -230,28 +220,7 @@ class JsonParser {
     const char* data = text_.data();
     std::uint32_t flag = 0;
     for (;;) {
-#if defined(__SSE2__)
-      // Sixteen bytes at a time to the first '"', '\\', control or non-ASCII byte (a signed
-      // compare with 0x20 catches both of the last two).
-      while (size - pos_ >= 16) {
-        __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos_));
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"')),
-                                                    _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))),
-                                       _mm_cmplt_epi8(chunk, _mm_set1_epi8(0x20)));
-        int mask = _mm_movemask_epi8(special);
-        if (mask != 0) {
-          pos_ += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-          break;
-        }
-        pos_ += 16;
-      }
-#endif
-      while (size - pos_ >= 8) {
-        std::uint64_t chunk;
-        std::memcpy(&chunk, data + pos_, 8);
-        if (special_bytes(chunk) != 0) break;
-        pos_ += 8;
-      }
+      pos_ += plain_string_bytes(data + pos_, size - pos_);
       if (pos_ >= size) error("unterminated string");
       auto c = static_cast<unsigned char>(data[pos_]);
       if (c == '"') break;

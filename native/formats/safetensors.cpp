@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <functional>
 #include <string_view>
 
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
+#include "../common/string_scan.h"
 #include "../common/text_hash.h"
 #include "../containers/json_reader.h"
 #include "../model/dtypes.h"
@@ -169,32 +167,11 @@ class LaidOutHeader {
   bool string(std::string_view& out) {
     if (!expect('"')) return false;
     const char* start = p_;
-#if defined(__SSE2__)
-    // Sixteen bytes at a time to the first '"', '\\', control or non-ASCII byte (a signed compare
-    // with 0x20 catches both of the last two), as the JSON reader scans.
-    while (end_ - p_ >= 16) {
-      __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-      __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"')), _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))),
-                                     _mm_cmplt_epi8(chunk, _mm_set1_epi8(0x20)));
-      int mask = _mm_movemask_epi8(special);
-      if (mask != 0) {
-        p_ += __builtin_ctz(static_cast<unsigned>(mask));
-        break;
-      }
-      p_ += 16;
-    }
-#endif
-    while (p_ < end_) {
-      auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
-        ++p_;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
-      ++p_;
-    }
-    return false;
+    p_ += plain_string_bytes(p_, static_cast<std::size_t>(end_ - p_));
+    if (!peek('"')) return false;  // an escape, a control or non-ASCII byte, or the end
+    out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    ++p_;
+    return true;
   }
   // A JSON integer with no sign, fraction or exponent (0 or no leading zero) that fits 64 bits.
   bool integer(std::uint64_t& value) {

@@ -478,18 +478,14 @@ CT_HOT_INLINE void PickleMachine::op_tuple(std::size_t count) {
   push(make_container(Kind::kTuple, items, count));
 }
 
-void PickleMachine::op_tuple_from_mark() {
+// TUPLE, LIST, DICT, FROZENSET: the items since MARK as one container.
+void PickleMachine::op_container_from_mark(Kind kind) {
   std::size_t start = pop_mark();
-  ValueId t = make_container(Kind::kTuple, stack_.data() + start, stack_.size() - start);
+  std::size_t count = stack_.size() - start;
+  if (kind == Kind::kDict && count % 2 != 0) fail(ErrorCode::kCorrupt, "pickle DICT has an odd number of values");
+  ValueId container = make_container(kind, stack_.data() + start, count);
   stack_.shrink_to(start);
-  push(t);
-}
-
-void PickleMachine::op_list_from_mark() {
-  std::size_t start = pop_mark();
-  ValueId list = make_container(Kind::kList, stack_.data() + start, stack_.size() - start);
-  stack_.shrink_to(start);
-  push(list);
+  push(container);
 }
 
 ValueId PickleMachine::below_mark(std::size_t start) const {
@@ -516,21 +512,6 @@ void PickleMachine::op_add_from_mark(bool pairs) {
   ValueId target = below_mark(start);
   add_items(target, stack_.data() + start, stack_.size() - start, pairs);
   stack_.shrink_to(start);
-}
-
-void PickleMachine::op_dict_from_mark() {
-  std::size_t start = pop_mark();
-  if ((stack_.size() - start) % 2 != 0) fail(ErrorCode::kCorrupt, "pickle DICT has an odd number of values");
-  ValueId dict = make_container(Kind::kDict, stack_.data() + start, stack_.size() - start);
-  stack_.shrink_to(start);
-  push(dict);
-}
-
-void PickleMachine::op_frozenset_from_mark() {
-  std::size_t start = pop_mark();
-  ValueId set = make_container(Kind::kSet, stack_.data() + start, stack_.size() - start);
-  stack_.shrink_to(start);
-  push(set);
 }
 
 void PickleMachine::op_stack_global() {
@@ -650,7 +631,7 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
       case op::kNewFalse: push(kImmediateFalse); continue;
       case op::kNewTrue: push(kImmediateTrue); continue;
       case op::kNone: push(kImmediateNone); continue;
-      case op::kTuple: op_tuple_from_mark(); continue;
+      case op::kTuple: op_container_from_mark(Kind::kTuple); continue;
       case op::kTuple1: op_tuple(1); continue;
       case op::kTuple2: op_tuple(2); continue;
       case op::kTuple3: op_tuple(3); continue;
@@ -749,12 +730,12 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
       if (empty_tuple_ == kNoValue) empty_tuple_ = make_container(Kind::kTuple, nullptr, 0);
       push(empty_tuple_);
       break;
-    case op::kTuple: op_tuple_from_mark(); break;
+    case op::kTuple: op_container_from_mark(Kind::kTuple); break;
     case op::kTuple1: op_tuple(1); break;
     case op::kTuple2: op_tuple(2); break;
     case op::kTuple3: op_tuple(3); break;
     case op::kEmptyList: push(make_container(Kind::kList, nullptr, 0)); break;
-    case op::kList: op_list_from_mark(); break;
+    case op::kList: op_container_from_mark(Kind::kList); break;
     case op::kAppend: {
       ValueId item = pop();
       add_items(top(), &item, 1, false);
@@ -763,7 +744,7 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
     case op::kAppends:
     case op::kAddItems: op_add_from_mark(false); break;
     case op::kEmptyDict: push(make_container(Kind::kDict, nullptr, 0)); break;
-    case op::kDict: op_dict_from_mark(); break;
+    case op::kDict: op_container_from_mark(Kind::kDict); break;
     case op::kSetItem: {
       ValueId kv[2];
       kv[1] = pop();
@@ -773,7 +754,7 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
     }
     case op::kSetItems: op_add_from_mark(true); break;
     case op::kEmptySet: push(make_container(Kind::kSet, nullptr, 0)); break;
-    case op::kFrozenSet: op_frozenset_from_mark(); break;
+    case op::kFrozenSet: op_container_from_mark(Kind::kSet); break;
 
     case op::kPut: memo_put(static_cast<std::uint64_t>(parse_index(in.line(), "PUT"))); break;
     case op::kBinPut: memo_put(in.uint(1)); break;

@@ -221,11 +221,8 @@ class PickleMachine {
   void op_long_binary(Cursor& in, std::uint64_t length);
   void op_float_text(Cursor& in);
   void op_tuple(std::size_t count);
-  void op_tuple_from_mark();
-  void op_list_from_mark();
+  void op_container_from_mark(PickleKind kind);
   void op_add_from_mark(bool pairs);
-  void op_dict_from_mark();
-  void op_frozenset_from_mark();
   ValueId below_mark(std::size_t start) const;
   void add_items(ValueId target, const ValueId* items, std::size_t count, bool pairs);
   void op_stack_global();

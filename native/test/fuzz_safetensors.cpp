@@ -11,31 +11,13 @@
 #include "checkpoint_error.h"
 #include "model_info.h"
 #include "safetensors.h"
+#include "support/safetensors_outcome.h"
 #include "work_budget.h"
-
-namespace {
-
-std::string outcome(const ct::ByteSource& source, ct::HeaderReading reading) {
-  ct::ReadLimits limits;  // no budget: the two ways charge it differently
-  try {
-    ct::CheckpointContents c = ct::read_safetensors(source, limits, reading);
-    std::string out = "ok";
-    for (const ct::TensorRecord& t : c.tensors) {
-      out += "|" + std::string(t.name) + " " + t.dtype + " " + std::to_string(t.numel) + " " + std::to_string(t.element_bits);
-      for (std::int64_t d : t.shape) out += "," + std::to_string(d);
-    }
-    return out;
-  } catch (const ct::CheckpointError& error) {
-    return std::string(ct::error_code_name(error.code())) + ": " + error.what();
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   ct::MemorySource source(std::string(reinterpret_cast<const char*>(data), size));
-  std::string direct = outcome(source, ct::HeaderReading::kLaidOutFirst);
-  std::string general = outcome(source, ct::HeaderReading::kGeneralOnly);
+  std::string direct = ct::test::safetensors_outcome(source, ct::HeaderReading::kLaidOutFirst);
+  std::string general = ct::test::safetensors_outcome(source, ct::HeaderReading::kGeneralOnly);
   if (direct != general) {
     std::fprintf(stderr, "the two header readings disagree:\n  direct:  %s\n  general: %s\n", direct.c_str(), general.c_str());
     std::abort();

@@ -14,6 +14,7 @@
 #include "byte_source.h"
 #include "checkpoint_error.h"
 #include "support/safetensors_builder.h"
+#include "support/safetensors_outcome.h"
 
 namespace {
 
@@ -137,18 +138,7 @@ TEST(Safetensors, MessagesNameTheTensor) {
 // the same records, or the same refusal in the same words.
 std::string outcome(const std::string& bytes, ct::HeaderReading reading) {
   ct::MemorySource source(bytes);
-  try {
-    ct::CheckpointContents c = ct::read_safetensors(source, {}, reading);
-    std::string out = "ok";
-    for (const ct::TensorRecord& t : c.tensors) {
-      out += "|" + std::string(t.name) + " " + t.dtype + " " + std::to_string(t.numel) + " " + std::to_string(t.element_bits) + " [";
-      for (std::int64_t d : t.shape) out += std::to_string(d) + ",";
-      out += "]";
-    }
-    return out;
-  } catch (const ct::CheckpointError& error) {
-    return std::string(ct::error_code_name(error.code())) + ": " + error.what();
-  }
+  return ct::test::safetensors_outcome(source, reading);
 }
 
 TEST(Safetensors, TheDirectPassAndTheJsonReaderAgree) {
