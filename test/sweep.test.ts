@@ -146,7 +146,7 @@ describe("config-tracker sweep on one host", () => {
     const processes = join(cwd, "processes.txt");
     writeFileSync(processes, "4242 1073741824 1\n4243 2147483648 3\n"); // GPUs 1 and 3 are someone else's
     writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2, 3, 4, 5, 6] }));
-    const env = { ...nvmlEnv(processes), TRAINER_FAIL: "4" };
+    const env = nvmlEnv(processes); // n=4 fails: its command passes exit code 3 to the trainer
     const command = ["--grid", "grid.json", "--root", "sweep", "--", "sh", "-c", `exec node ${trainer} n{n} 400 $([ {n} = 4 ] && echo 3 || echo 0)`];
     const first = await sweep(command, { cwd, env });
     expect(first.code, first.stderr).toBe(1); // one combination failed
