@@ -78,13 +78,15 @@ class TextStore {
   void keep(std::shared_ptr<const void> owner, std::string_view bytes) {
     kept_.push_back(Kept{std::move(owner), bytes.data(), bytes.data() + bytes.size()});
   }
-  // `text` as a stored view: as it is when it lies in a kept buffer, else copied into a block.
-  std::string_view view(std::string_view text) {
+  // Whether `text` lies in a kept buffer (a view that needs no copy).
+  bool in_kept(std::string_view text) const {
     for (const Kept& k : kept_) {
-      if (text.data() >= k.begin && text.data() + text.size() <= k.end) return text;
+      if (text.data() >= k.begin && text.data() + text.size() <= k.end) return true;
     }
-    return copy(text);
+    return false;
   }
+  // `text` as a stored view: as it is when it lies in a kept buffer, else copied into a block.
+  std::string_view view(std::string_view text) { return in_kept(text) ? text : copy(text); }
   std::string_view copy(std::string_view text) {
     if (text.empty()) return {};
     if (text.size() > left_) {

@@ -58,6 +58,24 @@ TEST(ModelInfo, MatchesTorchOnEveryFixture) {
   EXPECT_GE(checked, 15);
 }
 
+// Tensor names are views into the bytes a reader kept (data.pkl, the safetensors header), not
+// copies; names built from a module's prefixes are copies, and must outlive the reader's buffers.
+TEST(ModelInfo, NamesAreViewsIntoTheFileWhereTheyCanBe) {
+  for (const char* name : {"cnn_state_dict.pt", "nanogpt_ckpt.pt", "nanogpt.safetensors"}) {
+    ct::MemorySource source(read_file(kDir + name));
+    ct::CheckpointContents contents = ct::read_checkpoint_bytes(source);
+    ASSERT_FALSE(contents.tensors.empty()) << name;
+    for (const ct::TensorRecord& t : contents.tensors) EXPECT_TRUE(contents.text.in_kept(t.name)) << name << ": " << t.name;
+  }
+  ct::MemorySource module(read_file(kDir + "cnn_whole_module_frozen.pt"));
+  ct::CheckpointContents contents = ct::read_checkpoint_bytes(module);
+  ASSERT_FALSE(contents.tensors.empty());
+  for (const ct::TensorRecord& t : contents.tensors) {
+    EXPECT_FALSE(contents.text.in_kept(t.name)) << t.name;   // "conv1.weight": built from the module tree
+    EXPECT_NE(t.name.find('.'), std::string_view::npos) << t.name;
+  }
+}
+
 TEST(ModelInfo, MutatedFixturesNeverCrash) {
   std::mt19937 random(42);
   DIR* dir = opendir(kDir.c_str());

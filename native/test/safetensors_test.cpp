@@ -159,6 +159,8 @@ TEST(Safetensors, TheDirectPassAndTheJsonReaderAgree) {
       {"{" + tensor_entry("b", "BF16", "[2,3]", 0, 12) + "," + tensor_entry("c", "BF16", "[2,3]", 12, 24) + "}", 24},
       {"{" + a + "," + a + "}", 2},
       {"{" + tensor_entry("a", "U8", "[01]", 0, 1) + "}", 1},
+      {"{" + tensor_entry("a", "U8", "[+1]", 0, 1) + "}", 1},
+      {"{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[+0,1]}}", 1},
       {"{" + tensor_entry("a", "U8", "[-1]", 0, 1) + "}", 1},
       {"{" + tensor_entry("a", "U8", "[1.0]", 0, 1) + "}", 1},
       {"{" + tensor_entry("a", "U8", "[1e0]", 0, 1) + "}", 1},
