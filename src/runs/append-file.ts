@@ -73,7 +73,9 @@ function countNewlines(bytes: Buffer, end: number): number {
 /**
  * Whether the file ends with a newline, as far as a torn line goes. Another process's large
  * write is visible while it lands (the size grows page by page), so a tail that looks torn is
- * looked at again: only a tail that stays the same for a few milliseconds is a crashed writer's.
+ * looked at again: only a tail that stays the same for ~50 ms is a crashed writer's. (A writer
+ * descheduled mid-write on a loaded machine once held still for longer than the 6 ms this used to
+ * wait, and its tail was ended with a spurious blank line.) Only a tail that looks torn waits.
  */
 function endsWithNewline(path: string, appendFd: number): boolean {
   const fd = openSync(path, "r");
@@ -81,11 +83,11 @@ function endsWithNewline(path: string, appendFd: number): boolean {
     const last = Buffer.alloc(1);
     let size = fstatSync(appendFd).size;
     let sameSize = 0;
-    for (let look = 0; look < 20 && sameSize < 2; look++) {
+    for (let look = 0; look < 200 && sameSize < 10; look++) {
       if (size === 0) return true;
       readSync(fd, last, 0, 1, size - 1);
       if (last[0] === 0x0a) return true;
-      Atomics.wait(pause, 0, 0, 3);
+      Atomics.wait(pause, 0, 0, 5);
       const now = fstatSync(appendFd).size;
       sameSize = now === size ? sameSize + 1 : 0; // growing: someone is writing whole lines
       size = now;
