@@ -144,7 +144,7 @@ export async function benchManyTensors({ root, python }) {
     }
     walls.sort((a, b) => a - b);
     cpus.sort((a, b) => a - b);
-    result = { wall_ms: walls[1], cpu_ms: cpus[1], num_parameters: out.num_parameters, num_tensors: out.num_tensors };`;
+    result = { wall_ms: walls[1], cpu_ms: cpus[1], num_parameters: out.num_parameters, num_tensors: out.num_tensors, work_units: out.work_units };`;
   const rounds = { ours: [], theirs: [] };
   for (let round = 0; round < 5; round++) {
     rounds.ours.push(inFreshNode(`import { inspectCheckpointRaw } from ${index};`, timed("inspectCheckpointRaw")));
@@ -173,6 +173,7 @@ print(json.dumps({"ms": ms, "n": sum(v.numel() for v in sd.values())}))`;
     command: "npm run bench (bench/checkpoints.js benchManyTensors): 5 alternating rounds, fresh processes, median of 3 runs each; file from bench/make_checkpoints.py",
     file_bytes: statSync(file).size,
     tensors: ours.num_tensors,
+    work_units: ours.work_units,
     counts_agree: ours.num_parameters === theirs.num_parameters && ours.num_tensors === theirs.num_tensors &&
       (torchLoad === null || torchLoad.n === ours.num_parameters),
     inspect_median_ms: ours.median_ms,
