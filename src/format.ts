@@ -41,12 +41,27 @@ export function formatHardware(info: HardwareInfo): string {
     `cpu             ${info.cpu_count} x ${info.cpu_model ?? "unknown"}`,
     `memory          ${formatBytes(info.memory_total_bytes)}`,
   ];
-  if (info.driver_version !== null || info.cuda_version !== null) {
-    lines.push(`driver          ${info.driver_version ?? "unknown"} (CUDA ${info.cuda_version ?? "unknown"})`);
+  const runtimes = [
+    info.cuda_version === null ? null : `CUDA ${info.cuda_version}`,
+    info.rocm_version ? `HIP ${info.rocm_version}` : null,
+  ].filter((part) => part !== null);
+  if (info.driver_version !== null || runtimes.length > 0) {
+    lines.push(`driver          ${info.driver_version ?? "unknown"} (${runtimes.join(", ") || "CUDA unknown"})`);
   }
-  const visibility =
-    info.cuda_visible_devices === null ? "" : ` (CUDA_VISIBLE_DEVICES=${JSON.stringify(info.cuda_visible_devices)})`;
-  lines.push(`gpus            ${info.gpu_count} usable of ${info.host_gpu_count} on this host${visibility}`);
+  const visibility = (
+    [
+      ["CUDA_VISIBLE_DEVICES", info.cuda_visible_devices],
+      ["HIP_VISIBLE_DEVICES", info.hip_visible_devices],
+      ["ROCR_VISIBLE_DEVICES", info.rocr_visible_devices],
+    ] as const
+  )
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+  lines.push(
+    `gpus            ${info.gpu_count} usable of ${info.host_gpu_count} on this host${
+      visibility.length === 0 ? "" : ` (${visibility.join(", ")})`
+    }`,
+  );
   for (const gpu of info.gpus) {
     const details = [
       formatBytes(gpu.memory_total_bytes),
@@ -54,18 +69,20 @@ export function formatHardware(info: HardwareInfo): string {
       gpu.pci_bus_id,
       gpu.mig_mode ? "MIG" : null,
     ].filter((part) => part !== null);
-    lines.push(`  cuda:${gpu.index}        ${gpu.name ?? "unknown"}  ${details.join(", ")}`);
-    if (gpu.uuid) lines.push(`                  ${gpu.uuid}`);
-    if (gpu.error) lines.push(`                  error: ${gpu.error}`);
+    // The ordinal the trainer uses: CUDA's for NVIDIA, HIP's for AMD (torch calls both "cuda:N").
+    const label = `${gpu.vendor === "amd" ? "hip" : "cuda"}:${gpu.index}`;
+    lines.push(`  ${label.padEnd(14)}${inert(gpu.name ?? "unknown")}  ${details.map((part) => inert(part)).join(", ")}`);
+    if (gpu.uuid) lines.push(`                  ${inert(gpu.uuid)}`);
+    if (gpu.error) lines.push(`                  error: ${inert(gpu.error)}`);
   }
   if (!info.gpu_available) lines.push(`no gpu          ${info.gpu_unavailable_reason ?? "unknown reason"}`);
-  lines.push(
-    `torch           ${
-      info.torch_version === null
-        ? "not found for python3 on PATH"
-        : `${info.torch_version} (${info.torch_cuda_version === null ? "CPU build" : `CUDA ${info.torch_cuda_version}`})`
-    }`,
-  );
+  const build =
+    info.torch_cuda_version !== null
+      ? `CUDA ${info.torch_cuda_version}`
+      : info.torch_hip_version
+        ? `ROCm, HIP ${info.torch_hip_version}`
+        : "CPU build";
+  lines.push(`torch           ${info.torch_version === null ? "not found for python3 on PATH" : `${info.torch_version} (${build})`}`);
   return lines.join("\n");
 }
 

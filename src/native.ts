@@ -11,6 +11,9 @@ import { elfProblem } from "./elf-check.js";
 import { ConfigTrackerError } from "./errors.js";
 
 export interface RawGpu {
+  /** "nvidia" or "amd". */
+  vendor: string;
+  /** Physical index as the vendor's tool numbers it (nvidia-smi, rocm-smi / amd-smi). */
   nvml_index: number;
   mig_slot: number | null;
   name: string | null;
@@ -19,33 +22,50 @@ export interface RawGpu {
   compute_capability_major: number | null;
   compute_capability_minor: number | null;
   pci_bus_id: string | null;
+  serial: string | null;
+  vbios_version: string | null;
   mig_mode: boolean | null;
   parent_uuid: string | null;
   error: string | null;
   mig_devices: RawGpu[];
 }
 
-export interface RawGpuReport {
+/** A GPU the watched process may use; `cuda_index` is its runtime's ordinal there (CUDA's, or HIP's). */
+export type RawVisibleGpu = RawGpu & { cuda_index: number };
+
+/** One vendor's answer (native/gpu/device.h VendorReport). */
+export interface RawVendorReport {
+  vendor: string;
   library_path: string;
   library_loaded: boolean;
   init_result: number | null;
   unavailable_code: string | null;
   unavailable_reason: string | null;
   driver_version: string | null;
-  /** 1000 * major + 10 * minor, as cuDriverGetVersion gives it. */
-  cuda_driver_version: number | null;
+  /** The compute runtime the driver offers: CUDA ("13.0", 13000) or HIP ("6.2.60200", null). */
+  runtime: { name: string; version: string; number: number | null } | null;
   host_gpu_count: number;
   host_gpus: RawGpu[];
-  visible_gpus: Array<RawGpu & { cuda_index: number }>;
+  visible_gpus: RawVisibleGpu[];
 }
 
-export interface ProbeGpusOptions {
-  nvmlLibrary?: string;
-  cudaLibrary?: string;
-  /** The value of CUDA_VISIBLE_DEVICES; undefined when it is unset. */
-  cudaVisibleDevices?: string;
+export interface RawGpuReport {
+  /** Null when some vendor's GPU is usable. */
+  unavailable_code: string | null;
+  unavailable_reason: string | null;
+  vendors: RawVendorReport[];
+}
+
+/** What every GPU call of the addon reads. */
+export interface RawGpuOptions {
+  /** This process's CONFIG_TRACKER_* variables and ROCM_PATH (library overrides). */
+  settings?: Record<string, string>;
+  /** The watched process's environment (its visibility variables). */
+  environment?: Record<string, string>;
   timeoutMs?: number;
 }
+
+export type ProbeGpusOptions = RawGpuOptions;
 
 /** ModelInfo as the addon returns it (snake_case, like the JSON). */
 export interface RawModelInfo {
@@ -98,6 +118,7 @@ export interface RawMetricLines {
 
 /** One GPU in one sample (native/gpu/device.h); null where the device or driver cannot say. */
 export interface RawDeviceSample {
+  vendor: string | null;
   index: number;
   uuid: string | null;
   name: string | null;
@@ -110,7 +131,12 @@ export interface RawDeviceSample {
   power_watts: number | null;
   power_limit_watts: number | null;
   temperature_c: number | null;
+  /** AMD: "edge", or "junction" on GPUs without an edge sensor (MI300); null for NVIDIA's one sensor. */
+  temperature_sensor: string | null;
+  /** NVIDIA's SM clock, AMD's SCLK. */
   sm_clock_mhz: number | null;
+  /** AMD's MCLK. */
+  memory_clock_mhz: number | null;
   clock_event_reasons: number | null;
   clock_event_reason_names: string[];
   tree_memory_bytes: number | null;
@@ -138,11 +164,9 @@ export interface RawSamplerStatus {
   dropped: number;
 }
 
-export interface RawSamplerOptions {
+export interface RawSamplerOptions extends RawGpuOptions {
   intervalMs?: number;
   pids?: number[];
-  nvmlLibrary?: string;
-  cudaVisibleDevices?: string;
   maxQueued?: number;
 }
 

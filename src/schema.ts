@@ -13,16 +13,19 @@ const nullableCount = count.nullable();
 export const isoTimestampSchema = z.iso.datetime({ offset: true, local: true });
 
 export const gpuDeviceSchema = z.object({
-  index: count.describe("CUDA ordinal in this process (after CUDA_VISIBLE_DEVICES)"),
-  nvml_index: count.describe("physical index, as nvidia-smi numbers GPUs"),
+  index: count.describe("the runtime's ordinal in this process (CUDA's, or HIP's for AMD), after the visibility variables"),
+  nvml_index: count.describe("physical index, as nvidia-smi (or rocm-smi for AMD) numbers GPUs"),
+  vendor: z.string().optional().describe('"nvidia" or "amd" (absent in files written before AMD GPUs were read)'),
   name: z.string().nullable(),
   uuid: z.string().nullable(),
   memory_total_bytes: nullableCount,
-  compute_capability: z.string().nullable().describe('"9.0"'),
+  compute_capability: z.string().nullable().describe('"9.0" (NVIDIA)'),
   pci_bus_id: z.string().nullable(),
+  serial: z.string().nullable().optional().describe("AMD: the board's serial number"),
+  vbios_version: z.string().nullable().optional().describe("AMD: the VBIOS version"),
   mig_mode: z.boolean().nullable(),
   mig_parent_uuid: z.string().nullable().describe("MIG devices: the physical GPU's UUID"),
-  error: z.string().nullable().describe("why NVML could not read this device"),
+  error: z.string().nullable().describe("why the vendor's library could not read this device"),
 });
 
 export const hardwareInfoSchema = z.object({
@@ -36,15 +39,28 @@ export const hardwareInfoSchema = z.object({
   gpu_available: z.boolean(),
   gpu_count: count.describe("GPUs this process may use"),
   host_gpu_count: count.describe("GPUs the host has"),
+  gpu_vendor: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('"nvidia", "amd", or "nvidia+amd" when the process may use both; null without a GPU'),
   gpu_model: z.string().nullable(),
   cuda_version: z.string().nullable().describe("the driver's CUDA version"),
-  driver_version: z.string().nullable(),
+  rocm_version: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("the HIP runtime's version, from libamdhip64's file name (6.2.60200: HIP 6.2 of ROCm 6.2.0)"),
+  driver_version: z.string().nullable().describe("the NVIDIA driver's version, or the amdgpu kernel driver's"),
   cuda_visible_devices: z.string().nullable(),
+  hip_visible_devices: z.string().nullable().optional(),
+  rocr_visible_devices: z.string().nullable().optional(),
   gpus: z.array(gpuDeviceSchema),
   gpu_unavailable_reason: z.string().nullable(),
   gpu_unavailable_code: z.string().nullable(),
   torch_version: z.string().nullable(),
   torch_cuda_version: z.string().nullable().describe("the CUDA toolkit torch was built with"),
+  torch_hip_version: z.string().nullable().optional().describe("the HIP torch was built with (ROCm builds: torch.version.hip)"),
   python_version: z.string().nullable().describe("the trainer's Python (platform.python_version())"),
   python_executable: z.string().nullable().describe("the trainer's interpreter (sys.executable)"),
 });

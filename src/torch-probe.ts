@@ -20,15 +20,23 @@ import { homedir } from "node:os";
 
 export interface TorchInfo {
   torch_version: string | null;
-  /** The CUDA toolkit torch was built with ("12.4"), null for CPU-only builds. */
+  /** The CUDA toolkit torch was built with ("12.4"), null for CPU-only and ROCm builds. */
   torch_cuda_version: string | null;
+  /** The HIP torch was built with (torch.version.hip, "6.2.41133-dd7f95766"), null except on ROCm builds. */
+  torch_hip_version: string | null;
   /** platform.python_version() of the interpreter, null when there is none. */
   python_version: string | null;
   /** sys.executable of the interpreter. */
   python_executable: string | null;
 }
 
-const NO_PYTHON: TorchInfo = { torch_version: null, torch_cuda_version: null, python_version: null, python_executable: null };
+const NO_PYTHON: TorchInfo = {
+  torch_version: null,
+  torch_cuda_version: null,
+  torch_hip_version: null,
+  python_version: null,
+  python_executable: null,
+};
 
 // find_spec locates the package without executing it; sys.path is what the answer depends on.
 const FIND_TORCH = [
@@ -148,13 +156,15 @@ async function runPython(python: string, timeoutMs: number, env: NodeJS.ProcessE
   });
 }
 
-/** Reads `__version__` and `cuda` from torch/version.py (both quoted literals, or None). */
-export function parseTorchVersionFile(text: string): Pick<TorchInfo, "torch_version" | "torch_cuda_version"> {
+/** Reads `__version__`, `cuda` and `hip` from torch/version.py (quoted literals, or None). */
+export function parseTorchVersionFile(
+  text: string,
+): Pick<TorchInfo, "torch_version" | "torch_cuda_version" | "torch_hip_version"> {
   const field = (name: string): string | null => {
     const match = new RegExp(`^${name}\\s*(?::[^=\\n]*)?=\\s*(?:'([^']*)'|"([^"]*)"|None)`, "m").exec(text);
     return match ? (match[1] ?? match[2] ?? null) : null;
   };
-  return { torch_version: field("__version__"), torch_cuda_version: field("cuda") };
+  return { torch_version: field("__version__"), torch_cuda_version: field("cuda"), torch_hip_version: field("hip") };
 }
 
 function cacheFile(env: NodeJS.ProcessEnv): string | null {
@@ -168,8 +178,9 @@ async function readCache(file: string | null, key: string): Promise<TorchInfo | 
   try {
     const entries = JSON.parse(await readFile(file, "utf8")) as Record<string, CacheEntry>;
     const entry = entries[key];
-    // Entries written before the probe reported Python's version are asked again.
+    // Entries written before the probe reported Python's or HIP's version are asked again.
     if (!entry || !Array.isArray(entry.stamps) || entry.result?.python_version === undefined) return null;
+    if (entry.result.torch_hip_version === undefined) return null;
     const current = await Promise.all(entry.stamps.map(([path]) => mtime(path)));
     return current.every((value, i) => value === entry.stamps[i]?.[1]) ? entry.result : null;
   } catch {
@@ -226,7 +237,9 @@ export async function findTorch(options: FindTorchOptions = {}): Promise<TorchIn
   const versionPath = answer.torch_dir === null ? null : join(answer.torch_dir, "version.py");
   const versionFile = versionPath === null ? null : await readFirstExisting([versionPath]);
   const result: TorchInfo = {
-    ...(versionFile === null ? { torch_version: null, torch_cuda_version: null } : parseTorchVersionFile(versionFile)),
+    ...(versionFile === null
+      ? { torch_version: null, torch_cuda_version: null, torch_hip_version: null }
+      : parseTorchVersionFile(versionFile)),
     python_version: typeof answer.python_version === "string" ? answer.python_version : null,
     python_executable: typeof answer.python_executable === "string" ? answer.python_executable : null,
   };

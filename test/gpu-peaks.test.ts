@@ -44,6 +44,22 @@ describe("peakBf16Flops: real NVML names", () => {
     expect(resolve(nvmlName)).toEqual({ name: entryName, tflops });
   });
 
+  // Names as ROCm SMI reports them: the PCI ID database's (rocm-smi's "Device Name", gdb's agent
+  // names), or the board's product name.
+  it.each([
+    ["Aqua Vanjaram [Instinct MI300X]", "AMD Instinct MI300X", 1307.4],
+    ["Aqua Vanjaram [Instinct MI300X VF]", "AMD Instinct MI300X", 1307.4], // an SR-IOV VF has all 304 CUs
+    ["AMD Instinct MI300X", "AMD Instinct MI300X", 1307.4],
+    ["AMD Instinct MI300A", "AMD Instinct MI300A", 980.6],
+    ["Aqua Vanjaram [Instinct MI325X]", "AMD Instinct MI325X", 1307.4],
+    ["AMD Instinct MI355X", "AMD Instinct MI355X", 2516.6],
+    ["Aldebaran/MI200 [Instinct MI250X]", "AMD Instinct MI250X (one GCD)", 191.5],
+    ["AMD Instinct MI250", "AMD Instinct MI250 (one GCD)", 181.05],
+    ["Aldebaran/MI200 [Instinct MI210]", "AMD Instinct MI210", 181],
+  ])("%s -> %s", (rocmName, entryName, tflops) => {
+    expect(resolve(rocmName)).toEqual({ name: entryName, tflops });
+  });
+
   it("returns FLOP/s, not TFLOPS", () => {
     const result = peakBf16Flops("NVIDIA H100 80GB HBM3");
     expect(result.flops).toBe(989.5e12);
@@ -91,6 +107,17 @@ describe("peakBf16Flops: no figure", () => {
       }
     },
   );
+
+  it("refuses an AMD compute partition and a name that stands for two models", () => {
+    expect(resolve("AMD Instinct MI300X (CPX partition)")).toEqual({
+      reason:
+        '"AMD Instinct MI300X (CPX partition)" is a compute partition: it has only a fraction of the GPU\'s CUs, so the GPU\'s peak does not apply',
+    });
+    expect(resolve("Aldebaran/MI200 [Instinct MI250X/MI250]")).toEqual({
+      reason: '"Aldebaran/MI200 [Instinct MI250X/MI250]" names more than one model (MI250X or MI250): no peak is given',
+    });
+    expect(resolve("AMD INSTINCT MI200 (MCM) OAM AC MBA")).toHaveProperty("reason");
+  });
 
   it("names an unknown model", () => {
     expect(peakBf16Flops("NVIDIA Quantum Widget 9000")).toEqual({
@@ -160,6 +187,13 @@ describe("GPU_PEAKS", () => {
       "NVIDIA T4 (Turing)": "Tesla T4",
       "NVIDIA Turing GeForce RTX 20xx / TITAN RTX / Quadro RTX": "Quadro RTX 8000",
       "NVIDIA P100 (Pascal)": "Tesla P100-PCIE-16GB",
+      "AMD Instinct MI355X": "AMD Instinct MI355X",
+      "AMD Instinct MI325X": "Aqua Vanjaram [Instinct MI325X]",
+      "AMD Instinct MI300X": "Aqua Vanjaram [Instinct MI300X]",
+      "AMD Instinct MI300A": "AMD Instinct MI300A",
+      "AMD Instinct MI250X (one GCD)": "Aldebaran/MI200 [Instinct MI250X]",
+      "AMD Instinct MI250 (one GCD)": "AMD Instinct MI250",
+      "AMD Instinct MI210": "Aldebaran/MI200 [Instinct MI210]",
     };
     expect(Object.keys(samples).sort()).toEqual(GPU_PEAKS.map((entry) => entry.name).sort());
     for (const [entryName, sample] of Object.entries(samples)) {

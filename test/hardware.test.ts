@@ -31,6 +31,7 @@ function hardware(scenario: string, env: NodeJS.ProcessEnv = {}, library = stubs
   const result = runCli(["hardware", "--json"], {
     PATH: noPython,
     CONFIG_TRACKER_NVML_LIBRARY: library,
+    CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
     CONFIG_TRACKER_CUDA_LIBRARY: stubs.cuda,
     FAKE_NVML_CONFIG: writeScenario(scenario),
     ...env,
@@ -55,14 +56,19 @@ describe("two GPUs", () => {
       gpu_unavailable_reason: null,
       cuda_visible_devices: null,
     });
+    expect(info.gpu_vendor).toBe("nvidia");
+    expect(info.rocm_version).toBeNull();
     expect(info.gpus[1]).toEqual({
       index: 1,
       nvml_index: 1,
+      vendor: "nvidia",
       name: "NVIDIA H100 80GB HBM3",
       uuid: H100_B,
       memory_total_bytes: 85520809984,
       compute_capability: "9.0",
       pci_bus_id: "00000000:2A:00.0",
+      serial: null,
+      vbios_version: null,
       mig_mode: false,
       mig_parent_uuid: null,
       error: null,
@@ -73,6 +79,7 @@ describe("two GPUs", () => {
     const result = runCli(["hardware"], {
       PATH: noPython,
       CONFIG_TRACKER_NVML_LIBRARY: stubs.nvml,
+      CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
       FAKE_NVML_CONFIG: writeScenario(TWO_H100),
     });
     expect(result.status).toBe(0);
@@ -92,6 +99,7 @@ describe("two GPUs", () => {
       env: {
         PATH: noPython,
         CONFIG_TRACKER_NVML_LIBRARY: stubs.nvml,
+        CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
         FAKE_NVML_CONFIG: writeScenario(TWO_H100),
         FAKE_NVML_LOG: log,
       },
@@ -125,21 +133,27 @@ describe("no usable GPU is a normal answer", () => {
 
   it("a missing library", () => {
     const info = hardware("", {}, "/nonexistent/libnvidia-ml.so.1");
-    expect(info.gpu_unavailable_reason).toBe("/nonexistent/libnvidia-ml.so.1 not found");
+    // Neither vendor's driver is there: both say why.
+    expect(info.gpu_unavailable_reason).toBe("/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found");
     expect(info.gpu_unavailable_code).toBe("NVML_LIBRARY_NOT_FOUND");
     expect(info.driver_version).toBeNull();
   });
 
   it("exits 0 and says why in the readable summary", () => {
-    const result = runCli(["hardware"], { PATH: noPython, CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1" });
+    const result = runCli(["hardware"], {
+      PATH: noPython,
+      CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+      CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
+    });
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("no gpu          /nonexistent/libnvidia-ml.so.1 not found");
+    expect(result.stdout).toContain("no gpu          /nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found");
   });
 
   it("a slow driver is waited for only so long", () => {
     const result = runCli(["hardware", "--json"], {
       PATH: noPython,
       CONFIG_TRACKER_NVML_LIBRARY: stubs.nvml,
+      CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
       FAKE_NVML_CONFIG: writeScenario(`init_delay_ms 60000\n${TWO_H100}`),
       CONFIG_TRACKER_NVML_TIMEOUT_MS: "300",
     });
@@ -316,6 +330,7 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("torch of the python3 on PATH",
     expect(parseTorchVersionFile("__version__ = '1.13.1'\ncuda = '11.7'\n")).toEqual({
       torch_version: "1.13.1",
       torch_cuda_version: "11.7",
+      torch_hip_version: null,
     });
     expect(parseTorchVersionFile('__version__ = "2.4.0"\ncuda: Optional[str] = None\n').torch_cuda_version).toBeNull();
   });

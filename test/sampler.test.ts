@@ -85,7 +85,7 @@ describe("ConfigTracker.sampleSystem", () => {
     expect(result.stderr).toBe("");
     const system = JSON.parse(result.stdout);
     expect(system.samples).toBeGreaterThanOrEqual(4);
-    expect(system.gpu_unavailable_reason).toBe("/nonexistent/libnvidia-ml.so.1 not found");
+    expect(system.gpu_unavailable_reason).toBe("/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found");
     expect(system.process_tree["0"].cpu_percent.max).toBeGreaterThan(50); // the busy child
     const { readJsonLines } = await import("./support/helpers.js");
     expect(readJsonLines(join(dir, "system.jsonl")).length).toBe(system.samples);

@@ -292,7 +292,7 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
     const result = await sweep(["--grid", "grid.json", "--gpus", "0,1", "--parallel", "2", "--", process.execPath, trainer, "n{n}", "300"], { cwd });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.match(/no GPU to hand out/g)).toHaveLength(1);
-    expect(result.stderr).toContain("no GPU to hand out (/nonexistent/libnvidia-ml.so.1 not found): running 2 at a time without setting CUDA_VISIBLE_DEVICES");
+    expect(result.stderr).toContain("no GPU to hand out (/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found): running 2 at a time without setting CUDA_VISIBLE_DEVICES");
     const runs = intervals(trainerLog(cwd));
     expect(runs).toHaveLength(4);
     expect(runs.every((run) => run.gpus.length === 0)).toBe(true);

@@ -12,6 +12,7 @@ const pythonRun = join(import.meta.dirname, "fixtures", "python", "run_python");
 
 beforeEach(() => {
   vi.stubEnv("CONFIG_TRACKER_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
+  vi.stubEnv("CONFIG_TRACKER_ROCM_SMI_LIBRARY", "/nonexistent/librocm_smi64.so.1");
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -45,7 +46,9 @@ describe("saveConfig / loadConfig", () => {
     expect(onDisk.config).toEqual({ lr: 3e-4, batch_size: 64, betas: [0.9, 0.95], started: "2024-01-02T03:04:05.000Z" });
     expect(onDisk.model).toEqual({ type: "GPT", num_parameters: 124439808, num_trainable_parameters: 124439808, d_model: 768 });
     expect(onDisk.dataset).toEqual({ name: "openwebtext" });
-    expect(saved.hardware.gpu_unavailable_reason).toBe("/nonexistent/libnvidia-ml.so.1 not found");
+    expect(saved.hardware.gpu_unavailable_reason).toBe(
+      "/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found",
+    );
     expect(saved.environment.pid).toBe(process.pid);
     // The tracker runs in this repository's checkout when there is one.
     expect(onDisk.git_hash).toBe(saved.git?.short_hash ?? null);

@@ -1,17 +1,18 @@
-// probeGpus(options): the GPU probe on the libuv pool. Options are copied into a plain struct
-// before the work starts; Execute never touches N-API.
+// probeGpus(options): the GPU probe (every vendor) on the libuv pool. Options are copied into a
+// plain struct before the work starts; Execute never touches N-API.
 #include "gpu_binding.h"
 
-#include "../gpu/nvidia/gpu_probe.h"
+#include "../gpu/probe.h"
 #include "convert.h"
 #include "promise_worker.h"
 
 namespace ct::binding {
 namespace {
 
-Napi::Object gpu_to_js(Napi::Env env, const GpuInfo& gpu) {
+Napi::Object gpu_to_js(Napi::Env env, const std::string& vendor, const gpu::GpuInfo& gpu) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("nvml_index", to_js(env, gpu.nvml_index));
+  out.Set("vendor", to_js(env, vendor));
+  out.Set("nvml_index", to_js(env, gpu.physical_index));
   out.Set("mig_slot", to_js(env, gpu.mig_slot));
   out.Set("name", to_js(env, gpu.name));
   out.Set("uuid", to_js(env, gpu.uuid));
@@ -19,80 +20,114 @@ Napi::Object gpu_to_js(Napi::Env env, const GpuInfo& gpu) {
   out.Set("compute_capability_major", to_js(env, gpu.compute_capability_major));
   out.Set("compute_capability_minor", to_js(env, gpu.compute_capability_minor));
   out.Set("pci_bus_id", to_js(env, gpu.pci_bus_id));
+  out.Set("serial", to_js(env, gpu.serial));
+  out.Set("vbios_version", to_js(env, gpu.vbios_version));
   out.Set("mig_mode", to_js(env, gpu.mig_mode));
   out.Set("parent_uuid", to_js(env, gpu.parent_uuid));
   out.Set("error", nullable_string(env, gpu.error));
   Napi::Array migs = Napi::Array::New(env, gpu.mig_devices.size());
   for (std::size_t i = 0; i < gpu.mig_devices.size(); ++i) {
-    migs.Set(static_cast<uint32_t>(i), gpu_to_js(env, gpu.mig_devices[i]));
+    migs.Set(static_cast<uint32_t>(i), gpu_to_js(env, vendor, gpu.mig_devices[i]));
   }
   out.Set("mig_devices", migs);
   return out;
 }
 
-Napi::Object report_to_js(Napi::Env env, const GpuReport& report) {
-  const HostGpus& host = report.host;
+Napi::Object vendor_to_js(Napi::Env env, const gpu::VendorReport& report) {
   Napi::Object out = Napi::Object::New(env);
-  out.Set("library_path", to_js(env, host.library_path));
-  out.Set("library_loaded", to_js(env, host.library_loaded));
-  out.Set("init_result", to_js(env, host.init_result));
+  out.Set("vendor", to_js(env, report.vendor));
+  out.Set("library_path", to_js(env, report.library_path));
+  out.Set("library_loaded", to_js(env, report.library_loaded));
+  out.Set("init_result", to_js(env, report.init_result));
   out.Set("unavailable_code", nullable_string(env, report.unavailable_code));
   out.Set("unavailable_reason", nullable_string(env, report.unavailable_reason));
-  out.Set("driver_version", to_js(env, host.driver_version));
-  out.Set("cuda_driver_version", to_js(env, host.cuda_driver_version));
-  out.Set("host_gpu_count", to_js(env, host.host_gpu_count));
-  Napi::Array host_gpus = Napi::Array::New(env, host.gpus.size());
-  for (std::size_t i = 0; i < host.gpus.size(); ++i) {
-    host_gpus.Set(static_cast<uint32_t>(i), gpu_to_js(env, host.gpus[i]));
+  out.Set("driver_version", to_js(env, report.driver_version));
+  if (report.runtime) {
+    Napi::Object runtime = Napi::Object::New(env);
+    runtime.Set("name", to_js(env, report.runtime->name));
+    runtime.Set("version", to_js(env, report.runtime->version));
+    runtime.Set("number", report.runtime->number ? Napi::Number::New(env, static_cast<double>(*report.runtime->number))
+                                                 : env.Null());
+    out.Set("runtime", runtime);
+  } else {
+    out.Set("runtime", env.Null());
+  }
+  out.Set("host_gpu_count", to_js(env, report.host_gpu_count));
+  Napi::Array host_gpus = Napi::Array::New(env, report.gpus.size());
+  for (std::size_t i = 0; i < report.gpus.size(); ++i) {
+    host_gpus.Set(static_cast<uint32_t>(i), gpu_to_js(env, report.vendor, report.gpus[i]));
   }
   out.Set("host_gpus", host_gpus);
   Napi::Array visible = Napi::Array::New(env, report.visible.size());
   for (std::size_t i = 0; i < report.visible.size(); ++i) {
-    Napi::Object gpu = gpu_to_js(env, report.visible[i].info);
-    gpu.Set("cuda_index", to_js(env, report.visible[i].cuda_index));
+    Napi::Object gpu = gpu_to_js(env, report.vendor, report.visible[i].info);
+    gpu.Set("cuda_index", to_js(env, report.visible[i].index));
     visible.Set(static_cast<uint32_t>(i), gpu);
   }
   out.Set("visible_gpus", visible);
   return out;
 }
 
+Napi::Object report_to_js(Napi::Env env, const gpu::GpuReport& report) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("unavailable_code", nullable_string(env, report.unavailable_code));
+  out.Set("unavailable_reason", nullable_string(env, report.unavailable_reason));
+  Napi::Array vendors = Napi::Array::New(env, report.vendors.size());
+  for (std::size_t i = 0; i < report.vendors.size(); ++i) {
+    vendors.Set(static_cast<uint32_t>(i), vendor_to_js(env, report.vendors[i]));
+  }
+  out.Set("vendors", vendors);
+  return out;
+}
+
+std::map<std::string, std::string> string_map(Napi::Env env, const Napi::Value& value, const char* what) {
+  std::map<std::string, std::string> out;
+  if (value.IsUndefined() || value.IsNull()) return out;
+  if (!value.IsObject()) throw Napi::TypeError::New(env, std::string(what) + " must be an object of strings");
+  Napi::Object object = value.As<Napi::Object>();
+  Napi::Array keys = object.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    Napi::Value key = keys.Get(i);
+    Napi::Value entry = object.Get(key);
+    if (entry.IsString()) out[key.ToString().Utf8Value()] = entry.As<Napi::String>().Utf8Value();
+  }
+  return out;
+}
+
 class ProbeGpusWorker : public PromiseWorker {
  public:
-  ProbeGpusWorker(Napi::Env env, ProbeOptions options)
+  ProbeGpusWorker(Napi::Env env, gpu::GpuOptions options)
       : PromiseWorker(env, "config-tracker:probeGpus"), options_(std::move(options)) {}
 
-  void Execute() override { report_ = probe_gpus(options_); }
+  void Execute() override { report_ = gpu::probe_gpus(options_); }
 
   Napi::Value Result(Napi::Env env) override { return report_to_js(env, report_); }
 
  private:
-  ProbeOptions options_;
-  GpuReport report_;
+  gpu::GpuOptions options_;
+  gpu::GpuReport report_;
 };
 
-std::string string_option(const Napi::Object& options, const char* key, std::string fallback) {
-  Napi::Value value = options.Get(key);
-  return value.IsString() ? value.As<Napi::String>().Utf8Value() : fallback;
-}
-
 }  // namespace
+
+gpu::GpuOptions gpu_options_from(Napi::Env env, const Napi::Object& options) {
+  gpu::GpuOptions out;
+  out.settings = string_map(env, options.Get("settings"), "settings");
+  out.environment = string_map(env, options.Get("environment"), "environment");
+  Napi::Value timeout = options.Get("timeoutMs");
+  if (timeout.IsNumber()) {
+    double ms = timeout.As<Napi::Number>().DoubleValue();
+    out.timeout_ms = !(ms >= 0) ? 0u : ms > 3600000 ? 3600000u : static_cast<unsigned>(ms);
+  }
+  return out;
+}
 
 Napi::Value ProbeGpus(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) {
     throw Napi::TypeError::New(env, "probeGpus(options): options must be an object");
   }
-  Napi::Object js_options = info[0].As<Napi::Object>();
-  ProbeOptions options;
-  options.nvml_library = string_option(js_options, "nvmlLibrary", options.nvml_library);
-  options.cuda_library = string_option(js_options, "cudaLibrary", options.cuda_library);
-  Napi::Value visible = js_options.Get("cudaVisibleDevices");
-  if (visible.IsString()) options.cuda_visible_devices = visible.As<Napi::String>().Utf8Value();
-  Napi::Value timeout = js_options.Get("timeoutMs");
-  if (timeout.IsNumber()) {
-    double ms = timeout.As<Napi::Number>().DoubleValue();
-    options.timeout_ms = ms < 0 ? 0u : ms > 3600000 ? 3600000u : static_cast<unsigned>(ms);
-  }
+  gpu::GpuOptions options = gpu_options_from(env, info[0].As<Napi::Object>());
   return PromiseWorker::Start(new ProbeGpusWorker(env, std::move(options)));
 }
 

@@ -7,6 +7,7 @@
 
 #include "../gpu/sampler/session.h"
 #include "convert.h"
+#include "gpu_binding.h"
 #include "promise_worker.h"
 
 namespace ct::binding {
@@ -19,6 +20,7 @@ Napi::Value optional_number(Napi::Env env, const std::optional<T>& value) {
 
 Napi::Object device_to_js(Napi::Env env, const gpu::DeviceSample& gpu) {
   Napi::Object out = Napi::Object::New(env);
+  out.Set("vendor", nullable_string(env, gpu.vendor));
   out.Set("index", Napi::Number::New(env, gpu.index));
   out.Set("uuid", nullable_string(env, gpu.uuid));
   out.Set("name", nullable_string(env, gpu.name));
@@ -31,7 +33,9 @@ Napi::Object device_to_js(Napi::Env env, const gpu::DeviceSample& gpu) {
   out.Set("power_watts", optional_number(env, gpu.power_watts));
   out.Set("power_limit_watts", optional_number(env, gpu.power_limit_watts));
   out.Set("temperature_c", optional_number(env, gpu.temperature_c));
+  out.Set("temperature_sensor", nullable_string(env, gpu.temperature_sensor));
   out.Set("sm_clock_mhz", optional_number(env, gpu.sm_clock_mhz));
+  out.Set("memory_clock_mhz", optional_number(env, gpu.memory_clock_mhz));
   out.Set("clock_event_reasons", optional_number(env, gpu.clock_event_reasons));
   Napi::Array reasons = Napi::Array::New(env, gpu.clock_event_reason_names.size());
   for (std::size_t i = 0; i < gpu.clock_event_reason_names.size(); ++i) {
@@ -135,10 +139,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
       options.interval_ms = ms < 10 ? 10u : ms > 3600000 ? 3600000u : static_cast<unsigned>(ms);
     }
     options.pids = pids_from(env, js.Get("pids"));
-    Napi::Value library = js.Get("nvmlLibrary");
-    if (library.IsString()) options.gpu.nvml_library = library.As<Napi::String>().Utf8Value();
-    Napi::Value visible = js.Get("cudaVisibleDevices");
-    if (visible.IsString()) options.gpu.cuda_visible_devices = visible.As<Napi::String>().Utf8Value();
+    options.gpu = gpu_options_from(env, js);
     Napi::Value queued = js.Get("maxQueued");
     if (queued.IsNumber() && queued.As<Napi::Number>().DoubleValue() >= 1) {
       options.max_queued = static_cast<std::size_t>(queued.As<Napi::Number>().DoubleValue());

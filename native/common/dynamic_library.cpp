@@ -1,6 +1,7 @@
 #include "dynamic_library.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <utility>
 
@@ -32,6 +33,14 @@ DynamicLibrary DynamicLibrary::open(const std::string& path, std::string& error)
   }
   error.clear();
   return DynamicLibrary(handle);
+}
+
+std::string describe_load_failure(const std::string& path, const std::string& dlerror_text) {
+  bool is_file_path = path.find('/') != std::string::npos;
+  struct stat info {};
+  bool missing = is_file_path ? stat(path.c_str(), &info) != 0 : dlerror_text.find("No such file") != std::string::npos;
+  if (missing) return path + " not found";
+  return path + " could not be loaded: " + dlerror_text;
 }
 
 void* DynamicLibrary::symbol(const char* name) const {

@@ -38,4 +38,8 @@ class DynamicLibrary {
   void* handle_ = nullptr;
 };
 
+// Why `path` could not be opened, in words: "<path> not found" when there is no such file (or, for a
+// bare soname, the loader found none), else "<path> could not be loaded: <dlerror text>".
+std::string describe_load_failure(const std::string& path, const std::string& dlerror_text);
+
 }  // namespace ct

@@ -1,14 +1,20 @@
-// The GPU vendors this build can sample, in the order they are tried. A new vendor is a new
-// folder beside nvidia/ implementing gpu::Backend, and one line here.
+// The GPU vendors this build knows, in the order they are reported. A new vendor is a folder
+// beside nvidia/ implementing gpu::Vendor and gpu::Backend, and one line here.
+#include "amd/vendor.h"
 #include "device.h"
-#include "nvidia/nvml_backend.h"
+#include "nvidia/vendor.h"
 
 namespace ct::gpu {
 
-std::vector<std::unique_ptr<Backend>> make_backends() {
-  std::vector<std::unique_ptr<Backend>> backends;
-  backends.push_back(std::make_unique<NvmlBackend>());
-  return backends;
+const std::vector<std::unique_ptr<Vendor>>& vendors() {
+  // Leaked on purpose: probe threads may still run while the process exits.
+  static const auto* list = [] {
+    auto* all = new std::vector<std::unique_ptr<Vendor>>();
+    all->push_back(make_nvidia_vendor());
+    all->push_back(make_amd_vendor());
+    return all;
+  }();
+  return *list;
 }
 
 }  // namespace ct::gpu

@@ -54,6 +54,12 @@ void use_scenario(const std::string& scenario, const std::string& processes) {
   setenv("FAKE_NVML_PROCESSES", (kScratch + "/processes.txt").c_str(), 1);
 }
 
+// The stand-in NVML (or none), and no ROCm SMI.
+void use_libraries(ct::sampler::SessionOptions& options, const char* nvml) {
+  options.gpu.settings["CONFIG_TRACKER_NVML_LIBRARY"] = nvml;
+  options.gpu.settings["CONFIG_TRACKER_ROCM_SMI_LIBRARY"] = "/nonexistent/librocm_smi64.so.1";
+}
+
 std::vector<ct::sampler::SystemSample> run_for(ct::sampler::SessionOptions options, int ms) {
   ct::sampler::Session session(std::move(options));
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -70,7 +76,7 @@ TEST(Sampler, SamplesEveryGpuTheTreeAndTheHost) {
   ct::sampler::SessionOptions options;
   options.interval_ms = 40;
   options.pids = {self};
-  options.gpu.nvml_library = FAKE_NVML_PATH;
+  use_libraries(options, FAKE_NVML_PATH);
   auto samples = run_for(options, 800);  // the ramps reach their ends on the 11th call
   ASSERT_GE(samples.size(), 12u);
   const auto& first = samples.front();
@@ -128,7 +134,7 @@ void lost_gpu_scenario() {
   use_scenario(two_gpus(200), "");
   ct::sampler::SessionOptions options;
   options.interval_ms = 40;
-  options.gpu.nvml_library = FAKE_NVML_PATH;
+  use_libraries(options, FAKE_NVML_PATH);
   auto samples = run_for(options, 600);
   auto fail = [](const char* what) {
     std::fprintf(stderr, "%s\n", what);
@@ -160,8 +166,8 @@ TEST(Sampler, CudaVisibleDevicesPicksAndRenumbers) {
   use_scenario(two_gpus(100000), "");
   ct::sampler::SessionOptions options;
   options.interval_ms = 30;
-  options.gpu.nvml_library = FAKE_NVML_PATH;
-  options.gpu.cuda_visible_devices = "GPU-bbbb";
+  use_libraries(options, FAKE_NVML_PATH);
+  options.gpu.environment["CUDA_VISIBLE_DEVICES"] = "GPU-bbbb";
   auto samples = run_for(options, 150);
   ASSERT_FALSE(samples.empty());
   ASSERT_EQ(samples.back().gpus.size(), 1u);
@@ -175,7 +181,7 @@ TEST(Sampler, AnOldDriversLibraryHasNoGpmAndOnlyTheFirstProcessCall) {
   ct::sampler::SessionOptions options;
   options.interval_ms = 30;
   options.pids = {self};
-  options.gpu.nvml_library = FAKE_NVML_LEGACY_PATH;
+  use_libraries(options, FAKE_NVML_LEGACY_PATH);
   auto samples = run_for(options, 200);
   ASSERT_FALSE(samples.empty());
   const auto& h100 = samples.back().gpus.at(0);
@@ -183,7 +189,7 @@ TEST(Sampler, AnOldDriversLibraryHasNoGpmAndOnlyTheFirstProcessCall) {
   EXPECT_GT(*h100.utilization_gpu_percent, 10);
   ASSERT_EQ(h100.processes.size(), 1u);
   EXPECT_FALSE(h100.processes[0].used_bytes.has_value());  // NVML_VALUE_NOT_AVAILABLE
-  EXPECT_EQ(*h100.tree_memory_bytes, 0u);
+  EXPECT_FALSE(h100.tree_memory_bytes.has_value());        // nothing known is not 0
   EXPECT_NE(h100.tree_memory_note.find("not available"), std::string::npos);
 }
 
@@ -191,14 +197,15 @@ TEST(Sampler, WithoutNvmlTheTreeAndHostAreStillSampled) {
   ct::sampler::SessionOptions options;
   options.interval_ms = 30;
   options.pids = {static_cast<int>(getpid())};
-  options.gpu.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  use_libraries(options, "/nonexistent/libnvidia-ml.so.1");
   ct::sampler::Session session(options);
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   session.stop();
   auto status = session.status();
   EXPECT_TRUE(status.opened);
   EXPECT_EQ(status.backend, "");
-  EXPECT_EQ(status.gpu_unavailable_reason, "/nonexistent/libnvidia-ml.so.1 not found");
+  EXPECT_EQ(status.gpu_unavailable_reason,
+            "/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found");
   auto samples = session.drain();
   ASSERT_FALSE(samples.empty());
   EXPECT_TRUE(samples.back().gpus.empty());
@@ -210,7 +217,7 @@ TEST(Sampler, AFullQueueDropsTheOldestAndCountsThem) {
   ct::sampler::SessionOptions options;
   options.interval_ms = 10;
   options.max_queued = 3;
-  options.gpu.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  use_libraries(options, "/nonexistent/libnvidia-ml.so.1");
   ct::sampler::Session session(options);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   session.stop();

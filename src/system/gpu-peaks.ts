@@ -1,5 +1,6 @@
 /**
- * Peak dense BF16 tensor-core throughput per NVIDIA GPU model, the denominator of MFU.
+ * Peak dense BF16 matrix throughput per GPU model (NVIDIA's tensor cores, AMD's matrix cores), the
+ * denominator of MFU.
  *
  * MFU here = achieved model FLOP/s / (sum over the run's GPUs of peak dense BF16 FLOP/s).
  * See docs/mfu-table.md for the table, the sources and what is deliberately left out.
@@ -24,6 +25,14 @@
  * "NVIDIA H100 80GB HBM3 MIG 1g.10gb" or "NVIDIA B200 MIG 1g.23gb". A MIG slice owns only a
  * fraction of the parent's SMs, so the parent's peak would be wrong by up to 7x. Such names get
  * no match at all (checked before the table), and peakBf16Flops says why.
+ *
+ * AMD: the name ROCm SMI reports (rsmi_dev_name_get: the board's product name, "AMD Instinct
+ * MI300X", else the PCI ID database's, "Aqua Vanjaram [Instinct MI300X]"). The figure is per GPU
+ * the runtime shows: an MI250X or MI250 is two GCDs, each its own GPU, so each gets half the
+ * package's figure. A GPU split into compute partitions is named with its mode by the addon
+ * ("AMD Instinct MI300X (CPX partition)"): like a MIG slice, no figure. AMD's CDNA 2 has no
+ * sparsity and prints dense figures; CDNA 3 and 4 print dense and with-sparsity figures side by
+ * side: the dense one is used.
  */
 
 export interface GpuPeak {
@@ -40,6 +49,10 @@ type GpuPeakEntry = GpuPeak & { match: RegExp };
 
 /** A MIG device name: "<parent name> MIG <profile>". */
 const MIG_NAME = /\sMIG\s/i;
+/** An AMD compute partition, as the addon names it: "<name> (CPX partition)". */
+const PARTITION_NAME = /\(\w+ partition\)/i;
+/** Names that stand for more than one model: the PCI ID database's name for device 0x740c. */
+const AMBIGUOUS_NAME = /MI250X\/MI250\b/i;
 
 const H100_DATASHEET =
   "https://www.nvidia.com/en-us/data-center/h100/ (H100 datasheet, also https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet)";
@@ -56,6 +69,13 @@ const L40_L40S_NOTE_SAME_DIE =
   "L40 and L40S are the same AD102 configuration (142 SMs); NVIDIA prints 181.05 for the L40 and 362.05 for the L40S.";
 
 const HALVED = "NVIDIA prints only the with-sparsity figure here; halved to the dense figure.";
+const CDNA2_WHITEPAPER = "https://www.amd.com/system/files/documents/amd-cdna2-white-paper.pdf";
+const CDNA3_WHITEPAPER =
+  "https://www.amd.com/content/dam/amd/en/documents/instinct-tech-docs/white-papers/amd-cdna-3-white-paper.pdf";
+const CDNA4_WHITEPAPER =
+  "https://www.amd.com/content/dam/amd/en/documents/instinct-tech-docs/white-papers/amd-cdna-4-architecture-whitepaper.pdf";
+const PER_GCD =
+  "Two GCDs per package, each a GPU of its own to ROCm and torch: the package's figure halved per GPU.";
 const NO_BF16 = "No BF16 tensor cores";
 
 export const GPU_PEAKS: ReadonlyArray<GpuPeakEntry> = [
@@ -256,6 +276,61 @@ export const GPU_PEAKS: ReadonlyArray<GpuPeakEntry> = [
       "FP32-accumulate row used (dense/sparse); FP16 with FP16 accumulate is 142 dense, not reachable by BF16. " +
       "Excludes the 3090 Ti.",
   },
+  // ---- AMD Instinct ---------------------------------------------------------------------------
+  {
+    name: "AMD Instinct MI355X",
+    match: /\bMI355X\b/i,
+    bf16DenseTflops: 2516.6,
+    source:
+      `${CDNA4_WHITEPAPER} and https://www.amd.com/en/products/accelerators/instinct/mi350/mi355x.html: ` +
+      "peak bfloat16 2.5 PFLOPS dense (5.0 with structured sparsity); 256 CUs x 2,400 MHz peak engine clock x " +
+      "4,096 dense BF16 FLOPs per clock per CU = 2,516.6 TFLOPS",
+    note:
+      "AMD prints 2.5 PFLOPS; the exact figure follows AMD's own method (CUs x peak engine clock x FLOPs per " +
+      "clock per CU, the CDNA 3 whitepaper's endnote MI325-019), with CDNA 4 doubling CDNA 3's 2,048 per CU.",
+  },
+  {
+    name: "AMD Instinct MI325X",
+    match: /\bMI325X\b/i,
+    bf16DenseTflops: 1307.4,
+    source: `${CDNA3_WHITEPAPER}: Table 2, MI325X GPU, "BF16 | BF16 (SPARSITY) 1,307.4 TF | 2,614.9 TF"`,
+    note: "Dense figure printed by AMD beside the with-sparsity one; same compute as the MI300X.",
+  },
+  {
+    name: "AMD Instinct MI300X",
+    match: /\bMI300X\b/i,
+    bf16DenseTflops: 1307.4,
+    source: `${CDNA3_WHITEPAPER}: Table 2, MI300X GPU, "BF16 | BF16 (SPARSITY) 1,307.4 TF | 2,614.9 TF"; endnote MI300-11`,
+    note: "Dense figure printed by AMD beside the with-sparsity one (304 CUs at 2,100 MHz).",
+  },
+  {
+    name: "AMD Instinct MI300A",
+    match: /\bMI300A\b/i,
+    bf16DenseTflops: 980.6,
+    source: `${CDNA3_WHITEPAPER}: Table 2, MI300A APU, "BF16 | BF16 (SPARSITY) 980.6 TF | 1,961.2"`,
+    note: "Dense figure printed by AMD beside the with-sparsity one (228 CUs at 2,100 MHz).",
+  },
+  {
+    name: "AMD Instinct MI250X (one GCD)",
+    match: /\bMI250X\b/i,
+    bf16DenseTflops: 191.5,
+    source: `${CDNA2_WHITEPAPER}: Table 1, MI250X, "Peak FP16/BF16 383.0 TF", 2 GCDs, 220 CUs`,
+    note: `${PER_GCD} CDNA 2 has no sparsity: the figure is dense.`,
+  },
+  {
+    name: "AMD Instinct MI250 (one GCD)",
+    match: /\bMI250\b/i,
+    bf16DenseTflops: 181.05,
+    source: `${CDNA2_WHITEPAPER}: Table 1, MI250, "Peak FP16/BF16 362.1 TF", 2 GCDs, 208 CUs`,
+    note: `${PER_GCD} CDNA 2 has no sparsity: the figure is dense.`,
+  },
+  {
+    name: "AMD Instinct MI210",
+    match: /\bMI210\b/i,
+    bf16DenseTflops: 181,
+    source: `${CDNA2_WHITEPAPER}: Table 1, MI210, "Peak FP16/BF16 181.0 TF", 1 GCD, 104 CUs`,
+    note: "CDNA 2 has no sparsity: the figure is dense.",
+  },
   // ---- No BF16 tensor cores (listed so the reason is precise, figure 0) ------------------------
   {
     name: "NVIDIA V100 / V100S (Volta)",
@@ -309,10 +384,11 @@ function publicEntry(entry: GpuPeakEntry): GpuPeak {
 }
 
 /**
- * Peak dense BF16 FLOP/s (TFLOPS * 1e12) of one GPU, from its NVML device name.
+ * Peak dense BF16 FLOP/s (TFLOPS * 1e12) of one GPU, from the name its vendor's library reports.
  *
- * Returns `{ flops: null, reason }` when there is no name, when the name is a MIG slice, when the
- * model is not in GPU_PEAKS (the reason names it), or when the model has no BF16 tensor cores.
+ * Returns `{ flops: null, reason }` when there is no name, when the name is a MIG slice or a
+ * compute partition, when it stands for more than one model, when the model is not in GPU_PEAKS
+ * (the reason names it), or when the model has no BF16 tensor cores.
  */
 export function peakBf16Flops(
   gpuName: string | null,
@@ -326,6 +402,15 @@ export function peakBf16Flops(
         `"${name}" is a MIG slice: it has only a fraction of its parent GPU's SMs, ` +
         "so the parent's peak does not apply and no peak is given",
     };
+  }
+  if (PARTITION_NAME.test(name)) {
+    return {
+      flops: null,
+      reason: `"${name}" is a compute partition: it has only a fraction of the GPU's CUs, so the GPU's peak does not apply`,
+    };
+  }
+  if (AMBIGUOUS_NAME.test(name)) {
+    return { flops: null, reason: `"${name}" names more than one model (MI250X or MI250): no peak is given` };
   }
   const hit = GPU_PEAKS.find((entry) => entry.match.test(name));
   if (hit === undefined) {

@@ -1,10 +1,11 @@
 /**
  * startSampler: what the GPUs and the watched processes do, sampled every interval by the
- * addon's own thread (NVML opened once, not one nvidia-smi per second), plus CPU and memory of
- * the process tree and the host from /proc. read() returns the samples taken since the last
- * call; stop() ends the thread and returns the rest.
+ * addon's own thread (NVML and ROCm SMI opened once, not one nvidia-smi or rocm-smi per second),
+ * plus CPU and memory of the process tree and the host from /proc. read() returns the samples
+ * taken since the last call; stop() ends the thread and returns the rest.
  */
 import { ConfigTrackerError } from "../errors.js";
+import { gpuOptions } from "../hardware.js";
 import { loadAddon, type RawSampler, type RawSamplerStatus, type RawSystemSample } from "../native.js";
 
 export type SystemSample = RawSystemSample;
@@ -15,7 +16,7 @@ export interface SamplerOptions {
   intervalMs?: number;
   /** Roots of the process tree whose CPU, memory and GPU memory are attributed (default: none). */
   pids?: number[];
-  /** The watched process's environment: its CUDA_VISIBLE_DEVICES decides which GPUs (default process.env). */
+  /** The watched process's environment: its visibility variables decide which GPUs (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -42,13 +43,7 @@ export function startSampler(options: SamplerOptions = {}): Sampler {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "startSampler: intervalMs must be between 10 and 3600000");
   }
   const pids = options.pids === undefined ? [] : checkPids(options.pids);
-  const visible = (options.env ?? process.env).CUDA_VISIBLE_DEVICES;
-  const raw: RawSampler = new (loadAddon().Sampler)({
-    intervalMs,
-    pids,
-    nvmlLibrary: process.env.CONFIG_TRACKER_NVML_LIBRARY || "libnvidia-ml.so.1",
-    ...(visible === undefined ? {} : { cudaVisibleDevices: visible }),
-  });
+  const raw: RawSampler = new (loadAddon().Sampler)({ intervalMs, pids, ...gpuOptions(options.env ?? process.env) });
   let stopped: Promise<SystemSample[]> | undefined;
   return {
     read: () => (stopped ? [] : raw.read()),

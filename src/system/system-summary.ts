@@ -18,6 +18,7 @@ const GPU_FIGURES = [
   "power_watts",
   "temperature_c",
   "sm_clock_mhz",
+  "memory_clock_mhz",
   "sm_active_percent",
   "sm_occupancy_percent",
   "tensor_active_percent",
@@ -29,10 +30,12 @@ type GpuFigure = (typeof GPU_FIGURES)[number];
 interface GpuAccumulator {
   node: number;
   index: number;
+  vendor: string | null;
   uuid: string | null;
   name: string | null;
   memory_total_bytes: number | null;
   power_limit_watts: number | null;
+  temperature_sensor: string | null;
   figures: Map<GpuFigure, Stat>;
   tree_memory_peak_bytes: number | null;
   clock_event_reasons_seen: Set<string>;
@@ -49,11 +52,13 @@ export interface MeanMax {
 export interface GpuSummary {
   node: number;
   index: number;
+  vendor: string | null;
   uuid: string | null;
   name: string | null;
   samples: number;
   memory_total_bytes: number | null;
   power_limit_watts: number | null;
+  temperature_sensor: string | null;
   tree_memory_peak_bytes: number | null;
   clock_event_reasons_seen: string[];
   lost: boolean;
@@ -114,10 +119,12 @@ export class SystemSummary {
         entry = {
           node,
           index: gpu.index,
+          vendor: gpu.vendor ?? null,
           uuid: gpu.uuid,
           name: gpu.name,
           memory_total_bytes: gpu.memory_total_bytes,
           power_limit_watts: gpu.power_limit_watts,
+          temperature_sensor: gpu.temperature_sensor ?? null,
           figures: new Map(),
           tree_memory_peak_bytes: null,
           clock_event_reasons_seen: new Set(),
@@ -162,11 +169,13 @@ export class SystemSummary {
         const summary: GpuSummary = {
           node: entry.node,
           index: entry.index,
+          vendor: entry.vendor,
           uuid: entry.uuid,
           name: entry.name,
           samples: entry.samples,
           memory_total_bytes: entry.memory_total_bytes,
           power_limit_watts: entry.power_limit_watts,
+          temperature_sensor: entry.temperature_sensor,
           tree_memory_peak_bytes: entry.tree_memory_peak_bytes,
           clock_event_reasons_seen: [...entry.clock_event_reasons_seen].sort(),
           lost: entry.lost,

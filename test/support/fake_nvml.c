@@ -48,16 +48,9 @@
  * Malformed lines and values are ignored. Every call is appended to FAKE_NVML_LOG when set, so tests
  * can see which entry points ran.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
+#include "fake_scenario.h"
 #define MAX_GPUS 16
 #define MAX_MIGS 8
 #define MAX_PROCESSES 256   /* per call; further lines of FAKE_NVML_PROCESSES are ignored */
@@ -87,11 +80,6 @@ _Static_assert(sizeof(nvmlProcessInfo_t) == 24, "nvmlProcessInfo_t is 24 bytes")
 #define NVML_VALUE_NOT_AVAILABLE (~0ULL) /* (-1) in nvml.h, read as unsigned long long */
 #define NO_INSTANCE 0xFFFFFFFFu          /* gpuInstanceId/computeInstanceId outside MIG */
 
-/* A number from the scenario: fixed (from == to) or a ramp over the first ten calls. */
-struct Ramp {
-  int present;
-  double from, to;
-};
 
 /* Getters with a call counter of their own on each device (the k of a ramp). */
 enum { CALLS_UTIL, CALLS_MEMORY, CALLS_POWER, CALLS_POWER_LIMIT, CALLS_TEMP, CALLS_SM_CLOCK,
@@ -126,65 +114,11 @@ static char driver_version[80];
  * reloads of the scenario, since lost_after_ms counts from it. */
 static long long first_init_ns;
 
-static void log_call(const char *name) {
-  const char *path = getenv("FAKE_NVML_LOG");
-  if (!path) return;
-  FILE *log = fopen(path, "a");
-  if (!log) return;
-  fprintf(log, "%d %s\n", (int)getpid(), name);
-  fclose(log);
-}
+static void log_call(const char *name) { log_call_to("FAKE_NVML_LOG", name); }
 
-/* Reads the next token: a bare word or key="quoted value". */
-static char *next_token(char **cursor) {
-  char *p = *cursor;
-  while (*p == ' ' || *p == '\t') p++;
-  if (!*p || *p == '\n' || *p == '#') return NULL;
-  char *start = p, *out = p;
-  int quoted = 0;
-  while (*p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n'))) {
-    if (*p == '"') { quoted = !quoted; p++; continue; }
-    *out++ = *p++;
-  }
-  if (*p) p++;
-  *out = '\0';
-  *cursor = p;
-  return start;
-}
 
-/* One non-negative number, decimal (fractions allowed) or 0x hex; the whole text must be it, so a
- * typo is ignored rather than read as a prefix. */
-static int parse_number(const char *text, double *out) {
-  char *end;
-  if (*text < '0' || *text > '9') return 0; /* no sign, space, inf or nan */
-  if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    if (!isxdigit((unsigned char)text[2])) return 0; /* strtoull would take "-4" after "0x" */
-    *out = (double)strtoull(text, &end, 16);
-  } else {
-    *out = strtod(text, &end);
-  }
-  return *end == '\0' && *out < 1e300;
-}
 
-/* A number or a ramp A..B. The text is split at ".." before parsing, since strtod would read the
- * first '.' of "10..90" as a decimal point. Left untouched when malformed. */
-static void parse_ramp(const char *text, struct Ramp *ramp) {
-  char copy[64];
-  double from, to;
-  if (strlen(text) >= sizeof copy) return;
-  memcpy(copy, text, strlen(text) + 1);
-  char *dots = strstr(copy, "..");
-  if (dots) {
-    *dots = '\0';
-    if (!parse_number(copy, &from) || !parse_number(dots + 2, &to)) return;
-  } else {
-    if (!parse_number(copy, &from)) return;
-    to = from;
-  }
-  ramp->present = 1;
-  ramp->from = from;
-  ramp->to = to;
-}
+
 
 /* util=G:M, each side a number or a ramp; both must parse. */
 static void parse_util(struct FakeDevice *d, const char *text) {
@@ -282,11 +216,6 @@ static nvmlReturn_t copy_string(const char *value, char *out, unsigned int lengt
   return 0;
 }
 
-static long long monotonic_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 static nvmlReturn_t do_init(const char *name) {
   log_call(name);
@@ -327,18 +256,7 @@ static unsigned long long next_call(struct FakeDevice *d, int getter) {
   return __atomic_fetch_add(&d->calls[getter], 1, __ATOMIC_RELAXED);
 }
 
-static double ramp_at(const struct Ramp *ramp, unsigned long long k) {
-  if (k > 10) k = 10;
-  return ramp->from + (ramp->to - ramp->from) * (double)k / 10.0;
-}
 
-/* Nearest integer, saturating: NVML answers whole units (percent, mW, MHz, bytes). */
-static unsigned int to_uint(double value) {
-  return value >= 4294967295.0 ? 0xFFFFFFFFu : (unsigned int)(value + 0.5);
-}
-static unsigned long long to_ull(double value) {
-  return value >= 18446744073709551615.0 ? ~0ULL : (unsigned long long)(value + 0.5);
-}
 
 /* A getter answering one number from a scenario ramp (at ramp_offset in FakeDevice): NVML's order of
  * checks, arguments first, then a lost GPU, then support. */
@@ -376,14 +294,6 @@ static nvmlReturn_t do_reasons(nvmlDevice_t d, unsigned long long *reasons) {
   return result;
 }
 
-/* A whole decimal number no larger than max. */
-static int parse_whole(const char *text, unsigned long long max, unsigned long long *out) {
-  char *end;
-  if (*text < '0' || *text > '9') return 0;
-  errno = 0;
-  *out = strtoull(text, &end, 10);
-  return *end == '\0' && errno != ERANGE && *out <= max;
-}
 
 /* Re-reads FAKE_NVML_PROCESSES (tests rewrite it while a sampler runs) and keeps the lines of the
  * GPU at gpu_index; malformed or over-long lines are skipped. */

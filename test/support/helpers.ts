@@ -42,8 +42,8 @@ export interface SpawnedCli {
 }
 
 /**
- * Runs the built CLI without blocking, in the tests' quiet environment (no git, no NVML unless
- * `env` names one). `onStdout` / `onStderr` see output as it comes; `poll` runs every `pollMs`
+ * Runs the built CLI without blocking, in the tests' quiet environment (no git, no NVML or ROCm SMI
+ * unless `env` names one). `onStdout` / `onStderr` see output as it comes; `poll` runs every `pollMs`
  * while the command runs (to act on it mid-run).
  */
 export function spawnCli(
@@ -67,6 +67,7 @@ export function spawnCli(
         CONFIG_TRACKER_CACHE_DIR: testCacheDir,
         CONFIG_TRACKER_DISABLE_GIT: "1",
         CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+        CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
         ...options.env,
       },
       stdio: ["pipe", "pipe", "pipe"],
@@ -135,6 +136,7 @@ export function runScript(
         HOME: process.env.HOME,
         CONFIG_TRACKER_CACHE_DIR: testCacheDir,
         CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+        CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
         CONFIG_TRACKER_DISABLE_GIT: "1",
         ...options.env,
       },

@@ -1,21 +1,11 @@
 #include "gpu_probe.h"
 
-#include <pthread.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <thread>
 
 #include "cuda_driver.h"
 #include "visible_devices.h"
 
-namespace ct {
+namespace ct::gpu {
 namespace {
 
 std::string error_code(nvml::Return result) {
@@ -38,15 +28,6 @@ std::string init_failure_reason(nvml::Return result) {
     case nvml::kErrorInsufficientPower: return "a GPU's power cables are not connected properly";
     default: return std::string("NVML initialisation failed: ") + nvml::return_name(result);
   }
-}
-
-std::string library_load_reason(const std::string& path, const std::string& dlerror_text) {
-  bool is_file_path = path.find('/') != std::string::npos;
-  struct stat info {};
-  bool missing = is_file_path ? stat(path.c_str(), &info) != 0
-                              : dlerror_text.find("No such file") != std::string::npos;
-  if (missing) return path + " not found";
-  return path + " could not be loaded: " + dlerror_text;
 }
 
 std::optional<std::string> read_string(nvml::DeviceGetStringFn fn, nvml::Device device,
@@ -86,7 +67,7 @@ std::optional<std::string> read_pci_bus_id(const NvmlFunctions& fn, nvml::Device
 
 GpuInfo read_device(const NvmlFunctions& fn, nvml::Device device, unsigned index) {
   GpuInfo gpu;
-  gpu.nvml_index = index;
+  gpu.physical_index = index;
   gpu.name = read_string(fn.device_get_name, device, nvml::kDeviceNameBufferSize);
   gpu.uuid = read_string(fn.device_get_uuid, device, nvml::kDeviceUuidBufferSize);
   gpu.memory_total_bytes = read_memory_total(fn, device);
@@ -123,7 +104,7 @@ void read_mig(const NvmlFunctions& fn, nvml::Device device, GpuInfo& gpu) {
     nvml::Device mig = nullptr;
     // Empty slots answer NOT_FOUND.
     if (fn.device_get_mig_device_handle_by_index(device, slot, &mig) != nvml::kSuccess) continue;
-    GpuInfo child = read_device(fn, mig, gpu.nvml_index);
+    GpuInfo child = read_device(fn, mig, gpu.physical_index);
     child.mig_slot = slot;
     child.mig_mode = true;
     child.parent_uuid = gpu.uuid;
@@ -137,25 +118,41 @@ void read_mig(const NvmlFunctions& fn, nvml::Device device, GpuInfo& gpu) {
   }
 }
 
-void set_unavailable(HostGpus& host, std::string code, std::string reason) {
+void set_unavailable(VendorReport& host, std::string code, std::string reason) {
   host.unavailable_code = std::move(code);
   host.unavailable_reason = std::move(reason);
 }
 
+RuntimeVersion cuda_runtime(int version) {
+  // 12040 -> "12.4", as cuDriverGetVersion and nvidia-smi write it.
+  return RuntimeVersion{"cuda", std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10), version};
+}
+
 }  // namespace
 
-HostGpus query_host_gpus(const NvmlLibrary& nvml, const std::string& cuda_library) {
-  HostGpus host;
+std::string nvml_library_path(const GpuOptions& options) {
+  return options.setting("CONFIG_TRACKER_NVML_LIBRARY").value_or("libnvidia-ml.so.1");
+}
+
+std::string cuda_library_path(const GpuOptions& options) {
+  return options.setting("CONFIG_TRACKER_CUDA_LIBRARY").value_or("libcuda.so.1");
+}
+
+VendorReport query_host_gpus(const NvmlLibrary& nvml, const std::string& cuda_library) {
+  VendorReport host;
+  host.vendor = "nvidia";
   host.library_path = nvml.path;
   host.library_loaded = nvml.loaded();
+  host.driver_present = nvml.loaded();  // NVML ships with the driver
   const NvmlFunctions& fn = nvml.fn;
 
   auto fill_cuda_from_driver_library = [&] {
-    if (!host.cuda_driver_version) host.cuda_driver_version = cuda_driver_version(cuda_library);
+    if (host.runtime) return;
+    if (std::optional<int> version = cuda_driver_version(cuda_library)) host.runtime = cuda_runtime(*version);
   };
 
   if (!nvml.loaded()) {
-    set_unavailable(host, "NVML_LIBRARY_NOT_FOUND", library_load_reason(nvml.path, nvml.load_error));
+    set_unavailable(host, "NVML_LIBRARY_NOT_FOUND", describe_load_failure(nvml.path, nvml.load_error));
     fill_cuda_from_driver_library();
     return host;
   }
@@ -179,7 +176,7 @@ HostGpus query_host_gpus(const NvmlLibrary& nvml, const std::string& cuda_librar
   if (fn.system_get_cuda_driver_version != nullptr) {
     int version = 0;
     if (fn.system_get_cuda_driver_version(&version) == nvml::kSuccess && version > 0) {
-      host.cuda_driver_version = version;
+      host.runtime = cuda_runtime(version);
     }
   }
   fill_cuda_from_driver_library();
@@ -203,7 +200,7 @@ HostGpus query_host_gpus(const NvmlLibrary& nvml, const std::string& cuda_librar
                               : nvml::kErrorFunctionNotFound;
     if (result != nvml::kSuccess) {
       GpuInfo gpu;
-      gpu.nvml_index = index;
+      gpu.physical_index = index;
       gpu.error = error_code(result);
       host.gpus.push_back(std::move(gpu));
       continue;
@@ -216,8 +213,8 @@ HostGpus query_host_gpus(const NvmlLibrary& nvml, const std::string& cuda_librar
   return host;
 }
 
-std::vector<VisibleGpu> select_visible_gpus(
-    const HostGpus& host, const std::optional<std::string>& cuda_visible_devices) {
+std::vector<VisibleGpu> select_visible_gpus(const std::vector<GpuInfo>& gpus,
+                                            const std::optional<std::string>& cuda_visible_devices) {
   VisibleDevicesSpec spec = parse_visible_devices(cuda_visible_devices);
 
   // Physical GPUs chosen by ordinal or UUID, in CUDA's order; MIG devices chosen directly.
@@ -225,25 +222,25 @@ std::vector<VisibleGpu> select_visible_gpus(
   auto uuid_of = [](const GpuInfo& gpu) { return gpu.uuid.value_or(std::string()); };
   switch (spec.kind) {
     case VisibleDevicesSpec::Kind::kAll:
-      for (const GpuInfo& gpu : host.gpus) chosen.push_back(&gpu);
+      for (const GpuInfo& gpu : gpus) chosen.push_back(&gpu);
       break;
     case VisibleDevicesSpec::Kind::kOrdinals:
-      for (std::size_t position : resolve_ordinals(spec.ordinals, host.gpus.size())) {
-        chosen.push_back(&host.gpus[position]);
+      for (std::size_t position : resolve_ordinals(spec.ordinals, gpus.size())) {
+        chosen.push_back(&gpus[position]);
       }
       break;
     case VisibleDevicesSpec::Kind::kGpuUuids: {
       std::vector<std::string> uuids;
-      for (const GpuInfo& gpu : host.gpus) uuids.push_back(uuid_of(gpu));
+      for (const GpuInfo& gpu : gpus) uuids.push_back(uuid_of(gpu));
       for (std::size_t position : resolve_uuid_prefixes(spec.uuid_prefixes, uuids)) {
-        chosen.push_back(&host.gpus[position]);
+        chosen.push_back(&gpus[position]);
       }
       break;
     }
     case VisibleDevicesSpec::Kind::kMigUuids: {
       std::vector<const GpuInfo*> migs;
       std::vector<std::string> uuids;
-      for (const GpuInfo& gpu : host.gpus) {
+      for (const GpuInfo& gpu : gpus) {
         for (const GpuInfo& mig : gpu.mig_devices) {
           migs.push_back(&mig);
           uuids.push_back(uuid_of(mig));
@@ -273,95 +270,4 @@ std::vector<VisibleGpu> select_visible_gpus(
   return visible;
 }
 
-namespace {
-
-// One host query per (library, process): started on a detached thread so that a hung driver
-// bounds only the wait, never the caller or the process's exit.
-struct HostQuery {
-  std::mutex mutex;
-  std::condition_variable done_signal;
-  bool done = false;
-  HostGpus result;
-};
-
-struct HostQueryCache {
-  std::mutex mutex;
-  std::map<std::string, std::shared_ptr<HostQuery>> queries;  // key: nvml path + cuda path
-};
-
-// Leaked on purpose: a detached query thread may outlive static destruction at exit.
-HostQueryCache* g_cache = nullptr;
-std::once_flag g_cache_once;
-
-HostQueryCache& cache() {
-  std::call_once(g_cache_once, [] {
-    g_cache = new HostQueryCache();
-    // After fork the child has neither the parent's threads nor a usable NVML session: it starts
-    // over with a fresh cache (the old one, whose mutex may be held, is abandoned).
-    pthread_atfork(nullptr, nullptr, [] { g_cache = new HostQueryCache(); });
-  });
-  return *g_cache;
-}
-
-std::shared_ptr<HostQuery> start_host_query(const ProbeOptions& options) {
-  HostQueryCache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  std::string key = options.nvml_library + '\n' + options.cuda_library;
-  auto found = c.queries.find(key);
-  if (found != c.queries.end()) return found->second;
-  auto query = std::make_shared<HostQuery>();
-  c.queries.emplace(key, query);
-  std::string nvml_path = options.nvml_library;
-  std::string cuda_path = options.cuda_library;
-  std::thread([query, nvml_path, cuda_path] {
-    NvmlLibrary nvml = NvmlLibrary::load(nvml_path);
-    HostGpus host = query_host_gpus(nvml, cuda_path);
-    std::lock_guard<std::mutex> done_lock(query->mutex);
-    query->result = std::move(host);
-    query->done = true;
-    query->done_signal.notify_all();
-  }).detach();
-  return query;
-}
-
-}  // namespace
-
-GpuReport probe_gpus(const ProbeOptions& options) {
-  GpuReport report;
-  std::shared_ptr<HostQuery> query = start_host_query(options);
-  {
-    std::unique_lock<std::mutex> lock(query->mutex);
-    bool finished = query->done_signal.wait_for(lock, std::chrono::milliseconds(options.timeout_ms),
-                                                [&] { return query->done; });
-    if (!finished) {
-      report.host.library_path = options.nvml_library;
-      report.unavailable_code = "NVML_TIMEOUT";
-      report.unavailable_reason = "NVML did not answer within " +
-                                  std::to_string(options.timeout_ms) + " ms (still trying)";
-      return report;
-    }
-    report.host = query->result;
-  }
-  if (!report.host.unavailable_code.empty()) {
-    report.unavailable_code = report.host.unavailable_code;
-    report.unavailable_reason = report.host.unavailable_reason;
-    return report;
-  }
-  report.visible = select_visible_gpus(report.host, options.cuda_visible_devices);
-  if (report.visible.empty()) {
-    report.unavailable_code = "NO_VISIBLE_GPU";
-    report.unavailable_reason =
-        "CUDA_VISIBLE_DEVICES=\"" + options.cuda_visible_devices.value_or("") + "\" leaves none of the " +
-        std::to_string(report.host.host_gpu_count) + " GPUs to this process";
-    bool any_mig_without_instances = false;
-    for (const GpuInfo& gpu : report.host.gpus) {
-      if (gpu.mig_mode.value_or(false) && gpu.mig_devices.empty()) any_mig_without_instances = true;
-    }
-    if (!options.cuda_visible_devices && any_mig_without_instances) {
-      report.unavailable_reason = "MIG mode is on but no MIG device has been created";
-    }
-  }
-  return report;
-}
-
-}  // namespace ct
+}  // namespace ct::gpu

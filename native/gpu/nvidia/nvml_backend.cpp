@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../tree_memory.h"
 #include "gpu_probe.h"
 
 namespace ct::gpu {
@@ -71,22 +72,23 @@ NvmlBackend::~NvmlBackend() {
   if (initialised_ && nvml_.fn.shutdown != nullptr) nvml_.fn.shutdown();  // balances the init
 }
 
-std::string NvmlBackend::open(const BackendOptions& options) {
-  nvml_ = NvmlLibrary::load(options.nvml_library);
-  HostGpus host = query_host_gpus(nvml_, "");
+VendorReport NvmlBackend::open(const GpuOptions& options) {
+  nvml_ = NvmlLibrary::load(nvml_library_path(options));
+  VendorReport host = query_host_gpus(nvml_, "");
   initialised_ = host.init_result && *host.init_result == nvml::kSuccess;
-  if (!host.unavailable_code.empty()) return host.unavailable_reason;
+  if (!host.unavailable_code.empty()) return host;
 
   const NvmlFunctions& fn = nvml_.fn;
-  for (const VisibleGpu& visible : select_visible_gpus(host, options.cuda_visible_devices)) {
+  std::optional<std::string> cuda_visible_devices = options.variable("CUDA_VISIBLE_DEVICES");
+  for (const VisibleGpu& visible : select_visible_gpus(host.gpus, cuda_visible_devices)) {
     Device device;
-    device.index = visible.cuda_index;
+    device.index = visible.index;
     device.uuid = visible.info.uuid.value_or("");
     device.name = visible.info.name.value_or("");
     device.is_mig = visible.info.mig_slot.has_value();
     nvml::Device parent = nullptr;
     nvml::Return result = fn.device_get_handle_by_index != nullptr
-                              ? fn.device_get_handle_by_index(visible.info.nvml_index, &parent)
+                              ? fn.device_get_handle_by_index(visible.info.physical_index, &parent)
                               : nvml::kErrorFunctionNotFound;
     if (result == nvml::kSuccess && device.is_mig) {
       result = fn.device_get_mig_device_handle_by_index != nullptr
@@ -99,10 +101,13 @@ std::string NvmlBackend::open(const BackendOptions& options) {
     devices_.push_back(std::move(device));
   }
   if (devices_.empty()) {
-    return "CUDA_VISIBLE_DEVICES=\"" + options.cuda_visible_devices.value_or("") + "\" leaves no GPU to the process";
+    host.unavailable_code = "NO_VISIBLE_GPU";
+    host.unavailable_reason =
+        "CUDA_VISIBLE_DEVICES=\"" + cuda_visible_devices.value_or("") + "\" leaves no GPU to the process";
+    return host;
   }
   for (Device& device : devices_) open_gpm(device);
-  return "";
+  return host;
 }
 
 void NvmlBackend::open_gpm(Device& device) {
@@ -195,31 +200,7 @@ void NvmlBackend::read_processes(Device& device, const std::set<int>& tree, Devi
     out.tree_memory_note = std::string("no process list: ") + nvml::return_name(result);
     return;
   }
-  std::uint64_t total = 0;
-  bool any = false;
-  bool unknown = false;
-  for (ProcessMemory& process : processes) {
-    process.in_tree = tree.count(process.pid) != 0;
-    if (!process.in_tree) continue;
-    any = true;
-    if (process.used_bytes) total += *process.used_bytes;
-    else unknown = true;
-  }
-  out.processes = std::move(processes);
-  if (tree.empty()) {
-    out.tree_memory_note = "no process is watched";
-  } else if (any) {
-    out.tree_memory_bytes = total;
-    if (unknown) out.tree_memory_note = "some of the tree's processes' memory is not available (permission)";
-  } else if (out.processes.empty()) {
-    out.tree_memory_bytes = 0;  // nothing runs on this GPU at all
-  } else {
-    // Processes are there but none is ours: either the tree has no CUDA context on this GPU
-    // (yet), or NVML lists PIDs of another PID namespace (a container): do not say 0.
-    out.tree_memory_note = "NVML lists " + std::to_string(out.processes.size()) +
-                           " process(es) on this GPU and none is in the watched tree: it has no CUDA context "
-                           "here, or NVML reports PIDs of another PID namespace";
-  }
+  attribute_tree_memory(std::move(processes), tree, "NVML", "CUDA", out);
 }
 
 std::vector<DeviceSample> NvmlBackend::sample(const std::set<int>& tree) {
@@ -228,6 +209,7 @@ std::vector<DeviceSample> NvmlBackend::sample(const std::set<int>& tree) {
   samples.reserve(devices_.size());
   for (Device& device : devices_) {
     DeviceSample out;
+    out.vendor = vendor();
     out.index = device.index;
     out.uuid = device.uuid;
     out.name = device.name;

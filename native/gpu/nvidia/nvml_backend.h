@@ -22,7 +22,7 @@ class NvmlBackend : public Backend {
   NvmlBackend& operator=(const NvmlBackend&) = delete;
 
   const char* vendor() const override { return "nvidia"; }
-  std::string open(const BackendOptions& options) override;
+  VendorReport open(const GpuOptions& options) override;
   std::vector<DeviceSample> sample(const std::set<int>& tree) override;
 
  private:

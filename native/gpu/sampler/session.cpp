@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "../probe.h"
+
 namespace ct::sampler {
 
 // What the thread and the Session share; the thread holds its own reference, so a Session
@@ -30,22 +32,26 @@ Session::~Session() { stop(0); }  // asks the thread to end; never waits (a fina
 
 void Session::run(std::shared_ptr<Shared> shared) {
   const SessionOptions& options = shared->options;
-  // Open the first backend that can sample. Its driver calls happen on this thread only.
-  std::unique_ptr<gpu::Backend> backend;
-  std::string reasons;
-  for (std::unique_ptr<gpu::Backend>& candidate : gpu::make_backends()) {
-    std::string reason = candidate->open(options.gpu);
-    if (reason.empty()) {
-      backend = std::move(candidate);
-      break;
+  // Open every vendor's backend that can sample. Their driver calls happen on this thread only.
+  std::vector<std::unique_ptr<gpu::Backend>> backends;
+  std::string names;
+  gpu::GpuReport unavailable;  // the vendors that cannot sample, and why
+  for (const auto& vendor : gpu::vendors()) {
+    std::unique_ptr<gpu::Backend> candidate = vendor->make_backend();
+    gpu::VendorReport opened = candidate->open(options.gpu);
+    if (opened.unavailable_reason.empty()) {
+      names += (names.empty() ? "" : ",") + std::string(candidate->vendor());
+      backends.push_back(std::move(candidate));
+    } else {
+      unavailable.vendors.push_back(std::move(opened));
     }
-    reasons += (reasons.empty() ? "" : "; ") + reason;
   }
+  gpu::explain_unavailable(unavailable);
   {
     std::lock_guard<std::mutex> lock(shared->mutex);
     shared->status.opened = true;
-    shared->status.backend = backend ? backend->vendor() : "";
-    shared->status.gpu_unavailable_reason = backend ? "" : reasons;
+    shared->status.backend = names;
+    shared->status.gpu_unavailable_reason = backends.empty() ? unavailable.unavailable_reason : "";
   }
 
   ProcessTree tree(options.pids);
@@ -65,7 +71,10 @@ void Session::run(std::shared_ptr<Shared> shared) {
     sample.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     sample.tree = tree.sample();
     sample.host = read_host_memory();
-    if (backend) sample.gpus = backend->sample(sample.tree.pids);
+    for (auto& backend : backends) {
+      std::vector<gpu::DeviceSample> gpus = backend->sample(sample.tree.pids);
+      sample.gpus.insert(sample.gpus.end(), std::make_move_iterator(gpus.begin()), std::make_move_iterator(gpus.end()));
+    }
     {
       std::lock_guard<std::mutex> lock(shared->mutex);
       shared->queue.push_back(std::move(sample));
@@ -80,7 +89,7 @@ void Session::run(std::shared_ptr<Shared> shared) {
     auto now = std::chrono::steady_clock::now();
     if (next < now) next = now + interval;
   }
-  backend.reset();  // closes the driver session on the thread that opened it
+  backends.clear();  // closes the driver sessions on the thread that opened them
   std::lock_guard<std::mutex> lock(shared->mutex);
   shared->finished = true;
   shared->ended.notify_all();

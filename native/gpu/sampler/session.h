@@ -1,7 +1,7 @@
-// A long-lived sampling session on its own thread: the GPU backend is opened once (the driver
-// initialised once), then every interval one SystemSample (every GPU the watched process may
-// use, its process tree, the host's memory) is queued for the caller to drain. Nothing here
-// touches N-API: the binding drains from the JS thread.
+// A long-lived sampling session on its own thread: every vendor's backend is opened once (each
+// driver initialised once), then every interval one SystemSample (every GPU the watched process
+// may use, of every vendor, its process tree, the host's memory) is queued for the caller to
+// drain. Nothing here touches N-API: the binding drains from the JS thread.
 #pragma once
 
 #include <condition_variable>
@@ -28,7 +28,7 @@ struct SystemSample {
 struct SessionOptions {
   unsigned interval_ms = 1000;
   std::vector<int> pids;  // roots of the watched tree (empty: GPUs and host only)
-  gpu::BackendOptions gpu;
+  gpu::GpuOptions gpu;
   std::size_t max_queued = 3600;  // an hour at 1 s; older samples are dropped (and counted)
 };
 
@@ -48,7 +48,7 @@ class Session {
 
   struct Status {
     bool opened = false;        // the backend has been opened (or has failed to)
-    std::string backend;        // "nvidia", or empty when none could sample
+    std::string backend;        // "nvidia", "amd", "nvidia,amd", or empty when none could sample
     std::string gpu_unavailable_reason;
     std::uint64_t samples = 0;  // taken so far
     std::uint64_t dropped = 0;  // taken but pushed out of a full queue
