@@ -17,9 +17,9 @@
 using ct_test::CapturedOutput;
 
 TEST(QuietThread, ATasksOutputGoesNowhereWhileOtherThreadsOutputArrives) {
+  CapturedOutput captured;  // first: the thread's table starts as a copy of the process's
   ct::QuietThread quiet;
   ASSERT_EQ(quiet.silence_error(), "");  // unshare(CLONE_FILES) is allowed here
-  CapturedOutput captured;
   std::atomic<bool> writing{true};
   int lines = 0;
   std::thread writer([&] {
