@@ -27,8 +27,13 @@ Options:
   -v, --version            the package version
 
 Environment:
-  CUDA_VISIBLE_DEVICES          applied as CUDA applies it
+  CUDA_VISIBLE_DEVICES          applied as CUDA applies it (and HIP, on AMD GPUs)
+  ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES
+                                applied as ROCm applies them
   CONFIG_TRACKER_NVML_LIBRARY   path of libnvidia-ml.so.1 to load
   CONFIG_TRACKER_CUDA_LIBRARY   path of libcuda.so.1 to load
+  CONFIG_TRACKER_ROCM_SMI_LIBRARY
+                                path of librocm_smi64 to load (ROCm SMI)
+  CONFIG_TRACKER_HIP_LIBRARY    path of libamdhip64 to read the HIP version from
   CONFIG_TRACKER_ADDON          path of a built config_tracker.node
 `;
