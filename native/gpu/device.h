@@ -129,6 +129,16 @@ struct DeviceSample {
   std::string activity_unavailable_reason;
 };
 
+// A sample of one device with its names; the backend fills the readings.
+inline DeviceSample named_sample(const char* vendor, int index, const std::string& uuid, const std::string& name) {
+  DeviceSample sample;
+  sample.vendor = vendor;
+  sample.index = index;
+  sample.uuid = uuid;
+  sample.name = name;
+  return sample;
+}
+
 // One vendor's sampler: opened once on the sampler's thread, then asked every interval.
 class Backend {
  public:

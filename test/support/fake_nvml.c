@@ -100,8 +100,7 @@ struct FakeDevice {
   struct Ramp util_gpu, util_memory, mem_used, power, power_limit, temp, sm_clock, reasons;
   struct Ramp gpm_sm, gpm_occupancy, gpm_tensor, gpm_dram;
   int gpm;            /* 1: GPM supported */
-  int lost;           /* lost_after_ms given */
-  long long lost_after_ms;
+  struct Loss loss;   /* lost_after_ms */
   unsigned long long calls[CALLS_COUNT]; /* updated atomically: a sampler may read from threads */
 };
 
@@ -110,9 +109,6 @@ static struct FakeDevice migs[MAX_GPUS * MAX_MIGS];
 static int gpu_count, mig_total;
 static int init_result, init_delay_ms, count_error, cuda_version;
 static char driver_version[80];
-/* CLOCK_MONOTONIC ns of the first successful nvmlInit in this process (0: none yet); kept across
- * reloads of the scenario, since lost_after_ms counts from it. */
-static long long first_init_ns;
 
 static void log_call(const char *name) { log_call_to("FAKE_NVML_LOG", name); }
 
@@ -156,13 +152,11 @@ static void apply_field(struct FakeDevice *d, const char *key, const char *value
   else if (!strcmp(key, "gpm_occupancy")) parse_ramp(value, &d->gpm_occupancy);
   else if (!strcmp(key, "gpm_tensor")) parse_ramp(value, &d->gpm_tensor);
   else if (!strcmp(key, "gpm_dram")) parse_ramp(value, &d->gpm_dram);
-  else if (!strcmp(key, "lost_after_ms")) {
-    double ms;
-    if (parse_number(value, &ms)) {
-      d->lost = 1;
-      d->lost_after_ms = ms > 1e12 ? (long long)1e12 : (long long)ms;
-    }
-  }
+  else if (!strcmp(key, "lost_after_ms")) parse_loss(value, &d->loss);
+}
+
+static void apply_device_field(void *device, const char *key, const char *value) {
+  apply_field((struct FakeDevice *)device, key, value);
 }
 
 static void load_scenario(void) {
@@ -170,8 +164,7 @@ static void load_scenario(void) {
   memset(migs, 0, sizeof migs);
   gpu_count = mig_total = init_result = init_delay_ms = count_error = cuda_version = 0;
   driver_version[0] = '\0';
-  const char *path = getenv("FAKE_NVML_CONFIG");
-  FILE *file = path ? fopen(path, "r") : NULL;
+  FILE *file = open_named_file("FAKE_NVML_CONFIG");
   if (!file) return;
   char line[1024];
   while (fgets(line, sizeof line, file)) {
@@ -182,7 +175,7 @@ static void load_scenario(void) {
     else if (!strcmp(word, "init_delay_ms")) init_delay_ms = atoi(next_token(&cursor));
     else if (!strcmp(word, "count_error")) count_error = atoi(next_token(&cursor));
     else if (!strcmp(word, "cuda")) cuda_version = atoi(next_token(&cursor));
-    else if (!strcmp(word, "driver")) snprintf(driver_version, sizeof driver_version, "%s", next_token(&cursor));
+    else if (!strcmp(word, "driver")) snprintf(driver_version, sizeof driver_version, "%.79s", next_token(&cursor));
     else if (!strcmp(word, "gpu") || !strcmp(word, "mig")) {
       struct FakeDevice *d;
       if (!strcmp(word, "gpu")) {
@@ -197,13 +190,7 @@ static void load_scenario(void) {
         d->parent = parent;
         parent->migs[parent->mig_count++] = d;
       }
-      char *token;
-      while ((token = next_token(&cursor))) {
-        char *eq = strchr(token, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        apply_field(d, token, eq + 1);
-      }
+      read_fields(cursor, d, apply_device_field);
     }
   }
   fclose(file);
@@ -221,10 +208,7 @@ static nvmlReturn_t do_init(const char *name) {
   log_call(name);
   load_scenario();
   if (init_delay_ms > 0) usleep((useconds_t)init_delay_ms * 1000);
-  if (init_result == 0) {
-    long long none = 0;
-    __atomic_compare_exchange_n(&first_init_ns, &none, monotonic_ns(), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-  }
+  if (init_result == 0) note_successful_init();
   return init_result;
 }
 
@@ -244,12 +228,7 @@ static nvmlReturn_t do_handle(unsigned int index, nvmlDevice_t *device) {
 
 /* Whether the GPU (a MIG device's parent) has fallen off the bus by now: lost_after_ms past the
  * first successful nvmlInit. */
-static int is_lost(const struct FakeDevice *d) {
-  const struct FakeDevice *gpu = d->is_mig ? d->parent : d;
-  if (!gpu->lost) return 0;
-  long long since = __atomic_load_n(&first_init_ns, __ATOMIC_SEQ_CST);
-  return since && monotonic_ns() - since >= gpu->lost_after_ms * 1000000LL;
-}
+static int is_lost(const struct FakeDevice *d) { return loss_has_come(&(d->is_mig ? d->parent : d)->loss); }
 
 /* The k of this call of a getter on d (0 for the first), for ramps. */
 static unsigned long long next_call(struct FakeDevice *d, int getter) {
@@ -298,8 +277,7 @@ static nvmlReturn_t do_reasons(nvmlDevice_t d, unsigned long long *reasons) {
 /* Re-reads FAKE_NVML_PROCESSES (tests rewrite it while a sampler runs) and keeps the lines of the
  * GPU at gpu_index; malformed or over-long lines are skipped. */
 static unsigned int load_processes(unsigned int gpu_index, nvmlProcessInfo_t *out) {
-  const char *path = getenv("FAKE_NVML_PROCESSES");
-  FILE *file = path ? fopen(path, "r") : NULL;
+  FILE *file = open_named_file("FAKE_NVML_PROCESSES");
   if (!file) return 0;
   unsigned int count = 0;
   int in_long_line = 0;

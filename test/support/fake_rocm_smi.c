@@ -70,8 +70,7 @@ struct FakeGpu {
   uint64_t unique_id, bdf, vram;
   struct Ramp busy, mem_busy, vram_used, power, socket_power, power_cap, temp_edge, temp_junction;
   struct Clock sclk, mclk;
-  int lost;
-  long long lost_after_ms;
+  struct Loss loss;
   unsigned long long calls[CALLS_COUNT];
 };
 
@@ -79,7 +78,6 @@ static struct FakeGpu gpus[MAX_GPUS];
 static int gpu_count, init_result, init_delay_ms, init_noise;
 static uint32_t version_major = 5, version_minor = 2, version_patch = 0;
 static char driver_version[80];
-static long long first_init_ns;
 
 static void log_call(const char *name) { log_call_to("FAKE_RSMI_LOG", name); }
 
@@ -100,8 +98,8 @@ static void parse_clock(const char *text, struct Clock *clock) {
   if (parsed.levels && parsed.current.present) *clock = parsed;
 }
 
-static void apply_field(struct FakeGpu *g, const char *key, const char *value) {
-  double number;
+static void apply_field(void *gpu, const char *key, const char *value) {
+  struct FakeGpu *g = gpu;
   if (!strcmp(key, "name")) snprintf(g->name, sizeof g->name, "%s", value);
   else if (!strcmp(key, "serial")) snprintf(g->serial, sizeof g->serial, "%s", value);
   else if (!strcmp(key, "vbios")) snprintf(g->vbios, sizeof g->vbios, "%s", value);
@@ -119,10 +117,7 @@ static void apply_field(struct FakeGpu *g, const char *key, const char *value) {
   else if (!strcmp(key, "temp_junction")) parse_ramp(value, &g->temp_junction);
   else if (!strcmp(key, "sclk")) parse_clock(value, &g->sclk);
   else if (!strcmp(key, "mclk")) parse_clock(value, &g->mclk);
-  else if (!strcmp(key, "lost_after_ms") && parse_number(value, &number)) {
-    g->lost = 1;
-    g->lost_after_ms = number > 1e12 ? (long long)1e12 : (long long)number;
-  }
+  else if (!strcmp(key, "lost_after_ms")) parse_loss(value, &g->loss);
 }
 
 static void load_scenario(void) {
@@ -130,8 +125,7 @@ static void load_scenario(void) {
   gpu_count = init_result = init_delay_ms = init_noise = 0;
   version_major = 5, version_minor = 2, version_patch = 0;
   driver_version[0] = '\0';
-  const char *path = getenv("FAKE_RSMI_CONFIG");
-  FILE *file = path ? fopen(path, "r") : NULL;
+  FILE *file = open_named_file("FAKE_RSMI_CONFIG");
   if (!file) return;
   char line[1024];
   while (fgets(line, sizeof line, file)) {
@@ -143,15 +137,17 @@ static void load_scenario(void) {
     else if (!strcmp(word, "init_delay_ms") && value) init_delay_ms = atoi(value);
     else if (!strcmp(word, "init_noise") && value) init_noise = atoi(value);
     else if (!strcmp(word, "version") && value) sscanf(value, "%u.%u.%u", &version_major, &version_minor, &version_patch);
-    else if (!strcmp(word, "driver") && value) snprintf(driver_version, sizeof driver_version, "%s", value);
+    else if (!strcmp(word, "driver") && value) snprintf(driver_version, sizeof driver_version, "%.79s", value);
     else if (!strcmp(word, "gpu") && gpu_count < MAX_GPUS) {
       struct FakeGpu *g = &gpus[gpu_count++];
-      for (char *token = value; token; token = next_token(&cursor)) {
-        char *eq = strchr(token, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        apply_field(g, token, eq + 1);
+      if (value) {
+        char *eq = strchr(value, '=');
+        if (eq) {
+          *eq = '\0';
+          apply_field(g, value, eq + 1);
+        }
       }
+      read_fields(cursor, g, apply_field);
     }
   }
   fclose(file);
@@ -165,11 +161,7 @@ static void noise(void) {
 /* Arguments first, then a GPU gone, then support: the real library's order of checks. */
 static struct FakeGpu *gpu_at(uint32_t index) { return index < (uint32_t)gpu_count ? &gpus[index] : NULL; }
 
-static int is_lost(const struct FakeGpu *g) {
-  if (!g->lost) return 0;
-  long long since = __atomic_load_n(&first_init_ns, __ATOMIC_SEQ_CST);
-  return since && monotonic_ns() - since >= g->lost_after_ms * 1000000LL;
-}
+static int is_lost(const struct FakeGpu *g) { return loss_has_come(&g->loss); }
 
 static rsmi_status_t read_ramp(uint32_t index, const void *out, size_t offset, int getter, double *value) {
   struct FakeGpu *g = gpu_at(index);
@@ -212,10 +204,7 @@ EXPORT rsmi_status_t rsmi_init(uint64_t init_flags) {
   }
   if (init_delay_ms > 0) usleep((useconds_t)init_delay_ms * 1000);
   if (init_noise) noise();
-  if (init_result == 0) {
-    long long none = 0;
-    __atomic_compare_exchange_n(&first_init_ns, &none, monotonic_ns(), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-  }
+  if (init_result == 0) note_successful_init();
   return (rsmi_status_t)init_result;
 }
 
@@ -377,8 +366,7 @@ struct ProcessLine {
 };
 
 static int load_processes(struct ProcessLine *out) {
-  const char *path = getenv("FAKE_RSMI_PROCESSES");
-  FILE *file = path ? fopen(path, "r") : NULL;
+  FILE *file = open_named_file("FAKE_RSMI_PROCESSES");
   if (!file) return 0;
   int count = 0;
   char line[256];

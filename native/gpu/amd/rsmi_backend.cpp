@@ -12,6 +12,20 @@ namespace {
 
 constexpr std::uint32_t kMaxProcesses = 4096;  // per sample; a host has far fewer GPU processes
 
+// The frequency of the current level of a filled rsmi_frequencies_t, in Hz; nullopt when the
+// table is not one (no levels, more than it holds, a current level past them).
+template <typename Table>
+std::optional<std::uint64_t> current_level(const unsigned char* buffer) {
+  Table table;
+  std::memcpy(&table, buffer, sizeof(table));
+  constexpr std::uint32_t capacity = sizeof(table.frequency) / sizeof(table.frequency[0]);
+  if (table.num_supported == 0 || table.num_supported > capacity || table.current >= table.num_supported) {
+    return std::nullopt;
+  }
+  if (table.frequency[table.current] == 0) return std::nullopt;
+  return table.frequency[table.current];
+}
+
 }  // namespace
 
 // One process on the GPUs, as ROCm SMI lists it.
@@ -48,27 +62,10 @@ std::optional<double> RsmiBackend::clock_mhz(std::uint32_t smi_index, std::uint3
   // Room for either layout; the library fills the one its version defines.
   alignas(8) unsigned char buffer[sizeof(rsmi::FrequenciesV2) + sizeof(rsmi::FrequenciesV1)] = {};
   if (fn.dev_gpu_clk_freq_get(smi_index, clock, buffer) != rsmi::kSuccess) return std::nullopt;
-  std::uint32_t count = 0;
-  std::uint32_t current = 0;
-  std::uint64_t hertz = 0;
-  std::uint32_t capacity = 0;
-  if (frequencies_v2_) {
-    rsmi::FrequenciesV2 table;
-    std::memcpy(&table, buffer, sizeof(table));
-    count = table.num_supported;
-    current = table.current;
-    capacity = 33;
-    if (current < count && current < capacity) hertz = table.frequency[current];
-  } else {
-    rsmi::FrequenciesV1 table;
-    std::memcpy(&table, buffer, sizeof(table));
-    count = table.num_supported;
-    current = table.current;
-    capacity = 32;
-    if (current < count && current < capacity) hertz = table.frequency[current];
-  }
-  if (count == 0 || count > capacity || current >= count || hertz == 0) return std::nullopt;
-  return static_cast<double>(hertz) / 1e6;
+  std::optional<std::uint64_t> hertz =
+      frequencies_v2_ ? current_level<rsmi::FrequenciesV2>(buffer) : current_level<rsmi::FrequenciesV1>(buffer);
+  if (!hertz) return std::nullopt;
+  return static_cast<double>(*hertz) / 1e6;
 }
 
 void RsmiBackend::read_device(Device& device, DeviceSample& out) const {
@@ -187,11 +184,7 @@ std::vector<DeviceSample> RsmiBackend::sample(const std::set<int>& tree) {
     std::string process_note;
     std::vector<ProcessUse> uses = list_processes(process_note);
     for (Device& device : devices_) {
-      DeviceSample out;
-      out.vendor = vendor();
-      out.index = device.index;
-      out.uuid = device.uuid;
-      out.name = device.name;
+      DeviceSample out = named_sample(vendor(), device.index, device.uuid, device.name);
       read_device(device, out);
       if (!process_note.empty()) {
         out.tree_memory_note = process_note;

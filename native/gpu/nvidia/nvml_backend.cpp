@@ -208,11 +208,7 @@ std::vector<DeviceSample> NvmlBackend::sample(const std::set<int>& tree) {
   std::vector<DeviceSample> samples;
   samples.reserve(devices_.size());
   for (Device& device : devices_) {
-    DeviceSample out;
-    out.vendor = vendor();
-    out.index = device.index;
-    out.uuid = device.uuid;
-    out.name = device.name;
+    DeviceSample out = named_sample(vendor(), device.index, device.uuid, device.name);
     if (device.handle == nullptr) {
       out.error = "no NVML handle for this device";
       samples.push_back(std::move(out));
