@@ -2,9 +2,11 @@
 // prints on them from inside its calls (ROCm SMI writes "Exception caught: rsmi_init." on a host
 // without the amdgpu driver). Redirecting fds 1 and 2 for the whole process would also swallow
 // what every other thread writes meanwhile, so on Linux the thread takes a file-descriptor table
-// of its own (unshare(CLONE_FILES)) and points 1 and 2 at /dev/null there only. Descriptors the
-// library opens also live in that table: every call into such a library must run on this
-// thread. Where the table cannot be had (another OS, a seccomp filter refusing unshare), tasks
+// of its own (unshare(CLONE_FILES)) and points 0, 1 and 2 at /dev/null there only. The table starts
+// as a copy of the process's: every other descriptor in it is closed at once, or the copies would
+// keep open what the process closes (a child's stdout pipe would never reach its end). Descriptors
+// the library opens live in that table: every call into such a library must run on this thread. The thread blocks every signal: a handler run on it would see its table, not the
+// process's (libuv's SIGCHLD handler would write to a pipe that is not there). Where the table cannot be had (another OS, a seccomp filter refusing unshare), tasks
 // still run here, with the process's own stdout and stderr.
 #pragma once
 

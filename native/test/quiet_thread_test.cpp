@@ -3,6 +3,9 @@
 #include "quiet_thread.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -49,6 +52,31 @@ TEST(QuietThread, ATasksOutputGoesNowhereWhileOtherThreadsOutputArrives) {
     EXPECT_NE(err.find("other thread " + std::to_string(i) + "\n"), std::string::npos) << "line " << i << " lost";
   }
   EXPECT_EQ(captured.text(1).find("library output"), std::string::npos);
+}
+
+TEST(QuietThread, KeepsNoCopyOfTheProcesssDescriptors) {
+  // A pipe open when the thread starts, as a child's stdout pipe may be: once the process closes
+  // the write end, the reader sees the end at once (a copy in the thread's table would hold it).
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  ct::QuietThread quiet;
+  ASSERT_EQ(quiet.silence_error(), "");
+  close(ends[1]);
+  pollfd reader{ends[0], POLLIN, 0};
+  ASSERT_EQ(poll(&reader, 1, 5000), 1);
+  char byte;
+  EXPECT_EQ(read(ends[0], &byte, 1), 0);  // the end, not a timeout
+  close(ends[0]);
+}
+
+TEST(QuietThread, BlocksEverySignalSoHandlersRunWithTheProcesssDescriptors) {
+  ct::QuietThread quiet;
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  quiet.run([&] { pthread_sigmask(SIG_BLOCK, nullptr, &blocked); });
+  EXPECT_EQ(sigismember(&blocked, SIGCHLD), 1);
+  EXPECT_EQ(sigismember(&blocked, SIGINT), 1);
+  EXPECT_EQ(sigismember(&blocked, SIGTERM), 1);
 }
 
 TEST(QuietThread, RunsTasksInOrderAndPassesExceptionsBack) {

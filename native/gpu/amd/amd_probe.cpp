@@ -39,13 +39,15 @@ void set_unavailable(VendorReport& report, std::string code, std::string reason)
   report.unavailable_reason = std::move(reason);
 }
 
-// A string getter's answer; nullopt when the call fails or the symbol is absent.
+// A string getter's answer into `out` (left empty when the call fails); the getter's status, or
+// NOT_SUPPORTED when the library lacks the symbol.
 template <typename Fn, typename Length>
-std::optional<std::string> read_string(Fn fn, std::uint32_t index) {
-  if (fn == nullptr) return std::nullopt;
+rsmi::Status read_string(Fn fn, std::uint32_t index, std::optional<std::string>& out) {
+  if (fn == nullptr) return rsmi::kNotSupported;
   char buffer[256] = {};
-  if (fn(index, buffer, static_cast<Length>(sizeof(buffer) - 1)) != rsmi::kSuccess) return std::nullopt;
-  return std::string(buffer, strnlen(buffer, sizeof(buffer)));
+  rsmi::Status status = fn(index, buffer, static_cast<Length>(sizeof(buffer) - 1));
+  if (status == rsmi::kSuccess) out = std::string(buffer, strnlen(buffer, sizeof(buffer)));
+  return status;
 }
 
 std::string pci_bus_id(std::uint64_t bdfid) {
@@ -61,11 +63,8 @@ std::string pci_bus_id(std::uint64_t bdfid) {
 GpuInfo read_device(const RsmiFunctions& fn, std::uint32_t index) {
   GpuInfo gpu;
   gpu.physical_index = index;
-  gpu.name = read_string<rsmi::DevNameGetFn, std::size_t>(fn.dev_name_get, index);
-  if (!gpu.name && fn.dev_name_get != nullptr) {
-    char probe[256] = {};
-    gpu.error = std::string("rsmi_dev_name_get: ") + rsmi::status_name(fn.dev_name_get(index, probe, sizeof(probe) - 1));
-  }
+  rsmi::Status named = read_string<rsmi::DevNameGetFn, std::size_t>(fn.dev_name_get, index, gpu.name);
+  if (named != rsmi::kSuccess) gpu.error = std::string("rsmi_dev_name_get: ") + rsmi::status_name(named);
   std::uint64_t value = 0;
   if (fn.dev_unique_id_get != nullptr && fn.dev_unique_id_get(index, &value) == rsmi::kSuccess && value != 0) {
     gpu.uuid = rocm_uuid(value);
@@ -74,19 +73,19 @@ GpuInfo read_device(const RsmiFunctions& fn, std::uint32_t index) {
   if (fn.dev_memory_total_get != nullptr && fn.dev_memory_total_get(index, rsmi::kMemTypeVram, &value) == rsmi::kSuccess) {
     gpu.memory_total_bytes = value;
   }
-  gpu.serial = read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_serial_number_get, index);
-  gpu.vbios_version = read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_vbios_version_get, index);
+  read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_serial_number_get, index, gpu.serial);
+  read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_vbios_version_get, index, gpu.vbios_version);
   // An MI300 split into compute partitions (DPX, QPX, CPX) shows each partition as a GPU of its
   // own, with the whole GPU's name: say so in the name, as NVML's MIG names do.
-  std::optional<std::string> partition =
-      read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_compute_partition_get, index);
+  std::optional<std::string> partition;
+  read_string<rsmi::DevStringGetFn, std::uint32_t>(fn.dev_compute_partition_get, index, partition);
   if (gpu.name && partition && !partition->empty() && *partition != "SPX") {
     *gpu.name += " (" + *partition + " partition)";
   }
   return gpu;
 }
 
-void read_host(const GpuOptions& options, VendorReport& host) {
+void read_host(const GpuOptions& options, bool with_runtime, VendorReport& host) {
   RsmiOwner& owner = RsmiOwner::get();
   RsmiState* state = nullptr;
   std::string first_error;
@@ -150,7 +149,7 @@ void read_host(const GpuOptions& options, VendorReport& host) {
     return;
   }
   if (std::optional<std::vector<std::uint64_t>> kfd = kfd_gpu_unique_ids()) host.runtime_order = kfd_order(host.gpus, *kfd);
-  host.runtime = hip_runtime_version(hip_candidates(options));
+  if (with_runtime) host.runtime = hip_runtime_version(hip_candidates(options));
 }
 
 std::string visibility_settings(const GpuOptions& options) {
@@ -196,7 +195,7 @@ std::optional<std::uint64_t> unique_id_of(const GpuInfo& gpu) {
   return std::strtoull(gpu.uuid->c_str() + 4, nullptr, 16);
 }
 
-VendorReport query_amd_host(const GpuOptions& options) {
+VendorReport query_amd_host(const GpuOptions& options, bool with_runtime) {
   VendorReport host;
   host.vendor = "amd";
   RsmiOwner& owner = RsmiOwner::get();
@@ -204,7 +203,7 @@ VendorReport query_amd_host(const GpuOptions& options) {
     set_unavailable(host, "ROCM_SMI_FORKED", owner.refused());
     return host;
   }
-  owner.run([&] { read_host(options, host); });
+  owner.run([&] { read_host(options, with_runtime, host); });
   return host;
 }
 

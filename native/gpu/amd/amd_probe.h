@@ -18,10 +18,11 @@ std::vector<std::string> rocm_smi_candidates(const GpuOptions& options);
 // CONFIG_TRACKER_HIP_LIBRARY alone when set, else libamdhip64 where ROCm installs it.
 std::vector<std::string> hip_candidates(const GpuOptions& options);
 
-// Loads ROCm SMI and reads every GPU. The library is started (rsmi_init) only where the kernel
-// shows an AMD GPU (/dev/kfd, /sys/class/kfd) or when CONFIG_TRACKER_ROCM_SMI_LIBRARY names it:
-// on a host without the amdgpu driver rsmi_init only fails, after printing its complaints.
-VendorReport query_amd_host(const GpuOptions& options);
+// Loads ROCm SMI and reads every GPU (and, with `with_runtime`, the HIP runtime's version). The
+// library is started (rsmi_init) only where the kernel shows an AMD GPU (/dev/kfd,
+// /sys/class/kfd) or when CONFIG_TRACKER_ROCM_SMI_LIBRARY names it: on a host without the amdgpu
+// driver rsmi_init only fails, after printing its complaints.
+VendorReport query_amd_host(const GpuOptions& options, bool with_runtime = true);
 
 // Fills report.visible: ROCR_VISIBLE_DEVICES on the GPUs in the runtime's order, then HIP's list.
 void select_amd_visible(VendorReport& report, const GpuOptions& options);

@@ -37,7 +37,7 @@ struct RsmiBackend::ProcessUse {
 };
 
 VendorReport RsmiBackend::open(const GpuOptions& options) {
-  VendorReport host = query_amd_host(options);
+  VendorReport host = query_amd_host(options, false);  // the sampler needs no HIP version
   if (!host.unavailable_code.empty()) return host;
   select_amd_visible(host, options);
   if (host.visible.empty()) return host;
