@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -228,26 +230,56 @@ TEST(Sampler, AFullQueueDropsTheOldestAndCountsThem) {
   EXPECT_LT(samples[0].time, samples[2].time);
 }
 
+// The CPU seconds the kernel has charged to these processes so far (its own clock, not /proc's
+// ticks): what the tree's measurement is held against, whatever share of the cores they get.
+static double cpu_seconds_of(const std::set<int>& pids) {
+  double total = 0;
+  for (int pid : pids) {
+    clockid_t clock;
+    timespec now{};
+    if (clock_getcpuclockid(pid, &clock) == 0 && clock_gettime(clock, &now) == 0) {
+      total += static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+    }
+  }
+  return total;
+}
+
 TEST(ProcessTree, FollowsChildrenAndMeasuresTheirCpu) {
   pid_t child = fork();
   if (child == 0) {
     // A child that starts a grandchild; both spin.
     if (fork() < 0) _exit(1);
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     volatile unsigned long spin = 0;
     while (std::chrono::steady_clock::now() < end) spin = spin + 1;
     _exit(0);
   }
   ct::sampler::ProcessTree tree({static_cast<int>(child)});
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  tree.sample();
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Until the grandchild has been started (a busy machine may take a while to run the child).
+  ct::sampler::TreeStats first = tree.sample();
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (first.pids.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    first = tree.sample();
+  }
+  ASSERT_EQ(first.pids.size(), 2u);  // the child and its child
+  double cpu_before = cpu_seconds_of(first.pids);
+  auto wall_before = std::chrono::steady_clock::now();
+  // Long enough for the two to have run a fair while, however loaded the machine is.
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (cpu_seconds_of(first.pids) - cpu_before < 0.3 && std::chrono::steady_clock::now() < give_up);
   ct::sampler::TreeStats stats = tree.sample();
-  EXPECT_EQ(stats.pids.size(), 2u);  // the child and its child
+  double cpu_used = cpu_seconds_of(first.pids) - cpu_before;
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+  EXPECT_EQ(stats.pids, first.pids);
   EXPECT_TRUE(stats.pids.count(static_cast<int>(child)));
   ASSERT_TRUE(stats.cpu_percent.has_value());
-  // Two spinning processes on a machine with at least one core: well above one core's half.
-  EXPECT_GT(*stats.cpu_percent, 50.0);
+  // Both processes' time, as the kernel charged it: /proc's ticks (1/100 s each) and /proc/uptime
+  // against the kernel's nanosecond clocks.
+  double expected = 100.0 * cpu_used / wall;
+  EXPECT_GT(*stats.cpu_percent, 0.0);
+  EXPECT_NEAR(*stats.cpu_percent, expected, 10.0 + 0.15 * expected) << "cpu " << cpu_used << " s in " << wall << " s";
   EXPECT_GT(*stats.rss_bytes, 0u);
   for (int pid : stats.pids) kill(pid, SIGKILL);
   waitpid(child, nullptr, 0);
