@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number 
   diff: async () => (await import("./cli/diff.js")).diffCommand,
   compare: async () => (await import("./cli/compare.js")).compareCommand,
   sweep: async () => (await import("./cli/sweep.js")).sweepCommand,
+  ui: async () => (await import("./cli/ui.js")).uiCommand,
 };
 
 // node:fs is loaded with Node itself; node:fs/promises would load streams and more.

@@ -19,6 +19,9 @@ Commands:
   compare <run|ROOT>...    the runs side by side: differing config keys, metrics, GPU, git
                            [--html report.html] (one self-contained page with charts)
                            [--metrics a,b] [--json]
+  ui [ROOT...]             a live dashboard of the runs under ROOT (default runs/) in the
+                           browser: table, filters, charts, run pages, notes and tags
+                           [--host 127.0.0.1] [--port 6007] [--open] [--poll]
   help                     this text
 
 Options:

@@ -1,0 +1,24 @@
+/**
+ * Everything the dashboard takes from the rest of the library, in one place: the views over run
+ * folders (what `ls`, `show`, `diff` and the compare report compute), the report's min/max
+ * decimation, the status rules, the JSON dialect and the atomic write. The dashboard's other
+ * modules import these from here and from nowhere else in the library.
+ */
+export { listRuns } from "../look/list-runs.js";
+export { loadRun, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../look/load-run.js";
+export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../look/run-facts.js";
+export { runListEntries, type RunListEntry } from "../look/list-table.js";
+export { runDetails, type RunDetails } from "../look/show-page.js";
+export { diffRuns, type RunDiff } from "../look/diff-runs.js";
+export { MinMaxDecimator, alignSeries, type Series } from "../look/decimate.js";
+export { reportedStatus, STATUS_FILE } from "../runs/status.js";
+export { METRICS_FILE } from "../runs/metrics-writer.js";
+export { MetricsStream } from "../runs/metrics-reader.js";
+export { MAX_LINE_BYTES } from "../runs/append-file.js";
+export { CHECKPOINTS_FILE } from "../runs/checkpoints.js";
+export { loadAddon } from "../native.js";
+export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
+export { writeFileAtomic } from "../atomic-write.js";
+export { inert } from "../format.js";
+export { keyPath } from "../json-value.js";
+export { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
