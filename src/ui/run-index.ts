@@ -8,10 +8,11 @@
 import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join, relative, sep } from "node:path";
 
-import { readRunRow, folderStamp, ROW_FILES, type RunRow } from "./run-row.js";
+import { readRunRow, type RunRow } from "./run-row.js";
 import type { Roots } from "./safe-files.js";
 import { CONFIG_FILE, isConfigTrackerError, parsePythonJson } from "./views.js";
-import { readSmallFile } from "./safe-files.js";
+import { lookAtRunFolder, readSmallFile, restamp } from "./safe-files.js";
+import { NOTES_FILE } from "./notes.js";
 
 export interface IndexedRun {
   row: RunRow;
@@ -100,12 +101,12 @@ export class RunIndex {
     for (const name of candidates) {
       const entry = this.runs.get(name);
       if (entry === undefined) continue;
-      if (folderStamp(entry.row.dir, ROW_FILES) !== entry.row.stamp) stale.push([name, entry.row.dir]);
+      if (restamp(entry.row.dir, entry.row.present) !== entry.row.stamp) stale.push([name, entry.row.dir]);
     }
     // A run that could not be read may have been mended.
     for (const [name, problem] of this.problems) {
-      const stamp = folderStamp(problem.dir, ROW_FILES);
-      if (stamp !== this.#problemStamps.get(name)) stale.push([name, problem.dir]);
+      const seen = this.#problemStamps.get(name);
+      if (seen === undefined || restamp(problem.dir, seen.present) !== seen.stamp) stale.push([name, problem.dir]);
     }
     await this.#readRows(stale);
     changed.push(...stale.map(([name]) => name));
@@ -130,7 +131,7 @@ export class RunIndex {
     return this.runs.get(name)?.row ?? null;
   }
 
-  readonly #problemStamps = new Map<string, string>();
+  readonly #problemStamps = new Map<string, { stamp: string; present: string[] }>();
 
   #delete(name: string): void {
     const entry = this.runs.get(name);
@@ -161,7 +162,8 @@ export class RunIndex {
           if (isConfigTrackerError(error) && error.code === "NOT_FOUND") continue; // gone meanwhile
           if (isSomethingElse(dir, this.roots)) continue;
           this.problems.set(name, { dir, message: (error as Error).message });
-          this.#problemStamps.set(name, folderStamp(dir, ROW_FILES));
+          const look = lookAtRunFolder(dir, this.roots, [NOTES_FILE]);
+          this.#problemStamps.set(name, { stamp: restamp(dir, look.present), present: look.present });
           if (!wasRun) this.version += 1;
         }
       }

@@ -4,12 +4,10 @@
  * decided when it is shown, as the loader decides it), every final metric's last and best value,
  * the leaves of its config, and its notes. Small: the loaded run itself is not kept.
  */
-import { basename, dirname, join } from "node:path";
-import type { Stats } from "node:fs";
-import { lstatSync } from "node:fs";
+import { basename, dirname } from "node:path";
 
 import { readNotes, NOTES_FILE, type Notes } from "./notes.js";
-import { checkRunFolder, type Roots } from "./safe-files.js";
+import { lookAtRunFolder, type Roots } from "./safe-files.js";
 import { keyPath, loadRun, runFacts, type LoadedRun, type RunFacts } from "./views.js";
 
 export interface StatusFields {
@@ -49,8 +47,10 @@ export interface RunRow {
   notes: Notes;
   hasResults: boolean;
   warnings: string[];
-  /** What the row was read from: the folder's and each file's size and times. */
+  /** What the row was read from: the folder's and each file's size and times (safe-files.ts). */
   stamp: string;
+  /** The entries of the folder the stamp covers. */
+  present: string[];
 }
 
 /** Metrics where a higher value is better; every other metric's best is its lowest. */
@@ -60,29 +60,8 @@ export function metricDirection(name: string): "min" | "max" {
   return HIGHER_IS_BETTER.test(name) ? "max" : "min";
 }
 
-/**
- * The stamp of a run folder: the folder's own times (a file added, removed or replaced by a
- * rename changes them) and each file's size and modification time (a file rewritten in place),
- * ranks/ and nodes/ included. Equal stamps: the row read before still holds.
- */
-export function folderStamp(dir: string, names: string[]): string {
-  const parts: string[] = [];
-  const add = (path: string, label: string) => {
-    let info: Stats | undefined;
-    try {
-      info = lstatSync(path);
-    } catch {
-      return;
-    }
-    parts.push(`${label}:${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}`);
-  };
-  add(dir, ".");
-  for (const name of names) add(join(dir, name), name);
-  return parts.join("|");
-}
-
-/** The files whose change changes a row (metrics.jsonl: its latest values, when there are no results). */
-export const ROW_FILES = ["config.json", "status.json", "results.json", "checkpoints.jsonl", "metrics.jsonl", NOTES_FILE, "ranks", "nodes"];
+/** Files the row reads besides the loader's. */
+const ROW_EXTRA = [NOTES_FILE];
 
 function flattenConfig(value: unknown, path: string, out: Map<string, number | string | boolean | null>, depth = 0): void {
   if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 0 && depth < 32) {
@@ -113,13 +92,12 @@ function bestValues(run: LoadedRun): Map<string, number> {
 
 /** Reads a run's row; null when the folder holds a config.json that is not a run's. */
 export async function readRunRow(dir: string, name: string, roots: Roots): Promise<RunRow> {
-  const problem = checkRunFolder(dir, roots);
+  const look = lookAtRunFolder(dir, roots, ROW_EXTRA);
   const group = name.includes("/") ? dirname(name) : "";
-  const stamp = folderStamp(dir, ROW_FILES);
-  if (problem !== null) {
+  if (look.problem !== null) {
     return {
-      ...emptyRow(dir, name, group, stamp),
-      warnings: [`not read: ${problem}`],
+      ...emptyRow(dir, name, group, look.stamp, look.present),
+      warnings: [`not read: ${look.problem}`],
     };
   }
   const run = await loadRun(dir, { name });
@@ -127,10 +105,12 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
   const state = run.state;
   const warnings = [...facts.warnings];
   let notes: Notes = { note: "", tags: [] };
-  try {
-    notes = readNotes(dir, roots) ?? notes;
-  } catch (error) {
-    warnings.push((error as Error).message);
+  if (look.present.includes(NOTES_FILE)) {
+    try {
+      notes = readNotes(dir, roots) ?? notes;
+    } catch (error) {
+      warnings.push((error as Error).message);
+    }
   }
   const config = new Map<string, number | string | boolean | null>();
   flattenConfig(run.config.config, "", config);
@@ -153,7 +133,8 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
     notes,
     hasResults: run.results !== null,
     warnings,
-    stamp,
+    stamp: look.stamp,
+    present: look.present,
   };
 }
 
@@ -178,7 +159,7 @@ function statusFields(state: Record<string, unknown>): StatusFields {
   };
 }
 
-function emptyRow(dir: string, name: string, group: string, stamp: string): RunRow {
+function emptyRow(dir: string, name: string, group: string, stamp: string, present: string[]): RunRow {
   return {
     name,
     group,
@@ -199,5 +180,6 @@ function emptyRow(dir: string, name: string, group: string, stamp: string): RunR
     hasResults: false,
     warnings: [],
     stamp,
+    present,
   };
 }

@@ -139,57 +139,116 @@ const SUBFOLDERS = new Map<string, number>([
 ]);
 const MAX_SUBFOLDER_FILES = 4096;
 
-/**
- * Why the library's loader must not read this run folder, or null when it may: a file it reads
- * that is not a regular file, leads outside the roots, or is larger than such a file can be.
- */
-export function checkRunFolder(dir: string, roots: Roots): string | null {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    return `${dir}: ${(error as Error).message}`;
-  }
-  for (const name of names) {
-    const limit = SMALL_FILES.get(name) ?? (STREAMED.test(name) ? Infinity : undefined);
-    if (limit !== undefined) {
-      const problem = checkFile(join(dir, name), roots, limit);
-      if (problem) return problem;
-      continue;
-    }
-    const perFile = SUBFOLDERS.get(name);
-    if (perFile === undefined) continue;
-    const folder = join(dir, name);
-    let info: Stats;
-    try {
-      info = lstatSync(folder);
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (info.isSymbolicLink()) return `${folder}: a symbolic link (not read)`;
-    if (!info.isDirectory()) continue;
-    let inner: string[];
-    try {
-      inner = readdirSync(folder);
-    } catch (error) {
-      return `${folder}: ${(error as Error).message}`;
-    }
-    if (inner.length > MAX_SUBFOLDER_FILES) return `${folder}: ${inner.length} entries, more than ${MAX_SUBFOLDER_FILES}`;
-    for (const entry of inner) {
-      const problem = checkFile(join(folder, entry), roots, perFile);
-      if (problem) return problem;
-    }
-  }
-  return null;
+export interface FolderLook {
+  /** Why the library's loader must not read the folder (a file it reads is not a regular file inside the roots, or too large), or null. */
+  problem: string | null;
+  /** The files and subfolders it reads that are there. */
+  present: string[];
+  /** The folder's and those entries' sizes and times: equal stamps, nothing the loader reads changed. */
+  stamp: string;
 }
 
-function checkFile(path: string, roots: Roots, limit: number): string | null {
-  let info: Stats;
+/** The part of a stamp for one entry. */
+function stampOf(label: string, info: Stats): string {
+  return `${label}:${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}`;
+}
+
+/** The entries of a run folder the loader reads (SMALL_FILES, the logs, ranks/ and nodes/, and `extra`). */
+function readsEntry(name: string, extra: string[]): boolean {
+  return SMALL_FILES.has(name) || STREAMED.test(name) || SUBFOLDERS.has(name) || extra.includes(name);
+}
+
+/**
+ * One look at a run folder: one listing, one lstat per entry the loader reads. `extra`: more file
+ * names to stamp (notes.json).
+ */
+export function lookAtRunFolder(dir: string, roots: Roots, extra: string[] = []): FolderLook {
+  let names: string[];
+  let folder: Stats;
   try {
-    info = lstatSync(path);
-  } catch {
-    return null; // gone meanwhile: the loader treats it as absent
+    folder = lstatSync(dir);
+    names = readdirSync(dir);
+  } catch (error) {
+    return { problem: `${dir}: ${(error as Error).message}`, present: [], stamp: "" };
   }
+  const parts = [stampOf(".", folder)];
+  const present: string[] = [];
+  let problem: string | null = null;
+  for (const name of names.sort()) {
+    if (!readsEntry(name, extra)) continue;
+    const path = join(dir, name);
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    if (info === undefined) continue; // gone meanwhile
+    present.push(name);
+    parts.push(stampOf(name, info));
+    const subfolder = SUBFOLDERS.get(name);
+    let found: string | null;
+    if (subfolder === undefined) found = checkFile(path, info, roots, SMALL_FILES.get(name) ?? Infinity);
+    else if (info.isSymbolicLink()) found = `${path}: a symbolic link (not read)`;
+    else found = info.isDirectory() ? checkSubfolder(path, roots, subfolder, parts) : null;
+    problem ??= found;
+  }
+  return { problem, present, stamp: parts.join("|") };
+}
+
+/** The stamp of a folder looked at before, from its listing's times and the entries that were there. */
+export function restamp(dir: string, present: string[]): string {
+  const folder = lstatSync(dir, { throwIfNoEntry: false });
+  if (folder === undefined) return "";
+  const parts = [stampOf(".", folder)];
+  for (const name of present) {
+    const path = join(dir, name);
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    if (info === undefined) continue;
+    parts.push(stampOf(name, info));
+    if (SUBFOLDERS.has(name) && info.isDirectory()) {
+      let inner: string[] = [];
+      try {
+        inner = readdirSync(path).sort();
+      } catch {
+        // unreadable now: the stamp differs, the folder is looked at again
+      }
+      if (inner.length > MAX_SUBFOLDER_FILES) parts.push(`${name}/:${inner.length}`);
+      else {
+        for (const entry of inner) {
+          const file = lstatSync(join(path, entry), { throwIfNoEntry: false });
+          if (file) parts.push(stampOf(`${name}/${entry}`, file));
+        }
+      }
+    }
+  }
+  return parts.join("|");
+}
+
+function checkSubfolder(folder: string, roots: Roots, limit: number, parts: string[]): string | null {
+  let inner: string[];
+  try {
+    inner = readdirSync(folder).sort();
+  } catch (error) {
+    return `${folder}: ${(error as Error).message}`;
+  }
+  if (inner.length > MAX_SUBFOLDER_FILES) {
+    parts.push(`${folder.slice(folder.lastIndexOf(sep) + 1)}/:${inner.length}`);
+    return `${folder}: ${inner.length} entries, more than ${MAX_SUBFOLDER_FILES}`;
+  }
+  let problem: string | null = null;
+  for (const entry of inner) {
+    const path = join(folder, entry);
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    if (info === undefined) continue;
+    parts.push(stampOf(`${folder.slice(folder.lastIndexOf(sep) + 1)}/${entry}`, info));
+    problem ??= checkFile(path, info, roots, limit);
+  }
+  return problem;
+}
+
+/** Whether the library's loader may read this run folder: null, or why not. */
+export function checkRunFolder(dir: string, roots: Roots): string | null {
+  return lookAtRunFolder(dir, roots).problem;
+}
+
+function checkFile(path: string, lstat: Stats, roots: Roots, limit: number): string | null {
+  let info = lstat;
   if (info.isSymbolicLink()) {
     let real: string;
     try {
@@ -197,11 +256,9 @@ function checkFile(path: string, roots: Roots, limit: number): string | null {
     } catch (error) {
       return (error as Error).message;
     }
-    try {
-      info = lstatSync(real);
-    } catch {
-      return null;
-    }
+    const target = lstatSync(real, { throwIfNoEntry: false });
+    if (target === undefined) return null;
+    info = target;
   }
   if (info.isDirectory()) return null; // not a file the loader reads
   if (!info.isFile()) return `${path}: not a regular file (not read)`;
