@@ -142,7 +142,7 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
     case "/api/run": {
       const row = runNamed(context, url.searchParams.get("name"));
       const details = await runDetails(await loaded(context, row));
-      return sendJson(response, { ...details, notes: row.notes }, style(url));
+      return sendJson(response, details, style(url));
     }
     case "/api/diff": {
       const a = runNamed(context, url.searchParams.get("a"), "a");

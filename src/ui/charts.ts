@@ -85,8 +85,8 @@ async function gather(store: LogStore, rows: RunRow[], kind: LogKind, problems: 
   });
 }
 
-/** A series of one run, as the request wants it (x shifted for "relative"). */
-async function seriesOf(store: LogStore, found: Found, summary: LogSummary, name: string, request: ChartRequest): Promise<Series | null> {
+/** A series of one run, as the request wants it (x shifted for "relative"); `decimated`: points were left out. */
+async function seriesOf(store: LogStore, found: Found, summary: LogSummary, name: string, request: ChartRequest): Promise<{ series: Series; decimated: boolean } | null> {
   // System samples have no step: their charts count time from the start instead.
   const axis = summary.kind === "system" && request.x === "step" ? "relative" : request.x;
   const xKind: XKind = axis === "step" ? "step" : "time";
@@ -101,8 +101,11 @@ async function seriesOf(store: LogStore, found: Found, summary: LogSummary, name
   } else {
     series = await store.range(summary.path, summary.kind, name, xKind, from, to, request.points);
   }
-  if (series === null || shift === 0 || xKind === "step") return series;
-  return { xs: series.xs.map((x) => x - shift), ys: series.ys };
+  if (series === null) return null;
+  const whole = request.from === undefined && request.to === undefined;
+  const decimated = whole ? (summary.counts.get(name) ?? 0) > series.xs.length : series.xs.length >= request.points - 1;
+  if (shift !== 0 && xKind === "time") series = { xs: series.xs.map((x) => x - shift), ys: series.ys };
+  return { series, decimated };
 }
 
 export interface ChartData {
@@ -110,7 +113,10 @@ export interface ChartData {
   name: string;
   x: number[];
   series: Array<{ run: string; label: string; values: Array<number | null> }>;
+  /** The runs share buckets of x (min and max of each run per bucket) rather than their own x values. */
   bucketed: boolean;
+  /** Points were left out (min and max per bucket kept): zoom in for the rest. */
+  decimated: boolean;
 }
 
 /** Metric charts: one per metric, one series per run. */
@@ -124,15 +130,17 @@ export async function metricCharts(store: LogStore, request: ChartRequest): Prom
   for (const name of names) {
     const series: Series[] = [];
     const meta: ChartData["series"] = [];
+    let decimated = false;
     for (const entry of found) {
       const summary = entry.summaries[0];
       if (summary === undefined || !summary.overviews.has(name)) continue;
       const one = await seriesOf(store, entry, summary, name, request);
       if (one === null) continue;
-      series.push(one);
+      series.push(one.series);
+      decimated ||= one.decimated;
       meta.push({ run: entry.row.name, label: entry.row.name, values: [] });
     }
-    charts.push(chart(name, series, meta, request.points));
+    charts.push(chart(name, series, meta, request.points, decimated));
   }
   return {
     x: request.x,
@@ -156,6 +164,7 @@ export async function systemCharts(store: LogStore, request: ChartRequest): Prom
   for (const figure of wanted.slice(0, MAX_CHARTS)) {
     const series: Series[] = [];
     const meta: ChartData["series"] = [];
+    let decimated = false;
     for (const entry of found) {
       for (const summary of entry.summaries) {
         for (const name of summary.names) {
@@ -166,19 +175,20 @@ export async function systemCharts(store: LogStore, request: ChartRequest): Prom
           if (!own) continue;
           const one = await seriesOf(store, entry, summary, name, request);
           if (one === null) continue;
-          series.push(one);
+          series.push(one.series);
+          decimated ||= one.decimated;
           const where = name.slice(0, name.length - figure.length).replace(/\/$/, "");
           meta.push({ run: entry.row.name, label: where === "" ? entry.row.name : `${entry.row.name} ${where}`, values: [] });
         }
       }
     }
-    if (series.length > 0) charts.push(chart(figure, series, meta, request.points));
+    if (series.length > 0) charts.push(chart(figure, series, meta, request.points, decimated));
   }
   return { x: request.x === "step" ? "relative" : request.x, points: request.points, charts, problems };
 }
 
-function chart(name: string, series: Series[], meta: ChartData["series"], points: number): ChartData {
+function chart(name: string, series: Series[], meta: ChartData["series"], points: number, decimated: boolean): ChartData {
   const aligned = alignSeries(series, points);
   aligned.ys.forEach((values, index) => ((meta[index] as ChartData["series"][number]).values = values));
-  return { name, x: aligned.x, series: meta, bucketed: aligned.bucketed };
+  return { name, x: aligned.x, series: meta, bucketed: aligned.bucketed, decimated: decimated || aligned.bucketed };
 }

@@ -149,6 +149,7 @@ export class ColumnCache {
           firstTime: header.firstTime ?? NaN,
           skippedLines: header.skippedLines,
           overviews,
+          counts: new Map(header.series.map((entry) => [entry.name, entry.length])),
         };
       } catch {
         continue;

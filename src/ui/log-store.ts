@@ -20,6 +20,8 @@ export interface LogSummary {
   firstTime: number;
   skippedLines: number;
   overviews: Map<string, Record<XKind, Series>>;
+  /** Points per series (more than its overview holds: the overview is decimated). */
+  counts: Map<string, number>;
 }
 
 /** Bytes of points kept for growing logs. */
@@ -31,7 +33,11 @@ const MAX_SUMMARIES = 2000;
 
 export function summarize(path: string, columns: LogColumns): LogSummary {
   const overviews = new Map<string, Record<XKind, Series>>();
-  for (const name of columns.set.names()) overviews.set(name, columns.set.overview(name) as Record<XKind, Series>);
+  const counts = new Map<string, number>();
+  for (const name of columns.set.names()) {
+    overviews.set(name, columns.set.overview(name) as Record<XKind, Series>);
+    counts.set(name, (columns.set.column(name) as Column).steps.length);
+  }
   return {
     path,
     kind: columns.kind,
@@ -40,6 +46,7 @@ export function summarize(path: string, columns: LogColumns): LogSummary {
     firstTime: columns.set.firstTime(),
     skippedLines: columns.set.skippedLines,
     overviews,
+    counts,
   };
 }
 

@@ -17,6 +17,7 @@ interface ChartData {
   x: number[];
   series: Array<{ run: string; label: string; values: Array<number | null> }>;
   bucketed: boolean;
+  decimated: boolean;
 }
 
 interface ChartsPayload {
@@ -272,7 +273,7 @@ export class ChartsPanel {
     const figure = h(
       "figure",
       { class: "chart", data: { metric: chart.name, kind } },
-      h("figcaption", null, title, chart.bucketed ? h("span", { class: "note" }, " (min and max per bucket)") : ""),
+      h("figcaption", null, title, chart.decimated ? h("span", { class: "note" }, " (min and max per bucket)") : ""),
       holder,
     );
     const xAxis = kind === "system" && state.x === "step" ? "relative" : state.x;

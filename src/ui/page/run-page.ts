@@ -25,8 +25,14 @@ type Details = Record<string, Json> & {
   system: Record<string, Json> | null;
   final_metrics: Record<string, number | string>;
   warnings: string[];
-  notes: { note: string; tags: string[]; updated_at?: string; updated_by?: string };
 };
+
+interface Notes {
+  note: string;
+  tags: string[];
+  updated_at?: string;
+  updated_by?: string;
+}
 
 interface LogChunk {
   file: string;
@@ -67,6 +73,7 @@ export class RunPage {
   readonly element: HTMLElement;
   #name = "";
   #details: Details | null = null;
+  #notes: Notes = { note: "", tags: [] };
   #logBox: HTMLElement | null = null;
   #logEnd = 0;
   #logFile = "output.log";
@@ -90,7 +97,7 @@ export class RunPage {
     this.#logEnd = 0;
     fill(this.element, h("p", { class: "note" }, "loading…"));
     try {
-      this.#details = await get<Details>("/api/run", { name, nonfinite: "string" });
+      [this.#details, this.#notes] = await Promise.all([get<Details>("/api/run", { name, nonfinite: "string" }), get<Notes>("/api/notes", { name })]);
     } catch (error) {
       fill(this.element, h("button", { class: "back", onclick: () => this.back() }, "← runs"), h("p", { class: "warn" }, (error as Error).message));
       return;
@@ -104,8 +111,9 @@ export class RunPage {
   async reload(): Promise<void> {
     if (!this.#name) return;
     try {
-      const details = await get<Details>("/api/run", { name: this.#name, nonfinite: "string" });
+      const [details, notes] = await Promise.all([get<Details>("/api/run", { name: this.#name, nonfinite: "string" }), get<Notes>("/api/notes", { name: this.#name })]);
       this.#details = details;
+      this.#notes = notes;
       const log = this.#logBox;
       const scroll = log?.scrollTop ?? 0;
       this.#render(log);
@@ -159,7 +167,7 @@ export class RunPage {
         this.#diffPicker(d.name),
       ),
       facts,
-      this.#notesEditor(d),
+      this.#notesEditor(d.name),
       d.warnings.length ? section("warnings", h("ul", { class: "warn" }, d.warnings.map((warning) => h("li", null, warning)))) : "",
       section(
         "results",
@@ -238,20 +246,21 @@ export class RunPage {
     return h("span", { class: "diff-picker" }, list, input, h("button", { class: "diff-button", onclick: () => input.value && this.diffWith(input.value) }, "diff"));
   }
 
-  #notesEditor(d: Details): HTMLElement {
-    const note = h("textarea", { class: "note-text", rows: 2, placeholder: "a note about this run", value: d.notes.note });
-    const tags = h("input", { class: "tags-input", type: "text", placeholder: "tags, separated by spaces", value: d.notes.tags.join(" ") });
-    const message = h("span", { class: "note" }, d.notes.updated_at ? `saved ${formatStart(d.notes.updated_at)} by ${d.notes.updated_by ?? "?"}` : "");
+  #notesEditor(name: string): HTMLElement {
+    const notes = this.#notes;
+    const note = h("textarea", { class: "note-text", rows: 2, placeholder: "a note about this run", value: notes.note });
+    const tags = h("input", { class: "tags-input", type: "text", placeholder: "tags, separated by spaces", value: notes.tags.join(" ") });
+    const message = h("span", { class: "note saved" }, notes.updated_at ? `saved ${formatStart(notes.updated_at)} by ${notes.updated_by ?? "?"}` : "");
     const save = h("button", {
       class: "save-notes",
       onclick: async () => {
         try {
-          const stored = await put<Details["notes"]>("/api/notes", { name: d.name }, {
+          const stored = await put<Notes>("/api/notes", { name }, {
             note: note.value,
             tags: tags.value.split(/[\s,]+/).filter(Boolean),
-            expected: d.notes.updated_at ?? null,
+            expected: this.#notes.updated_at ?? null,
           });
-          d.notes = stored;
+          this.#notes = stored;
           fill(message, `saved ${formatStart(stored.updated_at ?? "")}`);
         } catch (error) {
           const conflict = error instanceof ApiError && error.status === 409;
