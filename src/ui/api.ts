@@ -24,7 +24,7 @@ import { checkNotes, readNotes, writeNotes } from "./notes.js";
 import type { RunIndex } from "./run-index.js";
 import type { RunRow } from "./run-row.js";
 import { checkRunFolder } from "./safe-files.js";
-import { matches, parseFilter } from "./filter.js";
+import { matches } from "./filter.js";
 import { parseRowFilter, rowSubject, tablePayload } from "./table.js";
 import { ConfigTrackerError, diffRuns, loadRun, runDetails, runListEntries, type LoadedRun } from "./views.js";
 
@@ -155,7 +155,7 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
       const columns = url.searchParams.getAll("columns");
       const filter = url.searchParams.get("filter");
       if (filter) {
-        const parsed = parseFilter(filter);
+        const parsed = parseRowFilter(context.index, filter);
         if (parsed.error) throw new HttpError(400, "INVALID_ARGUMENT", `filter: ${parsed.error}`);
       }
       const payload = tablePayload(context.index, {
