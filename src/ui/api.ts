@@ -26,7 +26,7 @@ import type { RunRow } from "./run-row.js";
 import { checkRunFolder } from "./safe-files.js";
 import { matches } from "./filter.js";
 import { parseRowFilter, rowSubject, tablePayload } from "./table.js";
-import { ConfigTrackerError, diffRuns, loadRun, runDetails, runListEntries, type LoadedRun } from "./views.js";
+import { ConfigTrackerError, isConfigTrackerError, diffRuns, loadRun, runDetails, runListEntries, type LoadedRun } from "./views.js";
 
 export interface ApiContext {
   index: RunIndex;
@@ -179,7 +179,14 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
       const from = url.searchParams.get("from");
       const start = from === null || from === "" ? null : Number(from);
       if (start !== null && !(Number.isSafeInteger(start) && start >= 0)) throw new HttpError(400, "INVALID_ARGUMENT", "from: a byte offset");
-      return sendJson(response, readLogTail(row.dir, url.searchParams.get("file") ?? "output.log", context.index.roots, start));
+      const file = url.searchParams.get("file") ?? "output.log";
+      try {
+        return sendJson(response, readLogTail(row.dir, file, context.index.roots, start));
+      } catch (error) {
+        // No log is an answer, not an error: the run was not started by `config-tracker run`.
+        if (isConfigTrackerError(error) && error.code === "NOT_FOUND") return sendJson(response, { file, missing: true, from: 0, end: 0, size: 0, lines: [], earlier: false });
+        throw error;
+      }
     }
     case "/api/notes": {
       const row = runNamed(context, url.searchParams.get("name"));

@@ -98,7 +98,8 @@ export async function writeRuns(root: string): Promise<void> {
       }
       mkdirSync(dir + "/ckpt", { recursive: true });
       for (const step of [1000, 2000]) {
-        writeFileSync(dir + "/ckpt/" + step + ".bin", "x");
+        writeFileSync(dir + "/ckpt/" + step + ".bin", "not a checkpoint");
+        await tracker.recordCheckpoint(dir + "/ckpt/" + step + ".bin", { step });
       }
       await tracker.saveResults();
     }

@@ -41,6 +41,7 @@ interface LogChunk {
   size: number;
   lines: string[];
   earlier: boolean;
+  missing?: boolean;
 }
 
 const show = (value: Json | undefined): string => (typeof value === "number" ? formatNumber(value) : asText(value));
@@ -279,7 +280,11 @@ export class RunPage {
     try {
       chunk = await get<LogChunk>("/api/log", { name: this.#name, file: this.#logFile, ...(this.#logEnd > 0 ? { from: this.#logEnd } : {}) });
     } catch (error) {
-      if (this.#logEnd === 0) fill(box, (error as ApiError).code === "NOT_FOUND" ? "(no output.log: the run was not started by config-tracker run)" : (error as Error).message);
+      if (this.#logEnd === 0) fill(box, (error as Error).message);
+      return;
+    }
+    if (chunk.missing) {
+      fill(box, "(no output.log: the run was not started by config-tracker run)");
       return;
     }
     if (this.#logEnd === 0) fill(box, chunk.earlier ? `… (${formatCount(chunk.from)}B earlier)\n` : "");
