@@ -42,6 +42,42 @@ describe("config-tracker ui: the command", () => {
     expect(own.stderr()).toContain("stopped (SIGINT)");
   });
 
+  it("starts from its snapshot of the runs, reading again only what changed since", async () => {
+    const own = join(tempDir("ct-ui-snapshot-"), "runs");
+    cpSync(root, own, { recursive: true, filter: (path) => !path.includes("fifo") });
+    const cache = tempDir("ct-ui-cache-");
+    const first = await startUi([own], { CONFIG_TRACKER_CACHE_DIR: cache });
+    const before = (await ask(first.port, "/api/info")).json() as { runs: number; loaded: { read: number; fromSnapshot: number } };
+    expect(before.loaded.fromSnapshot).toBe(0);
+    expect(await first.stop()).toBe(0);
+    // Meanwhile: one run's results rewritten in place, one run added, one removed.
+    const results = join(own, "sweep", "lr_0.001", "results.json");
+    const data = JSON.parse(readFileSync(results, "utf8"));
+    data.final_metrics.val_loss = 0.123;
+    writeFileSync(results, JSON.stringify(data, null, 2));
+    cpSync(join(own, "sweep", "lr_0.0003"), join(own, "sweep", "lr_new"), { recursive: true });
+    execFileSync("rm", ["-r", join(own, "failed_run")]);
+    const second = await startUi([own], { CONFIG_TRACKER_CACHE_DIR: cache });
+    try {
+      const info = (await ask(second.port, "/api/info")).json() as { runs: number; loaded: { read: number; fromSnapshot: number } };
+      expect(info.loaded.read).toBe(2); // the rewritten one and the new one
+      expect(info.loaded.fromSnapshot).toBe(before.runs - 2);
+      const table = (await ask(second.port, "/api/table")).json() as { runs: { name: string[] }; columns: Record<string, { last: unknown[] }> };
+      expect(table.runs.name).toContain("sweep/lr_new");
+      expect(table.runs.name).not.toContain("failed_run");
+      expect(table.columns["m:val_loss"]!.last[table.runs.name.indexOf("sweep/lr_0.001")]).toBe(0.123);
+      // What a fresh read gives, field by field.
+      const fresh = await startUi([own], { CONFIG_TRACKER_CACHE_DIR: "" });
+      try {
+        expect((await ask(fresh.port, "/api/table")).json()).toMatchObject({ runs: table.runs, columns: table.columns });
+      } finally {
+        await fresh.stop();
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
   it("refuses a ROOT that is not there, with the usual message", () => {
     const result = runCli(["ui", join(root, "nope"), "--port", "0"]);
     expect(result.status).toBe(1);

@@ -1,18 +1,23 @@
 /**
  * The runs under the dashboard's roots, found as `ls` finds them (a folder holding config.json at
  * any depth; hidden folders, node_modules and symbolic links skipped), each read into a row, and
- * kept current: `refresh` looks at what changed (folder and file stamps) and reads again only
- * those runs. Every change bumps the index's version and the run's, so a page asks only for
- * what changed since the version it has.
+ * kept current: a look at the folders' and files' sizes and times says what changed, and only
+ * those runs are read again. Every change bumps the index's version and the run's, so a page asks
+ * only for what changed since the version it has.
+ *
+ * Between starts the rows are kept in a snapshot (index-snapshot.ts) with the stamps they were
+ * read at: the next start lists again only the folders whose times moved and reads again only
+ * the runs whose stamp differs, so 10,000 runs that did not change cost a stat of each folder
+ * and of each file they were read from, not a read and parse of every file.
  */
 import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join, relative, sep } from "node:path";
 
-import { readRunRow, type RunRow } from "./run-row.js";
-import type { Roots } from "./safe-files.js";
-import { CONFIG_FILE, isConfigTrackerError, parsePythonJson } from "./views.js";
-import { lookAtRunFolder, readSmallFile, restamp } from "./safe-files.js";
+import { readSnapshot, writeSnapshot, type Snapshot } from "./index-snapshot.js";
 import { NOTES_FILE } from "./notes.js";
+import { readRunRow, type RunRow } from "./run-row.js";
+import { lookAtRunFolder, readSmallFile, restamp, type Roots } from "./safe-files.js";
+import { CONFIG_FILE, isConfigTrackerError, parsePythonJson } from "./views.js";
 
 export interface IndexedRun {
   row: RunRow;
@@ -23,15 +28,20 @@ export interface IndexedRun {
 export interface IndexProblem {
   dir: string;
   message: string;
+  stamp: string;
+  present: string[];
 }
 
-interface Container {
-  /** The folder's modification time when it was listed. */
+/** A folder listed to find runs: its times when listed, and the folders in it. */
+export interface Container {
   mtimeMs: number;
   ctimeMs: number;
+  children: string[];
 }
 
 const CONCURRENCY = 16;
+/** The snapshot is written after the first load, then at most this often while rows change. */
+const SNAPSHOT_EVERY_MS = 5 * 60_000;
 
 export class RunIndex {
   readonly runs = new Map<string, IndexedRun>();
@@ -40,11 +50,18 @@ export class RunIndex {
   /** Names of runs removed, with the version at which they went. */
   readonly removed = new Map<string, number>();
   version = 0;
+  /** How the last load went: runs read from their files, runs taken from the snapshot. */
+  readonly loadStats = { read: 0, fromSnapshot: 0, listed: 0 };
   readonly #containers = new Map<string, Container>();
-  readonly #byDir = new Map<string, string>();
-  #listeners = new Set<(changed: string[]) => void>();
+  readonly #listeners = new Set<(changed: string[]) => void>();
+  #savedVersion = -1;
+  #saveTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly roots: Roots) {}
+  constructor(
+    readonly roots: Roots,
+    /** Where the snapshot is kept (null: none). */
+    readonly snapshotFile: string | null = null,
+  ) {}
 
   /** Called with the names of runs added, changed or removed. */
   onChange(listener: (changed: string[]) => void): () => void {
@@ -60,21 +77,39 @@ export class RunIndex {
     return (below || (dir.split(sep).pop() ?? root)).split(sep).join("/");
   }
 
-  /** Finds every run and reads its row. */
+  /** Finds every run and reads its row (from the snapshot where its stamp still holds). */
   async load(): Promise<void> {
-    const found = this.#walk();
-    await this.#readRows(found);
+    const snapshot = this.snapshotFile === null ? null : readSnapshot(this.snapshotFile, this.roots.real);
+    const knownRuns = new Set([...(snapshot?.rows.values() ?? []), ...(snapshot?.problems.values() ?? [])].map((entry) => entry.dir));
+    const found = this.#walk(snapshot?.containers ?? null, knownRuns);
+    const stale: Array<[string, string]> = [];
+    for (const [name, dir] of found) {
+      const known = snapshot?.rows.get(name);
+      if (known !== undefined && known.dir === dir && restamp(dir, known.present) === known.stamp) {
+        this.runs.set(name, { row: known, version: ++this.version });
+        this.loadStats.fromSnapshot += 1;
+        continue;
+      }
+      const problem = snapshot?.problems.get(name);
+      if (problem !== undefined && problem.dir === dir && restamp(dir, problem.present) === problem.stamp) {
+        this.problems.set(name, problem);
+        continue;
+      }
+      stale.push([name, dir]);
+    }
+    this.loadStats.read = stale.length;
+    await this.#readRows(stale);
     this.#emit(found.map(([name]) => name));
+    if (snapshot !== null && stale.length === 0 && this.loadStats.listed === 0) this.#savedVersion = this.version; // nothing new to keep
+    else this.#saveSoon(0);
   }
 
   /**
-   * Looks for what changed: new or removed runs (in folders whose listing changed), and runs
-   * whose stamp changed. `only` limits the run stamps checked (the live ones); the folder
-   * listings are always checked.
+   * Looks for what changed: new or removed runs (in folders whose listing changed, when
+   * `listings`), and runs whose stamp changed among `only` (default: every run).
    */
   async refresh(only?: Iterable<string>, listings = true): Promise<string[]> {
     const changed: string[] = [];
-    // Listings: re-walk only when a container's times moved.
     let listingChanged = false;
     for (const [dir, seen] of listings ? this.#containers : []) {
       const info = statSync(dir, { throwIfNoEntry: false });
@@ -84,10 +119,10 @@ export class RunIndex {
       }
     }
     if (listingChanged) {
-      this.#containers.clear();
-      const found = this.#walk();
+      const knownRuns = new Set([...[...this.runs.values()].map((entry) => entry.row.dir), ...[...this.problems.values()].map((problem) => problem.dir)]);
+      const found = this.#walk(new Map(this.#containers), knownRuns);
       const present = new Set(found.map(([name]) => name));
-      for (const name of [...this.runs.keys()]) {
+      for (const name of [...this.runs.keys(), ...this.problems.keys()]) {
         if (present.has(name)) continue;
         this.#delete(name);
         changed.push(name);
@@ -100,17 +135,16 @@ export class RunIndex {
     const stale: Array<[string, string]> = [];
     for (const name of candidates) {
       const entry = this.runs.get(name);
-      if (entry === undefined) continue;
-      if (restamp(entry.row.dir, entry.row.present) !== entry.row.stamp) stale.push([name, entry.row.dir]);
+      if (entry !== undefined && restamp(entry.row.dir, entry.row.present) !== entry.row.stamp) stale.push([name, entry.row.dir]);
     }
     // A run that could not be read may have been mended.
-    for (const [name, problem] of this.problems) {
-      const seen = this.#problemStamps.get(name);
-      if (seen === undefined || restamp(problem.dir, seen.present) !== seen.stamp) stale.push([name, problem.dir]);
-    }
+    for (const [name, problem] of this.problems) if (restamp(problem.dir, problem.present) !== problem.stamp) stale.push([name, problem.dir]);
     await this.#readRows(stale);
     changed.push(...stale.map(([name]) => name));
-    if (changed.length > 0) this.#emit(changed);
+    if (changed.length > 0) {
+      this.#emit(changed);
+      this.#saveSoon(SNAPSHOT_EVERY_MS);
+    }
     return changed;
   }
 
@@ -131,11 +165,31 @@ export class RunIndex {
     return this.runs.get(name)?.row ?? null;
   }
 
-  readonly #problemStamps = new Map<string, { stamp: string; present: string[] }>();
+  /** Writes the snapshot now (when it changed since the last write). */
+  save(): void {
+    if (this.#saveTimer !== null) clearTimeout(this.#saveTimer);
+    this.#saveTimer = null;
+    if (this.snapshotFile === null || this.#savedVersion === this.version) return;
+    const snapshot: Snapshot = {
+      roots: this.roots.real,
+      containers: this.#containers,
+      rows: new Map([...this.runs].map(([name, entry]) => [name, entry.row])),
+      problems: this.problems,
+    };
+    writeSnapshot(this.snapshotFile, snapshot);
+    this.#savedVersion = this.version;
+  }
+
+  #saveSoon(delayMs: number): void {
+    if (this.snapshotFile === null || this.#saveTimer !== null) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = null;
+      this.save();
+    }, delayMs);
+    this.#saveTimer.unref();
+  }
 
   #delete(name: string): void {
-    const entry = this.runs.get(name);
-    if (entry) this.#byDir.delete(entry.row.dir);
     this.runs.delete(name);
     this.problems.delete(name);
     this.removed.set(name, ++this.version);
@@ -155,15 +209,13 @@ export class RunIndex {
           this.problems.delete(name);
           this.removed.delete(name);
           this.runs.set(name, { row, version: ++this.version });
-          this.#byDir.set(row.dir, name);
         } catch (error) {
           const wasRun = this.runs.has(name);
           if (wasRun) this.#delete(name);
           if (isConfigTrackerError(error) && error.code === "NOT_FOUND") continue; // gone meanwhile
           if (isSomethingElse(dir, this.roots)) continue;
-          this.problems.set(name, { dir, message: (error as Error).message });
           const look = lookAtRunFolder(dir, this.roots, [NOTES_FILE]);
-          this.#problemStamps.set(name, { stamp: restamp(dir, look.present), present: look.present });
+          this.problems.set(name, { dir, message: (error as Error).message, stamp: restamp(dir, look.present), present: look.present });
           if (!wasRun) this.version += 1;
         }
       }
@@ -171,19 +223,42 @@ export class RunIndex {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
   }
 
-  /** Every run folder under the roots, as [name, folder]; notes each listed folder's times. */
-  #walk(): Array<[string, string]> {
+  /**
+   * Every run folder under the roots, as [name, folder]. A folder listed before (`known`) whose
+   * times did not move is not listed again: its sub-folders are those it had.
+   */
+  #walk(known: Map<string, Container> | null, knownRuns: Set<string> = new Set()): Array<[string, string]> {
     const found: Array<[string, string]> = [];
     const seen = new Set<string>();
+    this.#containers.clear();
     const visit = (dir: string, rootIndex: number) => {
-      let entries: Dirent[];
+      // A run folder read before is taken as one; its stamp (checked by the caller) says if it changed.
+      if (knownRuns.has(dir)) {
+        if (!seen.has(dir)) {
+          seen.add(dir);
+          found.push([this.nameOf(dir, rootIndex), dir]);
+        }
+        return;
+      }
       let info;
       try {
         info = statSync(dir);
+      } catch {
+        return; // gone: not ours to report
+      }
+      const before = known?.get(dir);
+      if (before !== undefined && before.mtimeMs === info.mtimeMs && before.ctimeMs === info.ctimeMs) {
+        this.#containers.set(dir, before);
+        for (const child of before.children) visit(join(dir, child), rootIndex);
+        return;
+      }
+      let entries: Dirent[];
+      try {
         entries = readdirSync(dir, { withFileTypes: true });
       } catch {
-        return; // unreadable or gone: not ours to report
+        return; // unreadable: not ours to report
       }
+      this.loadStats.listed += 1;
       if (entries.some((entry) => entry.name === CONFIG_FILE && entry.isFile())) {
         if (!seen.has(dir)) {
           seen.add(dir);
@@ -191,11 +266,12 @@ export class RunIndex {
         }
         return;
       }
-      this.#containers.set(dir, { mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs });
       const children = entries
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
         .map((entry) => entry.name)
         .sort();
+      // A run folder listed among the children is recognised when it is visited (known runs too).
+      this.#containers.set(dir, { mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, children });
       for (const name of children) visit(join(dir, name), rootIndex);
     };
     this.roots.real.forEach((root, index) => visit(root, index));

@@ -10,7 +10,8 @@ import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 
 import { handleApi, type ApiContext } from "./api.js";
-import { ColumnCache, type CachePlace } from "./column-cache.js";
+import { ColumnCache, userCacheDir, type CachePlace } from "./column-cache.js";
+import { snapshotFile } from "./index-snapshot.js";
 import { EventHub } from "./events.js";
 import { BASE_HEADERS, sendError, sendText } from "./http.js";
 import { LiveWatcher } from "./live.js";
@@ -133,8 +134,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? newToken();
   const roots = new Roots(options.roots);
-  const index = new RunIndex(roots);
   const cache = ColumnCache.create(roots, options.cache ?? "user");
+  const cacheDir = userCacheDir();
+  const index = new RunIndex(roots, options.cache === "off" || cacheDir === null ? null : snapshotFile(cacheDir, roots.real));
   const pool =
     options.workers === false ? null : new WorkerPool({ roots: roots.real, cache: cache === null ? null : { place: cache.place, userDir: cache.userDir } });
   const store = new LogStore(roots, cache, pool);
@@ -152,6 +154,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       roots: roots.given,
       runs: index.runs.size,
       version: index.version,
+      loaded: index.loadStats,
       watching: live?.watching ? "fs.watch and polling" : "polling",
       poll_ms: options.pollMs ?? 1000,
       cache: cache === null ? null : { place: cache.place, folder: cache.userDir },
@@ -235,6 +238,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     ready,
     async close() {
       live?.close();
+      index.save();
       hub.close();
       await pool?.close();
       await new Promise<void>((resolve) => {

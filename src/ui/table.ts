@@ -54,7 +54,7 @@ function defaultMetricNames(names: string[]): string[] {
 /** Every metric the runs have (derived best_* names left out when their metric is there), by how many runs have it. */
 export function metricNames(index: RunIndex): Array<{ name: string; runs: number }> {
   const counts = new Map<string, number>();
-  for (const { row } of index.runs.values()) for (const name of row.last.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const { row } of index.runs.values()) for (const name of row.metrics.names()) counts.set(name, (counts.get(name) ?? 0) + 1);
   return [...counts]
     .filter(([name]) => {
       const derived = DERIVED.exec(name);
@@ -96,7 +96,7 @@ export function rowSubject(row: RunRow, now: number): FilterSubject {
     name: row.name,
     value(key: FilterKey): FilterValue {
       if (key.kind === "config") return row.config.get(key.path);
-      if (key.kind === "metric") return (key.which === "best" ? row.best : row.last).get(key.name);
+      if (key.kind === "metric") return key.which === "best" ? row.metrics.bestOf(key.name) : row.metrics.lastOf(key.name);
       switch (key.fact) {
         case "name":
           return row.name;
@@ -190,7 +190,7 @@ function columnsOf(rows: RunRow[], ids: string[]): Record<string, unknown> {
   for (const id of ids) {
     if (id.startsWith("m:")) {
       const name = id.slice(2);
-      out[id] = { last: rows.map((row) => cell(row.last.get(name))), best: rows.map((row) => cell(row.best.get(name))) };
+      out[id] = { last: rows.map((row) => cell(row.metrics.lastOf(name))), best: rows.map((row) => cell(row.metrics.bestOf(name))) };
     } else if (id.startsWith("c:")) {
       const key = id.slice(2);
       out[id] = rows.map((row) => cell(row.config.get(key)));

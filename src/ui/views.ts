@@ -5,7 +5,7 @@
  * modules import these from here and from nowhere else in the library.
  */
 export { listRuns } from "../look/list-runs.js";
-export { loadRun, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../look/load-run.js";
+export { loadRun, latestLoggedValues, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../look/load-run.js";
 export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../look/run-facts.js";
 export { runListEntries, type RunListEntry } from "../look/list-table.js";
 export { runDetails, type RunDetails } from "../look/show-page.js";
@@ -16,6 +16,8 @@ export { METRICS_FILE } from "../runs/metrics-writer.js";
 export { MetricsStream } from "../runs/metrics-reader.js";
 export { MAX_LINE_BYTES } from "../runs/append-file.js";
 export { CHECKPOINTS_FILE } from "../runs/checkpoints.js";
+export { loadRankFiles } from "../runs/ranks.js";
+export { readNodeFiles } from "../runs/nodes.js";
 export { loadAddon } from "../native.js";
 export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 export { writeFileAtomic } from "../atomic-write.js";

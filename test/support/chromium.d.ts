@@ -8,6 +8,8 @@ export interface ChromiumPage {
   open(url: string): Promise<number>;
   evaluate(expression: string): Promise<unknown>;
   screenshot(): Promise<Buffer>;
+  openTab(url: string): Promise<string>;
+  pid: number;
   close(): Promise<void>;
 }
 

@@ -131,6 +131,13 @@ export async function launchChromium({ path, width = 1400, height = 1000 } = {})
       if (exceptionDetails) throw new Error(`in the page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
       return result.value;
     },
+    /** Opens another tab on a URL (not driven: it loads and runs on its own); resolves to its target id. */
+    async openTab(url) {
+      const { targetId: id } = await send("Target.createTarget", { url });
+      return id;
+    },
+    /** The browser's processes' ids (the benchmark reads their CPU time). */
+    pid: child.pid,
     /** A PNG of the whole page (not just the window), as a Buffer. */
     async screenshot() {
       const { data } = await page("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
