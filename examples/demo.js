@@ -95,4 +95,5 @@ async function main() {
   console.log(`\n${formatCompareTable(runs)}`);
   console.log(`comparison page (open it in a browser; it needs no network):\n  ${page}`);
   console.log(`the same from the command line:\n  npx config-tracker compare ${join("experiments", demoRoot.split("/").pop())} --html compare.html`);
+  console.log(`and live in the browser (every run under experiments/, Ctrl-C stops it):\n  npx config-tracker ui experiments`);
 }

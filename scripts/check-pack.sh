@@ -18,7 +18,7 @@ cd "$root"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
 tar -tzf "$work/$tarball" > "$work/contents.txt"
-for file in dist/index.d.ts schema/config.schema.json prebuilds/linux-x64/config-tracker.glibc.node \
+for file in dist/index.d.ts dist/ui/page/page.js dist/ui/page/page.css dist/ui/column-worker.js schema/config.schema.json prebuilds/linux-x64/config-tracker.glibc.node \
   prebuilds/linux-arm64/config-tracker.glibc.node binding.gyp native/common/glibc_floor.h; do
   grep -qx "package/$file" "$work/contents.txt" || { echo "tarball lacks $file" >&2; exit 1; }
 done
@@ -70,6 +70,21 @@ PATH="$bin" node --input-type=module -e '
   console.log("import ok: gpu_available=" + info.gpu_available);
 '
 PATH="$bin" node_modules/.bin/config-tracker hardware --json | cli_ok
+# The dashboard starts from the installed package (its page bundled in dist/, no network).
+mkdir -p ui-runs/a && cp "$root/test/fixtures/runs/tree/sgd_lr0.05/"*.json ui-runs/a/
+PATH="$bin" node_modules/.bin/config-tracker ui ui-runs --port 0 >ui.out 2>ui.err & ui_pid=$!
+for _ in $(seq 50); do [ -s ui.out ] && grep -q serving ui.err && break; sleep 0.2; done
+ui_url=$(head -n 1 ui.out)
+PATH="$bin" node -e '
+  const url = process.argv[1];
+  (async () => {
+    const page = await (await fetch(url)).text();
+    const script = await (await fetch(new URL("/assets/page.js", url))).text();
+    const table = await (await fetch(new URL("/api/table", url))).json();
+    if (!page.includes("/assets/page.js") || script.length < 10000 || table.runs.name[0] !== "a") throw new Error("the dashboard did not serve its page and runs");
+    console.log("ui ok: " + url + " serves its page (" + Math.round(script.length / 1024) + " KiB of script) and " + table.count + " run");
+  })().catch((error) => { console.error(error.message); process.exit(1); });' "$ui_url"
+kill -INT $ui_pid; wait $ui_pid
 
 # 2. Install scripts blocked.
 mkdir "$work/noscripts" && cd "$work/noscripts"

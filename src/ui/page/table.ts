@@ -31,7 +31,7 @@ const showNumber = (cell: Cell | undefined): string => {
 const FIXED: Column[] = [
   { id: "name", label: "run", width: 260, value: (row) => row.name, text: (row) => row.name },
   { id: "status", label: "status", width: 86, value: (row) => row.status, text: (row) => row.status, className: (row) => `status ${row.status}` },
-  { id: "start", label: "start", width: 132, numeric: true, value: (row) => row.start, text: (row) => (row.started_at ? formatStart(row.started_at) : "-") },
+  { id: "start", label: "start", width: 146, numeric: true, value: (row) => row.start, text: (row) => (row.started_at ? formatStart(row.started_at) : "-") },
   { id: "duration", label: "duration", width: 82, numeric: true, value: (row) => duration(row), text: (row) => formatDuration(duration(row)) },
   { id: "git", label: "git", width: 74, value: (row) => row.git, text: (row) => row.git ?? "-" },
   { id: "gpu", label: "GPU", width: 110, value: (row) => gpuText(row), text: (row) => gpuText(row) },
