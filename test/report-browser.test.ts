@@ -11,7 +11,7 @@ import { describe, expect, inject, it } from "vitest";
 
 import { loadRunsFrom } from "../src/look/compare-table.js";
 import { renderReport } from "../src/look/report.js";
-import { findChromium, launchChromium } from "./support/chromium.js";
+import { chartInk, findChromium, launchChromium } from "./support/chromium.js";
 import { repoRoot, runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
 
 const chromium = findChromium();
@@ -70,27 +70,12 @@ describe.skipIf(chromium.path === null)(`the HTML report in headless Chromium${c
     const browser = await launchChromium({ path: chromium.path as string, width: 1400, height: 1000 });
     try {
       await browser.open(pathToFileURL(page).href);
-      const seen = (await browser.evaluate(`(() => {
-        const figures = [...document.querySelectorAll("figure.chart")];
-        return {
-          ready: typeof window.report === "object" && window.report.charts.length,
-          drawMs: window.report.drawMs,
-          charts: figures.map((figure) => {
-            const canvas = figure.querySelector("canvas");
-            if (!canvas) return { metric: figure.dataset.metric, width: 0, inked: 0 };
-            const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-            const colours = new Set();
-            let inked = 0;
-            for (let i = 0; i < pixels.length; i += 4) {
-              if (pixels[i + 3] === 0) continue;
-              inked++;
-              colours.add((pixels[i] >> 4) + "," + (pixels[i + 1] >> 4) + "," + (pixels[i + 2] >> 4));
-            }
-            return { metric: figure.dataset.metric, width: canvas.width, inked, colours: colours.size };
-          }),
-          text: document.body.innerText,
-        };
-      })()`)) as { ready: number; drawMs: number | null; charts: Array<{ metric: string; width: number; inked: number; colours: number }>; text: string };
+      const seen = (await browser.evaluate(`(() => ({
+        ready: typeof window.report === "object" && window.report.charts.length,
+        drawMs: window.report.drawMs,
+        charts: ${chartInk()},
+        text: document.body.innerText,
+      }))()`)) as { ready: number; drawMs: number | null; charts: Array<{ metric: string; width: number; inked: number; colours: number }>; text: string };
       expect(browser.problems).toEqual([]);
       expect(seen.ready).toBe(expectedCharts.length);
       expect(seen.drawMs).toBeGreaterThan(0); // every chart's draw hook ran

@@ -12,7 +12,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { findChromium, launchChromium, type ChromiumPage } from "./support/chromium.js";
+import { chartInk, findChromium, launchChromium, type ChromiumPage } from "./support/chromium.js";
 import { repoRoot, runScript, tempDir } from "./support/helpers.js";
 import { startUi, writeRuns, type RunningUi } from "./support/ui.js";
 
@@ -116,18 +116,7 @@ describe.skipIf(chromium.path === null)(`the dashboard in headless Chromium${chr
   it("draws the charts of the selected runs, metrics and their smoothing", async () => {
     await open(`?runs=${encodeURIComponent("sweep/lr_0.001")}&runs=${encodeURIComponent("sweep/lr_0.0003")}&smooth=0.6`);
     await until(`document.querySelectorAll(".charts-panel figure.chart").length >= 3`);
-    const charts = (await browser.evaluate(`(() => [...document.querySelectorAll(".table-view figure.chart")].map((figure) => {
-      const canvas = figure.querySelector("canvas");
-      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-      const colours = new Set();
-      let inked = 0;
-      for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3] === 0) continue;
-        inked++;
-        colours.add((pixels[i] >> 4) + "," + (pixels[i + 1] >> 4) + "," + (pixels[i + 2] >> 4));
-      }
-      return { metric: figure.dataset.metric, inked, colours: colours.size };
-    }))()`)) as Array<{ metric: string; inked: number; colours: number }>;
+    const charts = (await browser.evaluate(chartInk(".table-view"))) as Array<{ metric: string; inked: number; colours: number }>;
     expect(charts.map((chart) => chart.metric)).toEqual(["lr", "train_loss", "val_loss"]);
     for (const chart of charts) {
       expect(chart.inked, chart.metric).toBeGreaterThan(3000);
@@ -210,7 +199,7 @@ describe.skipIf(chromium.path === null)(`the dashboard in headless Chromium${chr
     expect(table.heads).toContain(HOSTILE_METRIC);
     expect(table.cells).toContain(HOSTILE_VALUE);
     expect(table.legends).toContain(hostile);
-    expect(table.charts.some((caption) => caption.startsWith(HOSTILE_METRIC))).toBe(true);
+    expect(table.charts!.some((caption) => caption.startsWith(HOSTILE_METRIC))).toBe(true);
     await open(`?view=run&run=${encodeURIComponent(hostile)}`);
     await until(`document.querySelector("pre.log").textContent.includes("done")`);
     const page = (await browser.evaluate(`(() => ({

@@ -41,6 +41,53 @@ export interface FilterSubject {
   value(key: FilterKey): FilterValue;
 }
 
+/** A run as the filter reads it: the page and the server each describe their rows so. */
+export interface FilterRun {
+  name: string;
+  group: string;
+  id: string;
+  status: string;
+  /** "H100 80GB HBM3 x8", null without a GPU. */
+  gpu: string | null;
+  git: string | null;
+  host: string | null;
+  tags: string[];
+  note: string;
+  params: number | null;
+  /** Seconds. */
+  duration: number | null;
+  /** ms since 1970. */
+  start: number;
+  config(path: string): FilterValue;
+  metric(name: string, which: "last" | "best"): FilterValue;
+}
+
+const FIELD: Record<Fact, keyof FilterRun> = {
+  name: "name",
+  group: "group",
+  id: "id",
+  status: "status",
+  gpu: "gpu",
+  git: "git",
+  host: "host",
+  tag: "tags",
+  note: "note",
+  params: "params",
+  duration: "duration",
+  start: "start",
+};
+
+export function subjectOf(run: FilterRun): FilterSubject {
+  return {
+    name: run.name,
+    value(key: FilterKey): FilterValue {
+      if (key.kind === "config") return run.config(key.path);
+      if (key.kind === "metric") return run.metric(key.name, key.which);
+      return run[FIELD[key.fact]] as FilterValue;
+    },
+  };
+}
+
 const FACT_ALIASES: Record<string, Fact> = { tags: "tag", parameters: "params", started: "start", folder: "group", sweep: "group" };
 
 /** What a key means; null when it names nothing (then the term is a plain word). */

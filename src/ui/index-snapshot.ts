@@ -108,13 +108,23 @@ export function readSnapshot(file: string, roots: string[]): Snapshot | null {
     if (header.version !== VERSION || JSON.stringify(header.roots) !== JSON.stringify(roots)) return null;
     const dataStart = Math.ceil((12 + length) / 8) * 8;
     const floats = new Float64Array(bytes.buffer, bytes.byteOffset + dataStart, (bytes.length - dataStart) / 8);
-    // Ids as this process numbers the names.
+    // Ids as this process numbers the names (the same numbers when it has none yet: the rows' sorted ids are used as stored).
     const ids = header.names.map((name) => metricNames.id(name));
+    const same = ids.every((id, index) => id === index);
     const rows = new Map<string, RunRow>();
     let at = 0;
     for (const stored of header.rows) {
       const n = stored.m;
       if (at + 3 * n > floats.length) return null;
+      const row = stored as unknown as RunRow & { m?: number };
+      delete row.m;
+      row.config = new Map(stored.config);
+      if (same) {
+        row.metrics = new MetricValues(Uint32Array.from(floats.subarray(at, at + n)), floats.slice(at + n, at + 2 * n), floats.slice(at + 2 * n, at + 3 * n));
+        at += 3 * n;
+        rows.set(row.name, row);
+        continue;
+      }
       const entries: Array<[string, number, number | undefined]> = [];
       for (let i = 0; i < n; i++) {
         const name = metricNames.names[ids[floats[at + i] as number] as number] as string;
@@ -122,12 +132,8 @@ export function readSnapshot(file: string, roots: string[]): Snapshot | null {
         entries.push([name, floats[at + n + i] as number, Number.isNaN(best) ? undefined : best]);
       }
       at += 3 * n;
-      // The parsed object becomes the row (no copy of 10,000 objects).
-      const row = stored as unknown as RunRow & { m?: number };
-      delete row.m;
-      row.config = new Map(stored.config);
       row.metrics = MetricValues.from(entries);
-      rows.set(stored.name, row);
+      rows.set(row.name, row);
     }
     return {
       roots: header.roots,

@@ -40,7 +40,8 @@ export interface Container {
 }
 
 const CONCURRENCY = 16;
-/** The snapshot is written after the first load, then at most this often while rows change. */
+/** The snapshot is written a little after a load that read runs, then at most this often while rows change. */
+const SNAPSHOT_AFTER_LOAD_MS = 10_000;
 const SNAPSHOT_EVERY_MS = 5 * 60_000;
 
 export class RunIndex {
@@ -101,7 +102,7 @@ export class RunIndex {
     await this.#readRows(stale);
     this.#emit(found.map(([name]) => name));
     if (snapshot !== null && stale.length === 0 && this.loadStats.listed === 0) this.#savedVersion = this.version; // nothing new to keep
-    else this.#saveSoon(0);
+    else this.#saveSoon(SNAPSHOT_AFTER_LOAD_MS);
   }
 
   /**

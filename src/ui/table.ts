@@ -5,7 +5,7 @@
  * changed after that version (and the names of those removed): a live page stays current by
  * asking for a few rows.
  */
-import { parseFilter, matches, type FilterKey, type FilterSubject, type FilterValue, type ParsedFilter } from "./filter.js";
+import { matches, parseFilter, subjectOf, type FilterSubject, type ParsedFilter } from "./filter.js";
 import type { RunIndex } from "./run-index.js";
 import type { RunRow } from "./run-row.js";
 import { defaultMetrics, reportedStatus, type LoadedRun } from "./views.js";
@@ -83,6 +83,30 @@ export function varyingConfigKeys(index: RunIndex): Array<{ key: string; values:
     .slice(0, MAX_CONFIG_KEYS);
 }
 
+interface TableKeys {
+  version: number;
+  metrics: Array<{ name: string; runs: number }>;
+  config: Array<{ key: string; values: number }>;
+  defaults: { metrics: string[]; config: string[] };
+}
+const keysOf = new WeakMap<RunIndex, TableKeys>();
+
+/** The metrics and config keys of the runs, worked out once per index version (every request shares them). */
+function tableKeys(index: RunIndex): TableKeys {
+  const known = keysOf.get(index);
+  if (known !== undefined && known.version === index.version) return known;
+  const metrics = metricNames(index);
+  const config = varyingConfigKeys(index);
+  const keys = {
+    version: index.version,
+    metrics,
+    config,
+    defaults: { metrics: defaultMetricNames(metrics.map((entry) => entry.name)), config: config.slice(0, 12).map((entry) => entry.key) },
+  };
+  keysOf.set(index, keys);
+  return keys;
+}
+
 export interface TableRequest {
   since?: number;
   /** Column ids: "m:<metric>" (last and best), "c:<config path>". Default: see tablePayload. */
@@ -90,45 +114,29 @@ export interface TableRequest {
   filter?: string;
 }
 
-/** The value of a run for a filter key (the server's side of the filter; the page has its own over its columns). */
+/** A row as the filter reads it (the page describes its rows the same way). */
 export function rowSubject(row: RunRow, now: number): FilterSubject {
-  return {
+  const status = shownStatus(row, now).status;
+  return subjectOf({
     name: row.name,
-    value(key: FilterKey): FilterValue {
-      if (key.kind === "config") return row.config.get(key.path);
-      if (key.kind === "metric") return key.which === "best" ? row.metrics.bestOf(key.name) : row.metrics.lastOf(key.name);
-      switch (key.fact) {
-        case "name":
-          return row.name;
-        case "group":
-          return row.group;
-        case "id":
-          return row.id;
-        case "status":
-          return shownStatus(row, now).status;
-        case "gpu":
-          return row.gpu.model === null ? null : `${row.gpu.model} x${row.gpu.count}`;
-        case "git":
-          return row.git.short_hash;
-        case "host":
-          return row.host;
-        case "tag":
-          return row.notes.tags;
-        case "note":
-          return row.notes.note;
-        case "params":
-          return row.parameters;
-        case "duration":
-          return shownDuration(row, shownStatus(row, now).status, now);
-        case "start":
-          return Date.parse(row.started_at);
-      }
-    },
-  };
+    group: row.group,
+    id: row.id,
+    status,
+    gpu: row.gpu.model === null ? null : `${row.gpu.model} x${row.gpu.count}`,
+    git: row.git.short_hash,
+    host: row.host,
+    tags: row.notes.tags,
+    note: row.notes.note,
+    params: row.parameters,
+    duration: shownDuration(row, status, now),
+    start: Date.parse(row.started_at),
+    config: (path) => row.config.get(path),
+    metric: (name, which) => (which === "best" ? row.metrics.bestOf(name) : row.metrics.lastOf(name)),
+  });
 }
 
 export function parseRowFilter(index: RunIndex, text: string): ParsedFilter {
-  const names = new Set(metricNames(index).map((entry) => entry.name));
+  const names = new Set(tableKeys(index).metrics.map((entry) => entry.name));
   return parseFilter(text, (name) => names.has(name));
 }
 
@@ -140,12 +148,7 @@ export function tablePayload(index: RunIndex, request: TableRequest = {}, now = 
     .map((entry) => entry.row)
     .filter((row) => filter === null || matches(filter, rowSubject(row, now)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const metrics = metricNames(index);
-  const config = varyingConfigKeys(index);
-  const defaults = {
-    metrics: defaultMetricNames(metrics.map((entry) => entry.name)),
-    config: config.slice(0, 12).map((entry) => entry.key),
-  };
+  const { metrics, config, defaults } = tableKeys(index);
   let columns = request.columns;
   if (columns === undefined) {
     const everyMetric = metrics.length * index.runs.size * 2 <= ALL_METRICS_CELLS;

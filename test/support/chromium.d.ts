@@ -14,3 +14,6 @@ export interface ChromiumPage {
 }
 
 export function launchChromium(options: { path: string; width?: number; height?: number }): Promise<ChromiumPage>;
+
+/** An expression for evaluate(): each chart's metric, canvas width, inked pixels and colours. */
+export function chartInk(scope?: string): string;

@@ -160,3 +160,24 @@ export async function launchChromium({ path, width = 1400, height = 1000 } = {})
     },
   };
 }
+
+/**
+ * An expression for evaluate(): for each `figure.chart` under `scope`, its metric (data-metric),
+ * its canvas's width, how many pixels are inked and in how many colours (to 4 bits a channel).
+ */
+export function chartInk(scope = "") {
+  return `(() => [...document.querySelectorAll(${JSON.stringify(`${scope} figure.chart`.trim())})].map((figure) => {
+    const canvas = figure.querySelector("canvas");
+    if (!canvas) return { metric: figure.dataset.metric, width: 0, inked: 0, colours: 0 };
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set();
+    let inked = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] === 0) continue;
+      inked++;
+      colours.add((pixels[i] >> 4) + "," + (pixels[i + 1] >> 4) + "," + (pixels[i + 2] >> 4));
+    }
+    return { metric: figure.dataset.metric, width: canvas.width, inked, colours: colours.size };
+  }))()`;
+}
+

@@ -34,15 +34,7 @@ interface Notes {
   updated_by?: string;
 }
 
-interface LogChunk {
-  file: string;
-  from: number;
-  end: number;
-  size: number;
-  lines: string[];
-  earlier: boolean;
-  missing?: boolean;
-}
+type LogChunk = import("../log-tail.js").LogChunk & { missing?: boolean };
 
 const show = (value: Json | undefined): string => (typeof value === "number" ? formatNumber(value) : asText(value));
 

@@ -4,4 +4,4 @@
  * uses. One import site, as views.ts is for the server.
  */
 export { formatNumber, formatDuration, formatStart, formatCount, formatGit, formatGpu } from "../../look/run-facts.js";
-export { parseFilter, matches, keysRead, type FilterKey, type FilterSubject, type FilterValue, type ParsedFilter } from "../filter.js";
+export { parseFilter, matches, keysRead, subjectOf, type FilterKey, type FilterSubject, type FilterValue, type ParsedFilter } from "../filter.js";

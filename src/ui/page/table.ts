@@ -6,7 +6,7 @@
 import { numeric, type Cell, type Row, type RunData } from "./data.js";
 import { asText, fill, h } from "./dom.js";
 import { state, update } from "./state.js";
-import { formatCount, formatDuration, formatGpu, formatNumber, formatStart, keysRead, matches, parseFilter, type FilterKey, type FilterValue, type ParsedFilter } from "./shared.js";
+import { formatCount, formatDuration, formatGpu, formatNumber, formatStart, keysRead, matches, parseFilter, subjectOf, type FilterSubject, type ParsedFilter } from "./shared.js";
 
 export const ROW_HEIGHT = 26;
 const OVERSCAN = 10;
@@ -58,39 +58,24 @@ function optionalColumn(id: string): Column[] {
   return [{ id, label: key, title: `config.${key}`, width: 96, value: (row) => row.config.get(key) ?? null, text: (row) => asText(row.config.get(key)) }];
 }
 
-/** The value of a row for a filter key (the page's side of the filter; the server has its own over its rows). */
-function filterValue(row: Row, key: FilterKey): FilterValue {
-  if (key.kind === "config") return row.config.get(key.path) ?? undefined;
-  if (key.kind === "metric") {
-    const cell = metricCell(row, key.name, key.which === "best" ? 1 : 0);
-    return numeric(cell) ?? undefined;
-  }
-  switch (key.fact) {
-    case "name":
-      return row.name;
-    case "group":
-      return row.group;
-    case "id":
-      return row.id;
-    case "status":
-      return row.status;
-    case "gpu":
-      return row.gpu_model === null ? null : `${row.gpu_model} x${row.gpu_count}`;
-    case "git":
-      return row.git;
-    case "host":
-      return row.host;
-    case "tag":
-      return row.tags;
-    case "note":
-      return row.note;
-    case "params":
-      return row.parameters;
-    case "duration":
-      return duration(row);
-    case "start":
-      return row.start;
-  }
+/** A row as the filter reads it (the server describes its rows the same way). */
+function subject(row: Row): FilterSubject {
+  return subjectOf({
+    name: row.name,
+    group: row.group,
+    id: row.id,
+    status: row.status,
+    gpu: row.gpu_model === null ? null : `${row.gpu_model} x${row.gpu_count}`,
+    git: row.git,
+    host: row.host,
+    tags: row.tags,
+    note: row.note,
+    params: row.parameters,
+    duration: duration(row),
+    start: row.start,
+    config: (path) => row.config.get(path) ?? undefined,
+    metric: (name, which) => numeric(metricCell(row, name, which === "best" ? 1 : 0)) ?? undefined,
+  });
 }
 
 type Line = { kind: "group"; group: string; count: number } | { kind: "run"; row: Row };
@@ -169,7 +154,7 @@ export class RunsTable {
       .filter((id) => id !== "" && !this.data.loaded.has(id));
     if (wanted.length > 0) void this.data.ensure(wanted);
     const filter = this.#filter;
-    this.#shown = this.data.rows.filter((row) => matches(filter, { name: row.name, value: (key) => filterValue(row, key) }));
+    this.#shown = this.data.rows.filter((row) => matches(filter, subject(row)));
     const optional = this.visibleOptional();
     const missing = optional.filter((id) => !this.data.loaded.has(id));
     if (missing.length > 0) void this.data.ensure(missing);
