@@ -153,6 +153,12 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   results.cases.safetensors_100k_tensors = await benchSafetensors({ root });
 }
 
+// 8. The dashboard: 10,000 runs, 1,500 runs x 1,500 metrics, 50 runs x 100,000 steps, load and idle.
+{
+  const { benchUi } = await import("./ui.js");
+  results.cases.ui = await benchUi({ dropCaches: process.argv.includes("--drop-caches") });
+}
+
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));
