@@ -204,7 +204,7 @@ async function idleCase(browser, dir) {
     await browser.open(`${server.url}?runs=zz-live-run`);
     await browser.evaluate("window.dashboard.ready");
     for (let i = 1; i < 20; i++) await browser.openTab(`${server.url}?runs=zz-live-run`);
-    await sleep(8000); // every tab loaded and settled
+    await sleep(20_000); // every tab loaded and settled (and the index snapshot written)
     const serverBefore = cpuSeconds(server.child.pid);
     const windowMs = 30_000;
     await sleep(windowMs);

@@ -163,7 +163,7 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
         ...(columns.length > 0 ? { columns: columns.filter(Boolean) } : {}),
         ...(filter ? { filter } : {}),
       });
-      return sendJson(response, payload);
+      return sendJson(response, payload, "plain");
     }
     case "/api/metrics":
     case "/api/system": {

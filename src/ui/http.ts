@@ -31,15 +31,17 @@ const STATUS_OF_CODE: Record<string, number> = {
   PERMISSION_DENIED: 403,
 };
 
-export type JsonStyle = "python" | "strict";
+export type JsonStyle = "python" | "strict" | "plain";
 
 /**
  * A value as JSON text. "python": as the CLI's --json prints it (NaN, Infinity as bare tokens,
  * what Python's json module reads); "strict": those numbers as the strings "NaN", "Infinity",
- * "-Infinity", so JSON.parse reads it.
+ * "-Infinity", so JSON.parse reads it; "plain": JSON.stringify as it is (for values whose
+ * numbers are all finite: much faster than a replacer over a large table).
  */
 export function jsonText(value: unknown, style: JsonStyle): string {
   if (style === "python") return stringifyPythonJson(value, 0);
+  if (style === "plain") return JSON.stringify(value); // the caller wrote non-finite numbers as strings already
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === "number" && !Number.isFinite(item) ? String(item) : item));
 }
 

@@ -73,8 +73,11 @@ export class LiveWatcher {
   ) {
     this.watching = options.watch && index.roots.real.every(watchWorks);
     index.onChange((names) => {
-      const now = Date.now();
-      for (const name of names) this.#warm.set(name, now);
+      // The first load reads every run: that is no sign of life.
+      if (this.#timer !== null) {
+        const now = Date.now();
+        for (const name of names) this.#warm.set(name, now);
+      }
       hub.table(index.version);
     });
   }

@@ -51,6 +51,8 @@ export class RunIndex {
   /** Names of runs removed, with the version at which they went. */
   readonly removed = new Map<string, number>();
   version = 0;
+  /** Bumped when the set of metric names or config values of the runs may have changed (not for new values of the same metrics). */
+  keysVersion = 0;
   /** How the last load went: runs read from their files, runs taken from the snapshot. */
   readonly loadStats = { read: 0, fromSnapshot: 0, listed: 0 };
   readonly #containers = new Map<string, Container>();
@@ -191,6 +193,7 @@ export class RunIndex {
   }
 
   #delete(name: string): void {
+    this.keysVersion += 1;
     this.runs.delete(name);
     this.problems.delete(name);
     this.removed.set(name, ++this.version);
@@ -207,6 +210,8 @@ export class RunIndex {
         const [name, dir] = list[next++] as [string, string];
         try {
           const row = await readRunRow(dir, name, this.roots);
+          const before = this.runs.get(name)?.row;
+          if (before === undefined || !sameKeys(before, row)) this.keysVersion += 1;
           this.problems.delete(name);
           this.removed.delete(name);
           this.runs.set(name, { row, version: ++this.version });
@@ -278,6 +283,14 @@ export class RunIndex {
     this.roots.real.forEach((root, index) => visit(root, index));
     return found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
+}
+
+/** Whether two reads of a run have the same metric names and config values (the table's key lists stand). */
+function sameKeys(a: RunRow, b: RunRow): boolean {
+  if (a.metrics.ids.length !== b.metrics.ids.length || a.config.size !== b.config.size) return false;
+  for (let i = 0; i < a.metrics.ids.length; i++) if (a.metrics.ids[i] !== b.metrics.ids[i]) return false;
+  for (const [key, value] of a.config) if (!b.config.has(key) || !Object.is(b.config.get(key), value)) return false;
+  return true;
 }
 
 /** A config.json that is JSON but has none of a run's keys: another tool's, passed over as `ls` does. */

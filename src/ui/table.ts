@@ -94,11 +94,11 @@ const keysOf = new WeakMap<RunIndex, TableKeys>();
 /** The metrics and config keys of the runs, worked out once per index version (every request shares them). */
 function tableKeys(index: RunIndex): TableKeys {
   const known = keysOf.get(index);
-  if (known !== undefined && known.version === index.version) return known;
+  if (known !== undefined && known.version === index.keysVersion) return known;
   const metrics = metricNames(index);
   const config = varyingConfigKeys(index);
   const keys = {
-    version: index.version,
+    version: index.keysVersion,
     metrics,
     config,
     defaults: { metrics: defaultMetricNames(metrics.map((entry) => entry.name)), config: config.slice(0, 12).map((entry) => entry.key) },
