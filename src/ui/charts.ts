@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { OVERVIEW_POINTS, redecimate, type XKind } from "./columns.js";
-import { GPU_FIGURES, PROCESS_FIGURES, type LogKind } from "./log-columns.js";
+import { GPU_FIGURES, PROCESS_FIGURES, SYSTEM_LOG, type LogKind } from "./log-columns.js";
 import type { LogStore, LogSummary } from "./log-store.js";
 import type { RunRow } from "./run-row.js";
 import { shownStatus } from "./table.js";
@@ -30,7 +30,6 @@ export interface ChartRequest {
 
 export const MAX_POINTS = 20_000;
 export const MAX_CHARTS = 2_000;
-const SYSTEM_LOG = /^system(\.node\d+)?\.jsonl$/;
 
 export function checkChartRequest(x: string | null, points: string | null, from: string | null, to: string | null): Pick<ChartRequest, "x" | "points" | "from" | "to"> {
   const axis = x ?? "step";

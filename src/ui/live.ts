@@ -13,12 +13,12 @@ import { readdirSync, statfsSync, statSync, watch, type FSWatcher } from "node:f
 import { join } from "node:path";
 
 import type { EventHub } from "./events.js";
+import { SYSTEM_LOG } from "./log-columns.js";
+import { OUTPUT_LOG } from "./log-tail.js";
 import type { RunIndex } from "./run-index.js";
 import { shownStatus } from "./table.js";
 import { METRICS_FILE } from "./views.js";
 
-const SYSTEM_LOG = /^system(\.node\d+)?\.jsonl$/;
-const OUTPUT_LOG = /^output(\.node\d+)?\.log$/;
 /** statfs f_type of file systems whose change notices miss other hosts' writes. */
 const NETWORK_FILE_SYSTEMS = new Set([
   0x6969, // NFS

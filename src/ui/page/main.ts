@@ -163,6 +163,10 @@ function listen(): void {
   events.addEventListener("open", () => status.classList.add("on"));
   events.addEventListener("error", () => status.classList.remove("on"));
   events.addEventListener("table", () => void data.refresh());
+  // After a reconnection: what changed while the connection was down.
+  events.addEventListener("hello", () => {
+    if (data.version >= 0) void data.refresh();
+  });
   events.addEventListener("run", (event) => {
     const { name, parts } = JSON.parse((event as MessageEvent<string>).data) as { name: string; parts: string[] };
     if (parts.includes("log") && state.view === "run" && runPage.name === name) void runPage.loadLog();
