@@ -31,9 +31,9 @@ export { MANIFEST_FILE as SWEEP_MANIFEST_FILE, type SweepManifest } from "./swee
 export { ConfigTrackerError, isConfigTrackerError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-export { loadRun, type LoadedRun, type LoadRunOptions, type RunStatusLabel } from "./look/load-run.js";
-export { listRuns, type ListRunsOptions } from "./look/list-runs.js";
-export { diffRuns, formatRunDiff, type RunDiff, type KeyDifference } from "./look/diff-runs.js";
+export { loadRun, type LoadedRun, type LoadRunOptions, type RunStatusLabel } from "./views/load-run.js";
+export { listRuns, type ListRunsOptions } from "./views/list-runs.js";
+export { diffRuns, formatRunDiff, type RunDiff, type KeyDifference } from "./views/diff-runs.js";
 export {
   formatCompareTable,
   formatCompareTableOf,
@@ -43,10 +43,10 @@ export {
   type CompareOptions,
   type CompareColumns,
   type CompareRow,
-} from "./look/compare-table.js";
-export { formatRunList, runListEntries, type RunListOptions, type RunListEntry } from "./look/list-table.js";
-export { renderReport, type ReportOptions } from "./look/report.js";
-export { runDetails, formatRunPage, type RunDetails } from "./look/show-page.js";
+} from "./views/compare-table.js";
+export { formatRunList, runListEntries, type RunListOptions, type RunListEntry } from "./views/list-table.js";
+export { renderReport, type ReportOptions } from "./views/report.js";
+export { runDetails, formatRunPage, type RunDetails } from "./views/show-page.js";
 
 import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
 /** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */

@@ -1,7 +1,7 @@
 /** The report's decimation: min and max per bucket keep the envelope a chart draws. */
 import { describe, expect, it } from "vitest";
 
-import { alignSeries, MinMaxDecimator } from "../src/look/decimate.js";
+import { alignSeries, MinMaxDecimator } from "../src/views/decimate.js";
 
 /** A noisy loss with a spike: deterministic (a linear congruential generator, not Math.random). */
 function noisyLoss(steps: number): { xs: number[]; ys: number[] } {

@@ -8,13 +8,13 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 
-import { diffRuns, formatRunDiff } from "../src/look/diff-runs.js";
-import { listRuns } from "../src/look/list-runs.js";
-import { formatRunList, runListEntries } from "../src/look/list-table.js";
-import { loadRun } from "../src/look/load-run.js";
-import { compareColumns, formatCompareTable, loadRunsFrom } from "../src/look/compare-table.js";
-import { renderReport } from "../src/look/report.js";
-import { formatRunPage, runDetails } from "../src/look/show-page.js";
+import { diffRuns, formatRunDiff } from "../src/views/diff-runs.js";
+import { listRuns } from "../src/views/list-runs.js";
+import { formatRunList, runListEntries } from "../src/views/list-table.js";
+import { loadRun } from "../src/views/load-run.js";
+import { compareColumns, formatCompareTable, loadRunsFrom } from "../src/views/compare-table.js";
+import { renderReport } from "../src/views/report.js";
+import { formatRunPage, runDetails } from "../src/views/show-page.js";
 import { parsePythonJson } from "../src/python-json.js";
 import { rejection, runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
 

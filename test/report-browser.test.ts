@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 
-import { loadRunsFrom } from "../src/look/compare-table.js";
-import { renderReport } from "../src/look/report.js";
+import { loadRunsFrom } from "../src/views/compare-table.js";
+import { renderReport } from "../src/views/report.js";
 import { chartInk, findChromium, launchChromium } from "./support/chromium.js";
 import { repoRoot, runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
 

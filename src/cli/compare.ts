@@ -6,8 +6,8 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
-import { compareColumns, compareRows, formatCompareTable, loadRunsFrom } from "../look/compare-table.js";
-import { renderReport } from "../look/report.js";
+import { compareColumns, compareRows, formatCompareTable, loadRunsFrom } from "../views/compare-table.js";
+import { renderReport } from "../views/report.js";
 import { stringifyPythonJson } from "../python-json.js";
 import { parseCommandArgs, usageError } from "./shared.js";
 

@@ -3,8 +3,8 @@
  * Exits like diff(1): 0 equal, 1 different, 2 on an error (a folder that is not a run, say).
  */
 import { isConfigTrackerError } from "../errors.js";
-import { diffRuns, formatRunDiff } from "../look/diff-runs.js";
-import { loadRun } from "../look/load-run.js";
+import { diffRuns, formatRunDiff } from "../views/diff-runs.js";
+import { loadRun } from "../views/load-run.js";
 import { stringifyPythonJson } from "../python-json.js";
 import { parseCommandArgs, usageError } from "./shared.js";
 

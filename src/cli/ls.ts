@@ -1,6 +1,6 @@
 /** `config-tracker ls [ROOT] [--json] [--sort KEY] [--metrics a,b]`: one line per run under ROOT. */
-import { formatRunList, runListEntries } from "../look/list-table.js";
-import { listRuns } from "../look/list-runs.js";
+import { formatRunList, runListEntries } from "../views/list-table.js";
+import { listRuns } from "../views/list-runs.js";
 import { stringifyPythonJson } from "../python-json.js";
 import { parseCommandArgs, usageError } from "./shared.js";
 

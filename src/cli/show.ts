@@ -1,6 +1,6 @@
 /** `config-tracker show <run> [--json]`: one run on one readable page. */
-import { loadRun } from "../look/load-run.js";
-import { formatRunPage, runDetails } from "../look/show-page.js";
+import { loadRun } from "../views/load-run.js";
+import { formatRunPage, runDetails } from "../views/show-page.js";
 import { stringifyPythonJson } from "../python-json.js";
 import { parseCommandArgs, usageError } from "./shared.js";
 

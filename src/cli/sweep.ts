@@ -159,7 +159,7 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
   }
   process.stdout.write(formatSweepSummary(result.combinations));
   // Then the runs side by side: the config keys that differ, final metrics, GPU, git.
-  const { formatCompareTableOf } = await import("../look/compare-table.js");
+  const { formatCompareTableOf } = await import("../views/compare-table.js");
   const table = await formatCompareTableOf(result.combinations.map((combination) => ({ dir: combination.dir, name: combination.name })));
   if (table !== "") process.stdout.write(`\n${table}`);
   if (result.interrupted !== null) return { signal: result.interrupted };

@@ -4,13 +4,13 @@
  * decimation, the status rules, the JSON dialect and the atomic write. The dashboard's other
  * modules import these from here and from nowhere else in the library.
  */
-export { listRuns } from "../look/list-runs.js";
-export { loadRun, latestLoggedValues, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../look/load-run.js";
-export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../look/run-facts.js";
-export { runListEntries, type RunListEntry } from "../look/list-table.js";
-export { runDetails, type RunDetails } from "../look/show-page.js";
-export { diffRuns, type RunDiff } from "../look/diff-runs.js";
-export { MinMaxDecimator, alignSeries, type Series } from "../look/decimate.js";
+export { listRuns } from "../views/list-runs.js";
+export { loadRun, latestLoggedValues, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../views/load-run.js";
+export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../views/run-facts.js";
+export { runListEntries, type RunListEntry } from "../views/list-table.js";
+export { runDetails, type RunDetails } from "../views/show-page.js";
+export { diffRuns, type RunDiff } from "../views/diff-runs.js";
+export { MinMaxDecimator, alignSeries, type Series } from "../views/decimate.js";
 export { reportedStatus, STATUS_FILE } from "../runs/status.js";
 export { METRICS_FILE } from "../runs/metrics-writer.js";
 export { MetricsStream } from "../runs/metrics-reader.js";
