@@ -7,13 +7,13 @@ export type {
   SaveResultsInput,
   SavedConfig,
 } from "./tracker.js";
-export { METRICS_FILE } from "./runs/metrics-writer.js";
-export { MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./runs/metrics-reader.js";
-export { CHECKPOINTS_FILE, type CheckpointRecord } from "./runs/checkpoints.js";
-export { STATUS_FILE, LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./runs/status.js";
-export { rankFromEnv, type RankInfo, type RankRecord } from "./runs/ranks.js";
-export type { MetricSummary, Direction } from "./runs/derive.js";
-export type { ConfigChange } from "./runs/resume.js";
+export { METRICS_FILE } from "./experiment/metrics-writer.js";
+export { MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
+export { CHECKPOINTS_FILE, type CheckpointRecord } from "./experiment/checkpoints.js";
+export { STATUS_FILE, LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./experiment/status.js";
+export { rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
+export type { MetricSummary, Direction } from "./experiment/derive.js";
+export type { ConfigChange } from "./experiment/resume.js";
 export { getHardwareInfo, formatCudaVersion } from "./hardware.js";
 export { startSampler, type Sampler, type SamplerOptions, type SamplerStatus, type SystemSample } from "./system/sampler.js";
 export { peakBf16Flops, GPU_PEAKS, type GpuPeak } from "./system/gpu-peaks.js";
@@ -48,7 +48,7 @@ export { formatRunList, runListEntries, type RunListOptions, type RunListEntry }
 export { renderReport, type ReportOptions } from "./views/report.js";
 export { runDetails, formatRunPage, type RunDetails } from "./views/show-page.js";
 
-import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
+import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
 /** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */
 export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricsStream {
   return new MetricsStream(path, options, false);

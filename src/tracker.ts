@@ -25,7 +25,7 @@ import {
   type JsonValue,
 } from "./json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-import { appendLinesSync } from "./runs/append-file.js";
+import { appendLinesSync } from "./experiment/append-file.js";
 import {
   CHECKPOINTS_FILE,
   inspectForRecord,
@@ -33,14 +33,14 @@ import {
   readCheckpointRecords,
   storedPath,
   type CheckpointRecord,
-} from "./runs/checkpoints.js";
-import { deriveResults, type Direction } from "./runs/derive.js";
-import { loadSchemas, readRunFile, type RunFileSchema } from "./runs/run-file.js";
-import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./runs/lifecycle.js";
-import { MetricsStream, type ReadMetricsOptions } from "./runs/metrics-reader.js";
-import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./runs/metrics-writer.js";
-import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./runs/ranks.js";
-import { diffJson, movePreviousRun, withFileLock, type ConfigChange } from "./runs/resume.js";
+} from "./experiment/checkpoints.js";
+import { deriveResults, type Direction } from "./experiment/derive.js";
+import { loadSchemas, readRunFile, type RunFileSchema } from "./experiment/run-file.js";
+import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./experiment/lifecycle.js";
+import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
+import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./experiment/metrics-writer.js";
+import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
+import { diffJson, movePreviousRun, withFileLock, type ConfigChange } from "./experiment/resume.js";
 import { startSampler, type Sampler } from "./system/sampler.js";
 import { SystemLog } from "./system/system-log.js";
 import {
@@ -51,7 +51,7 @@ import {
   writeStatusSync,
   type ReportedStatus,
   type StatusRecord,
-} from "./runs/status.js";
+} from "./experiment/status.js";
 import type {
   ConfigFile,
   EnvironmentInfo,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigTracker } from "../src/tracker.js";
 import { ConfigTrackerError } from "../src/errors.js";
 import { readMetrics } from "../src/index.js";
-import type { MetricRecord } from "../src/runs/metrics-reader.js";
+import type { MetricRecord } from "../src/experiment/metrics-reader.js";
 import { readJsonLines, runScript, tempDir } from "./support/helpers.js";
 
 beforeEach(() => {
@@ -349,7 +349,7 @@ describe("readMetrics, stopped early", () => {
 
 describe("the native fast path and JSON.parse read the same", () => {
   it("on the tracker's own lines and on every kind of line it hands back", async () => {
-    const { useNativeMetricParser } = await import("../src/runs/metrics-reader.js");
+    const { useNativeMetricParser } = await import("../src/experiment/metrics-reader.js");
     const dir = tempDir();
     const tracker = new ConfigTracker(dir);
     for (let step = 0; step < 3000; step++) {

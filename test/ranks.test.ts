@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 import { ConfigTracker } from "../src/tracker.js";
-import { rankFromEnv } from "../src/runs/ranks.js";
+import { rankFromEnv } from "../src/experiment/ranks.js";
 import { readJsonLines, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
 
 const PYTHON = "/usr/bin/python3";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ConfigTracker } from "../src/tracker.js";
-import { reportedStatus } from "../src/runs/status.js";
+import { reportedStatus } from "../src/experiment/status.js";
 import { rejection, runScript, tempDir } from "./support/helpers.js";
 
 beforeEach(() => {
