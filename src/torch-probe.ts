@@ -199,7 +199,7 @@ async function writeCache(file: string | null, key: string, entry: CacheEntry): 
     }
     entries[key] = entry;
     await mkdir(dirname(file), { recursive: true });
-    const { writeFileAtomic } = await import("./atomic-write.js");
+    const { writeFileAtomic } = await import("./io/atomic-write.js");
     await writeFileAtomic(file, JSON.stringify(entries));
   } catch {
     // the cache is an optimisation: a read-only home is fine

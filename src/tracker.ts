@@ -10,7 +10,7 @@ import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 
-import { ensureFolder, ensureFolderSync, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import { ensureFolder, ensureFolderSync, writeFileAtomic, writeFileAtomicSync } from "./io/atomic-write.js";
 import { inspectCheckpoint } from "./checkpoint.js";
 import { getEnvironmentInfo } from "./environment.js";
 import { ConfigTrackerError } from "./errors.js";
@@ -25,7 +25,7 @@ import {
   type JsonValue,
 } from "./json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-import { appendLinesSync } from "./experiment/append-file.js";
+import { appendLinesSync } from "./io/append-file.js";
 import {
   CHECKPOINTS_FILE,
   inspectForRecord,

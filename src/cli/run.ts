@@ -15,7 +15,7 @@ import { basename, delimiter, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { parseArgs } from "node:util";
 
-import { ensureFolder, writeFileAtomicSync } from "../atomic-write.js";
+import { ensureFolder, writeFileAtomicSync } from "../io/atomic-write.js";
 import { DISTRIBUTED_VARIABLES } from "../environment.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";

@@ -17,8 +17,8 @@ import { stat } from "node:fs/promises";
 import { ConfigTrackerError } from "../errors.js";
 import { loadAddon, type NativeAddon } from "../native.js";
 import { parsePythonJson } from "../python-json.js";
-import { MAX_LINE_BYTES } from "./append-file.js";
-import { readLineChunks, type LineChunk, type SkipReason } from "./line-reader.js";
+import { MAX_LINE_BYTES } from "../io/append-file.js";
+import { readLineChunks, type LineChunk, type SkipReason } from "../io/line-reader.js";
 
 /** One logged record: step, time (unix seconds) and numeric values. */
 export interface MetricRecord {

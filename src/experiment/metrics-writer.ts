@@ -9,7 +9,7 @@
  */
 import { ConfigTrackerError } from "../errors.js";
 import { keyPath } from "../json-value.js";
-import { appendLinesSync, MAX_LINE_BYTES } from "./append-file.js";
+import { appendLinesSync, MAX_LINE_BYTES } from "../io/append-file.js";
 
 export const METRICS_FILE = "metrics.jsonl";
 export const rankMetricsFile = (rank: number) => `metrics.rank-${rank}.jsonl`;

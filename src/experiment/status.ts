@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
-import { writeFileAtomicSync } from "../atomic-write.js";
+import { writeFileAtomicSync } from "../io/atomic-write.js";
 
 export const STATUS_FILE = "status.json";
 /** A heartbeat older than this means the process is gone. */

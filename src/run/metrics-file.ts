@@ -7,8 +7,8 @@
  */
 import { open, stat } from "node:fs/promises";
 
-import { MAX_LINE_BYTES } from "../experiment/append-file.js";
-import { readLineChunks } from "../experiment/line-reader.js";
+import { MAX_LINE_BYTES } from "../io/append-file.js";
+import { readLineChunks } from "../io/line-reader.js";
 import { isUnixSeconds, jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
 
 export class MetricsFileFollower {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { writeFileAtomicSync } from "../atomic-write.js";
+import { writeFileAtomicSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";

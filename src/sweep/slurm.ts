@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 
-import { ensureFolderSync } from "../atomic-write.js";
+import { ensureFolderSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import { shellQuote } from "./grid.js";
 import { CLI_PATH } from "./local.js";

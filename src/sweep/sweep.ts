@@ -6,7 +6,7 @@
  */
 import { join, resolve } from "node:path";
 
-import { ensureFolderSync } from "../atomic-write.js";
+import { ensureFolderSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import type { GpuSelection } from "./gpus.js";
 import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, placeholdersIn, readGridFile, type Grid } from "./grid.js";

@@ -7,8 +7,8 @@ import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 
 import { parsePythonJson, stringifyPythonJson } from "../python-json.js";
-import { appendLinesSync, MAX_LINE_BYTES } from "../experiment/append-file.js";
-import { readLineChunks } from "../experiment/line-reader.js";
+import { appendLinesSync, MAX_LINE_BYTES } from "../io/append-file.js";
+import { readLineChunks } from "../io/line-reader.js";
 import type { SystemSample } from "./sampler.js";
 import { SystemSummary } from "./system-summary.js";
 

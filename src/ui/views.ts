@@ -14,13 +14,13 @@ export { MinMaxDecimator, alignSeries, type Series } from "../views/decimate.js"
 export { reportedStatus, STATUS_FILE } from "../experiment/status.js";
 export { METRICS_FILE } from "../experiment/metrics-writer.js";
 export { MetricsStream } from "../experiment/metrics-reader.js";
-export { MAX_LINE_BYTES } from "../experiment/append-file.js";
+export { MAX_LINE_BYTES } from "../io/append-file.js";
 export { CHECKPOINTS_FILE } from "../experiment/checkpoints.js";
 export { loadRankFiles } from "../experiment/ranks.js";
 export { readNodeFiles } from "../experiment/nodes.js";
 export { loadAddon } from "../native.js";
 export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
-export { writeFileAtomic } from "../atomic-write.js";
+export { writeFileAtomic } from "../io/atomic-write.js";
 export { inert } from "../format.js";
 export { keyPath } from "../json-value.js";
 export { ConfigTrackerError, isConfigTrackerError } from "../errors.js";

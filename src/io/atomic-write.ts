@@ -14,7 +14,7 @@ import {
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-import { ConfigTrackerError } from "./errors.js";
+import { ConfigTrackerError } from "../errors.js";
 
 export interface AtomicWriteOptions {
   /**
