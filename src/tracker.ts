@@ -40,7 +40,8 @@ import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./experiment/l
 import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
 import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./experiment/metrics-writer.js";
 import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
-import { diffJson, movePreviousRun, withFileLock, type ConfigChange } from "./experiment/resume.js";
+import { diffJson, movePreviousRun, type ConfigChange } from "./experiment/resume.js";
+import { withFileLock } from "./io/file-lock.js";
 import { startSampler, type Sampler } from "./system/sampler.js";
 import { SystemLog } from "./system/system-log.js";
 import {

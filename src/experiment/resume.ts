@@ -2,11 +2,9 @@
  * Saving a config into a folder that already holds one: a resumption (same config), a refusal
  * naming what changed, or, when asked, a fresh start with the old files kept in .previous/.
  */
-import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 
-import { ConfigTrackerError } from "../errors.js";
 import { keyPath, type JsonValue } from "../json-value.js";
 
 export const PREVIOUS_FOLDER = ".previous";
@@ -63,45 +61,4 @@ export async function movePreviousRun(experimentDir: string, now = new Date()): 
     if (isTrackerFile(name)) await rename(join(experimentDir, name), join(target, name));
   }
   return target;
-}
-
-const LOCK_STALE_MS = 30_000;
-const LOCK_WAIT_MS = 10_000;
-
-/**
- * Runs `work` holding `<path>.lock` (created with O_EXCL), so that two processes changing the
- * same file one after the other do not lose each other's change. A lock left by a dead process
- * is taken over after LOCK_STALE_MS.
- */
-export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
-    try {
-      const fd = openSync(lock, "wx", 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
-      } catch {
-        // gone meanwhile: try again
-      }
-      if (Date.now() > deadline) {
-        throw new ConfigTrackerError("WRITE_FAILED", `${path}: another process holds ${lock}`, { path: lock });
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    try {
-      unlinkSync(lock);
-    } catch {
-      // removed as stale by someone else
-    }
-  }
 }
