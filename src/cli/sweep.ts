@@ -87,7 +87,7 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
       if (isConfigTrackerError(error)) return fail(error.message, 1);
       throw error;
     }
-    const { runCommand } = await import("./run.js");
+    const { runCommand } = await import("../run/run-command.js");
     return runCommand(runArgs);
   }
 

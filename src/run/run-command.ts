@@ -21,8 +21,8 @@ import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
 import { isPlainRecord } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
-import { CheckpointWatcher, stepFromName } from "../run/checkpoint-watch.js";
-import { MetricsFileFollower } from "../run/metrics-file.js";
+import { CheckpointWatcher, stepFromName } from "./checkpoint-watch.js";
+import { MetricsFileFollower } from "./metrics-file.js";
 import {
   nodeFileName,
   nodeFromEnv,
@@ -33,14 +33,14 @@ import {
   type NodeIdentity,
   type NodeRecord,
 } from "../experiment/nodes.js";
-import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "../run/output-metrics.js";
+import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "./output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
 import { readSystemLog, SystemLog } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 import { computeThroughput, sequenceLengthFrom } from "../system/throughput.js";
 import { PYTHON_VARIABLES } from "../torch-probe.js";
 import { ConfigTracker } from "../tracker.js";
-import { ProgressLine } from "./progress.js";
+import { ProgressLine } from "./progress-line.js";
 
 export const RUN_USAGE = `Usage: config-tracker run [options] -- <command> [args...]
 
