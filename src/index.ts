@@ -1,4 +1,5 @@
-export { ConfigTracker, CONFIG_FILE, RESULTS_FILE } from "./tracker.js";
+export { ConfigTracker } from "./tracker.js";
+export { CONFIG_FILE, RESULTS_FILE, METRICS_FILE, CHECKPOINTS_FILE, STATUS_FILE } from "./experiment/layout.js";
 export type {
   ConfigTrackerOptions,
   LoadedStatus,
@@ -7,10 +8,9 @@ export type {
   SaveResultsInput,
   SavedConfig,
 } from "./tracker.js";
-export { METRICS_FILE } from "./experiment/metrics-writer.js";
 export { MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
-export { CHECKPOINTS_FILE, type CheckpointRecord } from "./experiment/checkpoints.js";
-export { STATUS_FILE, LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./experiment/status.js";
+export { type CheckpointRecord } from "./experiment/checkpoints.js";
+export { LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./experiment/status.js";
 export { rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
 export type { MetricSummary, Direction } from "./experiment/derive.js";
 export type { ConfigChange } from "./experiment/resume.js";

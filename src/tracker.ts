@@ -27,7 +27,6 @@ import {
 import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
 import { appendLinesSync } from "./io/append-file.js";
 import {
-  CHECKPOINTS_FILE,
   inspectForRecord,
   modelForConfig,
   readCheckpointRecords,
@@ -35,11 +34,22 @@ import {
   type CheckpointRecord,
 } from "./experiment/checkpoints.js";
 import { deriveResults, type Direction } from "./experiment/derive.js";
+import {
+  CHECKPOINTS_FILE,
+  CONFIG_FILE,
+  METRICS_FILE,
+  metricsFile,
+  RANKS_FOLDER,
+  rankFilePath,
+  rankSystemLogFile,
+  RESULTS_FILE,
+  STATUS_FILE,
+} from "./experiment/layout.js";
 import { loadSchemas, readRunFile, type RunFileSchema } from "./experiment/run-file.js";
 import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./experiment/lifecycle.js";
 import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
-import { checkMetricValues, checkStep, METRICS_FILE, MetricsWriter, rankMetricsFile } from "./experiment/metrics-writer.js";
-import { loadRankFiles, rankFile, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
+import { checkMetricValues, checkStep, MetricsWriter } from "./experiment/metrics-writer.js";
+import { loadRankFiles, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
 import { diffJson, movePreviousRun, type ConfigChange } from "./experiment/resume.js";
 import { withFileLock } from "./io/file-lock.js";
 import { startSampler, type Sampler } from "./system/sampler.js";
@@ -48,7 +58,6 @@ import {
   HEARTBEAT_MS,
   newStatus,
   reportedStatus,
-  STATUS_FILE,
   writeStatusSync,
   type ReportedStatus,
   type StatusRecord,
@@ -66,9 +75,6 @@ import type {
 
 // zod takes tens of milliseconds to load: it is loaded on first use, while git and the hardware
 // probes wait on their child processes.
-
-export const CONFIG_FILE = "config.json";
-export const RESULTS_FILE = "results.json";
 
 export interface ConfigTrackerOptions {
   /** Folder whose git state is recorded (default: the process's working directory). */
@@ -489,7 +495,7 @@ export class ConfigTracker {
    * After iteration, `.stats` tells how many lines were skipped (a torn last line, say).
    */
   readMetrics(options: ReadMetricsOptions & { rank?: number } = {}): MetricsStream {
-    const file = options.rank === undefined || options.rank === 0 ? METRICS_FILE : rankMetricsFile(options.rank);
+    const file = metricsFile(options.rank ?? null);
     return new MetricsStream(join(this.experimentDir, file), options, true);
   }
 
@@ -497,7 +503,7 @@ export class ConfigTracker {
     if (this.#metrics !== undefined) return this.#metrics;
     if (!this.isMainRank && !this.#options.allRanks) return undefined;
     ensureFolderSync(this.experimentDir);
-    const file = this.isMainRank ? METRICS_FILE : rankMetricsFile((this.rank as RankInfo).rank);
+    const file = metricsFile(this.rank?.rank ?? null);
     this.#metrics = new MetricsWriter(join(this.experimentDir, file));
     this.#watch();
     return this.#metrics;
@@ -569,7 +575,7 @@ export class ConfigTracker {
     if (this.#system !== undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", "sampleSystem: already sampling");
     const sampler = startSampler({ pids: options.pids, intervalMs: options.intervalMs ?? 1000, env: this.#env });
     ensureFolderSync(this.experimentDir);
-    const file = this.isMainRank ? "system.jsonl" : `system.rank-${(this.rank as RankInfo).rank}.jsonl`;
+    const file = rankSystemLogFile(this.rank?.rank ?? null);
     const log = new SystemLog(join(this.experimentDir, file));
     const timer = setInterval(() => log.add(sampler.read()), options.intervalMs ?? 1000).unref();
     this.#system = { sampler, log, timer };
@@ -839,8 +845,8 @@ export class ConfigTracker {
         host_gpu_count: hardware.host_gpu_count,
       },
     };
-    const path = join(this.experimentDir, rankFile(rank.rank));
-    ensureFolderSync(join(this.experimentDir, "ranks"));
+    const path = join(this.experimentDir, rankFilePath(rank.rank));
+    ensureFolderSync(join(this.experimentDir, RANKS_FOLDER));
     writeFileAtomicSync(path, `${JSON.stringify(this.#rankRecord, null, 2)}\n`, { durable: false });
     this.#watch();
   }
@@ -851,7 +857,7 @@ export class ConfigTracker {
     record.status = status;
     record.ended_at = new Date().toISOString();
     try {
-      writeFileAtomicSync(join(this.experimentDir, rankFile(this.rank.rank)), `${JSON.stringify(record, null, 2)}\n`, {
+      writeFileAtomicSync(join(this.experimentDir, rankFilePath(this.rank.rank)), `${JSON.stringify(record, null, 2)}\n`, {
         durable: false,
       });
     } catch {

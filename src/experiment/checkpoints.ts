@@ -9,8 +9,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { inspectCheckpoint, modelSummary } from "../checkpoint.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { parsePythonJson } from "../python-json.js";
-
-export const CHECKPOINTS_FILE = "checkpoints.jsonl";
+import { CHECKPOINTS_FILE } from "./layout.js";
 
 export interface CheckpointRecord {
   /** Relative to the experiment folder when inside it, absolute otherwise. */

@@ -11,9 +11,6 @@ import { ConfigTrackerError } from "../errors.js";
 import { keyPath } from "../json-value.js";
 import { appendLinesSync, MAX_LINE_BYTES } from "../io/append-file.js";
 
-export const METRICS_FILE = "metrics.jsonl";
-export const rankMetricsFile = (rank: number) => `metrics.rank-${rank}.jsonl`;
-
 const FLUSH_INTERVAL_MS = 1000;
 const FLUSH_AT_BYTES = 1024 * 1024;
 /** When the file cannot be written (disk full), keep this much, then drop the oldest lines. */

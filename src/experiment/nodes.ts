@@ -5,10 +5,9 @@
  * pids) and its own system log.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { join } from "node:path";
 
-export const NODES_FOLDER = "nodes";
+import { NODES_FOLDER } from "./layout.js";
 
 export interface NodeIdentity {
   /** The node's index in the job; 0 on a single node. */
@@ -33,8 +32,6 @@ export function nodeFromEnv(env: NodeJS.ProcessEnv): NodeIdentity {
   return { rank: 0, count, source: null };
 }
 
-export const nodeFileName = (rank: number) => join(NODES_FOLDER, `${rank}-${hostname().replace(/[^\w.-]/g, "_")}.json`);
-export const systemFileName = (rank: number) => (rank === 0 ? "system.jsonl" : `system.node${rank}.jsonl`);
 
 /** RANK and LOCAL_RANK of a process, from /proc/<pid>/environ (null when it has none or is gone). */
 export function rankOfProcess(pid: number): { rank: number; local_rank: number | null } | null {

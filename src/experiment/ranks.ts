@@ -8,9 +8,8 @@ import { join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
 import { parsePythonJson } from "../python-json.js";
+import { isRankFileName, RANKS_FOLDER } from "./layout.js";
 
-export const RANKS_FOLDER = "ranks";
-export const rankFile = (rank: number) => join(RANKS_FOLDER, `rank-${rank}.json`);
 
 export interface RankInfo {
   rank: number;
@@ -81,7 +80,7 @@ export async function loadRankFiles(experimentDir: string): Promise<RankRecord[]
   }
   const records: RankRecord[] = [];
   for (const name of names) {
-    if (!/^rank-\d+\.json$/.test(name)) continue;
+    if (!isRankFileName(name)) continue;
     const path = join(folder, name);
     let record: unknown;
     try {

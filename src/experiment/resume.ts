@@ -6,8 +6,7 @@ import { mkdir, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 
 import { keyPath, type JsonValue } from "../json-value.js";
-
-export const PREVIOUS_FOLDER = ".previous";
+import { isTrackerFile, PREVIOUS_FOLDER } from "./layout.js";
 
 export interface ConfigChange {
   key: string;
@@ -39,17 +38,6 @@ export function diffJson(before: JsonValue | undefined, after: JsonValue | undef
   if (same(before, after)) return out;
   out.push({ key: path, ...(before === undefined ? {} : { from: before }), ...(after === undefined ? {} : { to: after }) });
   return out;
-}
-
-/** The files a run writes into its folder (what overwrite moves away; user files stay). */
-export function isTrackerFile(name: string): boolean {
-  return (
-    /^(config|results|status)\.json$/.test(name) ||
-    /^(metrics|checkpoints|system)(\.[\w-]+)?\.jsonl$/.test(name) ||
-    name === "output.log" ||
-    name === "ranks" ||
-    name === "nodes"
-  );
 }
 
 /** Moves the previous run's files to .previous/<timestamp>/; returns that folder. */

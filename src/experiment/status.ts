@@ -11,7 +11,6 @@ import { hostname } from "node:os";
 
 import { writeFileAtomicSync } from "../io/atomic-write.js";
 
-export const STATUS_FILE = "status.json";
 /** A heartbeat older than this means the process is gone. */
 export const LOST_AFTER_SECONDS = 120;
 /** How often a live process refreshes its heartbeat (the limit is 30 s). */

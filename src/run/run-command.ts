@@ -24,15 +24,13 @@ import { parsePythonJson } from "../python-json.js";
 import { CheckpointWatcher, stepFromName } from "./checkpoint-watch.js";
 import { MetricsFileFollower } from "./metrics-file.js";
 import {
-  nodeFileName,
   nodeFromEnv,
-  NODES_FOLDER,
   rankOfProcess,
   readNodeFiles,
-  systemFileName,
   type NodeIdentity,
   type NodeRecord,
 } from "../experiment/nodes.js";
+import { NODES_FOLDER, nodeFilePath, nodeOfNodeFileName, nodeOfSystemLog, outputLogFile, systemLogFile } from "../experiment/layout.js";
 import { jsonLineMetrics, LineSplitter, regexLineMetrics, type LineMetrics, type LineParser } from "./output-metrics.js";
 import { startSampler, type Sampler, type SystemSample } from "../system/sampler.js";
 import { readSystemLog, SystemLog } from "../system/system-log.js";
@@ -337,10 +335,10 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     command: options.command,
     cuda_visible_devices: childEnv.CUDA_VISIBLE_DEVICES ?? null,
     gpus: visibleGpus,
-    system_file: systemFileName(node.rank),
+    system_file: systemLogFile(node.rank),
     ranks: [],
   };
-  const nodePath = join(dir, nodeFileName(node.rank));
+  const nodePath = join(dir, nodeFilePath(node.rank, hostname()));
   const writeNode = () => {
     try {
       writeFileAtomicSync(nodePath, `${JSON.stringify(nodeRecord, null, 2)}\n`, { durable: false });
@@ -393,7 +391,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
 
   // Output: to the terminal (around the progress line), to output.log, and through the parsers.
   const progress = new ProgressLine(process.stderr);
-  const log = createWriteStream(join(dir, isMainNode ? "output.log" : `output.node${node.rank}.log`), { flags: "a" });
+  const log = createWriteStream(join(dir, outputLogFile(node.rank)), { flags: "a" });
   let lastMetrics: LineMetrics | null = null;
   // When each step was logged, to date a checkpoint whose name has no step by its mtime.
   const stepTimes: Array<[number, number]> = [];
@@ -499,7 +497,7 @@ async function supervise(options: RunOptions, node: NodeIdentity): Promise<RunEx
     ...(child.pid === undefined ? {} : { pids: [child.pid] }),
     env: childEnv,
   });
-  const systemLog = new SystemLog(join(dir, systemFileName(node.rank)), node.rank);
+  const systemLog = new SystemLog(join(dir, systemLogFile(node.rank)), node.rank);
   const knownRanks = new Map<number, { rank: number; local_rank: number | null }>();
   const takeSamples = (samples: SystemSample[]) => {
     systemLog.add(samples);
@@ -683,7 +681,7 @@ async function summariseSystem(
   } catch {
     // no node files
   }
-  const others = nodeFiles.filter((name) => !name.startsWith(`${node.rank}-`));
+  const others = nodeFiles.filter((name) => nodeOfNodeFileName(name) !== node.rank);
   if (others.length === 0) return local.result(gpuUnavailableReason);
   // Other nodes end about when this one does; give them a moment to write their last samples.
   const deadline = Date.now() + 15_000;
@@ -699,7 +697,7 @@ async function summariseSystem(
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   const all = new SystemSummary();
-  for (const name of readdirSync(dir).filter((file) => /^system(\.node\d+)?\.jsonl$/.test(file))) {
+  for (const name of readdirSync(dir).filter((file) => nodeOfSystemLog(file) !== null)) {
     for await (const sample of readSystemLog(join(dir, name))) all.add(sample, typeof sample.node === "number" ? sample.node : 0);
   }
   return all.result(gpuUnavailableReason);

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { parsePythonJson } from "../python-json.js";
-import { reportedStatus, STATUS_FILE, type ReportedStatus } from "../experiment/status.js";
+import { STATUS_FILE } from "../experiment/layout.js";
+import { reportedStatus, type ReportedStatus } from "../experiment/status.js";
 import type { CombinationStatus, ManifestCombination, SweepManifest } from "./manifest.js";
 import type { GpuPool } from "./gpus.js";
 import type { SweepOptions } from "./sweep.js";

@@ -5,17 +5,16 @@
  * modules import these from here and from nowhere else in the library.
  */
 export { listRuns } from "../views/list-runs.js";
-export { loadRun, latestLoggedValues, CONFIG_FILE, RESULTS_FILE, type LoadedRun } from "../views/load-run.js";
+export { loadRun, latestLoggedValues, type LoadedRun } from "../views/load-run.js";
 export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../views/run-facts.js";
 export { runListEntries, type RunListEntry } from "../views/list-table.js";
 export { runDetails, type RunDetails } from "../views/show-page.js";
 export { diffRuns, type RunDiff } from "../views/diff-runs.js";
 export { MinMaxDecimator, alignSeries, type Series } from "../views/decimate.js";
-export { reportedStatus, STATUS_FILE } from "../experiment/status.js";
-export { METRICS_FILE } from "../experiment/metrics-writer.js";
+export { CHECKPOINTS_FILE, CONFIG_FILE, METRICS_FILE, RESULTS_FILE, STATUS_FILE } from "../experiment/layout.js";
+export { reportedStatus } from "../experiment/status.js";
 export { MetricsStream } from "../experiment/metrics-reader.js";
 export { MAX_LINE_BYTES } from "../io/append-file.js";
-export { CHECKPOINTS_FILE } from "../experiment/checkpoints.js";
 export { loadRankFiles } from "../experiment/ranks.js";
 export { readNodeFiles } from "../experiment/nodes.js";
 export { loadAddon } from "../native.js";

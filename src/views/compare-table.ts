@@ -8,7 +8,8 @@ import { stat } from "node:fs/promises";
 
 import { keyPath } from "../json-value.js";
 import { formatValue } from "./diff-runs.js";
-import { CONFIG_FILE, loadRun, type LoadedRun } from "./load-run.js";
+import { CONFIG_FILE } from "../experiment/layout.js";
+import { loadRun, type LoadedRun } from "./load-run.js";
 import { listRuns, type ListRunsOptions } from "./list-runs.js";
 import { defaultMetrics, formatGit, formatGpu, formatNumber, formatTable, runFacts } from "./run-facts.js";
 

@@ -11,7 +11,8 @@ import { join, relative, resolve, sep } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { parsePythonJson } from "../python-json.js";
-import { CONFIG_FILE, loadRun, type LoadedRun } from "./load-run.js";
+import { CONFIG_FILE } from "../experiment/layout.js";
+import { loadRun, type LoadedRun } from "./load-run.js";
 
 export interface ListRunsOptions {
   /**

@@ -18,19 +18,25 @@ import { inert } from "../format.js";
 import { parsePythonJson } from "../python-json.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import type { LoadedStatus } from "../tracker.js";
+import {
+  CHECKPOINTS_FILE,
+  CONFIG_FILE,
+  METRICS_FILE,
+  NODES_FOLDER,
+  nodeOfSystemLog,
+  RANKS_FOLDER,
+  RESULTS_FILE,
+  STATUS_FILE,
+} from "../experiment/layout.js";
 import { readCheckpointRecords, type CheckpointRecord } from "../experiment/checkpoints.js";
 import { MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
-import { METRICS_FILE } from "../experiment/metrics-writer.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
 import { parseRunFile, type RunFileSchema } from "../experiment/run-file.js";
-import { reportedStatus, STATUS_FILE, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
+import { reportedStatus, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 
-export const CONFIG_FILE = "config.json";
-export const RESULTS_FILE = "results.json";
-const SYSTEM_LOG = /^system(\.node\d+)?\.jsonl$/;
 
 /**
  * What a run says about itself: its status.json's, else "finished" when it has results (the
@@ -129,8 +135,8 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
     results: has.has(RESULTS_FILE),
     status: has.has(STATUS_FILE),
     metrics: has.has(METRICS_FILE) && isFile(join(folder, METRICS_FILE)),
-    system: names.filter((name) => SYSTEM_LOG.test(name)).sort(),
-    checkpoints: has.has("checkpoints.jsonl"),
+    system: names.filter((name) => nodeOfSystemLog(name) !== null).sort(),
+    checkpoints: has.has(CHECKPOINTS_FILE),
   };
 
   let results: ResultsFile | null = null;
@@ -152,17 +158,17 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   }
   const checkpoints = files.checkpoints
     ? await readCheckpointRecords(folder).catch((error: unknown) => {
-        warnings.push(problem(error, join(folder, "checkpoints.jsonl")));
+        warnings.push(problem(error, join(folder, CHECKPOINTS_FILE)));
         return [];
       })
     : [];
-  const ranks = has.has("ranks")
+  const ranks = has.has(RANKS_FOLDER)
     ? await loadRankFiles(folder).catch((error: unknown) => {
-        warnings.push(problem(error, join(folder, "ranks")));
+        warnings.push(problem(error, join(folder, RANKS_FOLDER)));
         return [];
       })
     : [];
-  const nodes = has.has("nodes") ? readNodeFiles(folder) : [];
+  const nodes = has.has(NODES_FOLDER) ? readNodeFiles(folder) : [];
 
   let finalMetrics: Record<string, number> = {};
   let finalMetricsFrom: LoadedRun["finalMetricsFrom"] = null;
