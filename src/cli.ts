@@ -13,7 +13,7 @@ type Exit = { code: number } | { signal: NodeJS.Signals };
 
 /** name -> loader; a command takes its own argv (after the name) and returns an exit code. */
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number | Exit>>> = {
-  run: async () => (await import("./run/run-command.js")).runCommand,
+  run: async () => (await import("./cli/run.js")).runCliCommand,
   hardware: async () => (await import("./cli/hardware.js")).hardwareCommand,
   inspect: async () => (await import("./cli/inspect.js")).inspectCommand,
   ls: async () => (await import("./cli/ls.js")).lsCommand,

@@ -21,6 +21,7 @@ export { computeThroughput, type Throughput } from "./system/throughput.js";
 export { inspectCheckpoint, modelSummary } from "./checkpoint.js";
 export type { InspectOptions, ModelInfo } from "./checkpoint.js";
 export type { HardwareOptions } from "./hardware.js";
+export { runCommand, type RunCommandOptions, type RunOutcome } from "./run/run-command.js";
 export { getGitInfo, redactRemoteUrl } from "./git.js";
 export type { GitOptions } from "./git.js";
 export { getEnvironmentInfo, DISTRIBUTED_VARIABLES } from "./environment.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 import { ConfigTracker } from "../src/tracker.js";
-import { cliPath, readJsonLines, type SpawnedCli, spawnCli, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
+import { cliPath, readJsonLines, runScript, type SpawnedCli, spawnCli, tempDir, testCacheDir, writeScenario } from "./support/helpers.js";
 
 const stubs = inject("stubs");
 const fixtures = join(import.meta.dirname, "fixtures", "checkpoints");
@@ -619,4 +619,55 @@ describe.skipIf(!hasTorch)("config-tracker run on two nodes (real torchrun, gloo
     expect((readJson(join(dir, "config.json")).command as { python: string }).python).toBe(PYTHON);
     expect((await new ConfigTracker(dir).loadStatus()).status).toBe("finished");
   }, 120_000);
+});
+
+describe("runCommand: `run` from a program", () => {
+  it("records a command as `run` does and resolves to what `run` reports", async () => {
+    const dir = join(tempDir(), "exp");
+    const child = script(`
+      console.log(JSON.stringify({ step: 1, loss: 2 }));
+      console.log("iter 2: loss 1.5");
+      process.exit(3);
+    `);
+    const result = await runScript(`
+      const outcome = await ct.runCommand([process.execPath, ${JSON.stringify(child)}], {
+        dir: ${JSON.stringify(dir)},
+        config: { lr: 0.1 },
+        metricsRegex: [${JSON.stringify("iter (?<step>\\d+): loss (?<loss>[\\d.]+)")}],
+        stdout: null,
+        stderr: null,
+      });
+      console.log(JSON.stringify(outcome));`);
+    expect(result.code, result.stderr).toBe(0);
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome).toMatchObject({
+      dir,
+      status: "failed",
+      exit_code: 3,
+      signal: null,
+      error: "the command exited with code 3",
+      started: true,
+      warnings: [],
+      results: { exit_code: 3, final_metrics: { loss: 1.5 } },
+    });
+    expect(readJson(join(dir, "results.json"))).toEqual(outcome.results);
+    expect(readJsonLines(join(dir, "metrics.jsonl")).map((line) => [line.step, line.loss])).toEqual([[1, 2], [2, 1.5]]);
+    expect(readFileSync(join(dir, "output.log"), "utf8")).toContain("iter 2: loss 1.5\n");
+    expect(readJson(join(dir, "config.json")).config).toEqual({ lr: 0.1 });
+  });
+
+  it("a command that cannot start, and a changed config, as `run` reports them", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await runScript(`
+      const missing = await ct.runCommand(["no-such-command-here"], { dir: ${JSON.stringify(dir)}, stdout: null, stderr: null });
+      const refused = await ct.runCommand(["true"], { dir: ${JSON.stringify(dir)}, config: { lr: 1 } }).catch((error) => error);
+      const badRegex = await ct.runCommand(["true"], { dir: ${JSON.stringify(dir)}, metricsRegex: ["(?<loss>1)"] }).catch((error) => error);
+      console.log(JSON.stringify({ missing, refused: refused.code, keys: refused.keys, badRegex: badRegex.code }));`);
+    expect(result.code, result.stderr).toBe(0);
+    const { missing, refused, keys, badRegex } = JSON.parse(result.stdout);
+    expect(missing).toMatchObject({ status: "failed", started: false, exit_code: 127, error: "no-such-command-here: command not found" });
+    expect(refused).toBe("CONFIG_EXISTS");
+    expect(keys).toEqual(["config.lr"]);
+    expect(badRegex).toBe("INVALID_ARGUMENT");
+  });
 });

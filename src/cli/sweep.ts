@@ -87,8 +87,8 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
       if (isConfigTrackerError(error)) return fail(error.message, 1);
       throw error;
     }
-    const { runCommand } = await import("../run/run-command.js");
-    return runCommand(runArgs);
+    const { runCliCommand } = await import("./run.js");
+    return runCliCommand(runArgs);
   }
 
   if (positionals.length > 0) return fail(`unexpected ${positionals.join(" ")}: put the command after --`);

@@ -1,57 +1,14 @@
 /**
- * Multi-node jobs under `config-tracker run`: one wrapper per node (`srun config-tracker run ...
- * -- torchrun ...`), all writing into one experiment folder on shared storage. Node 0 writes the
- * run's files; every node writes nodes/<rank>-<host>.json (which ranks run there, with their
- * pids) and its own system log.
+ * nodes/: one file per node of a run that `config-tracker run` wrapped on several nodes (which
+ * ranks ran there, with their pids, and how the node's command ended). src/run/node-record.ts
+ * writes them.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { NODES_FOLDER } from "./layout.js";
 
-export interface NodeIdentity {
-  /** The node's index in the job; 0 on a single node. */
-  rank: number;
-  /** How many nodes, when the environment says. */
-  count: number | null;
-  /** Where the rank came from, null on a single node. */
-  source: "SLURM_NODEID" | "NODE_RANK" | "GROUP_RANK" | null;
-}
-
-function integer(value: string | undefined): number | null {
-  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : null;
-}
-
-/** The wrapper's node rank: SLURM_NODEID, NODE_RANK or GROUP_RANK (the first set). */
-export function nodeFromEnv(env: NodeJS.ProcessEnv): NodeIdentity {
-  const count = integer(env.SLURM_NNODES) ?? integer(env.SLURM_JOB_NUM_NODES) ?? integer(env.NNODES);
-  for (const name of ["SLURM_NODEID", "NODE_RANK", "GROUP_RANK"] as const) {
-    const rank = integer(env[name]);
-    if (rank !== null) return { rank, count, source: name };
-  }
-  return { rank: 0, count, source: null };
-}
-
-
-/** RANK and LOCAL_RANK of a process, from /proc/<pid>/environ (null when it has none or is gone). */
-export function rankOfProcess(pid: number): { rank: number; local_rank: number | null } | null {
-  let environ: string;
-  try {
-    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-  } catch {
-    return null;
-  }
-  const vars = new Map<string, string>();
-  for (const entry of environ.split("\0")) {
-    const at = entry.indexOf("=");
-    if (at > 0) vars.set(entry.slice(0, at), entry.slice(at + 1));
-  }
-  const rank = integer(vars.get("RANK"));
-  if (rank === null) return null;
-  return { rank, local_rank: integer(vars.get("LOCAL_RANK")) };
-}
-
-/** nodes/<k>-<host>.json: one node of a run (written by `config-tracker run`). */
+/** A node file: one node of a run. */
 export interface NodeRecord {
   node_rank: number;
   node_count: number | null;

@@ -104,6 +104,26 @@ function parseNumber(text: string): number {
   return Number(trimmed);
 }
 
+/** Lines torchrun --tee prefixes with "[default0]:": local rank 0's are kept, others dropped. */
+const TORCHRUN_PREFIX = /^\[[A-Za-z_-]*(\d+)\]:/;
+
+/**
+ * The metrics of one line of the command's output: a JSON line, else the first regex that
+ * matches; null for other output. Lines from other local ranks than 0 (torchrun --tee) are not
+ * metrics.
+ */
+export function metricsOfOutputLine(line: string, regexes: LineParser[]): LineMetrics | null {
+  let text = line;
+  const prefixed = TORCHRUN_PREFIX.exec(text);
+  if (prefixed) {
+    if (prefixed[1] !== "0") return null;
+    text = text.slice(prefixed[0].length);
+  }
+  let metrics = jsonLineMetrics(text);
+  for (let i = 0; metrics === null && i < regexes.length; i++) metrics = (regexes[i] as LineParser)(text);
+  return metrics;
+}
+
 /**
  * Splits a byte stream into lines (across chunk boundaries), each given to `onLine` without its
  * newline. A line longer than maxLineBytes is passed on cut (it is output, not a record).
