@@ -156,6 +156,43 @@ describe("listRuns and loadRun", () => {
   });
 });
 
+describe("the experiment folder's names", () => {
+  it("a two-node run written by config-tracker 0.1.0 (system.node1.jsonl, nodes/<k>-<host>.json) still loads", async () => {
+    const run = await loadRun(join(import.meta.dirname, "fixtures", "written-by-0.1.0", "two_nodes"));
+    expect(run.nodes.map((node) => [node.node_rank, node.status, node.system_file])).toEqual([
+      [0, "finished", "system.jsonl"],
+      [1, "finished", "system.node1.jsonl"],
+    ]);
+    expect(run.files.system).toEqual(["system.jsonl", "system.node1.jsonl"]);
+    const samples = await collect(run.system());
+    const lines = (name: string) => readFileSync(join(run.dir, name), "utf8").trim().split("\n").length;
+    expect(samples.filter((sample) => sample.node === 1)).toHaveLength(lines("system.node1.jsonl"));
+    expect(samples).toHaveLength(lines("system.jsonl") + lines("system.node1.jsonl"));
+  });
+
+  it("a rank's own system log (sampleSystem on rank 1) is read, its samples carrying the rank", async () => {
+    const dir = join(tempDir(), "exp");
+    const result = await runScript(`
+      const rank = (r) => ({ ...process.env, RANK: String(r), WORLD_SIZE: "2" });
+      const main = new ct.ConfigTracker(${JSON.stringify(dir)}, { env: rank(0) });
+      await main.saveConfig({ lr: 1 });
+      const other = new ct.ConfigTracker(${JSON.stringify(dir)}, { env: rank(1) });
+      await other.saveConfig({ lr: 1 });
+      other.sampleSystem({ pids: [process.pid], intervalMs: 20 });
+      await new Promise((r) => setTimeout(r, 200));
+      await other.saveResults();
+      await main.saveResults();`);
+    expect(result.code, result.stderr).toBe(0);
+    const run = await loadRun(dir);
+    expect(run.files.system).toEqual(["system.rank-1.jsonl"]);
+    const samples = await collect(run.system());
+    expect(samples.length).toBeGreaterThan(2);
+    expect(samples.every((sample) => sample.rank === 1 && sample.process_tree.pids.length > 0)).toBe(true);
+    // The summary is the nodes' (as results.json's): a rank's log holds its GPUs a second time.
+    expect(await run.systemSummary()).toBeNull();
+  });
+});
+
 describe("diffRuns", () => {
   it("changed keys as dotted paths, NaN equal to NaN, only changes unless all", async () => {
     const [bad, fine] = await listRuns(tree);

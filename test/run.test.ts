@@ -598,7 +598,7 @@ describe.skipIf(!hasTorch)("config-tracker run on two nodes (real torchrun, gloo
     // Each node's file lists the ranks that ran there, with their pids.
     const { readdirSync } = await import("node:fs");
     const nodeFiles = readdirSync(join(dir, "nodes")).sort();
-    expect(nodeFiles).toHaveLength(2);
+    expect(nodeFiles).toEqual(["node-0.json", "node-1.json"]);
     const nodes = nodeFiles.map((name) => readJson(join(dir, "nodes", name)) as { node_rank: number; ranks: Array<{ rank: number; local_rank: number; pid: number }>; status: string });
     expect(nodes.map((node) => node.node_rank)).toEqual([0, 1]);
     expect(nodes[0]?.ranks.map((rank) => [rank.rank, rank.local_rank])).toEqual([[0, 0], [1, 1]]);
@@ -611,7 +611,8 @@ describe.skipIf(!hasTorch)("config-tracker run on two nodes (real torchrun, gloo
     const metrics = readJsonLines(join(dir, "metrics.jsonl"));
     expect(metrics.map((line) => line.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(new Set(metrics.map((line) => line.world_size))).toEqual(new Set([4]));
-    expect(existsSync(join(dir, "system.jsonl")) && existsSync(join(dir, "system.node1.jsonl"))).toBe(true);
+    expect(existsSync(join(dir, "system.jsonl")) && existsSync(join(dir, "system.node-1.jsonl"))).toBe(true);
+    expect(existsSync(join(dir, "output.log")) && existsSync(join(dir, "output.node-1.log"))).toBe(true);
     const results = readJson(join(dir, "results.json"));
     expect((results.system as { nodes: number }).nodes).toBe(2);
     const tree = (results.system as { process_tree: Record<string, { rss_peak_bytes: number }> }).process_tree;

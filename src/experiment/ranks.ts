@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
 import { parsePythonJson } from "../python-json.js";
-import { isRankFileName, RANKS_FOLDER } from "./layout.js";
+import { rankOfRankFileName, RANKS_FOLDER } from "./layout.js";
 
 
 export interface RankInfo {
@@ -80,7 +80,7 @@ export async function loadRankFiles(experimentDir: string): Promise<RankRecord[]
   }
   const records: RankRecord[] = [];
   for (const name of names) {
-    if (!isRankFileName(name)) continue;
+    if (rankOfRankFileName(name) === null) continue;
     const path = join(folder, name);
     let record: unknown;
     try {

@@ -64,7 +64,7 @@ export class NodeFile {
     node: NodeIdentity,
     details: { started: number; command: string[]; env: NodeJS.ProcessEnv; gpus: NodeRecord["gpus"] },
   ) {
-    this.#path = join(dir, nodeFilePath(node.rank, hostname()));
+    this.#path = join(dir, nodeFilePath(node.rank));
     this.record = {
       node_rank: node.rank,
       node_count: node.count,

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-import { NODES_FOLDER, nodeOfNodeFileName, nodeOfSystemLog } from "../experiment/layout.js";
+import { NODES_FOLDER, nodeOfNodeFileName, systemLogsAmong } from "../experiment/layout.js";
 import { readNodeFiles } from "../experiment/nodes.js";
 import type { JsonValue } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
@@ -87,8 +87,8 @@ export async function summariseSystem(
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   const all = new SystemSummary();
-  for (const name of readdirSync(dir).filter((file) => nodeOfSystemLog(file) !== null)) {
-    for await (const sample of readSystemLog(join(dir, name))) all.add(sample, typeof sample.node === "number" ? sample.node : 0);
+  for (const log of systemLogsAmong(readdirSync(dir)).filter((found) => found.node !== null)) {
+    for await (const sample of readSystemLog(join(dir, log.name))) all.add(sample, typeof sample.node === "number" ? sample.node : 0);
   }
   return all.result(gpuUnavailableReason);
 }

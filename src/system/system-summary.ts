@@ -1,7 +1,7 @@
 /**
  * results.json's `system`: what the sampler saw over the whole run, per GPU (mean and max of
  * each figure, the tree's peak GPU memory) and for the process tree and the host, over every
- * node's system log (system.jsonl, system.node<k>.jsonl).
+ * node's system log (system.jsonl, system.node-<k>.jsonl).
  */
 import type { SystemSample } from "./sampler.js";
 

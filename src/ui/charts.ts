@@ -10,11 +10,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { OVERVIEW_POINTS, redecimate, type XKind } from "./columns.js";
-import { GPU_FIGURES, PROCESS_FIGURES, SYSTEM_LOG, type LogKind } from "./log-columns.js";
+import { GPU_FIGURES, PROCESS_FIGURES, type LogKind } from "./log-columns.js";
 import type { LogStore, LogSummary } from "./log-store.js";
 import type { RunRow } from "./run-row.js";
 import { shownStatus } from "./table.js";
-import { alignSeries, METRICS_FILE, ConfigTrackerError, type Series } from "./views.js";
+import { alignSeries, ConfigTrackerError, isNodeSystemLog, METRICS_FILE, type Series } from "./views.js";
 
 export type XAxis = "step" | "relative" | "time";
 
@@ -56,7 +56,7 @@ function startOf(row: RunRow, summaries: Array<LogSummary | null>): number {
 function systemLogs(dir: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((name) => SYSTEM_LOG.test(name))
+      .filter((name) => isNodeSystemLog(name))
       .sort()
       .map((name) => join(dir, name));
   } catch {

@@ -13,11 +13,9 @@ import { readdirSync, statfsSync, statSync, watch, type FSWatcher } from "node:f
 import { join } from "node:path";
 
 import type { EventHub } from "./events.js";
-import { SYSTEM_LOG } from "./log-columns.js";
-import { OUTPUT_LOG } from "./log-tail.js";
 import type { RunIndex } from "./run-index.js";
 import { shownStatus } from "./table.js";
-import { METRICS_FILE } from "./views.js";
+import { isNodeSystemLog, isOutputLog, METRICS_FILE } from "./views.js";
 
 /** statfs f_type of file systems whose change notices miss other hosts' writes. */
 const NETWORK_FILE_SYSTEMS = new Set([
@@ -120,7 +118,7 @@ export class LiveWatcher {
       return "";
     }
     for (const file of names) {
-      if (file !== METRICS_FILE && !SYSTEM_LOG.test(file) && !OUTPUT_LOG.test(file)) continue;
+      if (file !== METRICS_FILE && !isNodeSystemLog(file) && !isOutputLog(file)) continue;
       const info = statSync(join(row.dir, file), { throwIfNoEntry: false });
       if (info) parts.push(`${file}:${info.size}:${info.mtimeMs}`);
     }
@@ -185,7 +183,7 @@ export class LiveWatcher {
           for (const part of stamp.split("|")) {
             const file = part.slice(0, part.indexOf(":"));
             if (old.get(file) === part) continue;
-            this.hub.run(name, file === METRICS_FILE ? "metrics" : SYSTEM_LOG.test(file) ? "system" : "log");
+            this.hub.run(name, file === METRICS_FILE ? "metrics" : isNodeSystemLog(file) ? "system" : "log");
           }
           this.#warm.set(name, Date.now());
         }

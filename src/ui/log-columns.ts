@@ -14,9 +14,6 @@ import { loadAddon, MAX_LINE_BYTES, parsePythonJson } from "./views.js";
 
 export type LogKind = "metrics" | "system";
 
-/** A run's system logs: system.jsonl, and system.node<k>.jsonl from the other nodes. */
-export const SYSTEM_LOG = /^system(\.node\d+)?\.jsonl$/;
-
 export interface SourceStamp {
   size: number;
   mtimeMs: number;

@@ -1,5 +1,5 @@
 /**
- * The end of a run's output log (output.log, output.node<k>.log), for the run page: whole lines,
+ * The end of a run's output log (output.log, output.node-<k>.log), for the run page: whole lines,
  * at most `MAX_BYTES` at a time, and made inert for a web page: terminal escapes (colours, cursor
  * moves, titles, hyperlinks) are removed, a carriage return keeps what a terminal would show (the
  * text after it: progress bars), and any other control character or bidirectional mark is written
@@ -8,9 +8,8 @@
 import { join } from "node:path";
 
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { ConfigTrackerError, inert } from "./views.js";
+import { ConfigTrackerError, inert, isOutputLog } from "./views.js";
 
-export const OUTPUT_LOG = /^output(\.node\d+)?\.log$/;
 export const MAX_BYTES = 256 * 1024;
 const DEFAULT_TAIL = 64 * 1024;
 
@@ -39,7 +38,7 @@ export function cleanLogLine(line: string): string {
 }
 
 export function readLogTail(dir: string, file: string, roots: Roots, from: number | null, maxBytes = MAX_BYTES): LogChunk {
-  if (!OUTPUT_LOG.test(file)) throw new ConfigTrackerError("INVALID_ARGUMENT", `file: output.log or output.node<k>.log (got ${JSON.stringify(file)})`);
+  if (!isOutputLog(file)) throw new ConfigTrackerError("INVALID_ARGUMENT", `file: output.log or output.node-<k>.log (got ${JSON.stringify(file)})`);
   const opened = openInside(join(dir, file), roots);
   try {
     const size = opened.stats.size;

@@ -10,9 +10,10 @@ import { userInfo, hostname } from "node:os";
 import { join } from "node:path";
 
 import { readSmallFile, type Roots } from "./safe-files.js";
-import { ConfigTrackerError, isConfigTrackerError, parsePythonJson, writeFileAtomic } from "./views.js";
+import { ConfigTrackerError, isConfigTrackerError, NOTES_FILE, parsePythonJson, writeFileAtomic } from "./views.js";
 
-export const NOTES_FILE = "notes.json";
+export { NOTES_FILE };
+
 export const MAX_NOTE_CHARS = 10_000;
 export const MAX_TAGS = 32;
 export const MAX_TAG_CHARS = 64;

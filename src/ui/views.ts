@@ -11,7 +11,16 @@ export { runListEntries, type RunListEntry } from "../views/list-table.js";
 export { runDetails, type RunDetails } from "../views/show-page.js";
 export { diffRuns, type RunDiff } from "../views/diff-runs.js";
 export { MinMaxDecimator, alignSeries, type Series } from "../views/decimate.js";
-export { CHECKPOINTS_FILE, CONFIG_FILE, METRICS_FILE, RESULTS_FILE, STATUS_FILE } from "../experiment/layout.js";
+export {
+  CHECKPOINTS_FILE,
+  CONFIG_FILE,
+  isNodeSystemLog,
+  isOutputLog,
+  METRICS_FILE,
+  NOTES_FILE,
+  RESULTS_FILE,
+  STATUS_FILE,
+} from "../experiment/layout.js";
 export { reportedStatus } from "../experiment/status.js";
 export { MetricsStream } from "../experiment/metrics-reader.js";
 export { MAX_LINE_BYTES } from "../io/append-file.js";

@@ -23,10 +23,11 @@ import {
   CONFIG_FILE,
   METRICS_FILE,
   NODES_FOLDER,
-  nodeOfSystemLog,
   RANKS_FOLDER,
   RESULTS_FILE,
   STATUS_FILE,
+  systemLogsAmong,
+  type SystemLogName,
 } from "../experiment/layout.js";
 import { readCheckpointRecords, type CheckpointRecord } from "../experiment/checkpoints.js";
 import { MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
@@ -69,11 +70,17 @@ export interface LoadedRun {
   warnings: string[];
   /** metrics.jsonl streamed (each step once, latest values); empty when there is none. */
   metrics(options?: ReadMetricsOptions): MetricsStream;
-  /** Every system log's samples (system.jsonl, system.node<k>.jsonl), streamed; empty when none. */
-  system(): AsyncGenerator<LoggedSystemSample>;
+  /**
+   * Every system log's samples, streamed (empty when none): the nodes' (system.jsonl, then each
+   * other node's) and the ranks' that sampled themselves (samples with `rank`).
+   */
+  system(): AsyncGenerator<RunSystemSample>;
   /** results.json's `system` summary, else one made from the system logs; null when there are none. */
   systemSummary(): Promise<SystemSummaryResult | null>;
 }
+
+/** A system sample as a run's logs hold it; `rank` when a rank's own log held it. */
+export type RunSystemSample = LoggedSystemSample & { rank?: number };
 
 export interface LoadRunOptions {
   /** Shown instead of the folder's name (listRuns: the path below its root). */
@@ -131,11 +138,12 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
     // read a moment ago (config.json): gone or unreadable now, so nothing else is there
   }
   const has = new Set(names);
+  const systemLogs = systemLogsAmong(names);
   const files = {
     results: has.has(RESULTS_FILE),
     status: has.has(STATUS_FILE),
     metrics: has.has(METRICS_FILE) && isFile(join(folder, METRICS_FILE)),
-    system: names.filter((name) => nodeOfSystemLog(name) !== null).sort(),
+    system: systemLogs.map((log) => log.name),
     checkpoints: has.has(CHECKPOINTS_FILE),
   };
 
@@ -185,7 +193,6 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   }
 
   const status: RunStatusLabel = state?.status ?? (results !== null ? "finished" : "unknown");
-  const systemPaths = files.system.map((name) => join(folder, name));
   const run: LoadedRun = {
     dir: folder,
     name: options.name ?? basename(folder),
@@ -202,25 +209,29 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
     files,
     warnings,
     metrics: (readOptions = {}) => new MetricsStream(join(folder, METRICS_FILE), readOptions, true),
-    system: () => readSystemLogs(systemPaths),
+    system: () => readSystemLogs(folder, systemLogs),
     systemSummary: async () => {
       const stored = results?.system;
       if (typeof stored === "object" && stored !== null && Array.isArray((stored as SystemSummaryResult).gpus)) {
         return stored as SystemSummaryResult;
       }
-      if (systemPaths.length === 0) return null;
+      // The nodes' logs, as results.json summarises them; a rank's own samples are its GPUs again.
+      const nodeLogs = systemLogs.filter((log) => log.node !== null);
+      if (nodeLogs.length === 0) return null;
       const summary = new SystemSummary();
-      for await (const sample of run.system()) summary.add(sample, typeof sample.node === "number" ? sample.node : 0);
+      for await (const sample of readSystemLogs(folder, nodeLogs)) summary.add(sample, typeof sample.node === "number" ? sample.node : 0);
       return summary.result();
     },
   };
   return run;
 }
 
-async function* readSystemLogs(paths: string[]): AsyncGenerator<LoggedSystemSample> {
-  for (const path of paths) {
+async function* readSystemLogs(folder: string, logs: SystemLogName[]): AsyncGenerator<RunSystemSample> {
+  for (const log of logs) {
+    const path = join(folder, log.name);
     try {
-      yield* readSystemLog(path);
+      if (log.rank === null) yield* readSystemLog(path);
+      else for await (const sample of readSystemLog(path)) yield { ...sample, rank: log.rank };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") continue; // removed since the folder was listed

@@ -171,11 +171,12 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       for await (const sample of run.system()) {
         first ??= sample.time;
         const node = typeof sample.node === "number" ? sample.node : 0;
+        const rank = sample.rank === undefined ? "" : `rank${sample.rank} `;
         for (const gpu of sample.gpus) {
-          const key = `${node}:${gpu.index}`;
+          const key = `${node}:${rank}:${gpu.index}`;
           let entry = byGpu.get(key);
           if (entry === undefined) {
-            const label = `${run.name} ${node > 0 ? `node${node} ` : ""}gpu${gpu.index}`;
+            const label = `${run.name} ${node > 0 ? `node${node} ` : ""}${rank}gpu${gpu.index}`;
             entry = { runIndex, label, figures: new Map(), ...(byGpu.size > 0 ? { dash: [6, 3 + byGpu.size] } : {}) };
             byGpu.set(key, entry);
           }
