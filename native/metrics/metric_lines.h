@@ -1,12 +1,13 @@
-// Parsing metrics.jsonl lines of the flat shape the tracker writes, {"step": 1, "time": 2.5,
-// "loss": NaN}, into numbers: the reader's hot path. JSON.parse spends most of its time building
-// objects and converting digits; here digits go through std::from_chars (correctly rounded, as
-// JSON.parse is) and the reader builds each record with one object literal per key set.
+// The addon's side of the metrics line codec (src/experiment/metrics-line.ts defines the line):
+// metrics.jsonl lines of the flat shape the tracker writes, {"step": 1, "time": 2.5, "loss": NaN},
+// read into numbers on the reader's hot path. JSON.parse spends most of its time building objects
+// and converting digits; here digits go through std::from_chars (correctly rounded, as JSON.parse
+// is) and the reader builds each record with one object literal per key set.
 //
 // Anything else (a string or nested value, an escape or a non-ASCII byte in a key, a duplicate
-// key, "__proto__", no finite "step") makes the whole chunk `flat = false`: the caller parses it
-// with JSON.parse instead. So this parser only ever says "these are exactly the numbers
-// JSON.parse would give", or "ask JSON.parse".
+// key, "__proto__", no finite "step", a BOM) makes the whole chunk `flat = false`: the caller
+// parses it with the codec instead. So this parser only ever says "these are exactly the numbers
+// the codec would give", or "ask the codec"; test/metrics-line.test.ts holds it to that.
 #pragma once
 
 #include <cstddef>

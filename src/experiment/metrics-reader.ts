@@ -12,20 +12,29 @@
  * second pass, until their last occurrence; everything else streams straight through. Memory is
  * proportional to the steps logged twice (a resumption's overlap), not to the file.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
 
 import { ConfigTrackerError } from "../errors.js";
-import { loadAddon, type NativeAddon } from "../native.js";
-import { parsePythonJson } from "../python-json.js";
 import { MAX_LINE_BYTES } from "../io/append-file.js";
 import { readLineChunks, type LineChunk, type SkipReason } from "../io/line-reader.js";
+import { loadAddon, type NativeAddon } from "../native.js";
+import {
+  isBlank,
+  isFlatChunk,
+  isTooLong,
+  parseMetricsLine,
+  recordOf,
+  recordsOfNativeLines,
+  endsLikeRecord,
+  plainStep,
+  stepOfLineBytes,
+  stepOfLineText,
+  withoutBom,
+  type MetricRecord,
+} from "./metrics-line.js";
 
-/** One logged record: step, time (unix seconds) and numeric values. */
-export interface MetricRecord {
-  step: number;
-  time: number;
-  [name: string]: number;
-}
+export type { MetricRecord } from "./metrics-line.js";
 
 export interface ReadMetricsOptions {
   /** Only these metrics (records that have none of them are left out). */
@@ -59,113 +68,7 @@ export interface MetricsReadStats {
 }
 
 const KEEP_SKIPPED = 20;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const COMMA = 0x2c;
-const SPACE = 0x20;
-const ZERO = 0x30;
-const NINE = 0x39;
-// The tracker's own lines start `{"step": <digits>,`: their step is read from the bytes.
-const STEP_PREFIX = Buffer.from('{"step":');
-
-/**
- * The step of a line, NaN for a line that is not a complete record. Pass 1 reads it from the
- * bytes (stepFromBytes), pass 2 from the text (stepFromText): both follow these same rules, so
- * both passes agree on which lines come back.
- *  - the line, trailing whitespace aside, must end with "}" and be at most MAX_LINE_BYTES;
- *  - `{"step":`, optional space, digits, then "," or "}": those digits;
- *  - otherwise the "step" of the parsed line, when it parses and is a finite number.
- */
-function stepFromBytes(bytes: Buffer, start: number, end: number): number {
-  lineWasPlain = false;
-  let last = end - 1;
-  while (last >= start && (bytes[last] === SPACE || bytes[last] === 0x0d || bytes[last] === 0x09)) last -= 1;
-  if (last < start || bytes[last] !== CLOSE_BRACE || end - start > MAX_LINE_BYTES) return NaN;
-  let index = start;
-  let prefixed = bytes[start] === OPEN_BRACE;
-  for (let i = 0; prefixed && i < STEP_PREFIX.length; i++) prefixed = bytes[start + i] === STEP_PREFIX[i];
-  if (prefixed) {
-    index = start + STEP_PREFIX.length;
-    if (bytes[index] === SPACE) index += 1;
-    let step = 0;
-    const digitsStart = index;
-    while (index <= last && (bytes[index] as number) >= ZERO && (bytes[index] as number) <= NINE && index - digitsStart < 16) {
-      step = step * 10 + ((bytes[index] as number) - ZERO);
-      index += 1;
-    }
-    if (index > digitsStart && (bytes[index] === COMMA || bytes[index] === CLOSE_BRACE)) {
-      lineWasPlain = true;
-      return step;
-    }
-  }
-  return stepFromParsed(bytes.toString("utf8", start, end));
-}
-/** Whether the line stepFromBytes last read had the tracker's own `{"step": N, ... }` form. */
-let lineWasPlain = false;
-
-/**
- * A chunk whose every line is `{"step": N, ...}` with no other "{" and no "[": flat records, one
- * per line. Such a chunk parses as one JSON array (a fifth faster than a parse per line), and no
- * line can run into the next: an object can only open at the start of a line, and no string or
- * container can stay open across a newline into a line that starts with `{"step": N`.
- */
-function isFlatChunk(bytes: Buffer, count: number): boolean {
-  if (bytes.indexOf(0x5b) !== -1) return false;
-  let braces = 0;
-  for (let index = bytes.indexOf(OPEN_BRACE); index !== -1; index = bytes.indexOf(OPEN_BRACE, index + 1)) {
-    if (++braces > count) return false;
-  }
-  return braces === count;
-}
-
-function stepFromText(text: string, parsed: unknown): number {
-  let last = text.length - 1;
-  while (last >= 0 && (text.charCodeAt(last) === SPACE || text.charCodeAt(last) === 0x0d || text.charCodeAt(last) === 0x09)) last -= 1;
-  if (last < 0 || text.charCodeAt(last) !== CLOSE_BRACE) return NaN;
-  const match = /^\{"step": ?(\d{1,16})[,}]/.exec(text);
-  if (match) return Number(match[1]);
-  const step = (parsed as { step?: unknown } | null)?.step;
-  return typeof step === "number" && Number.isFinite(step) ? step : NaN;
-}
-
-function stepFromParsed(text: string): number {
-  try {
-    const step = (parseLine(text) as { step?: unknown } | null)?.step;
-    return typeof step === "number" && Number.isFinite(step) ? step : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-function parseLine(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    if (/NaN|Infinity/.test(text)) return parsePythonJson(text);
-    throw error;
-  }
-}
-
-/** The record of a parsed line: step, time and numeric fields (others' strings are left out). */
-function toRecord(parsed: unknown): MetricRecord | string {
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "not a JSON object";
-  const source = parsed as Record<string, unknown>;
-  if (typeof source.step !== "number" || !Number.isFinite(source.step)) return "no numeric step";
-  let allNumbers = typeof source.time === "number";
-  for (const key in source) {
-    if (typeof source[key] !== "number") {
-      allNumbers = false;
-      break;
-    }
-  }
-  if (allNumbers) return source as MetricRecord; // the tracker's own lines: no copy
-  const record = { step: source.step, time: typeof source.time === "number" ? source.time : NaN } as MetricRecord;
-  for (const key in source) {
-    const value = source[key];
-    if (typeof value === "number" && key !== "step" && key !== "time") record[key] = value;
-  }
-  return record;
-}
 
 // The addon's fast path for flat lines; readMetrics works without it (JSON.parse throughout).
 let addon: NativeAddon | null | undefined;
@@ -186,34 +89,8 @@ function nativeParser(): NativeAddon | null {
   return addon;
 }
 
-const BLANK_LINE = 0xffffffff;
-type RecordFactory = (values: Float64Array, offset: number) => MetricRecord;
-const factories = new Map<string, RecordFactory>();
-
-/**
- * A function that builds a record with these keys from consecutive values: one object literal,
- * so every record of a key set shares one hidden class (building them key by key is 3x slower).
- * The keys are the native parser's: printable ASCII without quotes or backslashes, never
- * "__proto__", and JSON.stringify quotes them as property names.
- */
-function recordFactory(keys: string[]): RecordFactory {
-  const signature = keys.join("\u0000");
-  let factory = factories.get(signature);
-  if (factory === undefined) {
-    const fields = keys.map((key, index) => `${JSON.stringify(key)}: v[i + ${index}]`);
-    // Without a time, records look as toRecord makes them: step, time NaN, then the rest.
-    const ordered = keys.includes("time")
-      ? fields
-      : [fields[keys.indexOf("step")] as string, '"time": NaN', ...fields.filter((_, index) => keys[index] !== "step")];
-    const body = `return {${ordered.join(", ")}};`;
-    factory = new Function("v", "i", body) as RecordFactory;
-    if (factories.size >= 1024) factories.clear();
-    factories.set(signature, factory);
-  }
-  return factory;
-}
-
-function project(record: MetricRecord, keys: string[] | undefined): MetricRecord | null {
+/** The record with only `keys` (and step, time); null when it has none of them. */
+function withOnlyKeys(record: MetricRecord, keys: string[] | undefined): MetricRecord | null {
   if (keys === undefined) return record;
   const out = { step: record.step, time: record.time } as MetricRecord;
   let any = false;
@@ -253,7 +130,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
   }
 
   /**
-   * Records are produced a chunk (4 MiB of lines) at a time and handed out one by one, so the
+   * Records are produced a chunk (1 MiB of lines) at a time and handed out one by one, so the
    * per-record cost is one resolved promise, not a generator step.
    */
   [Symbol.asyncIterator](): AsyncIterator<MetricRecord> {
@@ -306,24 +183,15 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       this.#skip(chunk.first, chunk.skip);
       return { records: [null], texts: null };
     }
-    const native = nativeParser()?.parseMetricLines(chunk.bytes) ?? null;
+    const bytes = chunk.first === 1 ? withoutBom(chunk.bytes) : chunk.bytes;
+    const native = nativeParser()?.parseMetricLines(bytes) ?? null;
     if (native !== null) {
-      const builders = native.shapes.map(recordFactory);
-      const sizes = native.shapes.map((keys) => keys.length);
-      const records: Array<MetricRecord | undefined> = new Array(native.shapeOfLine.length);
-      let offset = 0;
-      for (let i = 0; i < native.shapeOfLine.length; i++) {
-        const shape = native.shapeOfLine[i] as number;
-        if (shape === BLANK_LINE) continue;
-        records[i] = (builders[shape] as RecordFactory)(native.values, offset);
-        offset += sizes[shape] as number;
-        this.stats.lines += 1;
-      }
+      const records = recordsOfNativeLines(native);
+      for (const record of records) if (record !== undefined) this.stats.lines += 1;
       return { records, texts: null };
     }
     if (flat) {
       // Newlines become commas in place (and back afterwards): one decode, one parse.
-      const bytes = chunk.bytes;
       const newlines: number[] = [];
       for (let index = bytes.indexOf(0x0a); index !== -1; index = bytes.indexOf(0x0a, index + 1)) {
         newlines.push(index);
@@ -337,40 +205,28 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       }
       for (const index of newlines) bytes[index] = 0x0a;
       if (parsed !== null && parsed.length === chunk.count) {
-        const records = parsed.map(toRecord);
+        const records = parsed.map(recordOf);
         if (records.every((record) => typeof record !== "string")) {
           this.stats.lines += chunk.count;
           return { records: records as MetricRecord[], texts: null };
         }
       }
     }
-    const texts = chunk.bytes.toString("utf8").split("\n");
+    const texts = bytes.toString("utf8").split("\n");
     const records: Array<MetricRecord | null | undefined> = new Array(texts.length);
     for (let i = 0; i < texts.length; i++) {
       const line = texts[i] as string;
-      const number = chunk.first + i;
-      if (line.length === 0 || (line.length < 8 && line.trim() === "")) continue;
+      if (isBlank(line)) continue;
       this.stats.lines += 1;
       records[i] = null;
-      if (line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line) > MAX_LINE_BYTES) {
-        this.#skip(number, "too long");
+      if (isTooLong(line)) {
+        this.#skip(chunk.first + i, "too long");
         texts[i] = ""; // its step is NaN, as pass 1 found
         continue;
       }
-      let parsed: unknown;
-      try {
-        parsed = parseLine(line);
-      } catch {
-        const trimmed = line.trim();
-        this.#skip(number, trimmed.startsWith("{") && !trimmed.endsWith("}") ? "torn (cut off mid-line)" : "not JSON");
-        continue;
-      }
-      const record = toRecord(parsed);
-      if (typeof record === "string") {
-        this.#skip(number, record);
-        continue;
-      }
-      records[i] = record;
+      const record = parseMetricsLine(line);
+      if (typeof record === "string") this.#skip(chunk.first + i, record);
+      else records[i] = record;
     }
     return { records, texts };
   }
@@ -380,7 +236,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
       const out: MetricRecord[] = [];
       for (const record of this.#parseChunk(chunk, false).records) {
-        const projected = record && project(record, keys);
+        const projected = record && withOnlyKeys(record, keys);
         if (projected) out.push(projected);
       }
       if (out.length > 0) yield out;
@@ -391,21 +247,24 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     // Pass 1, on the bytes: how many times each step comes back (is not above all before it).
     const maxHeld = this.options.maxHeldSteps ?? MAX_HELD_STEPS;
     const returns = new Map<number, number>();
-    const flatChunks: boolean[] = []; // one flag per 4 MiB chunk: bounded by the file's size / 4 MiB
+    const flatChunks: boolean[] = []; // one flag per 1 MiB chunk: bounded by the file's size / 1 MiB
     let highest = -Infinity;
     for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
       if (chunk.skip !== undefined) {
         flatChunks.push(false);
         continue;
       }
-      const bytes = chunk.bytes;
+      const bytes = chunk.first === 1 ? withoutBom(chunk.bytes) : chunk.bytes;
       let plain = true;
       for (let start = 0; start <= bytes.length; ) {
         let end = bytes.indexOf(0x0a, start);
         if (end === -1) end = bytes.length;
         if (end > start) {
-          const step = stepFromBytes(bytes, start, end);
-          plain &&= lineWasPlain;
+          // stepOfLineBytes, with whether the line has the writer's own form.
+          const shaped = endsLikeRecord(bytes, start, end);
+          const plainAt = shaped ? plainStep(bytes, start, end) : -1;
+          plain &&= plainAt >= 0;
+          const step = plainAt >= 0 ? plainAt : shaped ? stepOfLineBytes(bytes, start, end) : NaN;
           if (step <= highest) {
             const count = returns.get(step);
             if (count !== undefined) returns.set(step, count + 1);
@@ -438,7 +297,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       heldByStep.delete(entry.step);
       if (entry.step <= lastEmitted) stats.unordered += 1;
       lastEmitted = Math.max(lastEmitted, entry.step);
-      const projected = entry.record && project(entry.record, keys);
+      const projected = entry.record && withOnlyKeys(entry.record, keys);
       if (projected) out.push(projected);
     };
     const insert = (entry: Held) => {
@@ -458,7 +317,7 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         const record = records[i];
         if (record === undefined) continue; // a blank line
         // A parsed record's own step: the number pass 1 read from the bytes of the line.
-        const step = record !== null ? record.step : stepFromText((texts as string[])[i] as string, null);
+        const step = record !== null ? record.step : stepOfLineText((texts as string[])[i] as string, null);
         if (Number.isNaN(step)) continue; // counted as skipped above
         const comesBack = step <= highest;
         if (!comesBack) highest = step;
@@ -554,4 +413,48 @@ class MinHeap<T> {
     }
     return top;
   }
+}
+
+/** How much of the end of a metrics log is read for its latest values. */
+const TAIL_BYTES = 256 * 1024;
+
+/**
+ * The latest value of each metric (and the step) in the last lines of a metrics log, as the
+ * reader reads them (a line being written, with no newline yet, is not read): a run without
+ * results.json (still going, or lost) shows where it got to, without reading a log of millions of
+ * lines.
+ */
+export function latestLoggedValues(path: string): Record<string, number> {
+  const fd = openSync(path, "r");
+  let text: string;
+  try {
+    const end = fstatSync(fd).size;
+    const start = Math.max(0, end - TAIL_BYTES);
+    let bytes: Buffer = Buffer.allocUnsafe(end - start);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const read = readSync(fd, bytes, filled, bytes.length - filled, start + filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a, filled - 1) + 1); // whole lines only
+    if (start === 0) bytes = withoutBom(bytes);
+    text = bytes.toString("utf8");
+    if (start > 0) text = text.slice(text.indexOf("\n") + 1); // the first line is cut
+  } finally {
+    closeSync(fd);
+  }
+  const latest: Record<string, number> = {};
+  const lines = text.split("\n");
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index] as string;
+    if (isBlank(line) || isTooLong(line)) continue;
+    const record = parseMetricsLine(line);
+    if (typeof record === "string") continue;
+    for (const key in record) {
+      if (key === "time" || key in latest) continue;
+      latest[key] = record[key] as number;
+    }
+  }
+  return latest;
 }

@@ -1,6 +1,5 @@
 /**
- * metrics.jsonl: one flat JSON object per line, `{"step": 120, "time": 1764322514.123,
- * "train_loss": 2.31}`, as Python's json.dumps writes a dict (NaN / Infinity as bare tokens).
+ * Writing metrics.jsonl (its line: metrics-line.ts).
  *
  * logMetrics is called from training loops, so a call only validates, formats and buffers (a
  * few microseconds). Lines go to the file within a second, when 1 MiB is buffered, on flush(),
@@ -8,19 +7,14 @@
  * on an O_APPEND descriptor, so several processes can append to one file.
  */
 import { ConfigTrackerError } from "../errors.js";
-import { keyPath } from "../json-value.js";
 import { appendLinesSync, MAX_LINE_BYTES } from "../io/append-file.js";
+import { keyPath } from "../json-value.js";
+import { isReservedMetricName, MetricsLineFormat } from "./metrics-line.js";
 
 const FLUSH_INTERVAL_MS = 1000;
 const FLUSH_AT_BYTES = 1024 * 1024;
 /** When the file cannot be written (disk full), keep this much, then drop the oldest lines. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-
-/** How Python's json module writes a float. */
-export function formatNumber(value: number): string {
-  if (Number.isFinite(value)) return String(value);
-  return Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
-}
 
 /** Checks a step for logMetrics / recordCheckpoint: a non-negative integer. */
 export function checkStep(step: unknown, key = "step"): number {
@@ -40,7 +34,7 @@ function refuseValues(key: string): never {
 
 function refuseValue(key: string, name: string, value: unknown): never {
   const path = keyPath(key, name);
-  if (name === "step" || name === "time") {
+  if (isReservedMetricName(name)) {
     throw new ConfigTrackerError("INVALID_CONFIG", `${path}: "${name}" is written by the tracker; use another name`, { key: path });
   }
   const what =
@@ -76,7 +70,7 @@ export function checkMetricValues(values: unknown, key = "metrics"): Array<[stri
   checkPlainValues(values, key);
   const entries = Object.entries(values);
   for (const [name, value] of entries) {
-    if (typeof value !== "number" || name === "step" || name === "time") refuseValue(key, name, value);
+    if (typeof value !== "number" || isReservedMetricName(name)) refuseValue(key, name, value);
   }
   return entries as Array<[string, number]>;
 }
@@ -86,7 +80,7 @@ export class MetricsWriter {
   #bufferedBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #opened = false;
-  #keyText = new Map<string, string>();
+  readonly #format = new MetricsLineFormat();
   /** Lines dropped because the file could not be written for a long time. */
   droppedLines = 0;
   /** The last background write failure; flush() reports it. */
@@ -101,18 +95,8 @@ export class MetricsWriter {
   /** Checks `values` (as checkMetricValues does) and buffers the line, in one pass. */
   append(step: number, values: unknown, time = Date.now() / 1000): void {
     checkPlainValues(values, "metrics");
-    let line = `{"step": ${step}, "time": ${time}`;
-    for (const name in values) {
-      const value = values[name];
-      if (typeof value !== "number" || name === "step" || name === "time") refuseValue("metrics", name, value);
-      let key = this.#keyText.get(name);
-      if (key === undefined) {
-        key = `, ${JSON.stringify(name)}: `;
-        if (this.#keyText.size < 10_000) this.#keyText.set(name, key);
-      }
-      line += key + (Number.isFinite(value) ? String(value) : formatNumber(value));
-    }
-    line += "}\n";
+    const line = this.#format.line(step, time, values);
+    if (typeof line !== "string") refuseValue("metrics", line.refused, values[line.refused]);
     const bytes = line.length * 3 > MAX_LINE_BYTES ? Buffer.byteLength(line) : line.length;
     if (bytes > MAX_LINE_BYTES) {
       throw new ConfigTrackerError("LIMIT_EXCEEDED", `metrics: one record is larger than 1 MiB as JSON (${bytes} bytes)`, {

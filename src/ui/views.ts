@@ -5,7 +5,7 @@
  * modules import these from here and from nowhere else in the library.
  */
 export { listRuns } from "../views/list-runs.js";
-export { loadRun, latestLoggedValues, type LoadedRun } from "../views/load-run.js";
+export { loadRun, type LoadedRun } from "../views/load-run.js";
 export { runFacts, defaultMetrics, formatNumber, type RunFacts } from "../views/run-facts.js";
 export { runListEntries, type RunListEntry } from "../views/list-table.js";
 export { runDetails, type RunDetails } from "../views/show-page.js";
@@ -22,7 +22,7 @@ export {
   STATUS_FILE,
 } from "../experiment/layout.js";
 export { reportedStatus } from "../experiment/status.js";
-export { MetricsStream } from "../experiment/metrics-reader.js";
+export { latestLoggedValues, MetricsStream } from "../experiment/metrics-reader.js";
 export { MAX_LINE_BYTES } from "../io/append-file.js";
 export { loadRankFiles } from "../experiment/ranks.js";
 export { readNodeFiles } from "../experiment/nodes.js";

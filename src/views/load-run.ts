@@ -10,12 +10,11 @@
  * for files of a few KB that is several times faster than four trips through the thread pool
  * (open, fstat, read, close) each, and listing runs is all this does.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { inert } from "../format.js";
-import { parsePythonJson } from "../python-json.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import type { LoadedStatus } from "../tracker.js";
 import {
@@ -30,7 +29,7 @@ import {
   type SystemLogName,
 } from "../experiment/layout.js";
 import { readCheckpointRecords, type CheckpointRecord } from "../experiment/checkpoints.js";
-import { MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
+import { latestLoggedValues, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
 import { parseRunFile, type RunFileSchema } from "../experiment/run-file.js";
@@ -238,49 +237,4 @@ async function* readSystemLogs(folder: string, logs: SystemLogName[]): AsyncGene
       throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
     }
   }
-}
-
-/** How much of the end of metrics.jsonl is read for a run's latest values. */
-const TAIL_BYTES = 256 * 1024;
-
-/**
- * The latest value of each metric in the last lines of a metrics log: a run without results.json
- * (still going, or lost) shows where it got to, without reading a log of millions of lines.
- */
-export function latestLoggedValues(path: string): Record<string, number> {
-  const fd = openSync(path, "r");
-  let text: string;
-  try {
-    const end = fstatSync(fd).size;
-    const start = Math.max(0, end - TAIL_BYTES);
-    const bytes = Buffer.allocUnsafe(end - start);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const read = readSync(fd, bytes, filled, bytes.length - filled, start + filled);
-      if (read === 0) break;
-      filled += read;
-    }
-    text = bytes.toString("utf8", 0, filled);
-    if (start > 0) text = text.slice(text.indexOf("\n") + 1); // the first line is cut
-  } finally {
-    closeSync(fd);
-  }
-  const latest: Record<string, number> = {};
-  const lines = text.split("\n");
-  for (let index = lines.length - 1; index >= 0; index--) {
-    const line = (lines[index] as string).trim();
-    if (line === "") continue;
-    let record: unknown;
-    try {
-      record = parsePythonJson(line);
-    } catch {
-      continue; // a torn line
-    }
-    if (typeof record !== "object" || record === null) continue;
-    for (const [key, value] of Object.entries(record)) {
-      if (key === "time" || typeof value !== "number" || key in latest) continue;
-      latest[key] = value;
-    }
-  }
-  return latest;
 }
