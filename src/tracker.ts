@@ -45,7 +45,7 @@ import {
   RESULTS_FILE,
   STATUS_FILE,
 } from "./experiment/layout.js";
-import { loadSchemas, readRunFile, type RunFileSchema } from "./experiment/run-file.js";
+import { loadSchemas, readRunFile, type RunFileSchema } from "./experiment/json-files.js";
 import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./experiment/lifecycle.js";
 import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
 import { checkMetricValues, checkStep, MetricsWriter } from "./experiment/metrics-writer.js";

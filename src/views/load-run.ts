@@ -32,7 +32,7 @@ import { readCheckpointRecords, type CheckpointRecord } from "../experiment/chec
 import { latestLoggedValues, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
-import { parseRunFile, type RunFileSchema } from "../experiment/run-file.js";
+import { parseRunFile, type RunFileSchema } from "../experiment/json-files.js";
 import { reportedStatus, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
