@@ -5,73 +5,34 @@
  * checkpoints.jsonl, ranks/ (one file per process of a distributed job) and results.json (what
  * came out, derived from the log), in the format the Python ConfigTracker reads and writes.
  */
-import { readFileSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
-import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 
-import { ensureFolder, ensureFolderSync, writeFileAtomic, writeFileAtomicSync } from "./io/atomic-write.js";
 import { inspectCheckpoint } from "./checkpoint.js";
 import { getEnvironmentInfo } from "./environment.js";
 import { ConfigTrackerError } from "./errors.js";
-import { getGitInfo } from "./git.js";
-import { getHardwareInfo, type HardwareOptions } from "./hardware.js";
-import {
-  convertJsonAsync,
-  isPlainRecord,
-  MAX_JSON_BYTES,
-  serializeJsonAsync,
-  toJsonValue,
-  type JsonValue,
-} from "./json-value.js";
-import { parsePythonJson, stringifyPythonJson } from "./python-json.js";
-import { appendLinesSync } from "./io/append-file.js";
-import {
-  inspectForRecord,
-  modelForConfig,
-  readCheckpointRecords,
-  storedPath,
-  type CheckpointRecord,
-} from "./experiment/checkpoints.js";
-import { deriveResults, type Direction } from "./experiment/derive.js";
-import {
-  CHECKPOINTS_FILE,
-  CONFIG_FILE,
-  METRICS_FILE,
-  metricsFile,
-  RANKS_FOLDER,
-  rankFilePath,
-  rankSystemLogFile,
-  RESULTS_FILE,
-  STATUS_FILE,
-} from "./experiment/layout.js";
-import { loadSchemas, readRunFile, type RunFileSchema } from "./experiment/json-files.js";
-import { unwatchProcessEnd, watchProcessEnd, type LiveRun } from "./experiment/lifecycle.js";
+import { inspectForRecord, modelForConfig, readCheckpointRecords, storedPath, type CheckpointRecord } from "./experiment/checkpoints.js";
+import { ConfigStore, validateModel, type SaveConfigMode, type SavedConfig, type StampedConfig } from "./experiment/config-store.js";
+import type { Direction } from "./experiment/derive.js";
+import { readJsonFile, writeJsonFile } from "./experiment/json-files.js";
+import { CHECKPOINTS_FILE, metricsFile, RESULTS_FILE, STATUS_FILE, rankSystemLogFile } from "./experiment/layout.js";
+import { unwatchProcessEnd, watchProcessEnd, type ProcessEndHooks } from "./experiment/lifecycle.js";
 import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
 import { checkMetricValues, checkStep, MetricsWriter } from "./experiment/metrics-writer.js";
-import { loadRankFiles, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
-import { diffJson, movePreviousRun, type ConfigChange } from "./experiment/resume.js";
-import { withFileLock } from "./io/file-lock.js";
+import { loadRankFiles, RankFile, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
+import { resultsFromLog } from "./experiment/results.js";
+import { HEARTBEAT_MS, reportedStatus, RunStatusFile, type LoadedStatus, type RunEnd, type StatusRecord } from "./experiment/status.js";
+import { getGitInfo } from "./git.js";
+import { getHardwareInfo, type HardwareOptions } from "./hardware.js";
+import { appendLinesSync } from "./io/append-file.js";
+import { ensureFolder, ensureFolderSync } from "./io/atomic-write.js";
+import { convertJsonAsync, isPlainRecord, toJsonValue, type JsonValue } from "./json-value.js";
+import { stringifyPythonJson } from "./python-json.js";
+import type { ConfigFile, ModelSummary, ResultsFile } from "./schema.js";
 import { startSampler, type Sampler } from "./system/sampler.js";
 import { SystemLog } from "./system/system-log.js";
-import {
-  HEARTBEAT_MS,
-  newStatus,
-  reportedStatus,
-  writeStatusSync,
-  type ReportedStatus,
-  type StatusRecord,
-} from "./experiment/status.js";
-import type {
-  ConfigFile,
-  EnvironmentInfo,
-  GitInfo,
-  HardwareInfo,
-  ModelSummary,
-  ResultsFile,
-  ResumeEntry,
-  StatusFile,
-} from "./schema.js";
+
+export type { SavedConfig, SaveConfigMode } from "./experiment/config-store.js";
+export type { LoadedStatus } from "./experiment/status.js";
 
 // zod takes tens of milliseconds to load: it is loaded on first use, while git and the hardware
 // probes wait on their child processes.
@@ -106,8 +67,6 @@ export interface ConfigTrackerOptions {
    */
   signals?: boolean;
 }
-
-export type SaveConfigMode = "auto" | "resume" | "overwrite";
 
 export interface SaveConfigOptions {
   /**
@@ -149,40 +108,12 @@ export interface SaveResultsInput {
   outcome?: { status: "finished" | "failed" | "interrupted"; error?: string; exit_code?: number; signal?: string };
 }
 
-/** config.json as this package writes it: every section filled in. */
-export interface SavedConfig extends ConfigFile {
-  hardware: HardwareInfo;
-  git?: GitInfo;
-  environment: EnvironmentInfo;
-}
-
-/** status.json as loaders report it: "lost" when the process is gone without a word. */
-export interface LoadedStatus extends Omit<StatusFile, "status"> {
-  status: ReportedStatus;
-  heartbeat_age_seconds: number | null;
-  lost_reason: string | null;
-}
-
 function gitDisabled(): boolean {
   const value = process.env.CONFIG_TRACKER_DISABLE_GIT;
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
 const MODES = new Set<SaveConfigMode>(["auto", "resume", "overwrite"]);
-
-/** The facts of a machine worth comparing between sessions of one run. */
-function hardwareSummary(hardware: Partial<HardwareInfo>, host: string | undefined): Record<string, JsonValue> {
-  return {
-    host: host ?? null,
-    gpu_model: hardware.gpu_model ?? null,
-    gpu_count: hardware.gpu_count ?? null,
-    driver_version: hardware.driver_version ?? null,
-    cuda_version: hardware.cuda_version ?? null,
-    cuda_visible_devices: hardware.cuda_visible_devices ?? null,
-    torch_version: hardware.torch_version ?? null,
-    python_version: hardware.python_version ?? null,
-  };
-}
 
 /** A non-null, non-array object (not a type guard: it must not widen typed options). */
 const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -202,29 +133,28 @@ export class ConfigTracker {
   readonly rank: RankInfo | null;
   readonly #options: ConfigTrackerOptions;
   readonly #env: NodeJS.ProcessEnv;
-  readonly #heartbeatMs: number;
+  readonly #config: ConfigStore;
+  readonly #status: RunStatusFile;
+  readonly #rankFile: RankFile | null;
   #metrics: MetricsWriter | undefined;
-  #status: StatusRecord | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #watching = false;
   #lastStep: number | null = null;
-  #rankRecord: RankRecord | undefined;
-  #configChanges: Promise<unknown> = Promise.resolve();
   #system: { sampler: Sampler; log: SystemLog; timer: NodeJS.Timeout } | undefined;
-  readonly #live: LiveRun = {
+  #followingProcessEnd = false;
+  /** What this run does when the process ends: flush the metrics, write how it ended. */
+  readonly #onProcessEnd: ProcessEndHooks = {
     handlesSignals: () => this.#options.signals !== false,
     onExit: (code) => {
       this.#flushQuietly();
-      if (code === 0) this.#end("finished", { exit_code: 0 });
-      else this.#end("failed", { exit_code: code, error: `the process exited with code ${code}` });
+      if (code === 0) this.#endRun({ status: "finished", exit_code: 0 });
+      else this.#endRun({ status: "failed", exit_code: code, error: `the process exited with code ${code}` });
     },
     onFatal: (error) => {
       this.#flushQuietly();
-      this.#end("failed", { error: describeError(error) });
+      this.#endRun({ status: "failed", error: describeError(error) });
     },
     onSignal: (signal) => {
       this.#flushQuietly();
-      this.#end("interrupted", { signal });
+      this.#endRun({ status: "interrupted", signal });
     },
   };
 
@@ -245,13 +175,15 @@ export class ConfigTracker {
     }
     this.experimentDir = resolve(experimentDir);
     this.experimentId = basename(this.experimentDir);
-    this.configPath = join(this.experimentDir, CONFIG_FILE);
+    this.#config = new ConfigStore(this.experimentDir);
+    this.configPath = this.#config.path;
     this.resultsPath = join(this.experimentDir, RESULTS_FILE);
     this.statusPath = join(this.experimentDir, STATUS_FILE);
+    this.#status = new RunStatusFile(this.statusPath, heartbeat);
     this.#options = options;
     this.#env = options.env ?? process.env;
-    this.#heartbeatMs = heartbeat;
     this.rank = options.rank === undefined ? rankFromEnv(this.#env) : options.rank;
+    this.#rankFile = this.rank === null ? null : new RankFile(this.experimentDir, this.rank);
   }
 
   /** Rank 0, or not a distributed job: the process that writes config, status and results. */
@@ -300,7 +232,7 @@ export class ConfigTracker {
         : modelObject;
     const model = modelJson === undefined ? undefined : await validateModel(modelJson);
     // config.json is read (and validated) while git and the probes run; checked again under the lock.
-    const prefetched = this.isMainRank ? this.#readConfigStamped() : undefined;
+    const prefetched: Promise<StampedConfig> | undefined = this.isMainRank ? this.#config.readStamped() : undefined;
     prefetched?.catch(() => {});
     const [hardware, git] = await Promise.all([hardwarePromise, gitPromise]);
     await ensureFolder(this.experimentDir);
@@ -318,7 +250,7 @@ export class ConfigTracker {
       ...(command === undefined ? {} : { command }),
     };
     if (!this.isMainRank) {
-      this.#writeRankFile(hardware, "running");
+      this.#startRankFile(hardware);
       return record;
     }
 
@@ -327,139 +259,15 @@ export class ConfigTracker {
       ...(options.fromCheckpoint === undefined ? {} : { from_checkpoint: storedPath(this.experimentDir, options.fromCheckpoint) }),
       ...(fromStep === undefined ? {} : { from_step: fromStep }),
     };
-    const nodes = converted.nodes + (dataset?.nodes ?? 0);
-    const saved = await this.#changeConfig(() => this.#storeConfig(record, resume, nodes, prefetched));
-    if (this.rank !== null) this.#writeRankFile(hardware, "running");
-    this.#beginRun();
+    const saved = await this.#config.save(record, resume, converted.nodes + (dataset?.nodes ?? 0), prefetched);
+    if (this.#rankFile !== null) this.#startRankFile(hardware);
+    this.#status.begin(this.#lastStep);
+    this.#followProcessEnd();
     return saved;
   }
 
-  /** Writes a new config.json, or resumes / refuses / overwrites the one there. Holds the lock. */
-  async #storeConfig(
-    record: SavedConfig,
-    resume: { mode: SaveConfigMode; from_checkpoint?: string; from_step?: number },
-    nodes: number,
-    prefetched?: Promise<StampedConfig>,
-  ): Promise<SavedConfig> {
-    const existing = await this.#readExistingConfig(resume.mode === "overwrite", prefetched);
-    if (existing !== null) this.#refuseIfLiveElsewhere();
-    if (existing === null || resume.mode === "overwrite") {
-      if (existing !== null || (await exists(this.configPath))) await movePreviousRun(this.experimentDir);
-      await this.#writeJson(this.configPath, "config", record, nodes, { exclusive: true });
-      return record;
-    }
-
-    const changes: ConfigChange[] = [
-      ...diffJson(existing.config as JsonValue, record.config as JsonValue, "config"),
-      ...diffJson(existing.dataset as JsonValue | undefined, record.dataset as JsonValue | undefined, "dataset"),
-    ];
-    if (changes.length > 0 && resume.mode === "auto") {
-      const listed = changes
-        .slice(0, 10)
-        .map((change) => `${change.key} (${describeValue(change.from)} -> ${describeValue(change.to)})`)
-        .join(", ");
-      throw new ConfigTrackerError(
-        "CONFIG_EXISTS",
-        `${this.configPath}: holds a different config: ${listed}${changes.length > 10 ? `, and ${changes.length - 10} more` : ""}. ` +
-          'Pass { mode: "resume" } to carry on with these changes, { mode: "overwrite" } to start over ' +
-          "(the old files move to .previous/), or use another folder.",
-        { path: this.configPath, keys: changes.map((change) => change.key) },
-      );
-    }
-    const resumes = (existing.resumes ?? []) as ResumeEntry[];
-    const host = record.environment.hostname;
-    const summary = hardwareSummary(record.hardware, host);
-    const lastHardware = [...resumes].reverse().find((entry) => entry.hardware !== undefined)?.hardware;
-    const previous = lastHardware ?? hardwareSummary(existing.hardware, existing.environment?.hostname);
-    const entry: ResumeEntry = {
-      timestamp: record.timestamp,
-      pid: process.pid,
-      host,
-      git_hash: record.git_hash,
-      ...(resume.from_checkpoint === undefined ? {} : { from_checkpoint: resume.from_checkpoint }),
-      ...(resume.from_step === undefined ? {} : { from_step: resume.from_step }),
-      ...(diffJson(previous as JsonValue, summary, "").length === 0 ? {} : { hardware: summary }),
-      ...(changes.length === 0 ? {} : { changes: changes as ResumeEntry["changes"] }),
-      ...(record.command === undefined ? {} : { command: record.command }),
-    };
-    const updated = {
-      ...existing,
-      config: record.config,
-      ...(record.dataset === undefined ? {} : { dataset: record.dataset }),
-      ...(existing.model === undefined && record.model !== undefined ? { model: record.model } : {}),
-      resumes: [...resumes, entry],
-    } as SavedConfig;
-    await this.#writeJson(this.configPath, "config", updated, nodes * 2);
-    return updated;
-  }
-
-  /** Another live process (not a rank of this job) already runs this experiment. */
-  #refuseIfLiveElsewhere(): void {
-    let status: StatusRecord;
-    try {
-      status = JSON.parse(readFileSync(this.statusPath, "utf8")) as StatusRecord;
-    } catch {
-      return;
-    }
-    if (status.pid === process.pid && status.host === hostname()) return;
-    if (reportedStatus(status).status !== "running") return;
-    throw new ConfigTrackerError(
-      "RUN_ACTIVE",
-      `${this.experimentDir}: process ${status.pid} on ${status.host} is running this experiment (heartbeat ${status.updated_at}); ` +
-        "wait for it to end, stop it, or use another folder",
-      { path: this.statusPath },
-    );
-  }
-
-  /**
-   * config.json, or null when there is none (or it is broken and `brokenOk`). A `prefetched` read
-   * is used when the file has not changed since (same inode, size and mtime).
-   */
-  async #readExistingConfig(brokenOk: boolean, prefetched?: Promise<StampedConfig>): Promise<ConfigFile | null> {
-    let read = prefetched === undefined ? undefined : await prefetched.catch(() => undefined);
-    if (read === undefined || read.stamp !== (await fileStamp(this.configPath))) read = await this.#readConfigStamped();
-    const { result } = read;
-    if (!(result instanceof Error)) return result;
-    if (result instanceof ConfigTrackerError && result.code === "NOT_FOUND") return null;
-    if (brokenOk && result instanceof ConfigTrackerError && result.code === "INVALID_FILE") return null;
-    throw result;
-  }
-
-  async #readConfigStamped(): Promise<StampedConfig> {
-    const stamp = await fileStamp(this.configPath);
-    try {
-      return { stamp, result: await this.#read(this.configPath, "configFileSchema") };
-    } catch (error) {
-      return { stamp, result: error as Error };
-    }
-  }
-
-  /**
-   * config.json's start time and resumptions, for results: read without zod (which a cold
-   * process would load just for this); a file that is missing or not as expected gives nothing.
-   */
-  async #readConfigTimes(): Promise<{ timestamp: string; resumes?: Array<{ timestamp: string }> } | null> {
-    try {
-      const data = parsePythonJson(await readFile(this.configPath, "utf8")) as Record<string, unknown>;
-      if (typeof data.timestamp !== "string" || Number.isNaN(Date.parse(data.timestamp))) return null;
-      const resumes = Array.isArray(data.resumes)
-        ? data.resumes.filter((entry): entry is { timestamp: string } => typeof (entry as { timestamp?: unknown })?.timestamp === "string")
-        : undefined;
-      return { timestamp: data.timestamp, ...(resumes === undefined ? {} : { resumes }) };
-    } catch {
-      return null;
-    }
-  }
-
-  /** Serialises read-modify-write of config.json: in this process by a queue, across by a lock. */
-  #changeConfig<T>(change: () => Promise<T>): Promise<T> {
-    const next = this.#configChanges.then(() => withFileLock(this.configPath, change));
-    this.#configChanges = next.catch(() => {});
-    return next;
-  }
-
   async loadConfig(): Promise<ConfigFile> {
-    return this.#read(this.configPath, "configFileSchema");
+    return this.#config.load();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -482,7 +290,7 @@ export class ConfigTracker {
     if (writer === undefined) checkMetricValues(values); // dropped on this rank, but checked alike
     else writer.append(step, values, time);
     this.#lastStep = step;
-    if (this.#status !== undefined) this.#status.last_step = step;
+    this.#status.noteStep(step);
   }
 
   /** Writes buffered metrics now; WRITE_FAILED (with the lines kept) when the file cannot be written. */
@@ -495,17 +303,15 @@ export class ConfigTracker {
    * After iteration, `.stats` tells how many lines were skipped (a torn last line, say).
    */
   readMetrics(options: ReadMetricsOptions & { rank?: number } = {}): MetricsStream {
-    const file = metricsFile(options.rank ?? null);
-    return new MetricsStream(join(this.experimentDir, file), options, true);
+    return new MetricsStream(join(this.experimentDir, metricsFile(options.rank ?? null)), options, true);
   }
 
   #metricsWriter(): MetricsWriter | undefined {
     if (this.#metrics !== undefined) return this.#metrics;
     if (!this.isMainRank && !this.#options.allRanks) return undefined;
     ensureFolderSync(this.experimentDir);
-    const file = metricsFile(this.rank?.rank ?? null);
-    this.#metrics = new MetricsWriter(join(this.experimentDir, file));
-    this.#watch();
+    this.#metrics = new MetricsWriter(join(this.experimentDir, metricsFile(this.rank?.rank ?? null)));
+    this.#followProcessEnd();
     return this.#metrics;
   }
 
@@ -547,14 +353,7 @@ export class ConfigTracker {
     if (options.onlyIfComplete && cutShort) return null;
     await ensureFolder(this.experimentDir);
     appendLinesSync(join(this.experimentDir, CHECKPOINTS_FILE), [`${stringifyPythonJson(record, 0)}\n`], true);
-    if (model !== null) {
-      await this.#changeConfig(async () => {
-        const existing = await this.#readExistingConfig(false);
-        if (existing === null || existing.model !== undefined) return;
-        const updated = withModel(existing, await validateModel(model as JsonValue));
-        await this.#writeJson(this.configPath, "config", updated, 0);
-      });
-    }
+    if (model !== null) await this.#config.fillModel(model as JsonValue);
     return record;
   }
 
@@ -575,8 +374,7 @@ export class ConfigTracker {
     if (this.#system !== undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", "sampleSystem: already sampling");
     const sampler = startSampler({ pids: options.pids, intervalMs: options.intervalMs ?? 1000, env: this.#env });
     ensureFolderSync(this.experimentDir);
-    const file = rankSystemLogFile(this.rank?.rank ?? null);
-    const log = new SystemLog(join(this.experimentDir, file));
+    const log = new SystemLog(join(this.experimentDir, rankSystemLogFile(this.rank?.rank ?? null)));
     const timer = setInterval(() => log.add(sampler.read()), options.intervalMs ?? 1000).unref();
     this.#system = { sampler, log, timer };
     return sampler;
@@ -639,44 +437,17 @@ export class ConfigTracker {
     if (this.#metrics !== undefined && this.#metrics.droppedLines > 0) {
       warnings.push(`metrics: ${this.#metrics.droppedLines} lines were dropped: the file could not be written for too long`);
     }
-
-    const [config, checkpoints] = await Promise.all([
-      this.#readConfigTimes(),
-      readCheckpointRecords(this.experimentDir),
-    ]);
-    const log = this.readMetrics();
-    const derived = await deriveResults({
-      records: log,
+    const fromLog = await resultsFromLog({
+      experimentDir: this.experimentDir,
+      config: this.#config,
+      log: this.readMetrics(),
       best: best as Record<string, Direction>,
-      startedAt: config === null ? null : Date.parse(config.timestamp) / 1000,
-      resumedAt: (config?.resumes ?? []).map((entry) => Date.parse(entry.timestamp) / 1000),
-      checkpoints,
-      now: Date.now() / 1000,
+      given,
+      bestCheckpoint,
     });
-    if (log.stats.skipped_lines > 0) {
-      const first = log.stats.skipped[0];
-      warnings.push(
-        `${METRICS_FILE}: ${log.stats.skipped_lines} line(s) skipped (first: line ${first?.line}, ${first?.reason})`,
-      );
-    }
+    warnings.push(...fromLog.warnings);
 
-    let best_checkpoint: string | null = null;
-    if (typeof bestCheckpoint === "string") {
-      best_checkpoint = storedPath(this.experimentDir, bestCheckpoint);
-      if (!(await exists(resolve(bestCheckpoint)))) {
-        warnings.push(`best_checkpoint: ${bestCheckpoint} does not exist`);
-      }
-    } else if (bestCheckpoint === undefined && checkpoints.length > 0) {
-      if (derived.bestCheckpoint !== null) {
-        best_checkpoint = derived.bestCheckpoint.path;
-      } else {
-        best_checkpoint = (checkpoints[checkpoints.length - 1] as CheckpointRecord).path;
-        const metric = Object.keys(best).join(" / ");
-        warnings.push(`best_checkpoint: no ${metric} for any recorded checkpoint, so the last one recorded is named`);
-      }
-    }
-
-    const finalMetrics: Record<string, JsonValue> = { ...derived.finalMetrics, ...given };
+    const { finalMetrics } = fromLog;
     const sampled = await this.#stopSampling();
     const extraInput = {
       ...(sampled === null ? {} : { system: sampled }),
@@ -688,24 +459,31 @@ export class ConfigTracker {
       experiment_id: this.experimentId,
       timestamp: new Date().toISOString(),
       final_metrics: finalMetrics,
-      best_checkpoint,
+      best_checkpoint: fromLog.best_checkpoint,
       generation_samples: generationSamples,
-      summary: derived.summary,
+      summary: fromLog.summary,
       ...extra,
       ...(warnings.length === 0 ? {} : { warnings }),
     };
+    const end: RunEnd = {
+      status: outcome.status,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(outcome.exit_code === undefined ? {} : { exit_code: outcome.exit_code }),
+      ...(outcome.signal === undefined ? {} : { signal: outcome.signal }),
+    };
     if (this.isMainRank) {
-      await this.#writeJson(this.resultsPath, "results", record, 0);
-      this.#finishStatus(outcome);
+      await writeJsonFile(this.resultsPath, "results", record, 0);
+      // This process's run, or one another process started (an evaluation script).
+      if (!this.#endRun(end)) this.#status.endOther(end, this.#lastStep);
     } else {
-      this.#endRankFile(outcome.status);
+      this.#rankFile?.end(outcome.status);
     }
-    this.#stopWatching();
+    this.#stopFollowingProcessEnd();
     return record;
   }
 
   async loadResults(): Promise<ResultsFile> {
-    return this.#read(this.resultsPath, "resultsFileSchema");
+    return readJsonFile(this.resultsPath, "resultsFileSchema");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -715,8 +493,8 @@ export class ConfigTracker {
   async fail(error: unknown): Promise<void> {
     this.#flushQuietly();
     await this.#stopSampling().catch(() => null);
-    this.#end("failed", { error: describeError(error) });
-    this.#stopWatching();
+    this.#endRun({ status: "failed", error: describeError(error) });
+    this.#stopFollowingProcessEnd();
   }
 
   /** Flushes metrics, stops the heartbeat and any sampling, leaving status.json as it is. */
@@ -725,13 +503,13 @@ export class ConfigTracker {
       this.#metrics?.flushSync();
       await this.#stopSampling();
     } finally {
-      this.#stopWatching();
+      this.#stopFollowingProcessEnd();
     }
   }
 
   /** status.json, with "lost" for a run whose process died without a word. */
   async loadStatus(): Promise<LoadedStatus> {
-    const record = await this.#read(this.statusPath, "statusFileSchema");
+    const record = await readJsonFile(this.statusPath, "statusFileSchema");
     return { ...record, ...reportedStatus(record as StatusRecord) };
   }
 
@@ -740,129 +518,36 @@ export class ConfigTracker {
     return loadRankFiles(this.experimentDir);
   }
 
-  #beginRun(): void {
-    this.#status = newStatus();
-    this.#status.last_step = this.#lastStep;
-    writeStatusSync(this.statusPath, this.#status);
-    if (this.#heartbeat === undefined) {
-      this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs).unref();
-    }
-    this.#watch();
-  }
-
-  #beat(): void {
-    const status = this.#status;
-    if (status === undefined || status.status !== "running") return;
-    status.updated_at = new Date().toISOString();
-    try {
-      writeStatusSync(this.statusPath, status);
-    } catch {
-      // the next beat tries again; a missed one is harmless
-    }
-  }
-
-  /** Ends the run this process owns with `status`; false when it owns none or it ended already. */
-  #end(status: Exclude<StatusRecord["status"], "running">, extra: Partial<StatusRecord>): boolean {
-    if (this.rank !== null && !this.isMainRank) {
-      if (this.#rankRecord?.status === "running") this.#endRankFile(status);
+  /** Ends the run this process owns; false when it owns none or it ended already. */
+  #endRun(end: RunEnd): boolean {
+    if (!this.isMainRank) {
+      if (this.#rankFile?.running) this.#rankFile.end(end.status);
       return false;
     }
-    const record = this.#status;
-    if (record === undefined || record.status !== "running") return false;
-    const now = new Date().toISOString();
-    Object.assign(record, { status, updated_at: now, ended_at: now, last_step: this.#lastStep, error: null }, extra);
+    if (!this.#status.running) return false;
     try {
-      writeStatusSync(this.statusPath, record);
+      this.#status.end(end, this.#lastStep);
     } finally {
-      this.#stopHeartbeat();
-      if (this.rank !== null) this.#endRankFile(status);
+      this.#rankFile?.end(end.status);
     }
     return true;
   }
 
-  /** saveResults: this process's run, or one another process started (an evaluation script). */
-  #finishStatus(outcome: NonNullable<SaveResultsInput["outcome"]>): void {
-    const { status, error, exit_code, signal } = outcome;
-    const details: Partial<StatusRecord> = {
-      error: error ?? null,
-      ...(exit_code === undefined ? {} : { exit_code }),
-      ...(signal === undefined ? {} : { signal }),
-    };
-    if (this.#end(status, details)) return;
-    let record: StatusRecord;
-    try {
-      record = JSON.parse(readFileSync(this.statusPath, "utf8")) as StatusRecord;
-    } catch {
-      record = { ...newStatus(), last_step: this.#lastStep };
-    }
-    const now = new Date().toISOString();
-    const { signal: _signal, exit_code: _exitCode, ...rest } = record;
-    writeStatusSync(this.statusPath, { ...rest, status, updated_at: now, ended_at: now, ...details, error: error ?? null });
+  #startRankFile(hardware: SavedConfig["hardware"]): void {
+    this.#rankFile?.start(hardware);
+    this.#followProcessEnd();
   }
 
-  #watch(): void {
-    if (this.#watching) return;
-    this.#watching = true;
-    watchProcessEnd(this.#live);
+  #followProcessEnd(): void {
+    if (this.#followingProcessEnd) return;
+    this.#followingProcessEnd = true;
+    watchProcessEnd(this.#onProcessEnd);
   }
 
-  #stopHeartbeat(): void {
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
-  }
-
-  #stopWatching(): void {
-    this.#stopHeartbeat();
-    if (this.#watching) unwatchProcessEnd(this.#live);
-    this.#watching = false;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // ranks/rank-<r>.json
-
-  #writeRankFile(hardware: HardwareInfo, status: string): void {
-    const rank = this.rank as RankInfo;
-    const now = new Date().toISOString();
-    this.#rankRecord = {
-      ...rank,
-      host: hostname(),
-      pid: process.pid,
-      started_at: now,
-      ended_at: null,
-      status,
-      cuda_visible_devices: hardware.cuda_visible_devices,
-      gpus: hardware.gpus.map((gpu) => ({
-        index: gpu.index,
-        nvml_index: gpu.nvml_index,
-        uuid: gpu.uuid,
-        name: gpu.name,
-        memory_total_bytes: gpu.memory_total_bytes,
-      })),
-      hardware: {
-        ...hardwareSummary(hardware, hostname()),
-        cpu_count: hardware.cpu_count,
-        memory_total_bytes: hardware.memory_total_bytes,
-        host_gpu_count: hardware.host_gpu_count,
-      },
-    };
-    const path = join(this.experimentDir, rankFilePath(rank.rank));
-    ensureFolderSync(join(this.experimentDir, RANKS_FOLDER));
-    writeFileAtomicSync(path, `${JSON.stringify(this.#rankRecord, null, 2)}\n`, { durable: false });
-    this.#watch();
-  }
-
-  #endRankFile(status: string): void {
-    const record = this.#rankRecord;
-    if (record === undefined || this.rank === null) return;
-    record.status = status;
-    record.ended_at = new Date().toISOString();
-    try {
-      writeFileAtomicSync(join(this.experimentDir, rankFilePath(this.rank.rank)), `${JSON.stringify(record, null, 2)}\n`, {
-        durable: false,
-      });
-    } catch {
-      // best effort at the end of a process
-    }
+  #stopFollowingProcessEnd(): void {
+    this.#status.stopHeartbeat();
+    if (this.#followingProcessEnd) unwatchProcessEnd(this.#onProcessEnd);
+    this.#followingProcessEnd = false;
   }
 
   #hardwareOptions(): HardwareOptions {
@@ -871,94 +556,5 @@ export class ConfigTracker {
       env: this.#env,
       ...(this.#options.python === undefined ? {} : { python: this.#options.python }),
     };
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // whole JSON files
-
-  /**
-   * Writes a record this class built from checked parts (user values went through toJsonValue,
-   * models through the schema), so zod is not loaded for it: a cold saveConfig does not pay for
-   * loading zod. Readers validate every file.
-   */
-  async #writeJson(path: string, kind: "config" | "results", record: object, nodes: number, options: { exclusive?: boolean } = {}): Promise<void> {
-    const pieces = await serializeJsonAsync(record as JsonValue, nodes + 500, true);
-    pieces.push("\n");
-    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-    if (length > MAX_JSON_BYTES / 3 && pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0) > MAX_JSON_BYTES) {
-      throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: larger than 64 MiB as JSON`, { path, key: kind });
-    }
-    await ensureFolder(this.experimentDir);
-    try {
-      await writeFileAtomic(path, pieces, options);
-    } catch (error) {
-      const cause = (error as ConfigTrackerError).cause as NodeJS.ErrnoException | undefined;
-      if (options.exclusive && cause?.code === "EEXIST") {
-        throw new ConfigTrackerError("CONFIG_EXISTS", `${path}: another process created it at the same moment; save again to resume`, {
-          path,
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
-  /** Reads and validates a file; zod is loaded once there is a file to validate. */
-  #read<K extends RunFileSchema>(path: string, schemaName: K): ReturnType<typeof readRunFile<K>> {
-    return readRunFile(path, schemaName);
-  }
-
-}
-
-async function validateModel(json: JsonValue): Promise<ModelSummary> {
-  const { modelInfoSchema, firstIssue } = await loadSchemas();
-  const parsed = modelInfoSchema.safeParse(json);
-  if (!parsed.success) {
-    const { key, message } = firstIssue(parsed.error);
-    const path = key === "" ? "model" : `model.${key}`;
-    throw new ConfigTrackerError("INVALID_CONFIG", `${path}: ${message}`, { key: path });
-  }
-  return parsed.data;
-}
-
-/** config.json with `model` in its usual place (after hardware), as a first save would put it. */
-function withModel(config: ConfigFile, model: ModelSummary): ConfigFile {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    out[key] = value;
-    if (key === "hardware") out.model = model;
-  }
-  if (!("model" in out)) out.model = model;
-  return out as ConfigFile;
-}
-
-function describeValue(value: JsonValue | undefined): string {
-  if (value === undefined) return "absent";
-  const text = stringifyPythonJson(value, 0);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-interface StampedConfig {
-  /** What the file was when read (see fileStamp). */
-  stamp: string | null;
-  result: ConfigFile | Error;
-}
-
-/** Identity of a file's content for re-use of a read: inode, size, mtime (null: no file). */
-async function fileStamp(path: string): Promise<string | null> {
-  try {
-    const info = await stat(path, { bigint: true });
-    return `${info.ino}:${info.size}:${info.mtimeNs}`;
-  } catch {
-    return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

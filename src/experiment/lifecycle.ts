@@ -6,7 +6,7 @@
  * process by that signal (so shells and launchers see 130 / 143), unless the program has its
  * own handler for it, which then decides.
  */
-export interface LiveRun {
+export interface ProcessEndHooks {
   /** Whether SIGINT / SIGTERM concern it (a supervisor that waits for its child says no). */
   handlesSignals(): boolean;
   /** The process is exiting with `code` (normally, or after an uncaught exception). */
@@ -18,10 +18,10 @@ export interface LiveRun {
 }
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
-const live = new Set<LiveRun>();
+const live = new Set<ProcessEndHooks>();
 let installed = false;
 
-function each(action: (run: LiveRun) => void): void {
+function each(action: (run: ProcessEndHooks) => void): void {
   for (const run of [...live]) {
     try {
       action(run);
@@ -75,12 +75,12 @@ function uninstall(): void {
   }
 }
 
-export function watchProcessEnd(run: LiveRun): void {
+export function watchProcessEnd(run: ProcessEndHooks): void {
   live.add(run);
   install();
 }
 
-export function unwatchProcessEnd(run: LiveRun): void {
+export function unwatchProcessEnd(run: ProcessEndHooks): void {
   live.delete(run);
   if (live.size === 0) uninstall();
   else install();

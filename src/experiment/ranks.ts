@@ -4,11 +4,15 @@
  * job across different nodes shows what each process saw.
  */
 import { readdir, readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
+import { ensureFolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
 import { parsePythonJson } from "../python-json.js";
-import { rankOfRankFileName, RANKS_FOLDER } from "./layout.js";
+import type { HardwareInfo } from "../schema.js";
+import { hardwareSummary } from "./config-store.js";
+import { rankFilePath, rankOfRankFileName, RANKS_FOLDER } from "./layout.js";
 
 
 export interface RankInfo {
@@ -94,4 +98,64 @@ export async function loadRankFiles(experimentDir: string): Promise<RankRecord[]
     records.push(record as RankRecord);
   }
   return records.sort((a, b) => a.rank - b.rank);
+}
+
+/** This process's ranks/rank-<r>.json: written when its run starts, rewritten when it ends. */
+export class RankFile {
+  #record: RankRecord | undefined;
+  readonly #path: string;
+
+  constructor(
+    readonly experimentDir: string,
+    readonly rank: RankInfo,
+  ) {
+    this.#path = join(experimentDir, rankFilePath(rank.rank));
+  }
+
+  /** Whether it says `running` (written, and not ended yet). */
+  get running(): boolean {
+    return this.#record?.status === "running";
+  }
+
+  /** The rank's record: where it runs and what it sees; `running`. */
+  start(hardware: HardwareInfo): void {
+    const now = new Date().toISOString();
+    this.#record = {
+      ...this.rank,
+      host: hostname(),
+      pid: process.pid,
+      started_at: now,
+      ended_at: null,
+      status: "running",
+      cuda_visible_devices: hardware.cuda_visible_devices,
+      gpus: hardware.gpus.map((gpu) => ({
+        index: gpu.index,
+        nvml_index: gpu.nvml_index,
+        uuid: gpu.uuid,
+        name: gpu.name,
+        memory_total_bytes: gpu.memory_total_bytes,
+      })),
+      hardware: {
+        ...hardwareSummary(hardware, hostname()),
+        cpu_count: hardware.cpu_count,
+        memory_total_bytes: hardware.memory_total_bytes,
+        host_gpu_count: hardware.host_gpu_count,
+      },
+    };
+    ensureFolderSync(join(this.experimentDir, RANKS_FOLDER));
+    writeFileAtomicSync(this.#path, `${JSON.stringify(this.#record, null, 2)}\n`, { durable: false });
+  }
+
+  /** The rank's end (best effort: it is written at the end of a process). */
+  end(status: string): void {
+    const record = this.#record;
+    if (record === undefined) return;
+    record.status = status;
+    record.ended_at = new Date().toISOString();
+    try {
+      writeFileAtomicSync(this.#path, `${JSON.stringify(record, null, 2)}\n`, { durable: false });
+    } catch {
+      // best effort at the end of a process
+    }
+  }
 }

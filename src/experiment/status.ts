@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
 import { writeFileAtomicSync } from "../io/atomic-write.js";
+import type { StatusFile } from "../schema.js";
 
 /** A heartbeat older than this means the process is gone. */
 export const LOST_AFTER_SECONDS = 120;
@@ -102,4 +103,108 @@ export function reportedStatus(record: Pick<StatusRecord, "status" | "updated_at
     };
   }
   return { status: "running", heartbeat_age_seconds: age, lost_reason: null };
+}
+
+/** status.json as loaders report it: "lost" when the process is gone without a word. */
+export interface LoadedStatus extends Omit<StatusFile, "status"> {
+  status: ReportedStatus;
+  heartbeat_age_seconds: number | null;
+  lost_reason: string | null;
+}
+
+/** How a run ended, for its status.json. */
+export interface RunEnd {
+  status: Exclude<RunStatus, "running">;
+  error?: string;
+  exit_code?: number;
+  signal?: string;
+}
+
+/**
+ * status.json of the run this process runs: written when the run starts, refreshed by a
+ * heartbeat, rewritten when it ends. Synchronous throughout: the end is written from exit and
+ * signal handlers too.
+ */
+export class RunStatusFile {
+  #record: StatusRecord | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly heartbeatMs: number,
+  ) {}
+
+  /** Whether this process started the run and it has not ended. */
+  get running(): boolean {
+    return this.#record?.status === "running";
+  }
+
+  /** The last step logged, kept in the record (written with the next heartbeat). */
+  noteStep(step: number): void {
+    if (this.#record !== undefined) this.#record.last_step = step;
+  }
+
+  /** A new session of the run: `running`, and the heartbeat starts. */
+  begin(lastStep: number | null): void {
+    this.#record = newStatus();
+    this.#record.last_step = lastStep;
+    writeStatusSync(this.path, this.#record);
+    this.#heartbeat ??= setInterval(() => this.#refreshHeartbeat(), this.heartbeatMs).unref();
+  }
+
+  /** Ends the run this process started; false when it started none or it ended already. */
+  end(run: RunEnd, lastStep: number | null): boolean {
+    const record = this.#record;
+    if (record === undefined || record.status !== "running") return false;
+    const now = new Date().toISOString();
+    Object.assign(
+      record,
+      { status: run.status, updated_at: now, ended_at: now, last_step: lastStep, error: run.error ?? null },
+      run.exit_code === undefined ? {} : { exit_code: run.exit_code },
+      run.signal === undefined ? {} : { signal: run.signal },
+    );
+    try {
+      writeStatusSync(this.path, record);
+    } finally {
+      this.stopHeartbeat();
+    }
+    return true;
+  }
+
+  /** Ends a run another process started (an evaluation script's saveResults): its record, rewritten. */
+  endOther(run: RunEnd, lastStep: number | null): void {
+    let record: StatusRecord;
+    try {
+      record = JSON.parse(readFileSync(this.path, "utf8")) as StatusRecord;
+    } catch {
+      record = { ...newStatus(), last_step: lastStep };
+    }
+    const now = new Date().toISOString();
+    const { signal: _signal, exit_code: _exitCode, ...rest } = record;
+    writeStatusSync(this.path, {
+      ...rest,
+      status: run.status,
+      updated_at: now,
+      ended_at: now,
+      error: run.error ?? null,
+      ...(run.exit_code === undefined ? {} : { exit_code: run.exit_code }),
+      ...(run.signal === undefined ? {} : { signal: run.signal }),
+    });
+  }
+
+  stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #refreshHeartbeat(): void {
+    const record = this.#record;
+    if (record === undefined || record.status !== "running") return;
+    record.updated_at = new Date().toISOString();
+    try {
+      writeStatusSync(this.path, record);
+    } catch {
+      // the next beat tries again; a missed one is harmless
+    }
+  }
 }

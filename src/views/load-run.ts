@@ -16,7 +16,6 @@ import { basename, join, resolve } from "node:path";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { inert } from "../format.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
-import type { LoadedStatus } from "../tracker.js";
 import {
   CHECKPOINTS_FILE,
   CONFIG_FILE,
@@ -32,8 +31,8 @@ import { readCheckpointRecords, type CheckpointRecord } from "../experiment/chec
 import { latestLoggedValues, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
-import { parseRunFile, type RunFileSchema } from "../experiment/json-files.js";
-import { reportedStatus, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
+import { parseJsonFile, type JsonFileSchema } from "../experiment/json-files.js";
+import { reportedStatus, type LoadedStatus, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
 
@@ -89,7 +88,7 @@ export interface LoadRunOptions {
 const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 
 /** config.json, results.json or status.json: read, then validated (ConfigTrackerError naming the file). */
-async function readSmallRunFile<K extends RunFileSchema>(path: string, schemaName: K): ReturnType<typeof parseRunFile<K>> {
+async function readSmallJsonFile<K extends JsonFileSchema>(path: string, schemaName: K): ReturnType<typeof parseJsonFile<K>> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -98,7 +97,7 @@ async function readSmallRunFile<K extends RunFileSchema>(path: string, schemaNam
     if (code === "ENOENT") throw new ConfigTrackerError("NOT_FOUND", `${path}: no such file`, { path, cause: error });
     throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
   }
-  return parseRunFile(path, text, schemaName);
+  return parseJsonFile(path, text, schemaName);
 }
 
 /** The error of a file that is there but could not be read, as a warning line. */
@@ -121,7 +120,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   const configPath = join(folder, CONFIG_FILE);
   let config: ConfigFile;
   try {
-    config = await readSmallRunFile(configPath, "configFileSchema");
+    config = await readSmallJsonFile(configPath, "configFileSchema");
   } catch (error) {
     if (isConfigTrackerError(error) && error.code === "NOT_FOUND") {
       throw new ConfigTrackerError("NOT_FOUND", `${dir}: no config.json here, not a run's folder`, { path: configPath });
@@ -149,7 +148,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   let results: ResultsFile | null = null;
   if (files.results) {
     const path = join(folder, RESULTS_FILE);
-    results = await readSmallRunFile(path, "resultsFileSchema").catch((error: unknown) => {
+    results = await readSmallJsonFile(path, "resultsFileSchema").catch((error: unknown) => {
       warnings.push(problem(error, path));
       return null;
     });
@@ -157,7 +156,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   let state: LoadedStatus | null = null;
   if (files.status) {
     const path = join(folder, STATUS_FILE);
-    const record = await readSmallRunFile(path, "statusFileSchema").catch((error: unknown) => {
+    const record = await readSmallJsonFile(path, "statusFileSchema").catch((error: unknown) => {
       warnings.push(problem(error, path));
       return null;
     });
