@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 
 import { ConfigTrackerError, type ErrorCode } from "./errors.js";
-import { inert } from "./format.js";
+import { inert } from "./text.js";
 import { loadAddon, type RawCheckpointError, type RawModelInfo } from "./native.js";
 
 export type ModelInfo = Omit<RawModelInfo, "bytes_read" | "work_units">;

@@ -1,5 +1,5 @@
 /** `config-tracker hardware [--json]`: GPUs, driver and CUDA versions, CPU, memory, torch. */
-import { formatHardware } from "../format.js";
+import { formatHardware } from "../text.js";
 import { getHardwareInfo } from "../hardware.js";
 import { stringifyPythonJson } from "../python-json.js";
 import { parseCommandArgs, usageError } from "./shared.js";

@@ -1,7 +1,7 @@
 /** `config-tracker inspect <path> [--json]`: parameter counts and architecture of a checkpoint. */
 import { inspectCheckpoint } from "../checkpoint.js";
 import { isConfigTrackerError } from "../errors.js";
-import { formatModelInfo } from "../format.js";
+import { formatModelInfo } from "../text.js";
 import { parseCommandArgs, usageError } from "./shared.js";
 
 export async function inspectCommand(argv: string[]): Promise<number> {

@@ -11,7 +11,7 @@ import type { z } from "zod";
 import { ConfigTrackerError } from "../errors.js";
 import { ensureFolder, writeFileAtomic } from "../io/atomic-write.js";
 import { MAX_JSON_BYTES, serializeJsonAsync, type JsonValue } from "../json-value.js";
-import { inert } from "../format.js";
+import { inert } from "../text.js";
 import { parsePythonJson } from "../python-json.js";
 
 type Schemas = typeof import("../schema.js");

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
-import { inert } from "../format.js";
+import { inert } from "../text.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import {
   CHECKPOINTS_FILE,

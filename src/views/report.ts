@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
-import { formatBytes } from "../format.js";
+import { formatBytes } from "../text.js";
 import { alignSeries, MinMaxDecimator, type Series } from "./decimate.js";
 import { formatValue } from "./diff-runs.js";
 import { compareColumns, compareRows, type CompareOptions } from "./compare-table.js";

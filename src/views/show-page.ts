@@ -3,7 +3,7 @@
  * work, where and on what it ran, the model and data, the results, then the details (resumes,
  * ranks and nodes, what the GPUs did, checkpoints). Absent parts say so in a word.
  */
-import { formatBytes } from "../format.js";
+import { formatBytes } from "../text.js";
 import type { MeanMax, SystemSummaryResult } from "../system/system-summary.js";
 import { formatValue } from "./diff-runs.js";
 import type { LoadedRun } from "./load-run.js";
