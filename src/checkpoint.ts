@@ -4,9 +4,9 @@
  */
 import { resolve } from "node:path";
 
-import { ConfigTrackerError, type ErrorCode } from "./errors.js";
-import { inert } from "./text.js";
-import { loadAddon, type RawCheckpointError, type RawModelInfo } from "./native.js";
+import { ConfigTrackerError } from "./errors.js";
+import { loadAddon, type RawModelInfo } from "./native.js";
+import { oneLine } from "./text.js";
 
 export type ModelInfo = Omit<RawModelInfo, "bytes_read" | "work_units">;
 
@@ -18,20 +18,8 @@ export interface InspectOptions {
   signal?: AbortSignal;
 }
 
-const CHECKPOINT_CODES = new Set<string>([
-  "UNSUPPORTED_FORMAT",
-  "CHECKPOINT_TRUNCATED",
-  "CHECKPOINT_CORRUPT",
-  "UNSAFE_PICKLE",
-  "LIMIT_EXCEEDED",
-  "IO_ERROR",
-  "NOT_FOUND",
-  "PERMISSION_DENIED",
-  "ABORTED",
-]);
-
 function abortedError(path: string, signal: AbortSignal): ConfigTrackerError {
-  return new ConfigTrackerError("ABORTED", `${inert(path)}: the inspection was aborted`, {
+  return new ConfigTrackerError("ABORTED", `${oneLine(path)}: the inspection was aborted`, {
     path,
     cause: signal.reason,
   });
@@ -63,12 +51,8 @@ export async function inspectCheckpointRaw(path: string, options: InspectOptions
         });
   let raw: RawModelInfo;
   try {
+    // The addon rejects with a ConfigTrackerError of its own making (native.ts hands it the class).
     raw = await (aborted === undefined ? work : Promise.race([work, aborted]));
-  } catch (error) {
-    if (error instanceof ConfigTrackerError) throw error;
-    const native = error as RawCheckpointError;
-    const code = (CHECKPOINT_CODES.has(native.code) ? native.code : "CHECKPOINT_CORRUPT") as ErrorCode;
-    throw new ConfigTrackerError(code, native.message, { path, cause: error });
   } finally {
     if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
     work.catch(() => {}); // settled after an abort: nobody waits for it any more

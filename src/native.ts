@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
 import { elfProblem } from "./elf-check.js";
-import { ConfigTrackerError } from "./errors.js";
+import { ConfigTrackerError, type ErrorCode } from "./errors.js";
 
 export interface RawGpu {
   /** "nvidia" or "amd". */
@@ -100,12 +100,6 @@ export interface RawModelInfo {
   work_units: number;
 }
 
-/** What inspectCheckpoint rejects with: an Error with a stable code. */
-export interface RawCheckpointError extends Error {
-  code: string;
-  path: string;
-}
-
 /** metrics.jsonl lines of the flat shape, as numbers (see native/metrics/metric_lines.h). */
 export interface RawMetricLines {
   /** Distinct key lists. */
@@ -180,8 +174,18 @@ export interface RawSampler {
 
 export interface NativeAddon {
   abiVersion: number;
+  /**
+   * Hands the addon the class its errors are made of (once, at load): inspectCheckpoint then
+   * rejects with `new ErrorClass(code, message, { path })`, the message one line.
+   */
+  setErrorConstructor(errorClass: new (code: ErrorCode, message: string, details: { path: string }) => Error): void;
+  /** The codes the addon's errors carry (native/common/checkpoint_error.h's table). */
+  errorCodes: string[];
   probeGpus(options: ProbeGpusOptions): Promise<RawGpuReport>;
-  /** onCancel, when given, is called at once with a function that cancels the inspection. */
+  /**
+   * Rejects with a ConfigTrackerError (setErrorConstructor) whose code is in errorCodes. onCancel,
+   * when given, is called at once with a function that cancels the inspection.
+   */
   inspectCheckpoint(path: string, onCancel?: (cancel: () => void) => void): Promise<RawModelInfo>;
   /** Synchronous: one ~1 MiB chunk at a time. null: not all lines are flat; use JSON.parse. */
   parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
@@ -244,6 +248,8 @@ export function loadAddon(): NativeAddon {
     try {
       const addon = require(candidate) as NativeAddon;
       if (typeof addon.probeGpus !== "function") throw new Error("not a config-tracker addon");
+      if (typeof addon.setErrorConstructor !== "function") throw new Error("an addon of another config-tracker version");
+      addon.setErrorConstructor(ConfigTrackerError);
       cached = addon;
       return addon;
     } catch (error) {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { inspectCheckpoint } from "../src/checkpoint.js";
-import { formatModelInfo } from "../src/text.js";
+import { formatModelInfo } from "../src/cli/inspect.js";
 import { loadAddon } from "../src/native.js";
 import { distIndex, rejection, runCli, tempDir } from "./support/helpers.js";
 

@@ -1,11 +1,11 @@
 // inspectCheckpoint(path, onCancel?): the checkpoint readers on the libuv pool. The path is copied
-// into the worker; Execute touches no N-API; errors come back as data and become JS errors in OnOK.
+// into the worker; Execute touches no N-API; errors come back as data and become the library's
+// ConfigTrackerError in OnOK (errors.h).
 // Each inspection has a work budget (LIMIT_EXCEEDED when spent) and a cancel flag that the JS
 // thread sets (an AbortSignal in src/checkpoint.ts) and the pool thread reads at its next charge.
 #include "checkpoint_binding.h"
 
 #include <atomic>
-#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -14,61 +14,11 @@
 #include "../common/work_budget.h"
 #include "../model/model_info.h"
 #include "convert.h"
+#include "errors.h"
 #include "promise_worker.h"
 
 namespace ct::binding {
 namespace {
-
-// Messages stay one line and inert: control characters (C0, DEL, C1), invalid UTF-8, and the
-// line / paragraph separators and bidirectional overrides a terminal or editor would act on are
-// written as escapes. File names and pickle keys come from untrusted files.
-std::string inert(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  auto hex = [&](const char* format, unsigned value) {
-    char buffer[12];
-    std::snprintf(buffer, sizeof(buffer), format, value);
-    out += buffer;
-  };
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size();
-  for (std::size_t i = 0; i < n;) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else if (c < 0x20 || c == 0x7f) hex("\\x%02x", c);
-      else out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    // Decode one UTF-8 sequence; anything malformed is escaped byte by byte.
-    std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    std::uint32_t cp = length == 4 ? c & 0x07 : length == 3 ? c & 0x0F : c & 0x1F;
-    bool valid = length != 0 && i + length <= n;
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      valid = (p[i + k] & 0xC0) == 0x80;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    valid = valid && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
-            cp >= (length == 2 ? 0x80u : length == 3 ? 0x800u : 0x10000u);
-    if (!valid) {
-      hex("\\x%02x", c);
-      ++i;
-      continue;
-    }
-    bool dangerous = (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-                     (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
-    if (dangerous) {
-      hex("\\u%04x", cp);
-    } else {
-      out.append(text, i, length);
-    }
-    i += length;
-  }
-  return out;
-}
 
 // Every count must reach JS exactly: a double holds integers exactly up to 2^53 - 1.
 void check_exact(std::uint64_t value, const char* what) {
@@ -110,24 +60,17 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo& info) {
   out.Set("dtypes", dtypes);
   out.Set("exact", to_js(env, info.exact));
   out.Set("exact_reason", to_js(env, info.exact_reason));
-  Napi::Array classes = Napi::Array::New(env, info.classes_needed.size());
-  for (std::size_t i = 0; i < info.classes_needed.size(); ++i) classes.Set(static_cast<uint32_t>(i), to_js(env, info.classes_needed[i]));
-  out.Set("classes_needed", classes);
+  out.Set("classes_needed", to_js_array(env, info.classes_needed));
   out.Set("state_dict_key", to_js(env, info.state_dict_key));
   const ArchitectureFields& a = info.architecture;
-  auto int_or_null = [&](const std::optional<std::int64_t>& v) -> Napi::Value {
-    return v ? Napi::Number::New(env, static_cast<double>(*v)) : env.Null();
-  };
-  out.Set("d_model", int_or_null(a.d_model));
-  out.Set("num_layers", int_or_null(a.num_layers));
-  out.Set("num_heads", int_or_null(a.num_heads));
-  out.Set("vocab_size", int_or_null(a.vocab_size));
-  out.Set("max_seq_len", int_or_null(a.max_seq_len));
+  out.Set("d_model", to_js(env, a.d_model));
+  out.Set("num_layers", to_js(env, a.num_layers));
+  out.Set("num_heads", to_js(env, a.num_heads));
+  out.Set("vocab_size", to_js(env, a.vocab_size));
+  out.Set("max_seq_len", to_js(env, a.max_seq_len));
   out.Set("architecture_source", nullable_string(env, a.source));
   out.Set("source", to_js(env, info.source));
-  Napi::Array files = Napi::Array::New(env, info.files.size());
-  for (std::size_t i = 0; i < info.files.size(); ++i) files.Set(static_cast<uint32_t>(i), to_js(env, info.files[i]));
-  out.Set("files", files);
+  out.Set("files", to_js_array(env, info.files));
   out.Set("bytes_read", to_js(env, info.bytes_read));
   return out;
 }
@@ -149,10 +92,10 @@ class InspectCheckpointWorker : public PromiseWorker {
       error_code_ = error_code_name(error.code());
       error_message_ = error.what();  // inspect_checkpoint starts it with the file concerned
     } catch (const std::bad_alloc&) {
-      error_code_ = "LIMIT_EXCEEDED";
+      error_code_ = error_code_name(ErrorCode::kLimitExceeded);
       error_message_ = path_ + ": out of memory while reading the checkpoint";
     } catch (const std::exception& error) {
-      error_code_ = "CHECKPOINT_CORRUPT";
+      error_code_ = error_code_name(ErrorCode::kCorrupt);
       error_message_ = path_ + ": " + error.what();
     }
   }
@@ -160,13 +103,10 @@ class InspectCheckpointWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     if (error_code_.empty()) {
       Napi::Object out = model_info_to_js(env, info_);
-      out.Set("work_units", Napi::Number::New(env, static_cast<double>(work_units_)));
+      out.Set("work_units", to_js(env, work_units_));
       return out;
     }
-    Napi::Error error = Napi::Error::New(env, inert(error_message_));
-    error.Set("code", Napi::String::New(env, error_code_));
-    error.Set("path", Napi::String::New(env, path_));
-    throw error;
+    throw Napi::Error(env, NativeError(env, error_code_, error_message_, path_));
   }
 
  private:

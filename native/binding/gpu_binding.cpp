@@ -25,11 +25,9 @@ Napi::Object gpu_to_js(Napi::Env env, const std::string& vendor, const gpu::GpuI
   out.Set("mig_mode", to_js(env, gpu.mig_mode));
   out.Set("parent_uuid", to_js(env, gpu.parent_uuid));
   out.Set("error", nullable_string(env, gpu.error));
-  Napi::Array migs = Napi::Array::New(env, gpu.mig_devices.size());
-  for (std::size_t i = 0; i < gpu.mig_devices.size(); ++i) {
-    migs.Set(static_cast<uint32_t>(i), gpu_to_js(env, vendor, gpu.mig_devices[i]));
-  }
-  out.Set("mig_devices", migs);
+  out.Set("mig_devices", to_js_array(env, gpu.mig_devices, [&vendor](Napi::Env e, const gpu::GpuInfo& mig) {
+            return gpu_to_js(e, vendor, mig);
+          }));
   return out;
 }
 
@@ -46,25 +44,20 @@ Napi::Object vendor_to_js(Napi::Env env, const gpu::VendorReport& report) {
     Napi::Object runtime = Napi::Object::New(env);
     runtime.Set("name", to_js(env, report.runtime->name));
     runtime.Set("version", to_js(env, report.runtime->version));
-    runtime.Set("number", report.runtime->number ? Napi::Number::New(env, static_cast<double>(*report.runtime->number))
-                                                 : env.Null());
+    runtime.Set("number", to_js(env, report.runtime->number));
     out.Set("runtime", runtime);
   } else {
     out.Set("runtime", env.Null());
   }
   out.Set("host_gpu_count", to_js(env, report.host_gpu_count));
-  Napi::Array host_gpus = Napi::Array::New(env, report.gpus.size());
-  for (std::size_t i = 0; i < report.gpus.size(); ++i) {
-    host_gpus.Set(static_cast<uint32_t>(i), gpu_to_js(env, report.vendor, report.gpus[i]));
-  }
-  out.Set("host_gpus", host_gpus);
-  Napi::Array visible = Napi::Array::New(env, report.visible.size());
-  for (std::size_t i = 0; i < report.visible.size(); ++i) {
-    Napi::Object gpu = gpu_to_js(env, report.vendor, report.visible[i].info);
-    gpu.Set("cuda_index", to_js(env, report.visible[i].index));
-    visible.Set(static_cast<uint32_t>(i), gpu);
-  }
-  out.Set("visible_gpus", visible);
+  out.Set("host_gpus", to_js_array(env, report.gpus, [&report](Napi::Env e, const gpu::GpuInfo& gpu) {
+            return gpu_to_js(e, report.vendor, gpu);
+          }));
+  out.Set("visible_gpus", to_js_array(env, report.visible, [&report](Napi::Env e, const auto& visible) {
+            Napi::Object gpu = gpu_to_js(e, report.vendor, visible.info);
+            gpu.Set("cuda_index", to_js(e, visible.index));
+            return gpu;
+          }));
   return out;
 }
 
@@ -72,11 +65,7 @@ Napi::Object report_to_js(Napi::Env env, const gpu::GpuReport& report) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("unavailable_code", nullable_string(env, report.unavailable_code));
   out.Set("unavailable_reason", nullable_string(env, report.unavailable_reason));
-  Napi::Array vendors = Napi::Array::New(env, report.vendors.size());
-  for (std::size_t i = 0; i < report.vendors.size(); ++i) {
-    vendors.Set(static_cast<uint32_t>(i), vendor_to_js(env, report.vendors[i]));
-  }
-  out.Set("vendors", vendors);
+  out.Set("vendors", to_js_array(env, report.vendors, vendor_to_js));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../metrics/metric_lines.h"
+#include "convert.h"
 
 namespace ct::binding {
 
@@ -20,13 +21,7 @@ Napi::Value ParseMetricLines(const Napi::CallbackInfo& info) {
       parse_flat_metric_lines(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
   if (!parsed.flat) return env.Null();
 
-  Napi::Array shapes = Napi::Array::New(env, parsed.shapes.size());
-  for (std::size_t i = 0; i < parsed.shapes.size(); ++i) {
-    const std::vector<std::string>& keys = parsed.shapes[i];
-    Napi::Array names = Napi::Array::New(env, keys.size());
-    for (std::size_t k = 0; k < keys.size(); ++k) names.Set(static_cast<uint32_t>(k), Napi::String::New(env, keys[k]));
-    shapes.Set(static_cast<uint32_t>(i), names);
-  }
+  Napi::Array shapes = to_js_array(env, parsed.shapes, [](Napi::Env e, const std::vector<std::string>& keys) { return to_js_array(e, keys); });
   Napi::Uint32Array shape_of_line = Napi::Uint32Array::New(env, parsed.shape_of_line.size());
   if (!parsed.shape_of_line.empty()) {
     std::memcpy(shape_of_line.Data(), parsed.shape_of_line.data(), parsed.shape_of_line.size() * sizeof(std::uint32_t));

@@ -13,79 +13,62 @@
 namespace ct::binding {
 namespace {
 
-template <typename T>
-Napi::Value optional_number(Napi::Env env, const std::optional<T>& value) {
-  return value ? Napi::Number::New(env, static_cast<double>(*value)) : env.Null();
-}
-
 Napi::Object device_to_js(Napi::Env env, const gpu::DeviceSample& gpu) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("vendor", nullable_string(env, gpu.vendor));
-  out.Set("index", Napi::Number::New(env, gpu.index));
+  out.Set("index", to_js(env, gpu.index));
   out.Set("uuid", nullable_string(env, gpu.uuid));
   out.Set("name", nullable_string(env, gpu.name));
-  out.Set("lost", Napi::Boolean::New(env, gpu.lost));
+  out.Set("lost", to_js(env, gpu.lost));
   out.Set("error", nullable_string(env, gpu.error));
-  out.Set("utilization_gpu_percent", optional_number(env, gpu.utilization_gpu_percent));
-  out.Set("utilization_memory_percent", optional_number(env, gpu.utilization_memory_percent));
-  out.Set("memory_used_bytes", optional_number(env, gpu.memory_used_bytes));
-  out.Set("memory_total_bytes", optional_number(env, gpu.memory_total_bytes));
-  out.Set("power_watts", optional_number(env, gpu.power_watts));
-  out.Set("power_limit_watts", optional_number(env, gpu.power_limit_watts));
-  out.Set("temperature_c", optional_number(env, gpu.temperature_c));
+  out.Set("utilization_gpu_percent", to_js(env, gpu.utilization_gpu_percent));
+  out.Set("utilization_memory_percent", to_js(env, gpu.utilization_memory_percent));
+  out.Set("memory_used_bytes", to_js(env, gpu.memory_used_bytes));
+  out.Set("memory_total_bytes", to_js(env, gpu.memory_total_bytes));
+  out.Set("power_watts", to_js(env, gpu.power_watts));
+  out.Set("power_limit_watts", to_js(env, gpu.power_limit_watts));
+  out.Set("temperature_c", to_js(env, gpu.temperature_c));
   out.Set("temperature_sensor", nullable_string(env, gpu.temperature_sensor));
-  out.Set("sm_clock_mhz", optional_number(env, gpu.sm_clock_mhz));
-  out.Set("memory_clock_mhz", optional_number(env, gpu.memory_clock_mhz));
-  out.Set("clock_event_reasons", optional_number(env, gpu.clock_event_reasons));
-  Napi::Array reasons = Napi::Array::New(env, gpu.clock_event_reason_names.size());
-  for (std::size_t i = 0; i < gpu.clock_event_reason_names.size(); ++i) {
-    reasons.Set(static_cast<uint32_t>(i), Napi::String::New(env, gpu.clock_event_reason_names[i]));
-  }
-  out.Set("clock_event_reason_names", reasons);
-  out.Set("tree_memory_bytes", optional_number(env, gpu.tree_memory_bytes));
+  out.Set("sm_clock_mhz", to_js(env, gpu.sm_clock_mhz));
+  out.Set("memory_clock_mhz", to_js(env, gpu.memory_clock_mhz));
+  out.Set("clock_event_reasons", to_js(env, gpu.clock_event_reasons));
+  out.Set("clock_event_reason_names", to_js_array(env, gpu.clock_event_reason_names));
+  out.Set("tree_memory_bytes", to_js(env, gpu.tree_memory_bytes));
   out.Set("tree_memory_note", nullable_string(env, gpu.tree_memory_note));
-  Napi::Array processes = Napi::Array::New(env, gpu.processes.size());
-  for (std::size_t i = 0; i < gpu.processes.size(); ++i) {
-    Napi::Object process = Napi::Object::New(env);
-    process.Set("pid", Napi::Number::New(env, gpu.processes[i].pid));
-    process.Set("used_bytes", optional_number(env, gpu.processes[i].used_bytes));
-    process.Set("in_tree", Napi::Boolean::New(env, gpu.processes[i].in_tree));
-    processes.Set(static_cast<uint32_t>(i), process);
-  }
-  out.Set("processes", processes);
-  out.Set("sm_active_percent", optional_number(env, gpu.sm_active_percent));
-  out.Set("sm_occupancy_percent", optional_number(env, gpu.sm_occupancy_percent));
-  out.Set("tensor_active_percent", optional_number(env, gpu.tensor_active_percent));
-  out.Set("dram_bandwidth_percent", optional_number(env, gpu.dram_bandwidth_percent));
+  out.Set("processes", to_js_array(env, gpu.processes, [](Napi::Env e, const gpu::ProcessMemory& process) {
+            Napi::Object item = Napi::Object::New(e);
+            item.Set("pid", to_js(e, process.pid));
+            item.Set("used_bytes", to_js(e, process.used_bytes));
+            item.Set("in_tree", to_js(e, process.in_tree));
+            return item;
+          }));
+  out.Set("sm_active_percent", to_js(env, gpu.sm_active_percent));
+  out.Set("sm_occupancy_percent", to_js(env, gpu.sm_occupancy_percent));
+  out.Set("tensor_active_percent", to_js(env, gpu.tensor_active_percent));
+  out.Set("dram_bandwidth_percent", to_js(env, gpu.dram_bandwidth_percent));
   out.Set("activity_unavailable_reason", nullable_string(env, gpu.activity_unavailable_reason));
   return out;
 }
 
+Napi::Object sample_to_js(Napi::Env env, const sampler::SystemSample& sample) {
+  Napi::Object item = Napi::Object::New(env);
+  item.Set("time", to_js(env, sample.time));
+  item.Set("gpus", to_js_array(env, sample.gpus, device_to_js));
+  Napi::Object tree = Napi::Object::New(env);
+  tree.Set("pids", to_js_array(env, sample.tree.pids));
+  tree.Set("cpu_percent", to_js(env, sample.tree.cpu_percent));
+  tree.Set("rss_bytes", to_js(env, sample.tree.rss_bytes));
+  tree.Set("note", nullable_string(env, sample.tree.note));
+  item.Set("process_tree", tree);
+  Napi::Object host = Napi::Object::New(env);
+  host.Set("memory_total_bytes", to_js(env, sample.host.total_bytes));
+  host.Set("memory_available_bytes", to_js(env, sample.host.available_bytes));
+  item.Set("host", host);
+  return item;
+}
+
 Napi::Array samples_to_js(Napi::Env env, const std::vector<sampler::SystemSample>& samples) {
-  Napi::Array out = Napi::Array::New(env, samples.size());
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    const sampler::SystemSample& sample = samples[i];
-    Napi::Object item = Napi::Object::New(env);
-    item.Set("time", Napi::Number::New(env, sample.time));
-    Napi::Array gpus = Napi::Array::New(env, sample.gpus.size());
-    for (std::size_t g = 0; g < sample.gpus.size(); ++g) gpus.Set(static_cast<uint32_t>(g), device_to_js(env, sample.gpus[g]));
-    item.Set("gpus", gpus);
-    Napi::Object tree = Napi::Object::New(env);
-    Napi::Array pids = Napi::Array::New(env, sample.tree.pids.size());
-    uint32_t p = 0;
-    for (int pid : sample.tree.pids) pids.Set(p++, Napi::Number::New(env, pid));
-    tree.Set("pids", pids);
-    tree.Set("cpu_percent", optional_number(env, sample.tree.cpu_percent));
-    tree.Set("rss_bytes", optional_number(env, sample.tree.rss_bytes));
-    tree.Set("note", nullable_string(env, sample.tree.note));
-    item.Set("process_tree", tree);
-    Napi::Object host = Napi::Object::New(env);
-    host.Set("memory_total_bytes", optional_number(env, sample.host.total_bytes));
-    host.Set("memory_available_bytes", optional_number(env, sample.host.available_bytes));
-    item.Set("host", host);
-    out.Set(static_cast<uint32_t>(i), item);
-  }
-  return out;
+  return to_js_array(env, samples, sample_to_js);
 }
 
 std::vector<int> pids_from(Napi::Env env, const Napi::Value& value) {
@@ -159,11 +142,11 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     Napi::Env env = info.Env();
     sampler::Session::Status status = session_->status();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("opened", Napi::Boolean::New(env, status.opened));
+    out.Set("opened", to_js(env, status.opened));
     out.Set("backend", nullable_string(env, status.backend));
     out.Set("gpu_unavailable_reason", nullable_string(env, status.gpu_unavailable_reason));
-    out.Set("samples", Napi::Number::New(env, static_cast<double>(status.samples)));
-    out.Set("dropped", Napi::Number::New(env, static_cast<double>(status.dropped)));
+    out.Set("samples", to_js(env, status.samples));
+    out.Set("dropped", to_js(env, status.dropped));
     return out;
   }
 

@@ -1,5 +1,7 @@
-// The one exception type the checkpoint readers throw. `code` is the stable code JS sees
-// (ConfigTrackerError.code); `what()` says what is wrong, without the file name (the binding adds it).
+// The one exception type the checkpoint readers throw, and the table of the codes it carries.
+// `code` is the stable code JS sees (ConfigTrackerError.code; src/errors.ts lists every code the
+// library has, and test/native-errors.test.ts fails when this table names one it does not);
+// `what()` says what is wrong (inspect_checkpoint starts it with the file concerned).
 #pragma once
 
 #include <stdexcept>
@@ -7,32 +9,41 @@
 
 namespace ct {
 
+// X(enumerator, the code JS sees): what each means is in docs/api.md's table of codes.
+#define CT_CHECKPOINT_ERROR_CODES(X)                                                                     \
+  X(kUnsupportedFormat, "UNSUPPORTED_FORMAT")  /* not a format we read (or a variant we refuse) */     \
+  X(kTruncated, "CHECKPOINT_TRUNCATED")        /* the file ends before its own structure says */       \
+  X(kCorrupt, "CHECKPOINT_CORRUPT")            /* structure present but inconsistent */                \
+  X(kUnsafePickle, "UNSAFE_PICKLE")            /* the pickle would call something dangerous */         \
+  X(kLimitExceeded, "LIMIT_EXCEEDED")          /* a resource limit (size, nodes, depth, memory) */     \
+  X(kIo, "IO_ERROR")                           /* the operating system refused a read */               \
+  X(kNotFound, "NOT_FOUND")                    /* a file the checkpoint refers to does not exist */    \
+  X(kPermissionDenied, "PERMISSION_DENIED")    /* the operating system refused access */               \
+  X(kAborted, "ABORTED")                       /* the caller cancelled the inspection (AbortSignal) */
+
 enum class ErrorCode {
-  kUnsupportedFormat,   // not a format we read (or a variant we refuse, like encrypted zip entries)
-  kTruncated,           // the file ends before its own structure says it should
-  kCorrupt,             // structure present but inconsistent
-  kUnsafePickle,        // the pickle would call something dangerous if it were ever loaded
-  kLimitExceeded,       // a resource limit (size, nodes, depth) was hit
-  kIo,                  // the operating system refused a read
-  kNotFound,            // a file the checkpoint refers to does not exist
-  kPermissionDenied,    // the operating system refused access (EACCES / EPERM)
-  kAborted,             // the caller cancelled the inspection (AbortSignal)
+#define CT_ENUMERATOR(name, code) name,
+  CT_CHECKPOINT_ERROR_CODES(CT_ENUMERATOR)
+#undef CT_ENUMERATOR
 };
 
 inline const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUnsupportedFormat: return "UNSUPPORTED_FORMAT";
-    case ErrorCode::kTruncated: return "CHECKPOINT_TRUNCATED";
-    case ErrorCode::kCorrupt: return "CHECKPOINT_CORRUPT";
-    case ErrorCode::kUnsafePickle: return "UNSAFE_PICKLE";
-    case ErrorCode::kLimitExceeded: return "LIMIT_EXCEEDED";
-    case ErrorCode::kIo: return "IO_ERROR";
-    case ErrorCode::kNotFound: return "NOT_FOUND";
-    case ErrorCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case ErrorCode::kAborted: return "ABORTED";
+#define CT_CASE(name, text) \
+  case ErrorCode::name:     \
+    return text;
+    CT_CHECKPOINT_ERROR_CODES(CT_CASE)
+#undef CT_CASE
   }
   return "CHECKPOINT_CORRUPT";
 }
+
+// Every code of the table, in its order, for the binding to hand to JS (and JS's tests to check).
+inline constexpr const char* kErrorCodeNames[] = {
+#define CT_NAME(name, text) text,
+    CT_CHECKPOINT_ERROR_CODES(CT_NAME)
+#undef CT_NAME
+};
 
 class CheckpointError : public std::runtime_error {
  public:

@@ -11,7 +11,7 @@ import type { z } from "zod";
 import { ConfigTrackerError } from "../errors.js";
 import { ensureFolder, writeFileAtomic } from "../io/atomic-write.js";
 import { MAX_JSON_BYTES, serializeJsonAsync, type JsonValue } from "../json-value.js";
-import { inert } from "../text.js";
+import { oneLine } from "../text.js";
 import { parsePythonJson } from "../python-json.js";
 
 type Schemas = typeof import("../schema.js");
@@ -41,7 +41,7 @@ export async function parseJsonFile<K extends JsonFileSchema>(path: string, text
     // JSON.parse quotes the bad text, newlines and control characters included: escaped.
     data = parsePythonJson(text);
   } catch (error) {
-    throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${inert((error as Error).message)}`, {
+    throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${oneLine((error as Error).message)}`, {
       path,
       cause: error,
     });

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { ConfigTrackerError, inert, isOutputLog } from "./views.js";
+import { ConfigTrackerError, isOutputLog, oneLine } from "./views.js";
 
 export const MAX_BYTES = 256 * 1024;
 const DEFAULT_TAIL = 64 * 1024;
@@ -28,13 +28,13 @@ export interface LogChunk {
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), DCS/PM/APC/SOS strings, other two-byte escapes; and the C1 CSI / OSC.
 const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]|\u009d[^\u0007\u009c]*[\u0007\u009c]?/g;
 
-/** One line of a log as a terminal would leave it, then inert. */
+/** One line of a log as a terminal would leave it, then made safe (oneLine). */
 export function cleanLogLine(line: string): string {
   let text = line.replace(ESCAPES, "");
   if (text.endsWith("\r")) text = text.slice(0, -1);
   const cut = text.lastIndexOf("\r");
   if (cut !== -1) text = text.slice(cut + 1);
-  return text.split("\t").map(inert).join("\t");
+  return text.split("\t").map(oneLine).join("\t");
 }
 
 export function readLogTail(dir: string, file: string, roots: Roots, from: number | null, maxBytes = MAX_BYTES): LogChunk {

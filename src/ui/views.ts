@@ -29,6 +29,6 @@ export { readNodeFiles } from "../experiment/nodes.js";
 export { loadAddon } from "../native.js";
 export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 export { writeFileAtomic } from "../io/atomic-write.js";
-export { inert } from "../text.js";
+export { oneLine } from "../text.js";
 export { keyPath } from "../json-value.js";
 export { ConfigTrackerError, isConfigTrackerError } from "../errors.js";

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
-import { inert } from "../text.js";
+import { oneLine } from "../text.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import {
   CHECKPOINTS_FILE,
@@ -102,7 +102,7 @@ async function readSmallJsonFile<K extends JsonFileSchema>(path: string, schemaN
 
 /** The error of a file that is there but could not be read, as a warning line. */
 function problem(error: unknown, path: string): string {
-  return inert(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
+  return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
 }
 
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
