@@ -23,8 +23,8 @@ export const DISTRIBUTED_VARIABLES = [
 ] as const;
 
 export function getEnvironmentInfo(env: NodeJS.ProcessEnv = process.env): EnvironmentInfo {
-  const distributed = pick(env, DISTRIBUTED_VARIABLES);
-  const python = pick(env, PYTHON_VARIABLES);
+  const distributed = variablesNamed(env, DISTRIBUTED_VARIABLES);
+  const python = variablesNamed(env, PYTHON_VARIABLES);
   return {
     node_version: process.version,
     argv: [...process.argv],
@@ -37,7 +37,8 @@ export function getEnvironmentInfo(env: NodeJS.ProcessEnv = process.env): Enviro
   };
 }
 
-function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+/** The variables of `env` among `names`, as config.json records them. */
+export function variablesNamed(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
     const value = env[name];

@@ -1,5 +1,7 @@
+// The public API: exactly what docs/api.md documents (test/public-api.test.ts holds the two to
+// each other). The zod schemas live at "config-tracker/schema", so that importing the tracker does
+// not pay for loading zod until a file is written or read.
 export { ConfigTracker } from "./tracker.js";
-export { CONFIG_FILE, RESULTS_FILE, METRICS_FILE, CHECKPOINTS_FILE, STATUS_FILE } from "./experiment/layout.js";
 export type {
   ConfigTrackerOptions,
   LoadedStatus,
@@ -8,54 +10,29 @@ export type {
   SaveResultsInput,
   SavedConfig,
 } from "./tracker.js";
-export { MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
-export { type CheckpointRecord } from "./experiment/checkpoints.js";
-export { LOST_AFTER_SECONDS, type RunStatus, type ReportedStatus } from "./experiment/status.js";
+export { readMetrics, type MetricsStream, type MetricRecord, type MetricsReadStats, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
+export type { CheckpointRecord } from "./experiment/checkpoints.js";
+export type { RunStatus, ReportedStatus } from "./experiment/status.js";
 export { rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
 export type { MetricSummary, Direction } from "./experiment/derive.js";
-export type { ConfigChange } from "./experiment/resume.js";
-export { getHardwareInfo, formatCudaVersion } from "./hardware.js";
-export { startSampler, type Sampler, type SamplerOptions, type SamplerStatus, type SystemSample } from "./system/sampler.js";
-export { peakBf16Flops, GPU_PEAKS, type GpuPeak } from "./system/gpu-peaks.js";
-export { computeThroughput, type Throughput } from "./system/throughput.js";
-export { inspectCheckpoint, modelSummary } from "./checkpoint.js";
-export type { InspectOptions, ModelInfo } from "./checkpoint.js";
-export type { HardwareOptions } from "./hardware.js";
 export { runCommand, type RunCommandOptions, type RunOutcome } from "./run/run-command.js";
-export { getGitInfo, redactRemoteUrl } from "./git.js";
-export type { GitOptions } from "./git.js";
-export { getEnvironmentInfo, DISTRIBUTED_VARIABLES } from "./environment.js";
+export { getHardwareInfo, type HardwareOptions } from "./hardware.js";
+export { startSampler, type Sampler, type SamplerOptions, type SamplerStatus, type SystemSample } from "./system/sampler.js";
+export { peakBf16Flops, type GpuPeak } from "./system/gpu-peaks.js";
+export { computeThroughput, type Throughput } from "./system/throughput.js";
+export { inspectCheckpoint, type InspectOptions, type ModelInfo } from "./checkpoint.js";
+export { getGitInfo, type GitOptions } from "./git.js";
+export { getEnvironmentInfo } from "./environment.js";
 export { runSweep, type SweepOptions, type SweepResult, type CombinationResult } from "./sweep/sweep.js";
 export { expandGrid, type Grid, type Combination } from "./sweep/grid.js";
 export { formatSweepSummary } from "./sweep/summary.js";
-export { MANIFEST_FILE as SWEEP_MANIFEST_FILE, type SweepManifest } from "./sweep/manifest.js";
-export { ConfigTrackerError, isConfigTrackerError } from "./errors.js";
-export type { ErrorCode } from "./errors.js";
+export { ConfigTrackerError, type ErrorCode } from "./errors.js";
 export { parsePythonJson, stringifyPythonJson } from "./python-json.js";
 export { loadRun, type LoadedRun, type LoadRunOptions, type RunStatusLabel } from "./views/load-run.js";
 export { listRuns, type ListRunsOptions } from "./views/list-runs.js";
-export { diffRuns, formatRunDiff, type RunDiff, type KeyDifference } from "./views/diff-runs.js";
-export {
-  formatCompareTable,
-  formatCompareTableOf,
-  compareColumns,
-  compareRows,
-  loadRunsFrom,
-  type CompareOptions,
-  type CompareColumns,
-  type CompareRow,
-} from "./views/compare-table.js";
-export { formatRunList, runListEntries, type RunListOptions, type RunListEntry } from "./views/list-table.js";
+export { diffRuns, type RunDiff, type KeyDifference } from "./views/diff-runs.js";
+export { formatCompareTable, formatCompareTableOf, loadRunsFrom, type CompareOptions } from "./views/compare-table.js";
 export { renderReport, type ReportOptions } from "./views/report.js";
-export { runDetails, formatRunPage, type RunDetails } from "./views/show-page.js";
-
-import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
-/** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */
-export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricsStream {
-  return new MetricsStream(path, options, false);
-}
-// The zod schemas live at "config-tracker/schema" so that importing the tracker does not pay for
-// loading zod until a file is written or read.
 export type {
   ConfigFile,
   ResultsFile,

@@ -458,3 +458,8 @@ export function latestLoggedValues(path: string): Record<string, number> {
   }
   return latest;
 }
+
+/** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */
+export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricsStream {
+  return new MetricsStream(path, options, false);
+}

@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { basename, delimiter, join, resolve } from "node:path";
 
-import { DISTRIBUTED_VARIABLES } from "../environment.js";
+import { DISTRIBUTED_VARIABLES, variablesNamed } from "../environment.js";
 import { PYTHON_VARIABLES } from "../torch-probe.js";
 
 /** Where `command` resolves on the child's PATH (null when it does not). */
@@ -56,13 +56,6 @@ export function interpreterOf(command: string[], env: NodeJS.ProcessEnv): string
     return which(argument, env) ?? argument;
   }
   return undefined;
-}
-
-/** The variables of `env` among `names`, as config.json records them. */
-function variablesNamed(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of names) if (env[name] !== undefined) out[name] = env[name] as string;
-  return out;
 }
 
 /** config.json's `command`: how the command was started (not compared on resumption). */
