@@ -1,0 +1,63 @@
+/**
+ * Imports (src/) and includes (native/) only go down the layers that docs/development.md maps and
+ * scripts/check-layers.mjs lists; in native/ only binding/ includes napi.h.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+// @ts-expect-error: a plain ES module script without type declarations
+import { LAYERS, violations } from "../scripts/check-layers.mjs";
+import { repoRoot, tempDir } from "./support/helpers.js";
+
+type Check = (root: string, layers: string[][]) => string[];
+const check = violations as Check;
+const layers = LAYERS as { src: string[][]; native: string[][] };
+
+function tree(files: Record<string, string>): string {
+  const root = tempDir("ct-layers-");
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+describe("the layers", () => {
+  it("src/ and native/ import and include only downwards", () => {
+    expect(check(join(repoRoot, "src"), layers.src)).toEqual([]);
+    expect(check(join(repoRoot, "native"), layers.native)).toEqual([]);
+  });
+
+  it("an import up a layer, one to a peer, napi.h outside binding/ and a file in no layer are each named", () => {
+    const src = tree({
+      "tracker.ts": "export const x = 1;\n",
+      "experiment/status.ts": 'import { x } from "../tracker.js";\nexport const y = x;\n',
+      "views/load-run.ts": 'import type { z } from "../run/run-command.js";\nexport const w = await import("../sweep/sweep.js");\n',
+      "run/run-command.ts": "export type z = 1;\n",
+      "sweep/sweep.ts": "export {};\n",
+      "experiment/layout.ts": 'export { y } from "./status.js";\n', // its own unit: fine
+      "stray.ts": "export {};\n",
+    });
+    expect(check(src, layers.src).sort()).toEqual([
+      "experiment/status.ts -> tracker.ts: a layer above (tracker.ts)",
+      "stray.ts: in no layer (add its folder to scripts/check-layers.mjs)",
+      "views/load-run.ts -> run/run-command.ts: a peer (run/)",
+      "views/load-run.ts -> sweep/sweep.ts: a peer (sweep/)",
+    ]);
+    const native = tree({
+      "binding/convert.h": "#include <napi.h>\n",
+      "common/text.h": '#include "../binding/convert.h"\n',
+      "formats/zip.cpp": '#include "../model/inspect.h"\n#include <napi.h>\n',
+      "model/inspect.h": '#include "../formats/zip.h"\n',
+      "formats/zip.h": "\n",
+      "pickle/machine.cpp": '#include "../containers/json.h"\n',
+      "containers/json.h": "\n",
+    });
+    expect(check(native, layers.native).sort()).toEqual([
+      "common/text.h -> binding/convert.h: a layer above (binding/)",
+      "formats/zip.cpp: includes napi.h (only binding/ may)",
+      "pickle/machine.cpp -> containers/json.h: a peer (containers/)",
+    ]);
+  });
+});
