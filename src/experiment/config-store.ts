@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
+import { exists } from "../io/exists.js";
 import { withFileLock } from "../io/file-lock.js";
 import type { JsonValue } from "../json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "../python-json.js";
@@ -244,14 +245,5 @@ async function fileStamp(path: string): Promise<string | null> {
     return `${info.ino}:${info.size}:${info.mtimeNs}`;
   } catch {
     return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,9 +3,9 @@
  * (derive.ts), the best checkpoint (given, or picked from checkpoints.jsonl by the best metric),
  * and warnings about what a reader should know (skipped log lines, a missing checkpoint).
  */
-import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 
+import { exists } from "../io/exists.js";
 import type { JsonValue } from "../json-value.js";
 import { readCheckpointRecords, storedPath, type CheckpointRecord } from "./checkpoints.js";
 import type { ConfigStore } from "./config-store.js";
@@ -60,13 +60,4 @@ export async function resultsFromLog(input: {
     }
   }
   return { finalMetrics: { ...derived.finalMetrics, ...input.given }, summary: derived.summary, best_checkpoint, warnings };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

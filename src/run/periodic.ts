@@ -8,6 +8,7 @@ import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import { systemLogFile } from "../experiment/layout.js";
+import { exists } from "../io/exists.js";
 import { startSampler, type Sampler } from "../system/sampler.js";
 import { SystemLog } from "../system/system-log.js";
 import type { ConfigTracker } from "../tracker.js";
@@ -134,5 +135,3 @@ export class PeriodicWork {
     this.options.nodeFile.noteRanksAmong(this.systemLog.latest?.process_tree.pids ?? []);
   }
 }
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
