@@ -90,7 +90,7 @@ describe("the metrics line: every reader reads the same bytes the same way", () 
       const native = addon.parseMetricLines(Buffer.from(line));
       if (native === null) continue;
       accepted += 1;
-      const [record] = recordsOfNativeLines(native);
+      const [record] = recordsOfNativeLines(native).records;
       if (isBlank(line)) expect(record, JSON.stringify(line)).toBeUndefined();
       else expect(record, line).toStrictEqual(parseMetricsLine(line));
     }

@@ -74,7 +74,6 @@ const ZERO = 0x30;
 const NINE = 0x39;
 // The writer's own lines start `{"step": <digits>,`: their step is read from the bytes.
 const STEP_PREFIX = Buffer.from('{"step":');
-const STEP_KEY = Buffer.from('"step"');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** The bytes of a file's first lines without a UTF-8 BOM before them. */
@@ -136,8 +135,10 @@ export const isBlank = (line: string): boolean => line.length === 0 || (line.len
 
 /**
  * The step of the line in bytes[start, end) when it has the writer's own form: `{"step":`, an
- * optional space, at most 15 digits (exact as a double), then "," or "}", and no other "step"
- * key; -1 otherwise.
+ * optional space, at most 15 digits (exact as a double), then "," or "}"; -1 otherwise. (A line
+ * with a second "step" key, which no writer of this format makes, parses to its last: for it the
+ * reader's first pass counts another step than its record has, which only delays when held steps
+ * come out, within maxHeldSteps.)
  */
 export function plainStep(bytes: Buffer, start: number, end: number): number {
   if (bytes[start] !== OPEN_BRACE) return -1;
@@ -150,10 +151,7 @@ export function plainStep(bytes: Buffer, start: number, end: number): number {
     step = step * 10 + ((bytes[index] as number) - ZERO);
     index += 1;
   }
-  if (index === digitsStart || (bytes[index] !== COMMA && bytes[index] !== CLOSE_BRACE)) return -1;
-  // A second "step" later in the line would win in JSON.parse: then the line is read the slow way.
-  const again = bytes.indexOf(STEP_KEY, index);
-  return again !== -1 && again < end ? -1 : step;
+  return index === digitsStart || (bytes[index] !== COMMA && bytes[index] !== CLOSE_BRACE) ? -1 : step;
 }
 
 /**
@@ -240,19 +238,21 @@ function recordFactory(keys: string[]): RecordFactory {
 
 /**
  * The records of the lines the addon's parseMetricLines read (native/metrics/metric_lines.h):
- * `records[i]` is line i's record, undefined for a blank line; exactly what parseMetricsLine gives
- * for each line.
+ * `records[i]` is line i's record, undefined for a blank line, exactly what parseMetricsLine gives
+ * for each line; `count` of them are not blank.
  */
-export function recordsOfNativeLines(native: RawMetricLines): Array<MetricRecord | undefined> {
+export function recordsOfNativeLines(native: RawMetricLines): { records: Array<MetricRecord | undefined>; count: number } {
   const builders = native.shapes.map(recordFactory);
   const sizes = native.shapes.map((keys) => keys.length);
   const records: Array<MetricRecord | undefined> = new Array(native.shapeOfLine.length);
   let offset = 0;
+  let count = 0;
   for (let i = 0; i < native.shapeOfLine.length; i++) {
     const shape = native.shapeOfLine[i] as number;
     if (shape === NATIVE_BLANK_LINE) continue;
     records[i] = (builders[shape] as RecordFactory)(native.values, offset);
     offset += sizes[shape] as number;
+    count += 1;
   }
-  return records;
+  return { records, count };
 }

@@ -186,8 +186,8 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     const bytes = chunk.first === 1 ? withoutBom(chunk.bytes) : chunk.bytes;
     const native = nativeParser()?.parseMetricLines(bytes) ?? null;
     if (native !== null) {
-      const records = recordsOfNativeLines(native);
-      for (const record of records) if (record !== undefined) this.stats.lines += 1;
+      const { records, count } = recordsOfNativeLines(native);
+      this.stats.lines += count;
       return { records, texts: null };
     }
     if (flat) {
