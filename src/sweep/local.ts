@@ -12,8 +12,7 @@ import { GpuPool, type GpuSlot } from "./gpus.js";
 import { shellQuote } from "./grid.js";
 import { writeManifest, type CombinationStatus } from "./manifest.js";
 import { listenForStops } from "./signals.js";
-import { configArgs, pendingResult, runFolderStatus, type LaunchOutcome, type PlannedRun, type SweepContext } from "./plan.js";
-import type { SweepOptions } from "./sweep.js";
+import { configArgs, pendingResult, runFolderStatus, type LaunchOutcome, type PlannedRun, type SweepContext, type SweepOptions } from "./plan.js";
 
 /** The CLI that runs each combination (dist/cli.js next to dist/sweep/). */
 export const CLI_PATH = fileURLToPath(new URL("../cli.js", import.meta.url));

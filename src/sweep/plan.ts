@@ -9,8 +9,8 @@ import { parsePythonJson } from "../python-json.js";
 import { STATUS_FILE } from "../experiment/layout.js";
 import { reportedStatus, type ReportedStatus } from "../experiment/status.js";
 import type { CombinationStatus, ManifestCombination, SweepManifest } from "./manifest.js";
-import type { GpuPool } from "./gpus.js";
-import type { SweepOptions } from "./sweep.js";
+import type { GpuPool, GpuSelection } from "./gpus.js";
+import type { Grid } from "./grid.js";
 
 export interface CombinationResult {
   index: number;
@@ -86,4 +86,41 @@ export function pendingResult(run: PlannedRun, status: CombinationResult["status
     durationSeconds: null,
     error: null,
   };
+}
+
+/** runSweep's options (see docs/sweeps.md). */
+export interface SweepOptions {
+  /** The grid, or the path of a grid.json. */
+  grid: Grid | string;
+  /** The command (argv) with {placeholders}: grid keys, {run_name}, {run_dir}. */
+  command: string[];
+  /** The sweep's folder: runs and sweep.json go there (default "runs"). */
+  root?: string;
+  /** GPUs to hand out (default "all"; "none": runs are not pinned). */
+  gpus?: GpuSelection;
+  /** GPUs per run (default 1). */
+  gpusPerRun?: number;
+  /** At most this many runs at once (default: as many as the GPUs allow; 1 without GPUs). */
+  parallel?: number;
+  /** Run combinations that already finished again (as resumptions of their folders). */
+  rerun?: boolean;
+  launcher?: "local" | "slurm";
+  /** Options for each `config-tracker run` (e.g. ["--metrics-regex", "..."]); placeholders allowed. */
+  runOptions?: string[];
+  /** Extra #SBATCH lines (e.g. "--partition=gpu", "--time=4:00:00"). */
+  sbatchOptions?: string[];
+  /** SLURM: wait for the array to end (sbatch --wait) and report how each run went. */
+  wait?: boolean;
+  /** Print what would run (and the batch script) without running or writing anything. */
+  dryRun?: boolean;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Stops the sweep: running children get SIGTERM (and are recorded as interrupted). */
+  signal?: AbortSignal;
+  /** Catch SIGINT / SIGTERM / SIGHUP and pass them to the runs (default true). */
+  handleSignals?: boolean;
+  /** How often free GPUs are looked for (ms, default 1000). */
+  gpuPollMs?: number;
+  /** Environment of the runs (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }

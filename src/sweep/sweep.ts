@@ -8,8 +8,7 @@ import { join, resolve } from "node:path";
 
 import { ensureFolderSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
-import type { GpuSelection } from "./gpus.js";
-import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, placeholdersIn, readGridFile, type Grid } from "./grid.js";
+import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, placeholdersIn, readGridFile } from "./grid.js";
 import { openGpuPool, runLocal } from "./local.js";
 import {
   MANIFEST_FILE,
@@ -18,44 +17,8 @@ import {
   writeManifest,
   type SweepManifest,
 } from "./manifest.js";
-import { pendingResult, runFolderStatus, type CombinationResult, type PlannedRun, type SweepContext } from "./plan.js";
+import { pendingResult, runFolderStatus, type CombinationResult, type PlannedRun, type SweepContext, type SweepOptions } from "./plan.js";
 import { queuedCombinations, submitSlurm } from "./slurm.js";
-
-export interface SweepOptions {
-  /** The grid, or the path of a grid.json. */
-  grid: Grid | string;
-  /** The command (argv) with {placeholders}: grid keys, {run_name}, {run_dir}. */
-  command: string[];
-  /** The sweep's folder: runs and sweep.json go there (default "runs"). */
-  root?: string;
-  /** GPUs to hand out (default "all"; "none": runs are not pinned). */
-  gpus?: GpuSelection;
-  /** GPUs per run (default 1). */
-  gpusPerRun?: number;
-  /** At most this many runs at once (default: as many as the GPUs allow; 1 without GPUs). */
-  parallel?: number;
-  /** Run combinations that already finished again (as resumptions of their folders). */
-  rerun?: boolean;
-  launcher?: "local" | "slurm";
-  /** Options for each `config-tracker run` (e.g. ["--metrics-regex", "..."]); placeholders allowed. */
-  runOptions?: string[];
-  /** Extra #SBATCH lines (e.g. "--partition=gpu", "--time=4:00:00"). */
-  sbatchOptions?: string[];
-  /** SLURM: wait for the array to end (sbatch --wait) and report how each run went. */
-  wait?: boolean;
-  /** Print what would run (and the batch script) without running or writing anything. */
-  dryRun?: boolean;
-  /** Progress lines (default: none). */
-  log?: (line: string) => void;
-  /** Stops the sweep: running children get SIGTERM (and are recorded as interrupted). */
-  signal?: AbortSignal;
-  /** Catch SIGINT / SIGTERM / SIGHUP and pass them to the runs (default true). */
-  handleSignals?: boolean;
-  /** How often free GPUs are looked for (ms, default 1000). */
-  gpuPollMs?: number;
-  /** Environment of the runs (default process.env). */
-  env?: NodeJS.ProcessEnv;
-}
 
 export interface SweepResult {
   root: string;
@@ -192,4 +155,4 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   };
 }
 
-export type { CombinationResult } from "./plan.js";
+export type { CombinationResult, SweepOptions } from "./plan.js";
