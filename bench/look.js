@@ -1,4 +1,4 @@
-// Looking at runs (issue 8), called by bench/run.js, each side by side with the alternative:
+// Looking at runs, called by bench/run.js, each side by side with the alternative:
 //  - `config-tracker ls` over 300 runs (config, status, results, a 1,000-line metrics log each),
 //    against the Python script a user would write (os.walk + json.load of the same files);
 //  - `compare --html` over 50 runs x 100,000 steps: the time to write the page, its size, and in

@@ -28,7 +28,7 @@ for name, width in (("small_2MiB.pt", 64), ("large_2GiB.pt", 2048)):
         torch.save(state_dict(width), path)
     print(name, os.path.getsize(path))
 
-# Issue 9: a state dict of 100,000 small tensors (MoE-scale tensor counts), 16 elements each.
+# A state dict of 100,000 small tensors (MoE-scale tensor counts), 16 elements each.
 many = os.path.join(out, "many_100k_tensors.pt")
 if not os.path.exists(many):
     sd = collections.OrderedDict()

@@ -1,4 +1,4 @@
-// npm run bench: measures what the issues promise and compares it, in the same run, with what a
+// npm run bench: measures what config-tracker does and compares it, in the same run, with what a
 // user would otherwise do (Python + torch). Writes bench/results/latest.json and prints a table.
 // Needs Debian's python3-torch for the comparisons (apt-get install python3-torch).
 import { spawnSync } from "node:child_process";
@@ -119,7 +119,7 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   results.cases.runs = benchRuns({ root });
 }
 
-// 4. The GPU sampler and `config-tracker run` (issue 7), against the stand-in NVML.
+// 4. The GPU sampler and `config-tracker run`, against the stand-in NVML.
 {
   const { benchSampler } = await import("./sampler.js");
   results.cases.sampler = benchSampler({ root, python: hasTorch ? PYTHON : null });
@@ -133,21 +133,21 @@ const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"])
   if (process.argv.includes("--zip64") && hasTorch) results.cases.zip64 = await checkZip64({ root, python: PYTHON });
 }
 
-// 5. Looking at runs (issue 8): ls over 300 runs, the compare page of 50 runs x 100,000 steps.
+// 5. Looking at runs: ls over 300 runs, the compare page of 50 runs x 100,000 steps.
 {
   const { benchLook } = await import("./look.js");
   results.cases.look = await benchLook({ root, python: hasTorch ? PYTHON : null });
 }
 
 // 6. CLI start-up against `node -e 0` (and nvidia-smi on a GPU host); install time, prebuilt
-//    against from source (issue 10).
+//    against from source.
 {
   const { benchStartup, benchInstall } = await import("./startup.js");
   results.cases.startup = benchStartup({ root });
   results.cases.install = benchInstall({ root });
 }
 
-// 7. safetensors with a 100,000-tensor header against JSON.parse of it (issue 9).
+// 7. safetensors with a 100,000-tensor header against JSON.parse of it.
 {
   const { benchSafetensors } = await import("./safetensors.js");
   results.cases.safetensors_100k_tensors = await benchSafetensors({ root });

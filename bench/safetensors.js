@@ -1,4 +1,4 @@
-// The safetensors target (issue 9): on a ~100,000-tensor file, inspectCheckpoint against what a
+// safetensors: on a ~100,000-tensor file, inspectCheckpoint against what a
 // Node user has without the package, JSON.parse of the header, in the same run: time (median of
 // 15 after 3 warm-ups, one process) and peak RSS growth (each in a fresh process that has loaded
 // the package and gone idle first). The file comes from bench/make_safetensors.py (no torch).

@@ -1,4 +1,4 @@
-// Issue 10: CLI start-up as whole processes against `node -e 0` (the Node floor) and, where
+// CLI start-up as whole processes against `node -e 0` (the Node floor) and, where
 // there is one, `nvidia-smi --query-gpu` (what a user would run instead), interleaved round by
 // round so the box's load hits every command alike; and the time to install the packed tarball:
 // prebuilt binary against compiling from source.
