@@ -1,5 +1,6 @@
 /**
- * Reading metrics.jsonl back, streamed: memory does not grow with the file.
+ * Reading metrics.jsonl back, streamed: memory does not grow with the file. Each line is read
+ * by the metrics line codec (metrics-line.ts), through the addon's fast path where it can.
  *
  * A resumed run logs some steps again (it restarts from its last checkpoint). By default each
  * step comes out once, with each metric's latest value at that step: a resumed run's values
@@ -20,14 +21,14 @@ import { MAX_LINE_BYTES } from "../io/append-file.js";
 import { readLineChunks, type LineChunk, type SkipReason } from "../io/line-reader.js";
 import { loadAddon, type NativeAddon } from "../native.js";
 import {
+  endsLikeRecord,
   isBlank,
   isFlatChunk,
   isTooLong,
   parseMetricsLine,
+  plainStep,
   recordOf,
   recordsOfNativeLines,
-  endsLikeRecord,
-  plainStep,
   stepOfLineBytes,
   stepOfLineText,
   withoutBom,
