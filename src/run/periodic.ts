@@ -12,7 +12,7 @@ import { exists } from "../io/exists.js";
 import { startSampler, type Sampler } from "../system/sampler.js";
 import { SystemLog } from "../system/system-log.js";
 import type { ConfigTracker } from "../tracker.js";
-import { CheckpointWatcher, stepFromName } from "./checkpoint-watch.js";
+import type { CheckpointWatcher } from "./checkpoint-watch.js";
 import { MetricsFileFollower } from "./metrics-file.js";
 import type { MetricsRecorder } from "./metrics-recorder.js";
 import type { NodeFile } from "./node-record.js";
@@ -48,8 +48,8 @@ export class PeriodicWork {
   checkpointsMatched = false;
   /** Whether the metrics file was there at some point. */
   metricsFileSeen = false;
-  readonly #follower: MetricsFileFollower | null;
-  readonly #watcher: CheckpointWatcher | null;
+  #follower: MetricsFileFollower | null = null;
+  #watcher: CheckpointWatcher | null = null;
   #sampleTimer: NodeJS.Timeout | undefined;
   #followTimer: NodeJS.Timeout | undefined;
   #sampling = false;
@@ -62,31 +62,36 @@ export class PeriodicWork {
       env: options.env,
     });
     this.systemLog = new SystemLog(join(options.dir, systemLogFile(options.node)), options.node);
-    const { recorder, tracker } = options;
-    this.#follower = options.metricsFile === undefined ? null : new MetricsFileFollower(resolve(options.metricsFile), (metrics) => recorder.record(metrics));
-    this.#watcher =
-      options.checkpoints === undefined || tracker === null
-        ? null
-        : new CheckpointWatcher(options.checkpoints, process.cwd(), async (path, final) => {
-            // The step: from the name (ckpt_1000.pt), else the last step logged before it was written.
-            const written = (await stat(path).catch(() => null))?.mtimeMs;
-            const step = stepFromName(path) ?? (written === undefined ? null : recorder.stepAt(written / 1000 + 0.05)) ?? recorder.last?.step ?? 0;
-            this.checkpointsMatched = true;
-            try {
-              // A torch.save still being written reads as cut short: not yet (unless the writer is gone).
-              const recorded = await tracker.recordCheckpoint(path, { step, onlyIfComplete: !final });
-              if (recorded === null) return false;
-              if (recorded.num_parameters != null) this.checkpointParameters = recorded.num_parameters;
-            } catch {
-              // removed before it could be read: nothing to record
-            }
-            return true;
-          });
   }
 
-  /** Starts sampling now; the timers once a metrics file left by an earlier run is skipped. */
+  /**
+   * Starts sampling now; the timers once a metrics file left by an earlier run is skipped. The
+   * checkpoint watcher (and the glob library it uses) is loaded only for a run that asks for it.
+   */
   static async start(options: PeriodicWorkOptions): Promise<PeriodicWork> {
     const work = new PeriodicWork(options);
+    const { recorder, tracker } = options;
+    if (options.metricsFile !== undefined) {
+      work.#follower = new MetricsFileFollower(resolve(options.metricsFile), (metrics) => recorder.record(metrics));
+    }
+    if (options.checkpoints !== undefined && tracker !== null) {
+      const { CheckpointWatcher, stepFromName } = await import("./checkpoint-watch.js");
+      work.#watcher = new CheckpointWatcher(options.checkpoints, process.cwd(), async (path, final) => {
+        // The step: from the name (ckpt_1000.pt), else the last step logged before it was written.
+        const written = (await stat(path).catch(() => null))?.mtimeMs;
+        const step = stepFromName(path) ?? (written === undefined ? null : recorder.stepAt(written / 1000 + 0.05)) ?? recorder.last?.step ?? 0;
+        work.checkpointsMatched = true;
+        try {
+          // A torch.save still being written reads as cut short: not yet (unless the writer is gone).
+          const recorded = await tracker.recordCheckpoint(path, { step, onlyIfComplete: !final });
+          if (recorded === null) return false;
+          if (recorded.num_parameters != null) work.checkpointParameters = recorded.num_parameters;
+        } catch {
+          // removed before it could be read: nothing to record
+        }
+        return true;
+      });
+    }
     // A log left by an earlier run is not this run's: only what is appended from now on counts.
     work.metricsFileSeen = (await work.#follower?.skipExisting()) ?? false;
     work.#sampleTimer = setInterval(() => void work.#everyInterval(), options.intervalMs);
