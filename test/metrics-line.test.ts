@@ -14,6 +14,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MetricsLineFormat, parseMetricsLine, recordsOfNativeLines, type MetricRecord } from "../src/experiment/metrics-line.js";
 import { latestLoggedValues, MetricsStream, useNativeMetricParser } from "../src/experiment/metrics-reader.js";
 import { loadAddon } from "../src/native.js";
+import { readLogColumns, useNativeColumns } from "../src/ui/log-columns.js";
+import { Roots } from "../src/ui/safe-files.js";
 import { tempDir } from "./support/helpers.js";
 
 const edgeCases = join(import.meta.dirname, "fixtures", "metrics", "edge-cases.jsonl");
@@ -27,7 +29,10 @@ function codecLines(bytes: Buffer): string[] {
 
 const isBlank = (line: string) => line.trim() === "";
 
-afterEach(() => useNativeMetricParser(true));
+afterEach(() => {
+  useNativeMetricParser(true);
+  useNativeColumns(true);
+});
 
 describe("the metrics line: every reader reads the same bytes the same way", () => {
   const bytes = readFileSync(edgeCases);
@@ -97,6 +102,32 @@ describe("the metrics line: every reader reads the same bytes the same way", () 
     // It does take the writer's shape of line, Python's tokens and -0 included: the comparison compares two readers.
     expect(accepted).toBeGreaterThanOrEqual(9);
     expect(addon.parseMetricLines(bytes.subarray(0, bytes.indexOf(0x0a)))).toBeNull(); // the BOM is the caller's to drop
+  });
+
+  it("the dashboard's chart columns, with the addon and without, hold the codec's finite values, the last of each step", () => {
+    // What the codec's records make of a chart: per metric, each step once, its last finite value.
+    const expected = new Map<string, Map<number, [number, number]>>();
+    for (const record of records) {
+      for (const [key, value] of Object.entries(record)) {
+        if (key === "step" || key === "time" || !Number.isFinite(value)) continue;
+        if (!expected.has(key)) expected.set(key, new Map());
+        (expected.get(key) as Map<number, [number, number]>).set(record.step, [record.time, value]);
+      }
+    }
+    const dir = join(edgeCases, "..");
+    for (const native of [true, false]) {
+      useNativeColumns(native);
+      const { set } = readLogColumns(edgeCases, new Roots([dir]), "metrics", null);
+      expect(set.names().sort(), `native ${native}`).toEqual([...expected.keys()].sort());
+      for (const [key, points] of expected) {
+        const column = set.column(key);
+        const steps = [...points.keys()].sort((a, b) => a - b);
+        expect(Array.from(column?.steps ?? []), key).toEqual(steps);
+        expect(Array.from(column?.values ?? []), key).toStrictEqual(steps.map((step) => (points.get(step) as [number, number])[1]));
+        expect(Array.from(column?.times ?? []), key).toStrictEqual(steps.map((step) => (points.get(step) as [number, number])[0]));
+      }
+      expect(set.skippedLines, `native ${native}`).toBe(reference.filter((record) => typeof record === "string").length);
+    }
   });
 
   it("the latest values of a run's log are the codec's records merged, the line still being written left out", () => {

@@ -4,7 +4,7 @@
  * -Infinity as bare tokens). The one definition of it: the writer formats lines here, and every
  * reader (the streaming reader, the latest values of a run's log, the addon's fast path through
  * recordsOfNativeLines) takes records from lines here, so that they all read the same bytes the
- * same way:
+ * same way (the dashboard's columns too, src/ui/log-columns.ts):
  *  - a UTF-8 BOM before the first line is ignored; a line may end in "\r\n"; a blank line is none;
  *  - a record is a JSON object with a finite number `step`; its `time` (NaN when absent or not a
  *    number) and its other number values are kept, every other value is left out; of duplicate
@@ -234,6 +234,29 @@ function recordFactory(keys: string[]): RecordFactory {
     factories.set(signature, factory);
   }
   return factory;
+}
+
+/** A key set of the addon's parseMetricLines: where a line of it holds the step, the time and each metric. */
+export interface NativeShape {
+  /** Values per line of this shape. */
+  width: number;
+  step: number;
+  /** -1: the lines have no time (NaN). */
+  time: number;
+  /** The metrics: their names and where each line holds them. */
+  names: string[];
+  at: number[];
+}
+
+/** The key sets of parseMetricLines' output, for readers that take its values without building records. */
+export function nativeShapes(native: RawMetricLines): NativeShape[] {
+  return native.shapes.map((keys) => {
+    const at: number[] = [];
+    keys.forEach((key, index) => {
+      if (!isReservedMetricName(key)) at.push(index);
+    });
+    return { width: keys.length, step: keys.indexOf("step"), time: keys.indexOf("time"), names: at.map((index) => keys[index] as string), at };
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { ColumnSet } from "./columns.js";
 import { readLinesFrom } from "./line-chunks.js";
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { loadAddon, MAX_LINE_BYTES, parsePythonJson } from "./views.js";
+import { isBlank, loadAddon, MAX_LINE_BYTES, NATIVE_BLANK_LINE, nativeShapes, parseMetricsLine, parsePythonJson, withoutBom } from "./views.js";
 
 export type LogKind = "metrics" | "system";
 
@@ -65,7 +65,11 @@ export function readLogColumns(path: string, roots: Roots, kind: LogKind, previo
     else set = new ColumnSet();
   }
   const parse = kind === "metrics" ? parseMetricLines : parseSystemLines;
-  const read = readLinesFrom(path, roots, from, MAX_LINE_BYTES, (lines) => parse(lines, set));
+  let first = from === 0; // a BOM before the first line is not part of it
+  const read = readLinesFrom(path, roots, from, MAX_LINE_BYTES, (lines) => {
+    parse(first ? withoutBom(lines) : lines, set);
+    first = false;
+  });
   set.skippedLines += read.tooLong;
   set.settle();
   return { kind, set, stamp: { size: read.size, mtimeMs: read.mtimeMs, ino: read.ino, end: read.end, tail: tailHash(path, roots, read.end) } };
@@ -91,31 +95,20 @@ export function useNativeColumns(enabled: boolean): void {
   addon = enabled ? undefined : null;
 }
 
-const BLANK = 0xffffffff;
-
 /**
- * Lines of the tracker's flat shape go through the addon's parser (the numbers JSON.parse would
- * give); a chunk with any other line is read line by line with JSON.parse (Python's NaN and
- * Infinity accepted), keeping lines that are objects with a numeric step, and their numbers.
+ * Lines read by the metrics line codec (experiment/metrics-line.ts): the tracker's flat lines
+ * through the addon's parser, taken as values without building records; a chunk with any other
+ * line, line by line.
  */
 export function parseMetricLines(bytes: Buffer, set: ColumnSet): void {
   const native = nativeParser()?.parseMetricLines(bytes) ?? null;
   if (native !== null) {
-    const shapes = native.shapes.map((keys) => {
-      const metrics = keys.map((key, index) => ({ key, index })).filter(({ key }) => key !== "step" && key !== "time");
-      return {
-        width: keys.length,
-        step: keys.indexOf("step"),
-        time: keys.indexOf("time"),
-        at: metrics.map(({ index }) => index),
-        series: metrics.map(({ key }) => set.series(key)),
-      };
-    });
+    const shapes = nativeShapes(native).map((shape) => ({ ...shape, series: shape.names.map((name) => set.series(name)) }));
     const values = native.values;
     let offset = 0;
     for (let line = 0; line < native.shapeOfLine.length; line++) {
       const index = native.shapeOfLine[line] as number;
-      if (index === BLANK) continue;
+      if (index === NATIVE_BLANK_LINE) continue;
       const shape = shapes[index] as (typeof shapes)[number];
       const step = values[offset + shape.step] as number;
       const time = shape.time === -1 ? NaN : (values[offset + shape.time] as number);
@@ -126,18 +119,13 @@ export function parseMetricLines(bytes: Buffer, set: ColumnSet): void {
     return;
   }
   for (const line of bytes.toString("utf8").split("\n")) {
-    if (line.trim() === "") continue;
-    const record = parseObject(line);
-    const step = record?.step;
-    if (record === null || typeof step !== "number" || !Number.isFinite(step)) {
+    if (isBlank(line)) continue;
+    const record = parseMetricsLine(line);
+    if (typeof record === "string") {
       set.skippedLines += 1;
       continue;
     }
-    const time = typeof record.time === "number" ? record.time : NaN;
-    for (const key in record) {
-      const value = record[key];
-      if (key !== "step" && key !== "time" && typeof value === "number") set.add(key, step, time, value);
-    }
+    for (const key in record) if (key !== "step" && key !== "time") set.add(key, record.step, record.time, record[key] as number);
   }
 }
 
