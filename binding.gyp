@@ -27,7 +27,7 @@
             "-Wl,--wrap=dlopen,--wrap=dlsym,--wrap=dlerror,--wrap=pthread_once,--wrap=pthread_create",
             "-Wl,--wrap=pthread_join,--wrap=pthread_detach,--wrap=pthread_key_create,--wrap=__pthread_key_create",
             "-Wl,--wrap=pthread_key_delete,--wrap=pthread_getspecific,--wrap=pthread_setspecific",
-            "-Wl,--wrap=pthread_rwlock_rdlock,--wrap=pthread_rwlock_wrlock,--wrap=pthread_rwlock_unlock",
+            "-Wl,--wrap=pthread_rwlock_rdlock,--wrap=pthread_rwlock_wrlock,--wrap=pthread_rwlock_unlock,--wrap=pthread_sigmask",
             "-Wl,--wrap=stat64,--wrap=fstat64,--wrap=arc4random",
             "-Wl,--no-as-needed"
           ],

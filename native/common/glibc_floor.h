@@ -5,10 +5,10 @@
 //
 // libstdc++ is linked in statically (binding.gyp): the host's may be older than GCC 12's, as
 // Ubuntu 20.04's (GLIBCXX_3.4.28) is. Without this file the binary needs GLIBC_2.36, because:
-// 1. dlopen/dlsym/dlerror and the pthread functions moved into libc in 2.34 under new versions
-//    (our code and the libstdc++ linked into the addon call them). Bind to the original versions,
-//    still exported by every glibc; binding.gyp also links libdl.so.2 and libpthread.so.0, which
-//    define them before 2.34.
+// 1. dlopen/dlsym/dlerror and the pthread functions moved into libc under new versions (2.34;
+//    pthread_sigmask 2.32): our code and the libstdc++ linked into the addon call them. Bind to the
+//    original versions, still exported by every glibc; binding.gyp also links libdl.so.2 and
+//    libpthread.so.0, which define them before 2.34.
 // 2. stat/fstat became real libc functions (stat64@GLIBC_2.33); before 2.33 the headers turned them
 //    into __xstat64/__fxstat64 calls, which every glibc still exports. The linker wraps the new
 //    names (--wrap in binding.gyp) and the wrappers below make the old calls.
@@ -37,6 +37,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ CONFIG_TRACKER_OLD_VERSION(int, pthread_setspecific, (pthread_key_t key, const v
 CONFIG_TRACKER_OLD_VERSION(int, pthread_rwlock_rdlock, (pthread_rwlock_t* lock), (lock))
 CONFIG_TRACKER_OLD_VERSION(int, pthread_rwlock_wrlock, (pthread_rwlock_t* lock), (lock))
 CONFIG_TRACKER_OLD_VERSION(int, pthread_rwlock_unlock, (pthread_rwlock_t* lock), (lock))
+CONFIG_TRACKER_OLD_VERSION(int, pthread_sigmask, (int how, const sigset_t* set, sigset_t* old), (how, set, old))
 #undef CONFIG_TRACKER_OLD_VERSION
 
 // 2.
