@@ -19,6 +19,7 @@
 #include "kfd_topology.h"
 #include "probe.h"
 #include "rocm_visible_devices.h"
+#include "support/scratch.h"
 
 namespace {
 
@@ -33,8 +34,7 @@ const char kTwoMi300x[] =
     "serial=692401000456 vbios=113-M3000100-102 partition=SPX busy=40\n";
 
 std::string scratch(const std::string& name) {
-  mkdir(TEST_SCRATCH_DIR, 0755);
-  return std::string(TEST_SCRATCH_DIR) + "/" + name;
+  return scratch_dir() + "/" + name;
 }
 
 void use_scenario(const std::string& scenario) {

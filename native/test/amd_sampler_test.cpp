@@ -15,10 +15,11 @@
 #include <thread>
 
 #include "session.h"
+#include "support/scratch.h"
 
 namespace {
 
-const std::string kScratch = std::string(TEST_SCRATCH_DIR) + "/amd-sampler";
+const std::string kScratch = scratch_dir() + "/amd-sampler";
 
 // GPU 0: an MI250X's GCD (average power, edge sensor); GPU 1: an MI300X (socket power only,
 // junction sensor only), which falls off the bus after `lost_after_ms`.

@@ -1,6 +1,7 @@
 // The NVIDIA probe against the stand-in NVML (test/support/fake_nvml.c), one scenario file per test.
 #include "gpu_probe.h"
 #include "probe.h"
+#include "support/scratch.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -28,8 +29,7 @@ using ct::gpu::GpuInfo;
 using ct::gpu::VendorReport;
 
 VendorReport query(const std::string& scenario, const char* library = FAKE_NVML_PATH) {
-  mkdir(TEST_SCRATCH_DIR, 0755);
-  std::string path = std::string(TEST_SCRATCH_DIR) + "/scenario.txt";
+  std::string path = scratch_dir() + "/scenario.txt";
   std::ofstream(path) << scenario;
   setenv("FAKE_NVML_CONFIG", path.c_str(), 1);
   return ct::gpu::query_host_gpus(ct::NvmlLibrary::load(library), FAKE_CUDA_PATH);
@@ -156,8 +156,7 @@ TEST(GpuProbe, MigDevicesReplaceTheirParent) {
 }
 
 TEST(GpuProbe, SlowInitIsBoundedByTimeout) {
-  mkdir(TEST_SCRATCH_DIR, 0755);
-  std::string path = std::string(TEST_SCRATCH_DIR) + "/slow.txt";
+  std::string path = scratch_dir() + "/slow.txt";
   std::ofstream(path) << "init_delay_ms 400\n" << kTwoH100;
   setenv("FAKE_NVML_CONFIG", path.c_str(), 1);
   ct::gpu::GpuOptions options = probe_options(FAKE_CUDA_PATH);
@@ -173,9 +172,8 @@ TEST(GpuProbe, SlowInitIsBoundedByTimeout) {
 }
 
 TEST(GpuProbe, InitialisedOncePerProcessAndAgainAfterFork) {
-  mkdir(TEST_SCRATCH_DIR, 0755);
-  std::string scenario = std::string(TEST_SCRATCH_DIR) + "/fork.txt";
-  std::string log = std::string(TEST_SCRATCH_DIR) + "/fork.log";
+  std::string scenario = scratch_dir() + "/fork.txt";
+  std::string log = scratch_dir() + "/fork.log";
   std::ofstream(scenario) << kTwoH100;
   std::remove(log.c_str());
   setenv("FAKE_NVML_CONFIG", scenario.c_str(), 1);

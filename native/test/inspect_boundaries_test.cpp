@@ -15,6 +15,7 @@
 #include "model_info.h"
 #include "sharded_index.h"
 #include "support/safetensors_builder.h"
+#include "support/scratch.h"
 
 namespace {
 
@@ -23,8 +24,7 @@ using ct::test::safetensors_file;
 using ct::test::tensor_entry;
 
 std::string scratch(const std::string& name) {
-  std::string dir = std::string(TEST_SCRATCH_DIR) + "/inspect_boundaries";
-  mkdir(TEST_SCRATCH_DIR, 0755);
+  std::string dir = scratch_dir() + "/inspect_boundaries";
   mkdir(dir.c_str(), 0755);
   std::string path = dir + "/" + name;
   std::string command = "rm -rf '" + path + "'";
