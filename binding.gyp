@@ -18,9 +18,9 @@
       "conditions": [
         # One binary for every glibc >= 2.28 (RHEL 8, Ubuntu 20.04) although built on a newer one:
         # libstdc++ linked in (the host's may be older than the compiler's) and kept private, old
-        # symbol versions (native/common/glibc_floor.h says why each). scripts/check-glibc.sh checks.
+        # symbol versions (native/platform/glibc_floor.h says why each). scripts/check-glibc.sh checks.
         ["OS=='linux' and glibc==1 and target_arch in ('x64', 'arm64')", {
-          "cflags": ["-include", "<(module_root_dir)/native/common/glibc_floor.h"],
+          "cflags": ["-include", "<(module_root_dir)/native/platform/glibc_floor.h"],
           "ldflags": [
             "-static-libstdc++",
             "-Wl,--version-script=<(module_root_dir)/native/binding/addon.exports",

@@ -1,7 +1,8 @@
 // Imports and includes only go down the layers (docs/development.md draws the map). Each layer
 // lists its units (a file, a folder, or folders that form one unit); a file may import its own
 // unit and the units of the layers below it, never a peer or a layer above. In native/ only
-// binding/ includes napi.h. `node scripts/check-layers.mjs` prints each file that breaks a rule;
+// binding/ includes napi.h, and only platform/ (and the tests) asks which operating system it is
+// built for. `node scripts/check-layers.mjs` prints each file that breaks a rule;
 // test/layers.test.ts runs it in `npm test`.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -27,11 +28,14 @@ export const LAYERS = {
     ["model/ formats/"], // the checkpoint readers: model/ and formats/ include each other today
     ["pickle/", "containers/", "metrics/", "gpu/"],
     ["common/"],
+    ["platform/"],
   ],
 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["'](\.[^"']+)["']|\bimport\s*\(?\s*["'](\.[^"']+)["']/g;
 const INCLUDE = /^\s*#\s*include\s+([<"])([^>"]+)[>"]/gm;
+// A test of the target system, or a header only one system has.
+const OS_SPECIFIC = /^\s*#\s*(?:if|ifdef|ifndef|elif)\b.*\b(__linux__|__linux|__APPLE__|__MACH__|_WIN32|__FreeBSD__)\b|^\s*#\s*include\s+<(link\.h|sys\/vfs\.h|sys\/sysctl\.h|mach\/[^>]+)>/gm;
 
 function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -72,6 +76,9 @@ export function violations(root, layers) {
       for (const [, bracket, name] of text.matchAll(INCLUDE)) {
         if (name === "napi.h" && !here[1].startsWith("binding/")) out.push(`${from}: includes napi.h (only binding/ may)`);
         if (bracket === '"') targets.push(name);
+      }
+      if (!["platform/", "test/"].includes(here[1])) {
+        for (const match of text.matchAll(OS_SPECIFIC)) out.push(`${from}: ${match[1] ?? match[2]} (only platform/ may depend on the operating system)`);
       }
     } else {
       for (const match of text.matchAll(IMPORT)) targets.push((match[1] ?? match[2]).replace(/\.js$/, ".ts"));

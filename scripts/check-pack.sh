@@ -19,7 +19,7 @@ tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
 tar -tzf "$work/$tarball" > "$work/contents.txt"
 for file in dist/index.d.ts dist/ui/page/page.js dist/ui/page/page.css dist/ui/column-worker.js schema/config.schema.json prebuilds/linux-x64/config-tracker.glibc.node \
-  prebuilds/linux-arm64/config-tracker.glibc.node binding.gyp native/common/glibc_floor.h; do
+  prebuilds/linux-arm64/config-tracker.glibc.node binding.gyp native/platform/glibc_floor.h; do
   grep -qx "package/$file" "$work/contents.txt" || { echo "tarball lacks $file" >&2; exit 1; }
 done
 if grep -qE 'package/(test|build|build-cmake|node_modules)/' "$work/contents.txt"; then

@@ -1,7 +1,9 @@
 /**
  * Imports (src/) and includes (native/) only go down the layers that docs/development.md maps and
- * scripts/check-layers.mjs lists; in native/ only binding/ includes napi.h.
+ * scripts/check-layers.mjs lists; in native/ only binding/ includes napi.h and only platform/
+ * depends on the operating system.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -53,11 +55,23 @@ describe("the layers", () => {
       "formats/zip.h": "\n",
       "pickle/machine.cpp": '#include "../containers/json.h"\n',
       "containers/json.h": "\n",
+      "common/pages.h": "#if defined(__linux__)\n#endif\n#ifdef __APPLE__\n#endif\n#include <link.h>\n#include <sys/mman.h>\n",
+      "platform/linux.cpp": "#if defined(__linux__)\n#include <link.h>\n#endif\n",
+      "test/linux_test.cpp": "#ifdef __linux__\n#endif\n",
     });
     expect(check(native, layers.native).sort()).toEqual([
+      "common/pages.h: __APPLE__ (only platform/ may depend on the operating system)",
+      "common/pages.h: __linux__ (only platform/ may depend on the operating system)",
+      "common/pages.h: link.h (only platform/ may depend on the operating system)",
       "common/text.h -> binding/convert.h: a layer above (binding/)",
       "formats/zip.cpp: includes napi.h (only binding/ may)",
       "pickle/machine.cpp -> containers/json.h: a peer (containers/)",
     ]);
   });
+
+  it("the core compiles and links, nothing undefined, for a system that is not Linux (platform/posix.cpp)", () => {
+    const result = spawnSync("bash", [join(repoRoot, "scripts", "check-portable.sh")], { encoding: "utf8" });
+    expect(result.stderr + result.stdout).toMatch(/core sources compile and link with __linux__ undefined/);
+    expect(result.status).toBe(0);
+  }, 600_000);
 });

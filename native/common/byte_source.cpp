@@ -7,19 +7,12 @@
 
 #include <cstring>
 
+#include "../platform/platform.h"
 #include "checkpoint_error.h"
 
-#ifdef __linux__
-#include <sys/vfs.h>
-#endif
 
 namespace ct {
 namespace {
-
-#ifdef __linux__
-constexpr long kProcMagic = 0x9fa0;       // PROC_SUPER_MAGIC (linux/magic.h)
-constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
-#endif
 
 const char* special_file_kind(mode_t mode) {
   if (S_ISDIR(mode)) return "a folder";
@@ -72,15 +65,11 @@ FileSource::FileSource(const std::string& path) {
     ::close(fd_);
     fail(ErrorCode::kUnsupportedFormat, std::string("is ") + special_file_kind(info.st_mode) + ", not a regular file");
   }
-#ifdef __linux__
-  // /proc and /sys files claim a size they do not have (0 or 4096) and some block or have side
-  // effects when read: no checkpoint lives there.
-  struct statfs fs {};
-  if (fstatfs(fd_, &fs) == 0 && (fs.f_type == kProcMagic || fs.f_type == kSysfsMagic)) {
+  // No checkpoint lives on /proc or /sys, whose files claim a size they do not have.
+  if (platform::is_kernel_pseudo_file(fd_)) {
     ::close(fd_);
     fail(ErrorCode::kUnsupportedFormat, "is a /proc or /sys file, not a checkpoint");
   }
-#endif
   size_ = static_cast<std::uint64_t>(info.st_size);
 }
 

@@ -10,6 +10,8 @@
 #include <new>
 #include <utility>
 
+#include "../platform/platform.h"
+
 namespace ct {
 
 class PageBuffer {
@@ -23,9 +25,7 @@ class PageBuffer {
       std::size_t length = (size + 4095) / 4096 * 4096;
       void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-      madvise(p, length, MADV_HUGEPAGE);
-#endif
+      platform::advise_huge_pages(p, length);
       data_ = static_cast<char*>(p);
       mapped_ = length;
     } else {
@@ -66,18 +66,6 @@ class PageBuffer {
   std::size_t mapped_ = 0;  // mapping length, 0 for a heap block
 };
 
-// Asks for huge pages under the whole 2 MiB stretches of [data, data + bytes), an anonymous block
-// about to be filled (a reserved vector of 100,000 records): a few faults instead of thousands.
-inline void advise_huge_pages(const void* data, std::size_t bytes) {
-#ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  auto begin = (reinterpret_cast<std::uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)bytes;
-#endif
-}
+using platform::advise_huge_pages;
 
 }  // namespace ct

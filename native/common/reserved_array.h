@@ -13,6 +13,8 @@
 #include <new>
 #include <type_traits>
 
+#include "../platform/platform.h"
+
 namespace ct {
 
 template <typename T>
@@ -85,10 +87,8 @@ class ReservedArray {
     if (mapped_) throw std::bad_alloc();
     void* p = mmap(nullptr, limit_ * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
     constexpr std::size_t kHuge = std::size_t{2} << 20;
-    if (limit_ * sizeof(T) > 2 * kHuge) madvise(static_cast<char*>(p) + kHuge, limit_ * sizeof(T) - kHuge, MADV_HUGEPAGE);
-#endif
+    if (limit_ * sizeof(T) > 2 * kHuge) platform::advise_huge_pages(static_cast<char*>(p) + kHuge, limit_ * sizeof(T) - kHuge);
     if (data_ != nullptr) {
       std::memcpy(p, data_, size_ * sizeof(T));
       std::free(data_);

@@ -1,20 +1,19 @@
 // The hash of the readers' in-memory tables (tensor names, identities, zip entry names, memo
 // indices): eight bytes a step, inline, keyed by a secret drawn once per process from the kernel
-// (getrandom). Each step folds a 128-bit product of the word and the state, both mixed with
+// (platform::random_bytes). Each step folds a 128-bit product of the word and the state, both mixed with
 // secret words (as wyhash does), so a file cannot be built to make its names or indices collide:
 // which inputs collide depends on the key, and a difference in one word is not undone by the next.
 // std::hash (Murmur with a fixed seed, the identity for integers) allows exactly that, and a
 // table filled with such keys turns quadratic.
 #pragma once
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "../platform/platform.h"
 
 namespace ct {
 
@@ -34,8 +33,7 @@ inline std::uint64_t splitmix(std::uint64_t& x) {
 inline const Key& key() {
   static const Key k = [] {
     std::uint64_t seed = 0;
-    // The raw system call: no libc symbol newer than the glibc floor (getrandom() is 2.25).
-    if (syscall(SYS_getrandom, &seed, sizeof(seed), 0) != static_cast<long>(sizeof(seed))) {
+    if (!platform::random_bytes(&seed, sizeof(seed))) {
       seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
              reinterpret_cast<std::uintptr_t>(&seed);
     }

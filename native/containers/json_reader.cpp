@@ -3,14 +3,12 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #include <new>
 
 #include "../common/checkpoint_error.h"
 #include "../common/string_scan.h"
 #include "../common/utf8.h"
+#include "../platform/platform.h"
 
 namespace ct {
 namespace {
@@ -267,9 +265,7 @@ void* allocate_document_memory(std::size_t bytes) {
     std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
     void* memory = nullptr;
     if (posix_memalign(&memory, kHuge, rounded) != 0) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(memory, rounded, MADV_HUGEPAGE);  // advice only: without it, ordinary pages
-#endif
+    platform::advise_huge_pages(memory, rounded);
     return memory;
   }
   void* memory = std::malloc(bytes > 0 ? bytes : 1);

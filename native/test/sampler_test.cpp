@@ -21,10 +21,11 @@
 
 #include "nvml_backend.h"
 #include "process_tree.h"
+#include "support/scratch.h"
 
 namespace {
 
-const std::string kScratch = std::string(TEST_SCRATCH_DIR) + "/sampler";
+const std::string kScratch = scratch_dir() + "/sampler";
 
 // GPU 0: an H100 with GPM; GPU 1: an A100 (no GPM) that falls off the bus after 350 ms.
 std::string two_gpus(int lost_after_ms) {
@@ -42,7 +43,6 @@ std::string two_gpus(int lost_after_ms) {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-  mkdir(TEST_SCRATCH_DIR, 0755);
   mkdir(kScratch.c_str(), 0755);
   std::string temporary = path + ".tmp";
   std::ofstream(temporary) << text;
@@ -288,17 +288,17 @@ TEST(ProcessTree, FollowsChildrenAndMeasuresTheirCpu) {
 }
 
 TEST(ProcessTree, ParsesStatLinesWhoseNameHasSpacesAndParentheses) {
-  ct::sampler::ProcStat stat;
+  ct::platform::ProcessEntry stat;
   std::string line =
       "4242 (python3 (worker) x) S 4200 4242 4200 0 -1 4194560 100 0 0 0 731 42 0 0 20 0 8 0 123456 1000000 5120 "
       "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0";
-  ASSERT_TRUE(ct::sampler::parse_proc_stat(line, stat));
+  ASSERT_TRUE(ct::platform::parse_proc_stat(line, stat));
   EXPECT_EQ(stat.ppid, 4200);
   EXPECT_EQ(stat.cpu_ticks, 773u);
   EXPECT_EQ(stat.start_ticks, 123456u);
   EXPECT_EQ(stat.rss_pages, 5120);
-  EXPECT_FALSE(ct::sampler::parse_proc_stat("4242 (cut", stat));
-  EXPECT_FALSE(ct::sampler::parse_proc_stat("4242 (x) S 1 2", stat));
+  EXPECT_FALSE(ct::platform::parse_proc_stat("4242 (cut", stat));
+  EXPECT_FALSE(ct::platform::parse_proc_stat("4242 (x) S 1 2", stat));
 }
 
 TEST(ClockEventReasons, NamesEveryBitAndSaysWhenOneIsUnknown) {

@@ -1,42 +1,13 @@
 #include "hip_runtime.h"
 
-#if defined(__linux__)
-#include <link.h>
-#endif
-
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 
 #include "../../common/dynamic_library.h"
+#include "../../platform/platform.h"
 
 namespace ct::gpu {
-namespace {
-
-#if defined(__linux__)
-// The file the loader mapped for the object holding `address`.
-struct ObjectSearch {
-  const void* address;
-  std::string path;
-};
-
-int find_object(struct dl_phdr_info* info, std::size_t, void* data) {
-  auto* search = static_cast<ObjectSearch*>(data);
-  auto address = reinterpret_cast<ElfW(Addr)>(search->address);
-  for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type != PT_LOAD) continue;
-    ElfW(Addr) start = info->dlpi_addr + segment.p_vaddr;
-    if (address >= start && address < start + segment.p_memsz) {
-      search->path = info->dlpi_name != nullptr ? info->dlpi_name : "";
-      return 1;
-    }
-  }
-  return 0;
-}
-#endif
-
-}  // namespace
 
 std::optional<std::string> hip_version_from_path(const std::string& path) {
   const std::string marker = "libamdhip64.so.";
@@ -62,26 +33,20 @@ std::optional<std::string> hip_version_from_path(const std::string& path) {
 }
 
 std::optional<RuntimeVersion> hip_runtime_version(const std::vector<std::string>& candidates) {
-#if !defined(__linux__)
-  (void)candidates;
-  return std::nullopt;  // ROCm is Linux-only
-#else
   for (const std::string& candidate : candidates) {
     std::string error;
     DynamicLibrary hip = DynamicLibrary::open(candidate, error);
     void* marker = hip.symbol("hipRuntimeGetVersion");
     if (marker == nullptr) continue;
-    ObjectSearch search{marker, ""};
-    dl_iterate_phdr(find_object, &search);
-    if (search.path.empty()) return std::nullopt;
+    std::string path = platform::loaded_object_path(marker);
+    if (path.empty()) return std::nullopt;
     char resolved[PATH_MAX];
-    std::string file = realpath(search.path.c_str(), resolved) != nullptr ? resolved : search.path;
+    std::string file = realpath(path.c_str(), resolved) != nullptr ? resolved : path;
     std::optional<std::string> version = hip_version_from_path(file);
     if (!version) return std::nullopt;
     return RuntimeVersion{"hip", *version, std::nullopt};
   }
   return std::nullopt;
-#endif
 }
 
 }  // namespace ct::gpu

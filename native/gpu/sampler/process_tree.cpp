@@ -1,59 +1,10 @@
 #include "process_tree.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <sstream>
+#include "../../platform/platform.h"
 
 namespace ct::sampler {
-namespace {
-
-// Reads a small /proc file whole (they are generated on read; one read(2) gets them).
-template <std::size_t Size = 4096>
-bool read_small_file(const char* path, std::string& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buffer[Size];
-  ssize_t n = ::read(fd, buffer, sizeof(buffer));
-  ::close(fd);
-  if (n <= 0) return false;
-  out.assign(buffer, static_cast<std::size_t>(n));
-  return true;
-}
-
-std::optional<double> boot_seconds() {
-#ifdef CLOCK_BOOTTIME
-  timespec now{};
-  if (clock_gettime(CLOCK_BOOTTIME, &now) == 0) return now.tv_sec + now.tv_nsec / 1e9;
-#endif
-  return std::nullopt;
-}
-
-}  // namespace
-
-bool parse_proc_stat(const std::string& line, ProcStat& out) {
-  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
-  //  stime cutime cstime priority nice threads itrealvalue starttime vsize rss ..."; comm may
-  // hold spaces and parentheses, so fields are counted after the last ')'.
-  std::size_t close = line.rfind(')');
-  if (close == std::string::npos) return false;
-  std::istringstream fields(line.substr(close + 1));
-  std::string state;
-  long long values[21] = {};  // fields 4..24 (1-based in proc(5)); 25, rsslim, can overflow
-  fields >> state;
-  for (long long& value : values) {
-    if (!(fields >> value)) return false;
-  }
-  out.ppid = static_cast<int>(values[0]);                                      // field 4
-  out.cpu_ticks = static_cast<unsigned long long>(values[10] + values[11]);   // 14 utime, 15 stime
-  out.start_ticks = static_cast<unsigned long long>(values[18]);              // 22 starttime
-  out.rss_pages = values[20];                                                  // 24 rss
-  return true;
-}
 
 ProcessTree::ProcessTree(std::vector<int> roots) : roots_(std::move(roots)) {
   long ticks = sysconf(_SC_CLK_TCK);
@@ -70,27 +21,10 @@ TreeStats ProcessTree::sample() {
     stats.note = "no process is watched";
     return stats;
   }
-#ifndef __linux__
-  stats.note = "process statistics need Linux's /proc";
-  return stats;
-#else
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) {
-    stats.note = "/proc is not readable";
-    return stats;
-  }
-  std::map<int, ProcStat> all;
-  std::string line;
-  char path[64];
-  while (dirent* entry = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid <= 0) continue;
-    std::snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    ProcStat stat;
-    if (read_small_file(path, line) && parse_proc_stat(line, stat)) all.emplace(static_cast<int>(pid), stat);
-  }
-  closedir(proc);
+  std::vector<platform::ProcessEntry> processes;
+  if (!platform::list_processes(processes, stats.note)) return stats;
+  std::map<int, platform::ProcessEntry> all;
+  for (const platform::ProcessEntry& process : processes) all.emplace(process.pid, process);
 
   // The tree: the roots alive now, then every process whose parent is in it.
   std::multimap<int, int> children;
@@ -113,12 +47,12 @@ TreeStats ProcessTree::sample() {
     return stats;
   }
 
-  std::optional<double> now = boot_seconds();
+  std::optional<double> now = platform::boot_seconds();
   std::map<int, unsigned long long> ticks;
   unsigned long long used_ticks = 0;
   std::uint64_t rss = 0;
   for (int pid : stats.pids) {
-    const ProcStat& stat = all[pid];
+    const platform::ProcessEntry& stat = all[pid];
     ticks[pid] = stat.cpu_ticks;
     if (stat.rss_pages > 0) rss += static_cast<std::uint64_t>(stat.rss_pages) * static_cast<std::uint64_t>(page_size_);
     auto before = previous_ticks_.find(pid);
@@ -136,22 +70,6 @@ TreeStats ProcessTree::sample() {
   previous_ticks_ = std::move(ticks);
   previous_boot_seconds_ = now;
   return stats;
-#endif
-}
-
-HostMemory read_host_memory() {
-  HostMemory memory;
-  std::string text;
-  if (!read_small_file<8192>("/proc/meminfo", text)) return memory;  // a few KB
-  auto field = [&](const char* name) -> std::optional<std::uint64_t> {
-    std::size_t at = text.find(name);
-    if (at == std::string::npos) return std::nullopt;
-    unsigned long long kib = std::strtoull(text.c_str() + at + std::strlen(name), nullptr, 10);
-    return static_cast<std::uint64_t>(kib) * 1024;
-  };
-  memory.total_bytes = field("MemTotal:");
-  memory.available_bytes = field("MemAvailable:");
-  return memory;
 }
 
 }  // namespace ct::sampler

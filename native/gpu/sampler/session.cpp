@@ -70,7 +70,7 @@ void Session::run(std::shared_ptr<Shared> shared) {
     SystemSample sample;
     sample.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     sample.tree = tree.sample();
-    sample.host = read_host_memory();
+    sample.host = platform::host_memory();
     for (auto& backend : backends) {
       std::vector<gpu::DeviceSample> gpus = backend->sample(sample.tree.pids);
       sample.gpus.insert(sample.gpus.end(), std::make_move_iterator(gpus.begin()), std::make_move_iterator(gpus.end()));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../device.h"
+#include "../../platform/platform.h"
 #include "process_tree.h"
 
 namespace ct::sampler {
@@ -22,7 +23,7 @@ struct SystemSample {
   double time = 0;  // unix seconds, when the sample was taken
   std::vector<gpu::DeviceSample> gpus;
   TreeStats tree;
-  HostMemory host;
+  platform::HostMemory host;
 };
 
 struct SessionOptions {
