@@ -28,15 +28,19 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
     : machine_(pickle_limits(limits)) {
   zip_.emplace(source, limits.budget);
   // The prefix folder is whatever the writer chose (the file's stem, "archive", ...): find it.
+  // One data.pkl only: with two (under two folders), which one a reader takes depends on it.
   const ZipEntry* pickle_entry = nullptr;
   for (const ZipEntry& entry : zip_->entries()) {
     charge(limits);
     std::string_view name = entry.name;
     std::size_t slash = name.find('/');
     if (name == "data.pkl" || (slash != std::string_view::npos && name.compare(slash, std::string::npos, "/data.pkl") == 0)) {
+      if (pickle_entry != nullptr) {
+        fail(ErrorCode::kCorrupt, "the archive has two data.pkl entries (" + std::string(pickle_entry->name) + " and " +
+                                      std::string(name) + "): readers would disagree on which one is the checkpoint");
+      }
       pickle_entry = &entry;
       prefix_ = slash == std::string_view::npos ? "" : std::string(name.substr(0, slash + 1));
-      break;
     }
   }
   if (pickle_entry == nullptr) fail(ErrorCode::kUnsupportedFormat, "a zip archive without data.pkl: not written by torch.save");
@@ -51,7 +55,7 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
   for (const ZipEntry& entry : zip_->entries()) {
     std::string_view name = entry.name;
     if (name == constants || name.substr(0, code.size()) == code) torchscript_ = true;
-    if (name == byteorder && order == nullptr) order = &entry;  // the first of duplicates, as a lookup finds
+    if (name == byteorder) order = &entry;
     if (name.size() <= data.size() || name.compare(0, data.size(), data) != 0) continue;
     std::string_view key = name.substr(data.size());
     std::optional<std::size_t> n = storage_number(key);
@@ -60,7 +64,7 @@ TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
       continue;
     }
     if (*n > zip_->entries().size()) continue;
-    if (numbered_storages_[*n] == kAbsent) numbered_storages_[*n] = entry.uncompressed_size;
+    numbered_storages_[*n] = entry.uncompressed_size;
   }
   if (order != nullptr) {
     std::string value = zip_->read(*order, 16);
