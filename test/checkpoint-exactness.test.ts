@@ -1,5 +1,5 @@
 /**
- * What inspectCheckpoint says about its own exactness and about torch.load(weights_only=True),
+ * What inspectCheckpoint says about its own exactness, quantized models and torch.load(weights_only=True),
  * on files torch 1.13 wrote (test/fixtures/checkpoints/make_fixtures.py; counts in expected.json).
  */
 import { readFileSync } from "node:fs";
@@ -40,15 +40,55 @@ describe("optimizer state tells parameters from buffers", () => {
     expect(info.exact).toBe(false);
     expect(info.exact_reason).toMatch(/no optimizer state/);
   });
+
+  it("optimizer state for every trainable parameter, but names decided the rest: torch's counts, not exact", async () => {
+    // FrozenBatchNorm2d (weight, bias, running stats: all buffers, no num_batches_tracked) and a
+    // frozen convolution beside SGD's momentum for the rest.
+    const info = await inspectCheckpoint(join(fixtures, "frozen_bn_sgd.pt"));
+    const want = expected["frozen_bn_sgd.pt"];
+    expect(info.num_parameters).toBe(want?.num_parameters);
+    expect(info.num_trainable_parameters).toBe(want?.num_trainable_parameters);
+    expect(info.num_buffer_elements).toBe(want?.num_buffer_elements);
+    expect(info.exact).toBe(false);
+    expect(info.exact_reason).toContain(
+      "8 tensors of BatchNorm layers without num_batches_tracked (FrozenBatchNorm2d) counted as buffers by name",
+    );
+    expect(info.exact_reason).toContain("1 tensor named weight or bias (8x3x3x3) counted as a frozen parameter by name");
+  });
+
+  it("a state dict says which buffers its names made", async () => {
+    const info = await inspectCheckpoint(join(fixtures, "build_gpt_lecture.pt"));
+    expect(info.num_buffer_elements).toBe(expected["build_gpt_lecture.pt"]?.num_buffer_elements);
+    expect(info.exact_reason).toContain("8 tensors named `tril` (16x16) counted as buffers by name");
+  });
+});
+
+describe("quantized models", () => {
+  it("packed int8 weights and biases are parameters torch does not train; scales and zero points buffers", async () => {
+    for (const name of ["quantized_dynamic.pt", "quantized_dynamic_module.pt"]) {
+      const info = await inspectCheckpoint(join(fixtures, name));
+      const { dtypes, ...want } = expected[name] as Record<string, unknown>;
+      expect(info, name).toMatchObject(want);
+      expect(info.dtypes, name).toEqual(dtypes);
+      expect(info.dtypes.qint8, name).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe("torch.load(weights_only=True)", () => {
-  it("state dicts and training checkpoints need no class", async () => {
+  it("state dicts and training checkpoints of plain tensors need no class", async () => {
     for (const [name, want] of Object.entries(expected)) {
-      if ("error" in want || name === "cnn_whole_module_frozen.pt") continue;
+      if ("error" in want || want.type !== "state_dict" || name.startsWith("quantized")) continue;
       const info = await inspectCheckpoint(join(fixtures, name));
       expect(info.classes_needed, name).toEqual([]);
     }
+  });
+
+  it("a whole module saved in the legacy format is read as the zip format's: the same counts and classes", async () => {
+    const legacy = await inspectCheckpoint(join(fixtures, "cnn_legacy_whole_module.pt"));
+    const zip = await inspectCheckpoint(join(fixtures, "cnn_whole_module_frozen.pt"));
+    expect(legacy.format).toBe("torch-legacy");
+    expect({ ...legacy, format: "", source: "", files: [] }).toEqual({ ...zip, format: "", source: "", files: [] });
   });
 
   it("a whole pickled module is counted and names the classes it needs", async () => {
