@@ -390,7 +390,13 @@ void PickleMachine::note_globals_needed() {
     PickleRef g = ref(id);
     if (allowed(id) || is_allowed_value(python3_module(g.module()), g.name())) continue;
     std::string name = std::string(python3_module(g.module())) + "." + std::string(g.name());
-    if (needed_.insert(name).second) classes_needed_.push_back(std::move(name));
+    if (!needed_.insert(name).second) continue;
+    // Names of up to 2 KiB each, combined from memoised strings: bounded in number, not only by the input.
+    if (classes_needed_.size() >= limits_.max_classes_needed) {
+      fail(ErrorCode::kLimitExceeded, "the pickle names more than " + std::to_string(limits_.max_classes_needed) +
+                                          " globals outside torch's allow list");
+    }
+    classes_needed_.push_back(std::move(name));
   }
 }
 

@@ -150,6 +150,7 @@ struct PickleLimits {
   std::size_t max_marks = 100'000;
   std::size_t max_memo = 8'000'000;
   std::size_t max_string = 256u << 20;
+  std::size_t max_classes_needed = 4096;  // distinct globals outside the allow list (a module: ~100)
   WorkBudget* budget = nullptr;          // charged one unit per opcode (null: unlimited)
 };
 

@@ -551,3 +551,18 @@ TEST(Hostile, DistributedMetadataReadsItsEnumsAndPathsAndNothingElse) {
     p.global("torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING").integer(0).tuple1().reduce();
   }, "_MEM_FORMAT_ENCODING");
 }
+
+TEST(Hostile, GlobalsCombinedFromMemoisedNamesAreBoundedInNumber) {
+  // 64 x 64 module and class names of 1,000 bytes each, memoised once, combined by STACK_GLOBAL into
+  // 4,096 distinct 2 KiB names: the list of globals outside the allow list stops at its limit.
+  ct::PickleLimits limits;
+  limits.max_classes_needed = 1000;
+  std::optional<ErrorCode> code = machine_error([](PickleBuilder& p) {
+    for (int i = 0; i < 128; ++i) p.str(std::string(1000, static_cast<char>('a' + i % 26)) + std::to_string(i)).put(i).pop_value();
+    p.empty_list();
+    for (int m = 0; m < 64; ++m) {
+      for (int n = 64; n < 128; ++n) p.get(m).get(n).op('\x93').append();
+    }
+  }, limits);
+  EXPECT_EQ(code, ErrorCode::kLimitExceeded);
+}
