@@ -187,8 +187,9 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   static constexpr std::string_view kTokens[] = {"wte.weight", "embed_tokens.weight", "word_embeddings.weight",
                                                  "tok_embeddings.weight", "token_embedding.weight", "tok_emb.weight",
                                                  "token_embedding_table.weight"};
+  // Not embed_positions: OPT's and BART's tables hold two rows more than their context.
   static constexpr std::string_view kPositions[] = {"wpe.weight", "position_embeddings.weight", "pos_emb.weight",
-                                                    "embed_positions.weight", "position_embedding_table.weight"};
+                                                    "position_embedding_table.weight"};
   Unique token, position, class_token;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const Shape& shape = tensors[i]->shape;
