@@ -116,19 +116,23 @@ Roles roles_as_recorded(const std::vector<const TensorRecord*>& unique) {
 // trainable parameter.
 Roles roles_by_name(const std::vector<const TensorRecord*>& unique, const BufferNames& names, std::string why) {
   Roles out;
+  std::size_t packed = 0;
   for (const TensorRecord* t : unique) {
     Role role = Role::kTrainable;
     if (std::optional<Role> recorded = recorded_role(*t, false)) {
       role = *recorded;
+      packed += t->packed;
     } else if (const BufferRule* rule = names.rule_for(*t)) {
       role = Role::kBuffer;
       out.names.buffer(*rule, *t);
     }
     out.roles.push_back(role);
   }
-  out.reason = std::move(why) + ": " +
-               (out.names.any() ? out.names.describe() + "; every other tensor is counted as a trainable parameter"
-                                : std::string("every tensor is counted as a trainable parameter"));
+  out.reason = std::move(why) + ": ";
+  if (out.names.any()) out.reason += out.names.describe() + "; ";
+  if (packed > 0) out.reason += count_of(packed, "quantized or packed tensor is a parameter", "quantized or packed tensors are parameters") + " torch does not train; ";
+  out.reason += out.names.any() || packed > 0 ? "every other tensor is counted as a trainable parameter"
+                                              : "every tensor is counted as a trainable parameter";
   return out;
 }
 
