@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -56,8 +56,13 @@ function run(python: string, args: string[]): Promise<void> {
 async function generate(): Promise<string> {
   const hash = createHash("sha256");
   for (const file of ["make_zoo.py", "make_zoo_torch2.py", "../torch_truth.py"]) hash.update(readFileSync(join(zoo, file)));
-  const dir = join(repoRoot, "node_modules", ".cache", "config-tracker", `zoo-${hash.digest("hex").slice(0, 16)}`);
+  const cache = join(repoRoot, "node_modules", ".cache", "config-tracker");
+  const dir = join(cache, `zoo-${hash.digest("hex").slice(0, 16)}`);
   if (existsSync(join(dir, "zoo-torch2", "truth.json"))) return dir;
+  // Another version of the generators wrote the others (~1 GB each).
+  for (const old of existsSync(cache) ? readdirSync(cache) : []) {
+    if (old.startsWith("zoo-")) rmSync(join(cache, old), { recursive: true, force: true });
+  }
   const building = `${dir}.${process.pid}`;
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });

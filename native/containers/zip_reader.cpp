@@ -174,25 +174,6 @@ ZipReader::ZipReader(const ByteSource& source, WorkBudget* budget) : source_(sou
   }
   name_offsets_ = {};
   check_entries_do_not_overlap();
-  index_entries();
-}
-
-// Two entries with one name are refused: readers disagree on which one a name means (a lookup
-// finds the first, a reader that extracts in order keeps the last), so such an archive can show
-// one reader different contents than another. The index also serves find().
-void ZipReader::index_entries() {
-  auto key_of = [this](std::uint32_t k) { return entries_[k].name; };
-  index_ = FlatIndex(entries_.size());
-  std::vector<std::uint32_t> hashes(entries_.size());
-  for (std::size_t i = 0; i < entries_.size(); ++i) hashes[i] = FlatIndex::hash_of(entries_[i].name);
-  constexpr std::size_t kAhead = 8;  // slots prefetched ahead of the inserts
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (i + kAhead < entries_.size()) index_.prefetch(hashes[i + kAhead]);
-    auto position = static_cast<std::uint32_t>(i);
-    if (index_.insert(entries_[i].name, hashes[i], position, key_of) != position) {
-      fail(ErrorCode::kCorrupt, "the zip archive has two entries named " + std::string(entries_[i].name));
-    }
-  }
 }
 
 // Each entry's header and data must end before the next entry starts (and the last before the
@@ -218,6 +199,11 @@ void ZipReader::check_entries_do_not_overlap() const {
 
 const ZipEntry* ZipReader::find(std::string_view name) const {
   auto key_of = [this](std::uint32_t k) { return entries_[k].name; };
+  if (!indexed_) {  // built on the first lookup: a reader that only walks entries() never pays for it
+    index_ = FlatIndex(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) index_.insert(entries_[i].name, static_cast<std::uint32_t>(i), key_of);
+    indexed_ = true;
+  }
   std::uint32_t found = index_.find(name, key_of);
   return found == FlatIndex::kMissing ? nullptr : &entries_[found];
 }

@@ -1,8 +1,8 @@
 // Reads a zip archive's central directory (ZIP64 included) and the entries asked for, stored or
 // deflated (zlib). Built for PyTorch archives: only the directory and the small entries asked for
 // are read, never tensor data. Every entry's claimed size is checked against the bytes the archive
-// has room for (entries may not overlap), so sizes taken from the directory are real, and no two
-// entries may share a name.
+// has room for (entries may not overlap), so sizes taken from the directory are real. Names are
+// not checked for repeats here: the torch archive reader refuses them in its own pass.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +46,6 @@ class ZipReader {
 
  private:
   void check_entries_do_not_overlap() const;
-  void index_entries();  // refuses two entries with one name
   std::uint64_t data_offset(const ZipEntry& entry, std::uint64_t max_size) const;
 
   const ByteSource& source_;
@@ -54,7 +53,8 @@ class ZipReader {
   std::vector<ZipEntry> entries_;
   std::string names_;                        // every entry's name, back to back
   std::vector<std::size_t> name_offsets_;    // while parsing
-  FlatIndex index_;  // by name
+  mutable FlatIndex index_;  // by name, built on the first find()
+  mutable bool indexed_ = false;
   std::uint64_t cd_offset_ = 0;
   bool zip64_ = false;
 };

@@ -71,8 +71,9 @@ struct Unique {
 // index, or -1.
 long block_index(std::string_view part) {
   constexpr std::string_view kVitBlock = "encoder_layer_";
-  if (part.substr(0, kVitBlock.size()) == kVitBlock) part.remove_prefix(kVitBlock.size());
-  if (!is_block_index(part)) return -1;
+  if (part.empty()) return -1;
+  if (part[0] == 'e' && part.substr(0, kVitBlock.size()) == kVitBlock) part.remove_prefix(kVitBlock.size());
+  if (part.empty() || part[0] < '0' || part[0] > '9' || !is_block_index(part)) return -1;
   long index = 0;
   for (char c : part) index = index * 10 + (c - '0');
   return index;
@@ -81,10 +82,10 @@ long block_index(std::string_view part) {
 // Repeated blocks: "<prefix>.<i>.<suffix>" with i = 0..N-1, every block holding the same
 // (non-trivial) set of suffixes. Only a model with one list of blocks has an unambiguous layer
 // count: where several lists hold blocks of four tensors or more (ResNet's layer1..layer4, an
-// encoder and a decoder), the count is left unknown. A block's suffix set is compared by its size
+// encoder and a decoder), the count is left unknown. `lists_of_blocks` says how many there are. A block's suffix set is compared by its size
 // and the sum of its suffixes' hashes (names are distinct, so no suffix repeats within a block):
 // no per-block sets or sorts.
-std::optional<std::int64_t> repeated_blocks(const std::vector<std::string_view>& names) {
+std::optional<std::int64_t> repeated_blocks(const std::vector<std::string_view>& names, int& lists_of_blocks) {
   struct Block {
     std::size_t suffixes = 0;
     std::uint64_t hash_sum = 0;
@@ -118,7 +119,7 @@ std::optional<std::int64_t> repeated_blocks(const std::vector<std::string_view>&
     }
   }
   std::optional<std::int64_t> layers;
-  int lists_of_blocks = 0;
+  lists_of_blocks = 0;
   for (const auto& [prefix, blocks] : lists) {
     bool substantial = std::any_of(blocks.begin(), blocks.end(), [](const auto& b) { return b.second.suffixes >= 4; });
     if (!substantial) continue;
@@ -219,8 +220,9 @@ ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tenso
   if (const TensorRecord* pos = position.get()) {
     a.max_seq_len = pos->shape[0];
   }
-  a.num_layers = resnet_depth(names);
-  if (!a.num_layers) a.num_layers = repeated_blocks(names);
+  int lists_of_blocks = 0;
+  a.num_layers = repeated_blocks(names, lists_of_blocks);
+  if (lists_of_blocks >= 4) a.num_layers = resnet_depth(names);  // layer1..layer4, and maybe more
   if (a.any()) a.source = "key_patterns";
   return a;
 }

@@ -1,5 +1,6 @@
 #include "buffer_names.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace ct {
@@ -43,10 +44,8 @@ constexpr const char* kFrozenBatchNorm =
 constexpr const char* kUntracked = "of BatchNorm layers without num_batches_tracked (FrozenBatchNorm2d)";
 constexpr const char* kQuantized = "torch.ao.nn.quantized modules (Linear, Conv, ...: their state dict's scale and zero_point)";
 
-}  // namespace
-
-const std::vector<BufferRule>& buffer_rules() {
-  static const std::vector<BufferRule> rules = {
+// The rules, first match first.
+const std::vector<BufferRule> kRules = {
       // A BatchNorm group (weight, bias, running_mean, running_var) with no num_batches_tracked is
       // torchvision's FrozenBatchNorm2d, whose four tensors are all buffers.
       {"weight", Guard::kUntrackedBatchNorm, kUntracked, kFrozenBatchNorm},
@@ -77,49 +76,67 @@ const std::vector<BufferRule>& buffer_rules() {
       {"_float_tensor", Guard::kAny, "named `_float_tensor`", "fairseq's SinusoidalPositionalEmbedding"},
       {"scale", Guard::kQuantizedScale, "named `scale` and `zero_point` in quantized modules", kQuantized},
       {"zero_point", Guard::kQuantizedScale, "named `scale` and `zero_point` in quantized modules", kQuantized},
+};
+
+
+}  // namespace
+
+const std::vector<BufferRule>& buffer_rules() { return kRules; }
+
+void BufferNames::see(const TensorRecord& t) {
+  std::string_view name = t.name;
+  // "<prefix>.<last>" or "<last>": compared from the end, most names at their last byte.
+  auto is = [&](std::string_view last) {
+    std::size_t n = name.size();
+    return n >= last.size() && name.compare(n - last.size(), last.size(), last) == 0 &&
+           (n == last.size() || name[n - last.size() - 1] == '.');
   };
-  return rules;
-}
-
-std::string_view last_component_of(std::string_view name) {
-  std::size_t dot = name.rfind('.');
-  return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
-
-std::string_view prefix_of(std::string_view name) {
-  std::size_t dot = name.rfind('.');
-  return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
-}
-
-BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) {
-  PrefixSet running_means;
-  PrefixSet tracked;
-  for (const TensorRecord* t : tensors) {
-    std::string_view last = last_component_of(t->name);
-    if (last.size() < 5 || last.size() > 19) continue;  // none of the names below: most names end here
-    if (last == "running_mean") running_means.insert(prefix_of(t->name));
-    if (last == "num_batches_tracked") tracked.insert(prefix_of(t->name));
-    if (last == "scale" && t->shape.empty()) scalar_scales_.insert(prefix_of(t->name));
-    if (last == "zero_point" && t->shape.empty()) scalar_zero_points_.insert(prefix_of(t->name));
+  switch (name.empty() ? '\0' : name.back()) {
+    case 'n':
+      if (is("running_mean")) running_means_.insert(prefix_of(name));
+      break;
+    case 'd':
+      if (is("num_batches_tracked")) tracked_.insert(prefix_of(name));
+      break;
+    case 'e':
+      if (t.shape.empty() && is("scale")) scalar_scales_.insert(prefix_of(name));
+      break;
+    case 't':
+      if (t.shape.empty() && is("zero_point")) scalar_zero_points_.insert(prefix_of(name));
+      break;
+    default: break;
   }
-  for (std::string_view prefix : running_means) {
-    if (!tracked.count(prefix)) untracked_batch_norms_.insert(prefix);
+}
+
+void BufferNames::ready() {
+  for (std::string_view prefix : running_means_) {
+    if (!tracked_.count(prefix)) untracked_batch_norms_.insert(prefix);
+  }
+  // The rules that can match here: those that look at neighbours only where there are some.
+  for (const BufferRule& rule : kRules) {
+    if (rule.guard == Guard::kUntrackedBatchNorm && untracked_batch_norms_.empty()) continue;
+    if (rule.guard == Guard::kQuantizedScale && (scalar_scales_.empty() || scalar_zero_points_.empty())) continue;
+    active_.push_back(&rule);
+    name_lengths_ |= std::uint64_t{1} << rule.name.size();
   }
 }
 
 bool BufferNames::applies(const BufferRule& rule, const TensorRecord& t, std::string_view prefix) const {
   switch (rule.guard) {
-    case Guard::kUntrackedBatchNorm: return untracked_batch_norms_.count(prefix) > 0;
+    case Guard::kUntrackedBatchNorm: return !untracked_batch_norms_.empty() && untracked_batch_norms_.count(prefix) > 0;
     case Guard::kQuantizedScale:
-      return t.shape.empty() && scalar_scales_.count(prefix) > 0 && scalar_zero_points_.count(prefix) > 0;
+      return t.shape.empty() && !scalar_scales_.empty() && scalar_scales_.count(prefix) > 0 &&
+             scalar_zero_points_.count(prefix) > 0;
     default: return shape_fits(rule.guard, t);
   }
 }
 
 const BufferRule* BufferNames::rule_for(const TensorRecord& t) const {
   std::string_view last = last_component_of(t.name);
-  for (const BufferRule& rule : buffer_rules()) {
-    if (rule.name == last && applies(rule, t, prefix_of(t.name))) return &rule;
+  if (last.size() >= 64 || !(name_lengths_ >> last.size() & 1)) return nullptr;  // most names
+  std::string_view prefix = prefix_of(t.name);
+  for (const BufferRule* rule : active_) {
+    if (rule->name == last && applies(*rule, t, prefix)) return rule;
   }
   return nullptr;
 }

@@ -4,6 +4,7 @@
 // lists the same table.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -40,21 +41,33 @@ const std::vector<BufferRule>& buffer_rules();
 // scale and zero point) see the whole set.
 class BufferNames {
  public:
-  explicit BufferNames(const std::vector<const TensorRecord*>& tensors);
+  // Sees every tensor (in the pass that finds the distinct ones), then is ready().
+  void see(const TensorRecord& t);
+  void ready();
   // The rule that makes `t` a buffer, or nullptr.
   const BufferRule* rule_for(const TensorRecord& t) const;
 
  private:
   bool applies(const BufferRule& rule, const TensorRecord& t, std::string_view prefix) const;
   using PrefixSet = std::unordered_set<std::string_view, TextHash>;
+  PrefixSet running_means_;          // prefixes with running_mean
+  PrefixSet tracked_;                // prefixes with num_batches_tracked
   PrefixSet untracked_batch_norms_;  // prefixes with running_mean and no num_batches_tracked
   PrefixSet scalar_scales_;          // prefixes with a 0-D scale
   PrefixSet scalar_zero_points_;     // prefixes with a 0-D zero_point
+  std::vector<const BufferRule*> active_;  // the rules that can match these tensors
+  std::uint64_t name_lengths_ = 0;         // a bit per length of their names
 };
 
 // The last component of a dotted name ("layer1.0.bn1.weight" -> "weight"), and what comes before it
 // ("layer1.0.bn1", or "" for a name without a dot).
-std::string_view last_component_of(std::string_view name);
-std::string_view prefix_of(std::string_view name);
+inline std::string_view last_component_of(std::string_view name) {
+  std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+inline std::string_view prefix_of(std::string_view name) {
+  std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
+}
 
 }  // namespace ct

@@ -243,6 +243,7 @@ ModelInfo summarize(CheckpointContents contents) {
   for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = FlatIndex::hash_of(tensors[i].identity);
   std::vector<const TensorRecord*> unique;
   unique.reserve(tensors.size());
+  BufferNames names;
   constexpr std::size_t kAhead = 8;  // slots prefetched ahead of the inserts
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
@@ -254,13 +255,14 @@ ModelInfo summarize(CheckpointContents contents) {
       continue;
     }
     unique.push_back(&t);
+    names.see(t);  // while the record is at hand
   }
 
   Roles roles;
   if (contents.roles_recorded) {
     roles = roles_as_recorded(unique);
   } else {
-    BufferNames names(unique);
+    names.ready();
     std::string why_not = "no optimizer state or recorded roles";
     std::optional<Roles> from_optimizer;
     if (contents.optimizer) from_optimizer = roles_from_optimizer(unique, *contents.optimizer, names, why_not);
