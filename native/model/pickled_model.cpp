@@ -116,9 +116,11 @@ class ModelFinder {
       charge(limits_);
       std::optional<std::string_view> name = slots[i].string();
       if (!name) continue;
-      if (holds_packed_parameters(*name, slots[i + 1])) {
-        std::string path(*name);
-        collect_packed(slots[i + 1], path, out, 0);
+      if (!decoder_.is_rebuild_call(slots[i + 1])) {
+        if (holds_packed_parameters(*name, slots[i + 1])) {
+          std::string path(*name);
+          collect_packed(slots[i + 1], path, out, 0);
+        }
         continue;
       }
       TensorRecord& t = out.emplace_back();  // decoded in place
