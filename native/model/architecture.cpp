@@ -68,12 +68,17 @@ struct Unique {
 };
 
 // "<i>" or, as torchvision's VisionTransformer names its blocks, "encoder_layer_<i>": the block
-// index, or -1.
-long block_index(std::string_view part) {
+// index, or -1; `stem` gets the length of what comes before the number.
+long block_index(std::string_view part, std::size_t* stem = nullptr) {
   constexpr std::string_view kVitBlock = "encoder_layer_";
   if (part.empty()) return -1;
-  if (part[0] == 'e' && part.substr(0, kVitBlock.size()) == kVitBlock) part.remove_prefix(kVitBlock.size());
+  std::size_t before = 0;
+  if (part[0] == 'e' && part.substr(0, kVitBlock.size()) == kVitBlock) {
+    part.remove_prefix(kVitBlock.size());
+    before = kVitBlock.size();
+  }
   if (part.empty() || part[0] < '0' || part[0] > '9' || !is_block_index(part)) return -1;
+  if (stem != nullptr) *stem = before;
   long index = 0;
   for (char c : part) index = index * 10 + (c - '0');
   return index;
@@ -101,10 +106,10 @@ std::optional<std::int64_t> repeated_blocks(const std::vector<std::string_view>&
       std::size_t end = name.find('.', start);
       if (end == std::string_view::npos) break;
       std::string_view part = name.substr(start, end - start);
-      long index = block_index(part);
+      std::size_t stem = 0;
+      long index = block_index(part, &stem);
       if (index >= 0) {
-        std::size_t digits = part.size() - part.find_first_of("0123456789");
-        std::string_view prefix = name.substr(0, end - digits);  // "transformer.h.", "encoder.layers.encoder_layer_"
+        std::string_view prefix = name.substr(0, start + stem);  // "transformer.h.", "encoder.layers.encoder_layer_"
         if (last_block == nullptr || index != last_index || prefix != last_prefix) {
           last_block = &lists[prefix][index];  // std::map nodes stay put as others are added
           last_prefix = prefix;

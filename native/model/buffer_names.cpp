@@ -83,62 +83,72 @@ const std::vector<BufferRule> kRules = {
 
 const std::vector<BufferRule>& buffer_rules() { return kRules; }
 
-void BufferNames::see(const TensorRecord& t) {
-  std::string_view name = t.name;
-  // "<prefix>.<last>" or "<last>": compared from the end, most names at their last byte.
-  auto is = [&](std::string_view last) {
-    std::size_t n = name.size();
-    return n >= last.size() && name.compare(n - last.size(), last.size(), last) == 0 &&
-           (n == last.size() || name[n - last.size() - 1] == '.');
-  };
-  switch (name.empty() ? '\0' : name.back()) {
-    case 'n':
-      if (is("running_mean")) running_means_.insert(prefix_of(name));
-      break;
-    case 'd':
-      if (is("num_batches_tracked")) tracked_.insert(prefix_of(name));
-      break;
-    case 'e':
-      if (t.shape.empty() && is("scale")) scalar_scales_.insert(prefix_of(name));
-      break;
-    case 't':
-      if (t.shape.empty() && is("zero_point")) scalar_zero_points_.insert(prefix_of(name));
-      break;
-    default: break;
-  }
+// The rules whose guard looks at no neighbour, and the lengths of their names, a bit each.
+struct PlainRules {
+  std::vector<const BufferRule*> rules;
+  std::uint64_t lengths = 0;
+};
+
+const PlainRules& plain_rules() {
+  static const PlainRules plain = [] {
+    PlainRules p;
+    for (const BufferRule& rule : kRules) {
+      if (rule.guard == Guard::kUntrackedBatchNorm || rule.guard == Guard::kQuantizedScale) continue;
+      p.rules.push_back(&rule);
+      p.lengths |= std::uint64_t{1} << rule.name.size();
+    }
+    return p;
+  }();
+  return plain;
 }
 
-void BufferNames::ready() {
-  for (std::string_view prefix : running_means_) {
-    if (!tracked_.count(prefix)) untracked_batch_norms_.insert(prefix);
+BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) : rules_(tensors.size(), nullptr) {
+  // One pass over the names: the rules that need no neighbour, and the neighbours the others need.
+  const PlainRules& plain = plain_rules();
+  PrefixSet running_means;
+  PrefixSet tracked;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorRecord& t = *tensors[i];
+    std::size_t dot = t.name.rfind('.');
+    std::string_view last = dot == std::string_view::npos ? t.name : t.name.substr(dot + 1);
+    if (last.size() >= 64 || !(plain.lengths >> last.size() & 1 || last.size() == 5 || last.size() == 10)) continue;
+    std::string_view prefix = dot == std::string_view::npos ? std::string_view() : t.name.substr(0, dot);
+    if (last == "running_mean") running_means.insert(prefix);
+    if (last == "num_batches_tracked") tracked.insert(prefix);
+    if (t.shape.empty() && last == "scale") scalar_scales_.insert(prefix);
+    if (t.shape.empty() && last == "zero_point") scalar_zero_points_.insert(prefix);
+    for (const BufferRule* rule : plain.rules) {
+      if (rule->name == last && shape_fits(rule->guard, t)) {
+        rules_[i] = rule;
+        break;
+      }
+    }
   }
-  // The rules that can match here: those that look at neighbours only where there are some.
-  for (const BufferRule& rule : kRules) {
-    if (rule.guard == Guard::kUntrackedBatchNorm && untracked_batch_norms_.empty()) continue;
-    if (rule.guard == Guard::kQuantizedScale && (scalar_scales_.empty() || scalar_zero_points_.empty())) continue;
-    active_.push_back(&rule);
-    name_lengths_ |= std::uint64_t{1} << rule.name.size();
+  for (std::string_view prefix : running_means) {
+    if (!tracked.count(prefix)) untracked_batch_norms_.insert(prefix);
+  }
+  // Rare: BatchNorm groups without num_batches_tracked, quantized scale and zero point. Only then
+  // a second pass, with every rule in the table's order.
+  if (untracked_batch_norms_.empty() && (scalar_scales_.empty() || scalar_zero_points_.empty())) return;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorRecord& t = *tensors[i];
+    std::string_view last = last_component_of(t.name);
+    for (const BufferRule& rule : kRules) {
+      if (rule.name == last && applies(rule, t, prefix_of(t.name))) {
+        rules_[i] = &rule;
+        break;
+      }
+    }
   }
 }
 
 bool BufferNames::applies(const BufferRule& rule, const TensorRecord& t, std::string_view prefix) const {
   switch (rule.guard) {
-    case Guard::kUntrackedBatchNorm: return !untracked_batch_norms_.empty() && untracked_batch_norms_.count(prefix) > 0;
+    case Guard::kUntrackedBatchNorm: return untracked_batch_norms_.count(prefix) > 0;
     case Guard::kQuantizedScale:
-      return t.shape.empty() && !scalar_scales_.empty() && scalar_scales_.count(prefix) > 0 &&
-             scalar_zero_points_.count(prefix) > 0;
+      return t.shape.empty() && scalar_scales_.count(prefix) > 0 && scalar_zero_points_.count(prefix) > 0;
     default: return shape_fits(rule.guard, t);
   }
-}
-
-const BufferRule* BufferNames::rule_for(const TensorRecord& t) const {
-  std::string_view last = last_component_of(t.name);
-  if (last.size() >= 64 || !(name_lengths_ >> last.size() & 1)) return nullptr;  // most names
-  std::string_view prefix = prefix_of(t.name);
-  for (const BufferRule* rule : active_) {
-    if (rule->name == last && applies(*rule, t, prefix)) return rule;
-  }
-  return nullptr;
 }
 
 }  // namespace ct

@@ -37,26 +37,22 @@ struct BufferRule {
 // The rules, first match first.
 const std::vector<BufferRule>& buffer_rules();
 
-// Answers for one set of tensors: the rules that look at neighbours (BatchNorm groups, quantized
-// scale and zero point) see the whole set.
+// The rule that makes each of a set of tensors a buffer (or none), found in one pass over their
+// names: the rules that look at neighbours (BatchNorm groups, quantized scale and zero point) see
+// the whole set.
 class BufferNames {
  public:
-  // Sees every tensor (in the pass that finds the distinct ones), then is ready().
-  void see(const TensorRecord& t);
-  void ready();
-  // The rule that makes `t` a buffer, or nullptr.
-  const BufferRule* rule_for(const TensorRecord& t) const;
+  explicit BufferNames(const std::vector<const TensorRecord*>& tensors);
+  // The rule for tensors[i], or nullptr.
+  const BufferRule* rule(std::size_t i) const { return rules_[i]; }
 
  private:
   bool applies(const BufferRule& rule, const TensorRecord& t, std::string_view prefix) const;
   using PrefixSet = std::unordered_set<std::string_view, TextHash>;
-  PrefixSet running_means_;          // prefixes with running_mean
-  PrefixSet tracked_;                // prefixes with num_batches_tracked
+  std::vector<const BufferRule*> rules_;
   PrefixSet untracked_batch_norms_;  // prefixes with running_mean and no num_batches_tracked
   PrefixSet scalar_scales_;          // prefixes with a 0-D scale
   PrefixSet scalar_zero_points_;     // prefixes with a 0-D zero_point
-  std::vector<const BufferRule*> active_;  // the rules that can match these tensors
-  std::uint64_t name_lengths_ = 0;         // a bit per length of their names
 };
 
 // The last component of a dotted name ("layer1.0.bn1.weight" -> "weight"), and what comes before it

@@ -2,7 +2,6 @@
 // apart, trainability and the parameter/buffer split from recorded roles, the optimizer's state,
 // or the table of buffer names (buffer_names.h), and every total checked (a wrap or a total
 // JavaScript cannot hold exactly is refused).
-#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -117,12 +116,13 @@ Roles roles_as_recorded(const std::vector<const TensorRecord*>& unique) {
 Roles roles_by_name(const std::vector<const TensorRecord*>& unique, const BufferNames& names, std::string why) {
   Roles out;
   std::size_t packed = 0;
-  for (const TensorRecord* t : unique) {
+  for (std::size_t i = 0; i < unique.size(); ++i) {
+    const TensorRecord* t = unique[i];
     Role role = Role::kTrainable;
     if (std::optional<Role> recorded = recorded_role(*t, false)) {
       role = *recorded;
       packed += t->packed;
-    } else if (const BufferRule* rule = names.rule_for(*t)) {
+    } else if (const BufferRule* rule = names.rule(i)) {
       role = Role::kBuffer;
       out.names.buffer(*rule, *t);
     }
@@ -154,13 +154,11 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   for (const auto& shape : facts.trained_shapes) ++wanted[shape];
   Roles out;
   out.roles.resize(unique.size(), Role::kBuffer);
-  std::vector<const BufferRule*> rules(unique.size());
-  for (std::size_t i = 0; i < unique.size(); ++i) rules[i] = names.rule_for(*unique[i]);
   // Shapes say which tensors the moments belong to; where several tensors share a shape, those
   // named like parameters are matched first and those named like buffers last (a buffer such as
   // a (16, 16) mask registered before the layers comes first in the state dict). Matching within
   // one shape changes no count.
-  auto priority = [&](std::size_t i) { return rules[i] != nullptr ? 2 : is_weight_or_bias(*unique[i]) ? 0 : 1; };
+  auto priority = [&](std::size_t i) { return names.rule(i) != nullptr ? 2 : is_weight_or_bias(*unique[i]) ? 0 : 1; };
   for (int pass = 0; pass < 3; ++pass) {
     for (std::size_t i = 0; i < unique.size(); ++i) {
       if (priority(i) != pass || unique[i]->packed) continue;
@@ -206,8 +204,8 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   }
   std::vector<const TensorRecord*> unclear;
   for (std::size_t i : others) {
-    if (rules[i] != nullptr) {
-      out.names.buffer(*rules[i], *unique[i]);
+    if (const BufferRule* rule = names.rule(i)) {
+      out.names.buffer(*rule, *unique[i]);
     } else if (is_weight_or_bias(*unique[i])) {
       out.roles[i] = Role::kFrozen;
       out.names.frozen(*unique[i]);
@@ -243,7 +241,6 @@ ModelInfo summarize(CheckpointContents contents) {
   for (std::size_t i = 0; i < tensors.size(); ++i) hashes[i] = FlatIndex::hash_of(tensors[i].identity);
   std::vector<const TensorRecord*> unique;
   unique.reserve(tensors.size());
-  BufferNames names;
   constexpr std::size_t kAhead = 8;  // slots prefetched ahead of the inserts
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     if (i + kAhead < tensors.size()) seen.prefetch(hashes[i + kAhead]);
@@ -255,14 +252,13 @@ ModelInfo summarize(CheckpointContents contents) {
       continue;
     }
     unique.push_back(&t);
-    names.see(t);  // while the record is at hand
   }
 
   Roles roles;
   if (contents.roles_recorded) {
     roles = roles_as_recorded(unique);
   } else {
-    names.ready();
+    BufferNames names(unique);
     std::string why_not = "no optimizer state or recorded roles";
     std::optional<Roles> from_optimizer;
     if (contents.optimizer) from_optimizer = roles_from_optimizer(unique, *contents.optimizer, names, why_not);
@@ -286,7 +282,9 @@ ModelInfo summarize(CheckpointContents contents) {
       info.num_buffer_elements = checked_add(info.num_buffer_elements, t->numel, "buffer element count");
       continue;
     }
-    parameters.push_back(t);
+    // Named for the architecture: not packed tensors, named by where they sit in a quantized
+    // module's packed state rather than by modules.
+    if (!t->packed) parameters.push_back(t);
     info.num_parameters = checked_add(info.num_parameters, t->numel, "parameter count");
     bits = checked_add(bits, checked_mul(t->numel, t->element_bits, "parameter bits"), "parameter bits");
     if (roles.roles[i] == Role::kTrainable) {
@@ -316,9 +314,6 @@ ModelInfo summarize(CheckpointContents contents) {
               : info.format.rfind("safetensors", 0) == 0 ? "safetensors"
                                                           : "state_dict";
   info.architecture = contents.architecture;
-  // Packed tensors are named by where they sit in a quantized module's packed state, not by modules.
-  parameters.erase(std::remove_if(parameters.begin(), parameters.end(), [](const TensorRecord* t) { return t->packed; }),
-                   parameters.end());
   fill_missing(info.architecture, infer_from_keys(parameters));
   return info;
 }
