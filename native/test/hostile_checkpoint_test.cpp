@@ -489,9 +489,14 @@ TEST(Hostile, ZipEntriesWithOneNameAreRefused) {
   Outcome out = inspect_bytes(twice.bytes());
   EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
   EXPECT_NE(out.message.find("two entries named archive/data.pkl"), std::string::npos) << out.message;
-  ZipBuilder storage_twice;
-  storage_twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/data/0", "");
-  EXPECT_EQ(inspect_bytes(storage_twice.bytes()).code, ErrorCode::kCorrupt);
+  ZipBuilder storage_twice;  // each large enough: only the repeat is wrong
+  storage_twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/data/0", std::string(64, '\1'));
+  Outcome storage = inspect_bytes(storage_twice.bytes());
+  EXPECT_EQ(storage.code, ErrorCode::kCorrupt) << storage.message;
+  EXPECT_NE(storage.message.find("two entries named archive/data/0"), std::string::npos) << storage.message;
+  ZipBuilder version_twice;
+  version_twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/version", "3\n").add("archive/version", "3\n");
+  EXPECT_EQ(inspect_bytes(version_twice.bytes()).code, ErrorCode::kCorrupt);
   ZipBuilder two_folders;  // which data.pkl a reader takes depends on the reader
   two_folders.add("a/data.pkl", a.bytes()).add("a/data/0", std::string(64, '\0')).add("b/data.pkl", b.bytes());
   Outcome folders = inspect_bytes(two_folders.bytes());
