@@ -102,7 +102,7 @@ const PlainRules& plain_rules() {
   return plain;
 }
 
-BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) : rules_(tensors.size(), nullptr) {
+BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) : rules_(tensors.size(), kNone) {
   // One pass over the names: the rules that need no neighbour, and the neighbours the others need.
   const PlainRules& plain = plain_rules();
   PrefixSet running_means;
@@ -119,7 +119,7 @@ BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) : rule
     if (t.shape.empty() && last == "zero_point") scalar_zero_points_.insert(prefix);
     for (const BufferRule* rule : plain.rules) {
       if (rule->name == last && shape_fits(rule->guard, t)) {
-        rules_[i] = rule;
+        rules_[i] = static_cast<std::uint8_t>(rule - kRules.data());
         break;
       }
     }
@@ -133,9 +133,10 @@ BufferNames::BufferNames(const std::vector<const TensorRecord*>& tensors) : rule
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const TensorRecord& t = *tensors[i];
     std::string_view last = last_component_of(t.name);
-    for (const BufferRule& rule : kRules) {
-      if (rule.name == last && applies(rule, t, prefix_of(t.name))) {
-        rules_[i] = &rule;
+    rules_[i] = kNone;
+    for (std::size_t r = 0; r < kRules.size(); ++r) {
+      if (kRules[r].name == last && applies(kRules[r], t, prefix_of(t.name))) {
+        rules_[i] = static_cast<std::uint8_t>(r);
         break;
       }
     }
