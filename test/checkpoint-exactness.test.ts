@@ -7,19 +7,25 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { inspectCheckpoint } from "../src/checkpoint.js";
+import type { ModelInfo } from "../src/checkpoint.js";
 
 const fixtures = join(import.meta.dirname, "fixtures", "checkpoints");
 const { fixtures: expected } = JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8")) as {
   fixtures: Record<string, Record<string, unknown>>;
 };
 
+/** The counts torch computed for a fixture (expected.json). */
+function expectTorchCounts(info: ModelInfo, name: string): void {
+  const want = expected[name];
+  expect(info.num_parameters, name).toBe(want?.num_parameters);
+  expect(info.num_trainable_parameters, name).toBe(want?.num_trainable_parameters);
+  expect(info.num_buffer_elements, name).toBe(want?.num_buffer_elements);
+}
+
 describe("optimizer state tells parameters from buffers", () => {
   it("a buffer with no conventional name, full AdamW: exact, and says why", async () => {
     const info = await inspectCheckpoint(join(fixtures, "masked_buffer_adamw.pt"));
-    const want = expected["masked_buffer_adamw.pt"];
-    expect(info.num_parameters).toBe(want?.num_parameters);
-    expect(info.num_trainable_parameters).toBe(want?.num_trainable_parameters);
-    expect(info.num_buffer_elements).toBe(want?.num_buffer_elements);
+    expectTorchCounts(info, "masked_buffer_adamw.pt");
     expect(info.exact).toBe(true);
     expect(info.exact_reason).toContain("7 trained parameters");
     expect(info.exact_reason).toContain("mask");
@@ -27,10 +33,7 @@ describe("optimizer state tells parameters from buffers", () => {
 
   it("partially frozen, AdamW over the trainable part in two groups: torch's counts, not claimed exact", async () => {
     const info = await inspectCheckpoint(join(fixtures, "frozen_two_groups.pt"));
-    const want = expected["frozen_two_groups.pt"];
-    expect(info.num_parameters).toBe(want?.num_parameters);
-    expect(info.num_trainable_parameters).toBe(want?.num_trainable_parameters);
-    expect(info.num_buffer_elements).toBe(want?.num_buffer_elements);
+    expectTorchCounts(info, "frozen_two_groups.pt");
     expect(info.exact).toBe(false);
     expect(info.exact_reason).toMatch(/cannot tell whether mask is a frozen parameter or a buffer/);
   });
@@ -45,10 +48,7 @@ describe("optimizer state tells parameters from buffers", () => {
     // FrozenBatchNorm2d (weight, bias, running stats: all buffers, no num_batches_tracked) and a
     // frozen convolution beside SGD's momentum for the rest.
     const info = await inspectCheckpoint(join(fixtures, "frozen_bn_sgd.pt"));
-    const want = expected["frozen_bn_sgd.pt"];
-    expect(info.num_parameters).toBe(want?.num_parameters);
-    expect(info.num_trainable_parameters).toBe(want?.num_trainable_parameters);
-    expect(info.num_buffer_elements).toBe(want?.num_buffer_elements);
+    expectTorchCounts(info, "frozen_bn_sgd.pt");
     expect(info.exact).toBe(false);
     expect(info.exact_reason).toContain(
       "8 tensors of BatchNorm layers without num_batches_tracked (FrozenBatchNorm2d) counted as buffers by name",
@@ -93,10 +93,7 @@ describe("torch.load(weights_only=True)", () => {
 
   it("a whole pickled module is counted and names the classes it needs", async () => {
     const info = await inspectCheckpoint(join(fixtures, "cnn_whole_module_frozen.pt"));
-    const want = expected["cnn_whole_module_frozen.pt"];
-    expect(info.num_parameters).toBe(want?.num_parameters);
-    expect(info.num_trainable_parameters).toBe(want?.num_trainable_parameters);
-    expect(info.num_buffer_elements).toBe(want?.num_buffer_elements);
+    expectTorchCounts(info, "cnn_whole_module_frozen.pt");
     expect(info.exact).toBe(true);
     expect(info.classes_needed).toContain("__main__.SmallCNN");
     expect(info.classes_needed).toContain("torch.nn.modules.conv.Conv2d");
