@@ -1,6 +1,7 @@
 /**
  * inspectCheckpoint against files real PyTorch wrote (test/fixtures/checkpoints/make_fixtures.py,
- * torch 1.13); every expected number is in expected.json, computed there by torch itself.
+ * torch 1.13; make_fixtures_torch2.py, torch 2.13); every expected number is in expected.json and
+ * expected_torch2.json, computed there by torch itself.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,13 +17,20 @@ const { fixtures: expected, torch_version: torchVersion } = JSON.parse(
   readFileSync(join(fixtures, "expected.json"), "utf8"),
 ) as { torch_version: string; fixtures: Record<string, Record<string, unknown>> };
 
-const good = Object.entries(expected).filter(([, e]) => !("error" in e));
+const torch2 = JSON.parse(readFileSync(join(fixtures, "expected_torch2.json"), "utf8")) as {
+  torch_version: string;
+  fixtures: Record<string, Record<string, unknown>>;
+  weights_only_unsafe_globals: Record<string, string[]>;
+};
+
+const good = [...Object.entries(expected), ...Object.entries(torch2.fixtures)].filter(([, e]) => !("error" in e));
 const bad = Object.entries(expected).filter(([, e]) => "error" in e);
 
 
 it("fixtures were written by real torch", () => {
   expect(torchVersion).toMatch(/^1\.13/);
-  expect(good.length).toBeGreaterThanOrEqual(15);
+  expect(torch2.torch_version).toMatch(/^2\.13/);
+  expect(good.length).toBeGreaterThanOrEqual(30);
 });
 
 describe.each(good)("%s", (name, want) => {
@@ -45,6 +53,18 @@ describe.each(bad)("%s", (name, want) => {
     expect(error.message.startsWith(`${path}: `)).toBe(true);
   });
 });
+
+// What torch.load(weights_only=True) refuses in each archive, as torch 2.13's
+// get_unsafe_globals_in_checkpoint lists it (make_fixtures_torch2.py), is what classes_needed says.
+describe.each(Object.entries(torch2.weights_only_unsafe_globals).filter(([name]) => !(expected[name] ?? {}).error))(
+  "%s",
+  (name, unsafe) => {
+    it("lists the globals torch.load(weights_only=True) refuses", async () => {
+      const info = await inspectCheckpoint(join(fixtures, name));
+      expect([...info.classes_needed].sort()).toEqual(unsafe);
+    });
+  },
+);
 
 describe("reading metadata only", () => {
   it("reads a small fraction of a checkpoint's bytes", async () => {
@@ -119,7 +139,8 @@ describe("config-tracker inspect", () => {
   it("prints a readable summary", () => {
     const result = runCli(["inspect", join(fixtures, "nanogpt_ckpt.pt")]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("parameters      89,568 (trainable 89,568, exact)");
+    expect(result.stdout).toContain("parameters      89,568 (trainable 89,568, not exact)");
+    expect(result.stdout).toContain("3 tensors named `bias` shaped as a causal mask (1x1x32x32) counted as buffers by name");
     expect(result.stdout).toContain("d_model 48, 3 layers, 4 heads, vocab 65, context 32 (from model_args)");
   });
 

@@ -1,7 +1,8 @@
 // Reads a zip archive's central directory (ZIP64 included) and the entries asked for, stored or
 // deflated (zlib). Built for PyTorch archives: only the directory and the small entries asked for
 // are read, never tensor data. Every entry's claimed size is checked against the bytes the archive
-// has room for (entries may not overlap), so sizes taken from the directory are real.
+// has room for (entries may not overlap), so sizes taken from the directory are real. Names are
+// not checked for repeats here: the torch archive reader refuses them in its own pass.
 #pragma once
 
 #include <cstdint>

@@ -14,25 +14,33 @@ CheckpointContents read_distributed_metadata(const ByteSource& source, const Rea
   std::string pickle = source.read_string(0, static_cast<std::size_t>(source.size()));
   PickleLimits pickle_limits;
   pickle_limits.budget = limits.budget;
-  PickleMachine machine(pickle_limits);
+  PickleMachine machine(pickle_limits, PickleDialect::kDistributedCheckpoint);
   PickleRef root = machine.load(pickle);
   PickleRef entries = object_state(root).get("state_dict_metadata").as_dict();
   if (!entries) fail(ErrorCode::kUnsupportedFormat, ".metadata is not torch.distributed.checkpoint metadata");
 
   CheckpointContents out;
   out.format = "torch-distributed-checkpoint";
-  bool has_model_prefix = false;
+  // The optimizer's entries ("optim.state.0.exp_avg", ...) are not the model's. The rest is the
+  // model: saved as {"model": ..., "optim": ...} when every one of them starts with "model." (a
+  // model's own names may start so too, as Hugging Face's model.layers... beside lm_head.weight).
+  auto optimizer_entry = [](std::string_view name) { return name.substr(0, name.find('.')).rfind("optim", 0) == 0; };
+  bool nested = false;
+  bool all_nested = true;
   for (std::size_t i = 0, n = entries.size(); i < n; ++i) {
+    charge(limits);
     std::optional<std::string_view> name = entries.key(i).string();
-    if (name && name->rfind("model.", 0) == 0) has_model_prefix = true;
+    if (!name || optimizer_entry(*name)) continue;
+    bool under_model = name->rfind("model.", 0) == 0;
+    nested = nested || under_model;
+    all_nested = all_nested && under_model;
   }
-  if (has_model_prefix) out.state_dict_key = "model";
+  if (nested && all_nested) out.state_dict_key = "model";
   for (std::size_t i = 0, n = entries.size(); i < n; ++i) {
     charge(limits);
     std::optional<std::string_view> name = entries.key(i).string();
     PickleRef value = entries.value(i);
-    if (!name || !value.callable()) continue;
-    if (has_model_prefix ? name->rfind("model.", 0) != 0 : name->rfind("optim", 0) == 0) continue;
+    if (!name || !value.callable() || optimizer_entry(*name)) continue;
     if (value.callable().name() != "TensorStorageMetadata") continue;  // BytesStorageMetadata: not a tensor
     PickleRef fields = object_state(value);
     std::string key(*name);

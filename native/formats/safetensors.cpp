@@ -64,7 +64,24 @@ bool looks_like_safetensors(const ByteSource& source) {
   unsigned char head[9];
   source.read(0, head, sizeof(head));
   std::uint64_t length = le64(head);
-  return head[8] == '{' && length >= 2 && length <= source.size() - 8 + (1ull << 40);
+  if (length < 2 || length > source.size() - 8 + (1ull << 40)) return false;
+  if (head[8] == '{') return true;
+  // The JSON may start after whitespace (a writer that aligns the data can pad the header at its
+  // start, and the reference accepts it): the first other byte, within the header and the file,
+  // must open the object.
+  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  if (!is_space(static_cast<char>(head[8]))) return false;
+  std::uint64_t end = 8 + std::min({length, source.size() - 8, kMaxHeaderBytes});
+  char chunk[16384];
+  for (std::uint64_t at = 9; at < end;) {
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof(chunk), end - at));
+    source.read(at, chunk, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!is_space(chunk[i])) return chunk[i] == '{';
+    }
+    at += n;
+  }
+  return false;
 }
 
 namespace {

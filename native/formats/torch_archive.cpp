@@ -1,6 +1,7 @@
 #include "torch_archive.h"
 
 #include "../common/checkpoint_error.h"
+#include "../common/flat_index.h"
 
 namespace ct {
 namespace {
@@ -9,6 +10,18 @@ PickleLimits pickle_limits(const ReadLimits& limits) {
   PickleLimits out;
   out.budget = limits.budget;
   return out;
+}
+
+// "<folder>/data.pkl" or "data.pkl".
+bool is_data_pkl(std::string_view name) {
+  if (name.empty() || name.back() != 'l') return false;  // most entries: data/<n>
+  std::size_t slash = name.find('/');
+  return name == "data.pkl" || (slash != std::string_view::npos && name.compare(slash, std::string::npos, "/data.pkl") == 0);
+}
+
+[[noreturn]] void twice(std::string_view name) {
+  fail(ErrorCode::kCorrupt, "the zip archive has two entries named " + std::string(name) +
+                                ": readers would disagree on which one it means");
 }
 
 // Storage keys torch writes: 0, 1, 2, ... (decimal, no leading zero, at most 7 digits).
@@ -27,40 +40,51 @@ std::optional<std::size_t> storage_number(std::string_view key) {
 TorchArchive::TorchArchive(const ByteSource& source, const ReadLimits& limits)
     : machine_(pickle_limits(limits)) {
   zip_.emplace(source, limits.budget);
-  // The prefix folder is whatever the writer chose (the file's stem, "archive", ...): find it.
+  // The prefix folder is whatever the writer chose (the file's stem, "archive", ...): data.pkl's.
+  // torch writes it first.
   const ZipEntry* pickle_entry = nullptr;
   for (const ZipEntry& entry : zip_->entries()) {
     charge(limits);
-    std::string_view name = entry.name;
-    std::size_t slash = name.find('/');
-    if (name == "data.pkl" || (slash != std::string_view::npos && name.compare(slash, std::string::npos, "/data.pkl") == 0)) {
+    if (is_data_pkl(entry.name)) {
       pickle_entry = &entry;
-      prefix_ = slash == std::string_view::npos ? "" : std::string(name.substr(0, slash + 1));
+      std::size_t slash = entry.name.find('/');
+      prefix_ = slash == std::string_view::npos ? "" : std::string(entry.name.substr(0, slash + 1));
       break;
     }
   }
   if (pickle_entry == nullptr) fail(ErrorCode::kUnsupportedFormat, "a zip archive without data.pkl: not written by torch.save");
   // One pass over the directory: TorchScript's marks, the byteorder entry, and the storages, which
-  // torch names 0, 1, 2, ...: indexed by number, without hashing 100,000 names.
+  // torch names 0, 1, 2, ...: indexed by number, without hashing 100,000 names. The same pass
+  // refuses an entry name given twice, and a second data.pkl under another folder: which of two
+  // a reader takes depends on the reader (storages by their number, other names in a hash index).
   std::string code = prefix_ + "code/";
   std::string data = prefix_ + "data/";
   std::string constants = prefix_ + "constants.pkl";
   std::string byteorder = prefix_ + "byteorder";
   const ZipEntry* order = nullptr;
-  numbered_storages_.assign(zip_->entries().size() + 1, kAbsent);  // a storage's number is at most the entry count
-  for (const ZipEntry& entry : zip_->entries()) {
+  const std::vector<ZipEntry>& entries = zip_->entries();
+  numbered_storages_.assign(entries.size() + 1, kAbsent);  // a storage's number is at most the entry count
+  FlatIndex other_names;
+  auto name_of = [&](std::uint32_t k) { return entries[k].name; };
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const ZipEntry& entry = entries[i];
     std::string_view name = entry.name;
+    if (&entry != pickle_entry && is_data_pkl(name) && name != pickle_entry->name) {
+      fail(ErrorCode::kCorrupt, "the archive has two data.pkl entries (" + std::string(pickle_entry->name) + " and " +
+                                    std::string(name) + "): readers would disagree on which one is the checkpoint");
+    }
     if (name == constants || name.substr(0, code.size()) == code) torchscript_ = true;
-    if (name == byteorder && order == nullptr) order = &entry;  // the first of duplicates, as a lookup finds
-    if (name.size() <= data.size() || name.compare(0, data.size(), data) != 0) continue;
-    std::string_view key = name.substr(data.size());
-    std::optional<std::size_t> n = storage_number(key);
-    if (!n) {
-      named_.push_back(&entry);  // a key torch would not write: looked up by name
+    if (name == byteorder) order = &entry;
+    bool in_data = name.size() > data.size() && name.compare(0, data.size(), data) == 0;
+    std::optional<std::size_t> n = in_data ? storage_number(name.substr(data.size())) : std::nullopt;
+    if (n && *n <= entries.size()) {
+      if (numbered_storages_[*n] != kAbsent) twice(name);
+      numbered_storages_[*n] = entry.uncompressed_size;
       continue;
     }
-    if (*n > zip_->entries().size()) continue;
-    if (numbered_storages_[*n] == kAbsent) numbered_storages_[*n] = entry.uncompressed_size;
+    auto position = static_cast<std::uint32_t>(i);
+    if (other_names.insert(name, position, name_of) != position) twice(name);
+    if (in_data) named_.push_back(&entry);  // a key torch would not write: looked up by name
   }
   if (order != nullptr) {
     std::string value = zip_->read(*order, 16);

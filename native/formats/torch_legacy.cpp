@@ -23,6 +23,8 @@ constexpr unsigned char kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x
 struct StorageFacts {
   std::uint64_t element_bits = 0;
   std::uint64_t needed_bytes = 0;  // the most any tensor read needs
+  bool read_by_a_tensor = false;
+  bool in_the_file = false;        // listed in the storage keys and walked
 };
 
 }  // namespace
@@ -46,7 +48,7 @@ CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits&
   pickle_limits.budget = limits.budget;
   for (std::uint64_t chunk = std::min(source.size(), std::max<std::uint64_t>(limits.legacy_first_read, 1));;) {
     head = source.read_string(0, static_cast<std::size_t>(chunk));
-    machine = std::make_unique<PickleMachine>(pickle_limits);
+    machine = std::make_unique<PickleMachine>(pickle_limits, PickleDialect::kTorchLegacy);
     try {
       pos = 0;
       PickleRef magic = machine->load(head, pos, &pos);
@@ -77,6 +79,7 @@ CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits&
       [&](const StorageRef& ref, std::uint64_t storage_bytes) {
         StorageFacts& facts = storages[ref.key];
         facts.needed_bytes = std::max(facts.needed_bytes, storage_bytes);
+        facts.read_by_a_tensor = true;
       },
       limits, out.text);
   read_pickled_model(root, decoder, limits, out);
@@ -98,6 +101,15 @@ CheckpointContents read_torch_legacy(const ByteSource& source, const ReadLimits&
     if (facts->second.needed_bytes > bytes) fail(ErrorCode::kCorrupt, "legacy storage " + std::string(*key) + " is smaller than its tensors");
     offset = checked_add(checked_add(offset, 8, "legacy offset"), bytes, "legacy offset");
     if (offset > source.size()) fail(ErrorCode::kTruncated, "the file ends inside storage " + std::string(*key));
+    facts->second.in_the_file = true;
+  }
+  // A storage the key list leaves out has no bytes in the file (torch.load would leave it
+  // uninitialised): its tensors cannot be counted as the file's.
+  for (const auto& [key, facts] : storages) {
+    charge(limits);
+    if (facts.read_by_a_tensor && !facts.in_the_file) {
+      fail(ErrorCode::kCorrupt, "legacy storage " + std::string(key) + " is read by a tensor but not stored in the file");
+    }
   }
   return out;
 }

@@ -129,6 +129,7 @@ CheckpointContents read_torchscript(const TorchArchive& archive, const ReadLimit
   ScriptModuleReader script(archive, limits);
   bool all_declared = true;
   script.collect(archive.root(), "", decoder, out.tensors, out.text, all_declared, 0);
+  decoder.take_quantizer_tensors(out.tensors);
   out.roles_recorded = all_declared;
   out.not_understood = decoder.not_understood();
   // mangling (___torch_mangle_N) lives in the module path, not the name

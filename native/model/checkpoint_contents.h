@@ -135,6 +135,9 @@ struct TensorRecord {
   std::string_view identity;
   Role role = Role::kUnknown;
   std::optional<bool> requires_grad;
+  // A quantized tensor, or a tensor packed in a quantized module's parameters (the int8 weight
+  // and float bias of a dynamically quantized Linear or LSTM): a parameter torch does not train.
+  bool packed = false;
 };
 
 struct ArchitectureFields {

@@ -1,6 +1,7 @@
 // summarize: the counting rules applied to what a format reader found: tied weights once, buffers
 // apart, trainability and the parameter/buffer split from recorded roles, the optimizer's state,
-// or names, and every total checked (a wrap or a total JavaScript cannot hold exactly is refused).
+// or the table of buffer names (buffer_names.h), and every total checked (a wrap or a total
+// JavaScript cannot hold exactly is refused).
 #include <map>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 #include "../common/checked_math.h"
 #include "../common/flat_index.h"
 #include "architecture.h"
+#include "buffer_names.h"
 #include "model_info.h"
 
 namespace ct {
@@ -16,61 +18,130 @@ namespace {
 
 enum class Role { kTrainable, kFrozen, kBuffer };
 
-std::string_view last_component_of(std::string_view name) {
-  std::size_t dot = name.rfind('.');
-  return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
-
-// State dicts do not say which entries are buffers; these names and shapes do.
-bool is_buffer_name(const TensorRecord& t) {
-  static constexpr std::string_view kBufferNames[] = {
-      "running_mean", "running_var", "num_batches_tracked", "position_ids", "inv_freq", "masked_bias",
-      "relative_position_index", "_float_tensor", "token_type_ids"};
+bool is_weight_or_bias(const TensorRecord& t) {
   std::string_view last = last_component_of(t.name);
-  for (std::string_view known : kBufferNames) {
-    if (last == known) return true;
-  }
-  // Causal masks (nanoGPT's attn.bias, GPT-2's attn.bias): shape (1, 1, n, n). A learned bias is
-  // never shaped like that.
-  bool mask_name = last == "bias" || last == "mask" || last == "causal_mask" || last == "attn_mask";
-  return mask_name && t.shape.size() == 4 && t.shape[0] == 1 && t.shape[1] == 1 && t.shape[2] == t.shape[3] &&
-         t.shape[2] > 1;
-}
-
-// torch's own modules name their parameters weight and bias (Linear, Conv, Embedding, norms).
-bool is_parameter_name(const TensorRecord& t) {
-  std::string_view last = last_component_of(t.name);
-  return (last == "weight" || last == "bias") && !is_buffer_name(t);
+  return last == "weight" || last == "bias";
 }
 
 std::string count_of(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-struct Roles {
-  std::vector<Role> roles;  // per unique tensor
-  bool exact = false;
-  std::string reason;
+// "256x256" or "scalar".
+std::string shape_text(const Shape& shape) {
+  if (shape.empty()) return "scalar";
+  std::string out;
+  for (std::int64_t d : shape) out += (out.empty() ? "" : "x") + std::to_string(d);
+  return out;
+}
+
+// What the names decided, grouped by rule, for `exact` (never true when a name decided anything)
+// and for exact_reason ("36 tensors named `tril` (256x256) counted as buffers by name").
+class NameDecisions {
+ public:
+  void buffer(const BufferRule& rule, const TensorRecord& t) { note(rule.what, t, buffers_); }
+  void frozen(const TensorRecord& t) { note("named weight or bias", t, frozen_); }
+  bool any() const { return !buffers_.empty() || !frozen_.empty(); }
+
+  std::string describe() const {
+    std::string out;
+    auto list = [&](const std::vector<Group>& groups, const char* as_one, const char* as_many) {
+      for (const Group& g : groups) {
+        out += out.empty() ? "" : ", ";
+        out += count_of(g.count, "tensor", "tensors") + " " + std::string(g.what);
+        if (g.one_shape) out += " (" + shape_text(g.shape) + (g.count > 1 && g.shape.empty() ? "s" : "") + ")";
+        out += g.count == 1 ? as_one : as_many;
+      }
+    };
+    list(buffers_, " counted as a buffer by name", " counted as buffers by name");
+    list(frozen_, " counted as a frozen parameter by name", " counted as frozen parameters by name");
+    return out;
+  }
+
+ private:
+  struct Group {
+    std::string_view what;
+    std::size_t count = 0;
+    Shape shape;
+    bool one_shape = true;
+  };
+  static void note(std::string_view what, const TensorRecord& t, std::vector<Group>& groups) {
+    Group* group = nullptr;
+    for (Group& g : groups) {
+      if (g.what == what) group = &g;
+    }
+    if (group == nullptr) {
+      group = &groups.emplace_back();
+      group->what = what;
+      group->shape = t.shape;
+    }
+    ++group->count;
+    group->one_shape = group->one_shape && group->shape == t.shape;
+  }
+  std::vector<Group> buffers_;
+  std::vector<Group> frozen_;
 };
 
-// Roles as recorded (whole modules, TorchScript: requires_grad says trainable) or, where not
-// recorded, by name (state dicts hold detached tensors: all count as trainable).
-Roles roles_by_name(const std::vector<const TensorRecord*>& unique, bool recorded, std::string why) {
-  Roles out;
-  for (const TensorRecord* t : unique) {
-    bool buffer = t->role == TensorRecord::Role::kUnknown ? is_buffer_name(*t) : t->role == TensorRecord::Role::kBuffer;
-    bool trainable = !recorded || t->requires_grad.value_or(true);
-    out.roles.push_back(buffer ? Role::kBuffer : trainable ? Role::kTrainable : Role::kFrozen);
+struct Roles {
+  std::vector<Role> roles;  // per unique tensor
+  // Every tensor's role follows from what the file records (or from the optimizer's state and
+  // names): `exact` when, besides, no name decided anything.
+  bool complete = false;
+  std::string reason;
+  NameDecisions names;
+};
+
+// Quantized tensors and the tensors packed in a quantized module's parameters are parameters
+// torch does not train; roles a module, TorchScript or a rebuild call records; else nothing.
+std::optional<Role> recorded_role(const TensorRecord& t, bool trust_requires_grad) {
+  if (t.role == TensorRecord::Role::kBuffer) return Role::kBuffer;
+  if (t.packed) return Role::kFrozen;
+  if (t.role == TensorRecord::Role::kParameter && trust_requires_grad) {
+    return t.requires_grad.value_or(true) ? Role::kTrainable : Role::kFrozen;
   }
-  out.reason = std::move(why);
+  return std::nullopt;
+}
+
+// Whole modules and TorchScript: the file records every role and requires_grad.
+Roles roles_as_recorded(const std::vector<const TensorRecord*>& unique) {
+  Roles out;
+  for (const TensorRecord* t : unique) out.roles.push_back(recorded_role(*t, true).value_or(Role::kTrainable));
+  out.complete = true;
+  out.reason = "the file records which tensors are parameters and buffers";
+  return out;
+}
+
+// State dicts hold detached tensors: buffers by the table of buffer names, every other tensor a
+// trainable parameter.
+Roles roles_by_name(const std::vector<const TensorRecord*>& unique, const BufferNames& names, std::string why) {
+  Roles out;
+  std::size_t packed = 0;
+  for (std::size_t i = 0; i < unique.size(); ++i) {
+    const TensorRecord* t = unique[i];
+    Role role = Role::kTrainable;
+    if (std::optional<Role> recorded = recorded_role(*t, false)) {
+      role = *recorded;
+      packed += t->packed;
+    } else if (const BufferRule* rule = names.rule(i)) {
+      role = Role::kBuffer;
+      out.names.buffer(*rule, *t);
+    }
+    out.roles.push_back(role);
+  }
+  out.reason = std::move(why) + ": ";
+  if (out.names.any()) out.reason += out.names.describe() + "; ";
+  if (packed > 0) out.reason += count_of(packed, "quantized or packed tensor is a parameter", "quantized or packed tensors are parameters") + " torch does not train; ";
+  out.reason += out.names.any() || packed > 0 ? "every other tensor is counted as a trainable parameter"
+                                              : "every tensor is counted as a trainable parameter";
   return out;
 }
 
 // The optimizer's state has one moment per trained parameter, shaped like it: those tensors are
-// the trainable parameters. The others are frozen parameters or buffers, told apart by names; when
-// some are frozen and others have names that say neither, the split is not exact.
+// the trainable parameters. The others are frozen parameters or buffers: when every parameter the
+// optimizer was given has a moment and none of the others is named weight or bias, nothing is
+// frozen and they are all buffers; else names tell them apart (and `exact` says so).
 std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>& unique, const OptimizerFacts& facts,
-                                          std::string& why_not) {
+                                          const BufferNames& names, std::string& why_not) {
   if (facts.trained_shapes.empty()) {
     why_not = "the optimizer has no state yet";
     return std::nullopt;
@@ -85,11 +156,12 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
   out.roles.resize(unique.size(), Role::kBuffer);
   // Shapes say which tensors the moments belong to; where several tensors share a shape, those
   // named like parameters are matched first and those named like buffers last (a buffer such as
-  // a (16, 16) mask registered before the layers comes first in the state dict).
-  auto priority = [&](const TensorRecord& t) { return is_parameter_name(t) ? 0 : is_buffer_name(t) ? 2 : 1; };
+  // a (16, 16) mask registered before the layers comes first in the state dict). Matching within
+  // one shape changes no count.
+  auto priority = [&](std::size_t i) { return names.rule(i) != nullptr ? 2 : is_weight_or_bias(*unique[i]) ? 0 : 1; };
   for (int pass = 0; pass < 3; ++pass) {
     for (std::size_t i = 0; i < unique.size(); ++i) {
-      if (priority(*unique[i]) != pass) continue;
+      if (priority(i) != pass || unique[i]->packed) continue;
       auto found = wanted.find(unique[i]->shape);
       if (found != wanted.end() && found->second > 0) {
         --found->second;
@@ -103,40 +175,51 @@ std::optional<Roles> roles_from_optimizer(const std::vector<const TensorRecord*>
       return std::nullopt;
     }
   }
-  std::size_t frozen = 0;
-  std::size_t named_buffers = 0;
-  std::vector<const TensorRecord*> unclear;
+  std::string trained =
+      "the optimizer's state gives the " + count_of(facts.trained_shapes.size(), "trained parameter", "trained parameters");
+  bool stateless_ids = facts.param_ids > facts.trained_shapes.size();
+  std::vector<std::size_t> others;
+  bool parameter_named = false;
   for (std::size_t i = 0; i < unique.size(); ++i) {
     if (out.roles[i] == Role::kTrainable) continue;
-    if (is_buffer_name(*unique[i])) {
-      ++named_buffers;
-    } else if (is_parameter_name(*unique[i])) {
+    if (std::optional<Role> recorded = recorded_role(*unique[i], false)) {
+      out.roles[i] = *recorded;
+      continue;
+    }
+    others.push_back(i);
+    parameter_named = parameter_named || is_weight_or_bias(*unique[i]);
+  }
+  out.complete = true;
+  if (others.empty()) {
+    out.reason = trained;
+    return out;
+  }
+  if (!stateless_ids && !parameter_named) {
+    // Every parameter the optimizer was given is trained and no other tensor is named like a
+    // parameter: nothing is frozen, so the others are buffers whatever their names.
+    out.reason = trained + "; nothing is frozen, so the other " +
+                 count_of(others.size(), "tensor is a buffer", "tensors are buffers") + " (e.g. " +
+                 std::string(unique[others.front()]->name) + ")";
+    return out;
+  }
+  std::vector<const TensorRecord*> unclear;
+  for (std::size_t i : others) {
+    if (const BufferRule* rule = names.rule(i)) {
+      out.names.buffer(*rule, *unique[i]);
+    } else if (is_weight_or_bias(*unique[i])) {
       out.roles[i] = Role::kFrozen;
-      ++frozen;
+      out.names.frozen(*unique[i]);
     } else {
       unclear.push_back(unique[i]);  // counted as a buffer
     }
   }
-  bool stateless_ids = facts.param_ids > facts.trained_shapes.size();
-  std::string trained = "the optimizer's state gives the " + count_of(facts.trained_shapes.size(), "trained parameter", "trained parameters");
-  if (unclear.empty()) {
-    out.exact = true;
-    out.reason = trained;
-    if (frozen > 0 || named_buffers > 0) {
-      out.reason += "; the other tensors (" + (frozen > 0 ? count_of(frozen, "frozen parameter", "frozen parameters") : std::string()) +
-                    (frozen > 0 && named_buffers > 0 ? ", " : "") +
-                    (named_buffers > 0 ? count_of(named_buffers, "buffer", "buffers") : std::string()) + ") told apart by their names";
-    }
-  } else if (frozen == 0 && !stateless_ids) {
-    // Nothing is frozen: every parameter is trained, so a tensor the optimizer does not train is a buffer.
-    out.exact = true;
-    out.reason = trained + "; nothing is frozen, so the other " + count_of(named_buffers + unclear.size(), "tensor is a buffer", "tensors are buffers") +
-                 " (e.g. " + std::string(unclear.front()->name) + ")";
-  } else {
-    out.exact = false;
-    out.reason = trained + ", but cannot tell whether " + std::string(unclear.front()->name) +
-                 (unclear.size() > 1 ? " (and " + std::to_string(unclear.size() - 1) + " more)" : std::string()) +
-                 " is a frozen parameter or a buffer: counted as a buffer";
+  out.reason = trained;
+  if (out.names.any()) out.reason += "; " + out.names.describe();
+  if (!unclear.empty()) {
+    out.complete = false;
+    out.reason += "; cannot tell whether " + std::string(unclear.front()->name) +
+                  (unclear.size() > 1 ? " (and " + std::to_string(unclear.size() - 1) + " more)" : std::string()) +
+                  " is a frozen parameter or a buffer: counted as a buffer";
   }
   return out;
 }
@@ -173,15 +256,13 @@ ModelInfo summarize(CheckpointContents contents) {
 
   Roles roles;
   if (contents.roles_recorded) {
-    roles = roles_by_name(unique, true, "the file records which tensors are parameters and buffers");
-    roles.exact = true;
-  } else if (contents.optimizer) {
-    std::string why_not;
-    std::optional<Roles> from_optimizer = roles_from_optimizer(unique, *contents.optimizer, why_not);
-    roles = from_optimizer ? std::move(*from_optimizer)
-                           : roles_by_name(unique, false, why_not + ": parameters and buffers told apart by their names");
+    roles = roles_as_recorded(unique);
   } else {
-    roles = roles_by_name(unique, false, "no optimizer state or recorded roles: parameters and buffers told apart by their names");
+    BufferNames names(unique);
+    std::string why_not = "no optimizer state or recorded roles";
+    std::optional<Roles> from_optimizer;
+    if (contents.optimizer) from_optimizer = roles_from_optimizer(unique, *contents.optimizer, names, why_not);
+    roles = from_optimizer ? std::move(*from_optimizer) : roles_by_name(unique, names, why_not);
   }
 
   std::map<std::string_view, std::uint64_t> dtypes;
@@ -201,7 +282,9 @@ ModelInfo summarize(CheckpointContents contents) {
       info.num_buffer_elements = checked_add(info.num_buffer_elements, t->numel, "buffer element count");
       continue;
     }
-    parameters.push_back(t);
+    // Named for the architecture: not packed tensors, named by where they sit in a quantized
+    // module's packed state rather than by modules.
+    if (!t->packed) parameters.push_back(t);
     info.num_parameters = checked_add(info.num_parameters, t->numel, "parameter count");
     bits = checked_add(bits, checked_mul(t->numel, t->element_bits, "parameter bits"), "parameter bits");
     if (roles.roles[i] == Role::kTrainable) {
@@ -217,7 +300,8 @@ ModelInfo summarize(CheckpointContents contents) {
   info.num_tensors = unique.size();
   info.parameter_bytes = bits / 8 + (bits % 8 != 0);
   for (const auto& [name, count] : dtypes) info.dtypes.emplace_back(std::string(name), count);
-  info.exact = roles.exact;
+  // Exact only where the file itself gives every role: never where a name decided one.
+  info.exact = roles.complete && !roles.names.any();
   info.exact_reason = roles.reason;
   if (!contents.not_understood.empty()) {
     info.exact = false;

@@ -64,6 +64,22 @@ bool in(std::string_view key, const std::string_view (&list)[N]) {
   return std::find(std::begin(list), std::end(list), key) != std::end(list);
 }
 
+// A TorchScript custom class object torch.save pickles by its state: the packed parameters of
+// quantized modules (LinearPackedParamsBase, rnn's CellParamsBase, ...).
+bool is_script_object(PickleRef v) {
+  PickleRef cls = v.call_target();
+  return cls && cls.is_global("torch", "ScriptObject");
+}
+
+// The value of a state dict's "<module>._packed_params" entry (a quantized Linear's (weight,
+// bias) tuple), or a ScriptObject anywhere: tensors packed in a quantized module's parameters.
+bool holds_packed_parameters(std::string_view key, PickleRef value) {
+  if (is_script_object(value)) return true;
+  constexpr std::string_view kPacked = "_packed_params";
+  return (value.is(PickleKind::kTuple) || value.is(PickleKind::kList)) && key.size() >= kPacked.size() &&
+         key.compare(key.size() - kPacked.size(), kPacked.size(), kPacked) == 0;
+}
+
 class ModelFinder {
  public:
   ModelFinder(TensorDecoder& decoder, const ReadLimits& limits, TextStore& text) : decoder_(decoder), limits_(limits), text_(text) {}
@@ -83,7 +99,8 @@ class ModelFinder {
     PickleItems slots = dict.dict_slots();
     for (std::size_t i = 0, n = slots.size(); i + 1 < n; i += 2) {
       charge(limits_);
-      if (slots[i].is(Kind::kString) && decoder_.is_rebuild_call(slots[i + 1])) ++tensors;
+      std::optional<std::string_view> key = slots[i].string();
+      if (key && (decoder_.is_rebuild_call(slots[i + 1]) || holds_packed_parameters(*key, slots[i + 1]))) ++tensors;
     }
     bool yes = tensors > 0 && tensors * 2 >= dict.size();
     state_dicts_.emplace(dict.id(), yes);
@@ -99,6 +116,13 @@ class ModelFinder {
       charge(limits_);
       std::optional<std::string_view> name = slots[i].string();
       if (!name) continue;
+      if (!decoder_.is_rebuild_call(slots[i + 1])) {
+        if (holds_packed_parameters(*name, slots[i + 1])) {
+          std::string path(*name);
+          collect_packed(slots[i + 1], path, out, 0);
+        }
+        continue;
+      }
       TensorRecord& t = out.emplace_back();  // decoded in place
       if (!decoder_.tensor(slots[i + 1], *name, t)) {
         out.pop_back();
@@ -108,6 +132,34 @@ class ModelFinder {
     }
   }
 
+  // The tensors in a quantized module's packed parameters (tuples, lists and ScriptObject states,
+  // nested), named by their path: "<key>.0", "<key>.1.0", ... Each container is walked once.
+  void collect_packed(PickleRef v, std::string& path, std::vector<TensorRecord>& out, int depth) {
+    charge(limits_);
+    if (depth > kMaxPackedDepth) fail(ErrorCode::kLimitExceeded, "packed parameters nested too deeply");
+    if (decoder_.is_rebuild_call(v)) {
+      TensorRecord& t = out.emplace_back();
+      if (!decoder_.tensor(v, path, t)) {
+        out.pop_back();
+        return;
+      }
+      t.name = text_.copy(path);
+      if (t.role != TensorRecord::Role::kBuffer) t.packed = true;
+      return;
+    }
+    PickleRef items = is_script_object(v) ? v.state() : v;  // a ScriptObject's state: (state, class name)
+    if (!items.is(Kind::kTuple) && !items.is(Kind::kList)) return;
+    if (!visited_packed_.insert(items.id()).second) return;
+    std::size_t length = path.size();
+    for (std::size_t i = 0, n = items.size(); i < n; ++i) {
+      path.resize(length);
+      path += '.';
+      path += std::to_string(i);
+      collect_packed(items.item(i), path, out, depth + 1);
+    }
+    path.resize(length);
+  }
+
   // nn.Module pickled whole: _parameters (with requires_grad), _buffers, _modules.
   void collect_module(PickleRef module, const std::string& prefix, std::vector<TensorRecord>& out, int depth) {
     if (depth > kMaxModuleDepth) fail(ErrorCode::kLimitExceeded, "modules nested too deeply");
@@ -115,6 +167,16 @@ class ModelFinder {
     PickleRef state = object_state(module);
     take(state.get("_parameters"), prefix, TensorRecord::Role::kParameter, out);
     take(state.get("_buffers"), prefix, TensorRecord::Role::kBuffer, out);
+    // Quantized modules keep their weights packed in ScriptObject attributes (_packed_params,
+    // an LSTM's PackedParameter.param), outside _parameters.
+    for (std::size_t i = 0, n = state.size(); i < n; ++i) {
+      charge(limits_);
+      std::optional<std::string_view> name = state.key(i).string();
+      if (name && is_script_object(state.value(i))) {
+        std::string path = prefix + std::string(*name);
+        collect_packed(state.value(i), path, out, 0);
+      }
+    }
     PickleRef children = state.get("_modules").as_dict();
     for (std::size_t i = 0, n = children.size(); i < n; ++i) {
       charge(limits_);
@@ -148,8 +210,10 @@ class ModelFinder {
   TensorDecoder& decoder_;
   const ReadLimits& limits_;
   TextStore& text_;
+  static constexpr int kMaxPackedDepth = 16;
   std::unordered_map<ValueId, bool> state_dicts_;
   std::unordered_set<ValueId> visited_modules_;
+  std::unordered_set<ValueId> visited_packed_;
 };
 
 std::optional<OptimizerFacts> ModelFinder::optimizer_facts(const RootIndex& root) {
@@ -246,6 +310,7 @@ void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits
   };
   if (finder.is_module(root)) {
     take(root);
+    decoder.take_quantizer_tensors(out.tensors);
     return;
   }
   if (!root.as_dict()) fail(ErrorCode::kUnsupportedFormat, "data.pkl holds neither a state dict nor a module");
@@ -290,6 +355,7 @@ void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits
     fail(ErrorCode::kUnsupportedFormat, "no model weights found (top-level keys: " + keys + ")");
   }
   take(chosen);
+  decoder.take_quantizer_tensors(out.tensors);
   out.optimizer = finder.optimizer_facts(index);
   out.architecture = config_architecture(index);
 }

@@ -136,6 +136,7 @@ TensorDecoder::Rebuild TensorDecoder::classify(PickleRef fn) {
 bool TensorDecoder::tensor(PickleRef v, std::string_view name, TensorRecord& out) {
   if (classify(v.call_target()) == Rebuild::kNotRebuild) return false;  // is_rebuild_call(v)
   unknown_function_.clear();
+  current_name_ = name;
   if (decode(v, 0, out)) return true;
   std::string fn = unknown_function_.empty() ? v.call_target().qualified_name() : unknown_function_;
   not_understood_.push_back((name.empty() ? std::string("a tensor") : std::string(name)) + " (" + fn + ")");
@@ -182,8 +183,13 @@ bool TensorDecoder::decode_call(PickleRef fn, PickleRef args, int depth, TensorR
     case Rebuild::kTensor:
     case Rebuild::kTensorV2:
     case Rebuild::kTensorV3:
-    case Rebuild::kQTensor:
       strided(kind, args, out);
+      return true;
+    case Rebuild::kQTensor:
+      // (storage, offset, size, stride, quantizer params, requires_grad, hooks)
+      strided(kind, args, out);
+      out.packed = true;
+      quantizer_tensors(args.item(4), depth);
       return true;
     case Rebuild::kParameter: {
       if (!decode(args.item(0), depth + 1, out)) return false;
@@ -217,6 +223,33 @@ void TensorDecoder::strided(Rebuild kind, PickleRef args, TensorRecord& out) {
   strided_over(*ref, items[1], items[2], items[3], dtype, out);
   std::size_t grad_index = kind == Rebuild::kQTensor ? 5 : 4;
   if (kind != Rebuild::kTensor) out.requires_grad = items[grad_index].as_bool();
+}
+
+// Per-channel quantizer parameters (scheme, scales, zero points, axis) hold two tensors; per-tensor
+// ones (scheme, scale, zero point) two numbers.
+void TensorDecoder::quantizer_tensors(PickleRef params, int depth) {
+  PickleRef scheme = params.item(0);
+  if (!scheme.is(Kind::kGlobal) || scheme.name().rfind("per_channel", 0) != 0) return;
+  static constexpr std::string_view kFields[] = {".q_per_channel_scales", ".q_per_channel_zero_points"};
+  for (std::size_t i = 0; i < 2; ++i) {
+    PickleRef value = params.item(1 + i);
+    if (!is_rebuild_call(value)) continue;
+    std::string name = std::string(current_name_) + std::string(kFields[i]);
+    TensorRecord t;
+    if (!decode(value, depth + 1, t)) {
+      not_understood_.push_back(name + " (" + (unknown_function_.empty() ? value.call_target().qualified_name() : unknown_function_) + ")");
+      continue;
+    }
+    t.role = TensorRecord::Role::kBuffer;
+    t.packed = false;
+    t.name = text_.copy(name);
+    quantizer_tensors_.push_back(std::move(t));
+  }
+}
+
+void TensorDecoder::take_quantizer_tensors(std::vector<TensorRecord>& out) {
+  for (TensorRecord& t : quantizer_tensors_) out.push_back(std::move(t));
+  quantizer_tensors_.clear();
 }
 
 // A strided tensor over a storage: size x stride must stay inside the storage.

@@ -62,6 +62,11 @@ class TensorDecoder {
   // "name (torch._utils._rebuild_x)" for each rebuild call that could not be decoded.
   const std::vector<std::string>& not_understood() const { return not_understood_; }
 
+  // Moves into `out` the tensors decoded besides the ones asked for: the scales and zero points of
+  // per-channel quantized tensors (buffers, named "<name>.q_per_channel_scales" and
+  // "<name>.q_per_channel_zero_points").
+  void take_quantizer_tensors(std::vector<TensorRecord>& out);
+
  private:
   // Which rebuild function a global names. A pickle memoises each global once, so 100,000 tensors
   // name the same value: the last answer is kept for it.
@@ -75,6 +80,7 @@ class TensorDecoder {
   bool decode(PickleRef v, int depth, TensorRecord& out);
   bool decode_call(PickleRef fn, PickleRef args, int depth, TensorRecord& out);
   void strided(Rebuild kind, PickleRef args, TensorRecord& out);
+  void quantizer_tensors(PickleRef params, int depth);
   void storage_less(Rebuild kind, PickleRef args, TensorRecord& out);
   bool sparse(PickleRef args, int depth, TensorRecord& out);
   void strided_over(const StorageRef& ref, PickleRef offset, PickleRef size, PickleRef stride, const DtypeInfo* dtype,
@@ -86,6 +92,8 @@ class TensorDecoder {
   TextStore& text_;
   std::unordered_map<ValueId, std::optional<TensorRecord>> nested_;  // memo of nested decodes
   std::vector<std::string> not_understood_;
+  std::vector<TensorRecord> quantizer_tensors_;
+  std::string_view current_name_;  // the name tensor() was given, while it runs
   std::string unknown_function_;  // set by decode_call when it meets a function it cannot read
   PickleRef classified_;  // the global classify() answered last, and its answer
   Rebuild classified_as_ = Rebuild::kNotRebuild;

@@ -25,6 +25,17 @@ constexpr std::uint8_t kOwnedText = 1;
 // one global per call (memoised), so each is looked up once.
 constexpr std::uint8_t kPolicyKnown = 2;
 constexpr std::uint8_t kAllowed = 4;
+// On globals made by getattr: an attribute value, never callable.
+constexpr std::uint8_t kAttribute = 8;
+
+// A Python identifier that is not a dunder (getattr of __subclasses__, __init__, ... is never an
+// enum member).
+bool is_public_identifier(std::string_view name) {
+  if (name.empty() || name.size() > 1024 || name.substr(0, 2) == "__") return false;
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -225,7 +236,13 @@ ValueId PickleMachine::make_global(std::string_view module, std::string_view nam
   if (module.size() > 1024 || name.size() > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
   ValueId m = make_string(Kind::kString, module);
   ValueId n = make_string(Kind::kString, name);
-  return make(Kind::kGlobal, m, n);
+  return named_global(m, n);
+}
+
+ValueId PickleMachine::named_global(ValueId module, ValueId name) {
+  ValueId global = make(Kind::kGlobal, module, name);
+  globals_.push_back(global);
+  return global;
 }
 
 ValueId PickleMachine::call_container(ValueId call, Kind kind) {
@@ -315,6 +332,7 @@ CT_HOT_INLINE void PickleMachine::memo_get(std::uint64_t index) {
 
 std::string PickleMachine::describe_callable(ValueId callable) const {
   PickleRef c = ref(callable);
+  if (c.is_attribute()) return "the attribute " + c.qualified_name() + " (read by getattr)";
   if (c.is(Kind::kGlobal)) return c.qualified_name();
   if (c.is(Kind::kCall) && c.call_target()) return "the result of calling " + c.call_target().qualified_name();
   return "a value that is not a global";
@@ -324,7 +342,7 @@ bool PickleMachine::allowed(ValueId global) {
   Value& v = values_[global];
   if (!(v.flags & kPolicyKnown)) {
     PickleRef g = ref(global);
-    v.flags |= kPolicyKnown | (is_allowed_callable(g.module(), g.name()) ? kAllowed : 0);
+    v.flags |= kPolicyKnown | (is_allowed_callable(g.module(), g.name(), dialect_) ? kAllowed : 0);
   }
   return (values_[global].flags & kAllowed) != 0;
 }
@@ -340,20 +358,67 @@ ValueId PickleMachine::call_node(ValueId callable, ValueId args, bool object) {
 // torch.save(model) writes for modules), its class listed, unless its module is blocked.
 ValueId PickleMachine::new_object(ValueId cls, ValueId args) {
   PickleRef c = ref(cls);
-  if (!c.is(Kind::kGlobal)) {
+  if (!c.is(Kind::kGlobal) || c.is_attribute()) {
     fail(ErrorCode::kUnsafePickle, "the pickle makes an object of " + describe_callable(cls) + ", which torch.load would call");
   }
   if (is_blocked_module(c.module())) {
     fail(ErrorCode::kUnsafePickle, "the pickle makes an object of " + c.qualified_name() +
                                        ": its module is never safe to load (torch.load would create it)");
   }
-  if (!allowed(cls)) {
-    std::string name = std::string(python3_module(c.module())) + "." + std::string(c.name());
-    bool seen = false;
-    for (const std::string& known : classes_needed_) seen = seen || known == name;
-    if (!seen) classes_needed_.push_back(std::move(name));
-  }
   return call_node(cls, args, true);
+}
+
+// functools.partial(func, *args): making it calls nothing (calling it would be calling the result
+// of a call, which is refused). Only of a global outside the blocked modules: torchvision's
+// VisionTransformer pickles partial(LayerNorm, eps=1e-6), its norm_layer.
+ValueId PickleMachine::partial(ValueId callable, ValueId args) {
+  PickleRef func = ref(args).item(0);
+  if (!func.is(Kind::kGlobal) || func.is_attribute() || is_blocked_module(func.module())) {
+    fail(ErrorCode::kUnsafePickle, "the pickle calls functools.partial" +
+                                       (func.is(Kind::kGlobal) ? " of " + func.qualified_name() : std::string()) +
+                                       ", which torch.load(weights_only=True) refuses and a full torch.load would run");
+  }
+  return call_node(callable, args, false);
+}
+
+// Every global the pickle named that weights_only does not allow (classes it instantiates, a
+// function a module keeps, getattr and the class it reads): torch.load(weights_only=True) refuses
+// the file at the first of them.
+void PickleMachine::note_globals_needed() {
+  for (; globals_noted_ < globals_.size(); ++globals_noted_) {
+    ValueId id = globals_[globals_noted_];
+    PickleRef g = ref(id);
+    if (allowed(id) || is_allowed_value(python3_module(g.module()), g.name())) continue;
+    std::string name = std::string(python3_module(g.module())) + "." + std::string(g.name());
+    if (!needed_.insert(name).second) continue;
+    // Names of up to 2 KiB each, combined from memoised strings: bounded in number, not only by the input.
+    if (classes_needed_.size() >= limits_.max_classes_needed) {
+      fail(ErrorCode::kLimitExceeded, "the pickle names more than " + std::to_string(limits_.max_classes_needed) +
+                                          " globals outside torch's allow list");
+    }
+    classes_needed_.push_back(std::move(name));
+  }
+}
+
+// getattr(cls, "name"): Python 3.11's first releases pickle an enum member this way. The result
+// is an inert global naming the attribute ("module.Class.name"), which no opcode may call, make
+// an object of or set the state of. Only a class the machine would make objects of (its module
+// not blocked) and a public name; any other getattr is refused as the call it would be.
+ValueId PickleMachine::attribute(ValueId args) {
+  PickleRef a = ref(args);
+  PickleRef owner = a.item(0);
+  std::optional<std::string_view> name = a.item(1).string();
+  bool inert = a.size() == 2 && owner.is(Kind::kGlobal) && !owner.is_attribute() && !is_blocked_module(owner.module()) &&
+               name && is_public_identifier(*name);
+  if (!inert) {
+    fail(ErrorCode::kUnsafePickle, "the pickle calls builtins.getattr" +
+                                       (owner.is(Kind::kGlobal) ? " on " + owner.qualified_name() : std::string()) +
+                                       ", which torch.load(weights_only=True) refuses and a full torch.load would run");
+  }
+  ValueId module = make_owned_string(Kind::kString, std::string(python3_module(owner.module())) + "." + std::string(owner.name()));
+  ValueId attribute = make(Kind::kGlobal, module, a.item(1).id());
+  values_[attribute].flags = kAttribute | kPolicyKnown;  // known, and not allowed
+  return attribute;
 }
 
 PickleMachine::Constructor PickleMachine::constructor_of(ValueId global) {
@@ -370,6 +435,10 @@ PickleMachine::Constructor PickleMachine::constructor_of(ValueId global) {
       v.constructor = kDictOfPairs;
     } else if (module == "builtins" && (name == "set" || name == "frozenset")) {
       v.constructor = kSetOfItems;
+    } else if (module == "builtins" && name == "getattr") {
+      v.constructor = kGetattr;
+    } else if (module == "functools" && name == "partial") {
+      v.constructor = kPartial;
     } else {
       v.constructor = kOtherCallable;
     }
@@ -379,11 +448,13 @@ PickleMachine::Constructor PickleMachine::constructor_of(ValueId global) {
 
 ValueId PickleMachine::call(ValueId callable, ValueId args, CallHow how) {
   PickleRef c = ref(callable);
-  if (!c.is(Kind::kGlobal)) {
+  if (!c.is(Kind::kGlobal) || c.is_attribute()) {
     fail(ErrorCode::kUnsafePickle, "the pickle calls " + describe_callable(callable) +
                                        ": only known constructors may be called (torch.load would run it)");
   }
   Constructor constructor = constructor_of(callable);
+  if (constructor == kGetattr && how == CallHow::kCall) return attribute(args);
+  if (constructor == kPartial && how == CallHow::kCall) return partial(callable, args);
   PickleRef a = ref(args);
   if (constructor == kReconstructor || constructor == kNewObjFunction) {
     // _reconstructor(cls, object, None) and __newobj__(cls, *args) make a plain object of cls.
@@ -519,7 +590,7 @@ void PickleMachine::op_stack_global() {
   ValueId module = pop();
   if (kind_of(module) != Kind::kString || kind_of(name) != Kind::kString) fail(ErrorCode::kCorrupt, "STACK_GLOBAL needs two strings");
   if (at(module).a > 1024 || at(name).a > 1024) fail(ErrorCode::kCorrupt, "pickle GLOBAL name too long");
-  push(make(Kind::kGlobal, module, name));
+  push(named_global(module, name));
 }
 
 void PickleMachine::op_reduce() {
@@ -577,6 +648,16 @@ void PickleMachine::op_build() {
 }
 
 void PickleMachine::op_persistent_id(ValueId payload) {
+  if (dialect_ == PickleDialect::kTorchLegacy) {
+    // ('module', <class>, <source file>, <source>): the legacy stream's way of writing a module's
+    // class, which torch.load reads back as the class itself.
+    PickleRef p = ref(payload);
+    std::optional<std::string_view> tag = p.item(0).string();
+    if (p.is(Kind::kTuple) && tag && *tag == "module" && p.item(1).is(Kind::kGlobal)) {
+      push(p.item(1).id());
+      return;
+    }
+  }
   ValueId id = make(Kind::kPersistentId, payload);
   persistent_ids_.push_back(id);
   push(id);
@@ -658,6 +739,7 @@ PickleRef PickleMachine::load(std::string_view data, std::size_t offset, std::si
       case op::kStop: {
         if (limits_.budget != nullptr) limits_.budget->charge(uncharged);
         ValueId result = pop();
+        note_globals_needed();
         if (end != nullptr) *end = pos;
         // The memo and stack are done with: their memory goes back before callers walk the values.
         memo_.release();
@@ -778,7 +860,7 @@ void PickleMachine::step(unsigned char opcode, Cursor& in) {
       std::string name = std::to_string(code);
       ValueId m = make_owned_string(Kind::kString, "<extension>");
       ValueId n = make_owned_string(Kind::kString, name);
-      push(make(Kind::kGlobal, m, n));
+      push(named_global(m, n));
       break;
     }
     case op::kReduce: op_reduce(); break;
@@ -826,7 +908,11 @@ std::string_view PickleRef::name() const {
 }
 
 bool PickleRef::is_global(std::string_view m, std::string_view n) const {
-  return is(Kind::kGlobal) && module() == m && name() == n;
+  return is(Kind::kGlobal) && module() == m && name() == n && !is_attribute();
+}
+
+bool PickleRef::is_attribute() const {
+  return is(Kind::kGlobal) && (machine_->at(id_).flags & kAttribute) != 0;
 }
 
 std::string PickleRef::qualified_name() const {

@@ -4,10 +4,13 @@
 // object reconstructors) so the result looks like the data that was pickled. Callers interpret the
 // value graph through PickleRef (native/formats/ knows torch's rebuild functions).
 //
-// Safety is an allow list (call_policy.h, as torch.load(weights_only=True) has it): a call of any
-// other callable, through any opcode, throws UNSAFE_PICKLE naming it. Instances of other classes
-// made the way pickle makes plain objects (NEWOBJ + BUILD, as torch.save(model) writes modules)
-// are kept and their classes listed in classes_needed().
+// Safety is an allow list (call_policy.h, as torch.load(weights_only=True) has it, widened by the
+// file's PickleDialect): a call of any other callable, through any opcode, throws UNSAFE_PICKLE
+// naming it. Instances of other classes made the way pickle makes plain objects (NEWOBJ + BUILD,
+// as torch.save(model) writes modules) are kept and their classes listed in classes_needed().
+// getattr(<class>, "<name>"), as Python 3.11's first releases pickle enum members, becomes an
+// inert attribute value that nothing may call; functools.partial(<global>, ...), as torchvision's
+// VisionTransformer keeps its norm_layer, an inert object (calling it is calling a call's result).
 //
 // Memory: every value is a 16-byte record in one flat vector (None, booleans and small ints are
 // immediate: no record); strings are views into the input (only STRING / UNICODE escapes are
@@ -26,11 +29,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "../common/reserved_array.h"
 #include "../common/text_hash.h"
 #include "../common/work_budget.h"
+#include "call_policy.h"
 
 namespace ct {
 
@@ -101,6 +106,8 @@ class PickleRef {
   std::string_view name() const;
   bool is_global(std::string_view module, std::string_view name) const;
   std::string qualified_name() const;          // "module.name"
+  // A kGlobal made by getattr(<class>, "<name>"): module() is the class's qualified name.
+  bool is_attribute() const;
 
   // kTuple / kList / kSet: items; kDict: key(i) / value(i) for i < size().
   std::size_t size() const;
@@ -143,14 +150,15 @@ struct PickleLimits {
   std::size_t max_marks = 100'000;
   std::size_t max_memo = 8'000'000;
   std::size_t max_string = 256u << 20;
+  std::size_t max_classes_needed = 4096;  // distinct globals outside the allow list (a module: ~100)
   WorkBudget* budget = nullptr;          // charged one unit per opcode (null: unlimited)
 };
 
 class PickleMachine {
  public:
-  explicit PickleMachine(PickleLimits limits = {})
-      : limits_(limits), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values), stack_(limits.max_stack),
-        memo_(limits.max_memo) {}
+  explicit PickleMachine(PickleLimits limits = {}, PickleDialect dialect = PickleDialect::kTorchSave)
+      : limits_(limits), dialect_(dialect), values_(limits.max_values), ids_(limits.max_ids), calls_(limits.max_values),
+        stack_(limits.max_stack), memo_(limits.max_memo) {}
 
   // Runs one pickle starting at `offset` of `data` and returns its value. `end` receives the
   // offset just past STOP (pickles may be concatenated, as in PyTorch's legacy format). Strings
@@ -160,8 +168,10 @@ class PickleMachine {
 
   PickleRef ref(ValueId id) const { return PickleRef(this, id); }
 
-  // Classes outside the allow list that the pickle instantiates as plain objects ("module.name",
-  // in first-seen order): torch.load(weights_only=True) refuses the file until they are allowed.
+  // The globals outside torch.load(weights_only=True)'s allow list the pickle names ("module.name",
+  // in first-seen order): classes it instantiates as plain objects, functions a module keeps as
+  // attributes, getattr and the class it reads. torch.load(weights_only=True) refuses the file
+  // until they are allowed.
   const std::vector<std::string>& classes_needed() const { return classes_needed_; }
 
   // Every persistent id made, in order (the legacy reader checks every storage they name).
@@ -202,6 +212,7 @@ class PickleMachine {
   }
   ValueId make_container(PickleKind kind, const ValueId* items, std::size_t count);
   ValueId make_global(std::string_view module, std::string_view name);
+  ValueId named_global(ValueId module, ValueId name);  // a kGlobal the pickle names (not getattr's)
   void append(ValueId container, const ValueId* items, std::size_t count);
   ValueId call_container(ValueId call, PickleKind kind);  // lazily made list/dict of an object
 
@@ -239,12 +250,15 @@ class PickleMachine {
   enum class CallHow { kCall, kNewObject };
   // What a global makes when called, decided once per global value (a pickle memoises each).
   enum Constructor : std::uint16_t {
-    kNotKnownYet, kReconstructor, kNewObjFunction, kDictOfPairs, kSetOfItems, kOtherCallable
+    kNotKnownYet, kReconstructor, kNewObjFunction, kDictOfPairs, kSetOfItems, kGetattr, kPartial, kOtherCallable
   };
   Constructor constructor_of(ValueId global);
   ValueId call(ValueId callable, ValueId args, CallHow how);
   ValueId call_node(ValueId callable, ValueId args, bool object);
   ValueId new_object(ValueId cls, ValueId args);
+  ValueId attribute(ValueId args);  // getattr(cls, "name")
+  ValueId partial(ValueId callable, ValueId args);  // functools.partial(func, ...)
+  void note_globals_needed();  // classes_needed_ from the globals named since the last call
   bool allowed(ValueId global);  // the allow list's answer for a kGlobal, cached on the value
 
   const Value& at(ValueId id) const { return values_[id]; }
@@ -255,6 +269,7 @@ class PickleMachine {
   std::string describe_callable(ValueId callable) const;
 
   PickleLimits limits_;
+  PickleDialect dialect_;
   std::string_view input_;
   // Each in address space reserved for its limit: they grow without moving (see reserved_array.h).
   ReservedArray<Value> values_;
@@ -268,6 +283,9 @@ class PickleMachine {
   std::unordered_map<std::uint64_t, ValueId, IntegerHash> sparse_memo_;  // far-off indices a hostile file names
   std::size_t memo_count_ = 0;
   std::vector<std::string> classes_needed_;
+  std::unordered_set<std::string> needed_;  // classes_needed_, to add each once
+  std::vector<ValueId> globals_;            // every global named, in order
+  std::size_t globals_noted_ = 0;
   std::vector<ValueId> persistent_ids_;
   ValueId empty_tuple_ = kNoValue;
 };

@@ -379,3 +379,195 @@ TEST(Hostile, AllowedConstructorsAndPlainObjectsAreNotRefused) {
   ASSERT_TRUE(out.ok) << out.message;
   EXPECT_EQ(out.info.classes_needed, std::vector<std::string>{"argparse.Namespace"});
 }
+
+// --- Attribute values, partials and legacy module ids: inert where torch's loader is ----------
+
+TEST(Hostile, GetattrOfAClassIsAnInertAttributeValue) {
+  // An enum member as Python 3.11.2 pickles it: getattr(Color, "RED").
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {
+    p.global("builtins", "getattr").global("mymod", "Color").str("RED").tuple2().reduce();
+  }));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.num_parameters, 16u);
+  EXPECT_EQ(out.info.classes_needed, (std::vector<std::string>{"builtins.getattr", "mymod.Color"}));
+}
+
+TEST(Hostile, GetattrOfAnythingElseIsRefused) {
+  expect_refused([](PickleBuilder& p) {  // a blocked module's attribute
+    p.global("builtins", "getattr").global("os", "path").str("join").tuple2().reduce();
+  }, "builtins.getattr on os.path");
+  expect_refused([](PickleBuilder& p) {  // of a call's result
+    p.global("builtins", "getattr").global("torch", "device").str("cpu").tuple1().reduce().str("type").tuple2().reduce();
+  }, "builtins.getattr");
+  expect_refused([](PickleBuilder& p) {  // a dunder: __subclasses__, __init__, __globals__ ...
+    p.global("builtins", "getattr").global("mymod", "Color").str("__subclasses__").tuple2().reduce();
+  }, "builtins.getattr on mymod.Color");
+  expect_refused([](PickleBuilder& p) {  // of an attribute value
+    p.global("builtins", "getattr").global("builtins", "getattr").global("mymod", "A").str("b").tuple2().reduce();
+    p.str("c").tuple2().reduce();
+  }, "builtins.getattr");
+  expect_refused([](PickleBuilder& p) {  // calling the attribute value
+    p.global("builtins", "getattr").global("mymod", "Tool").str("run").tuple2().reduce().str("x").tuple1().reduce();
+  }, "the attribute mymod.Tool.run (read by getattr)");
+  expect_refused([](PickleBuilder& p) {  // making an object of it
+    p.global("builtins", "getattr").global("mymod", "Tool").str("Inner").tuple2().reduce().empty_tuple().newobj();
+  }, "the attribute mymod.Tool.Inner (read by getattr)");
+  expect_refused([](PickleBuilder& p) {  // setting its state
+    p.global("builtins", "getattr").global("mymod", "Tool").str("Inner").tuple2().reduce().empty_dict().build();
+  }, "BUILD on a global");
+}
+
+TEST(Hostile, PartialOfAnAllowedGlobalIsInertAndOfABlockedOneRefused) {
+  Outcome out = inspect_bytes(state_dict_zip([](PickleBuilder& p) {  // torchvision ViT's norm_layer
+    p.global("functools", "partial").global("torch.nn.modules.normalization", "LayerNorm").tuple1().reduce();
+  }));
+  ASSERT_TRUE(out.ok) << out.message;
+  EXPECT_EQ(out.info.classes_needed, (std::vector<std::string>{"functools.partial", "torch.nn.modules.normalization.LayerNorm"}));
+  expect_refused([](PickleBuilder& p) { p.global("functools", "partial").global("posix", "system").str("id").tuple2().reduce(); },
+                 "functools.partial of posix.system");
+  expect_refused([](PickleBuilder& p) {  // calling the partial
+    p.global("functools", "partial").global("mymod", "f").tuple1().reduce().empty_tuple().reduce();
+  }, "the result of calling functools.partial");
+}
+
+// ('module', <class>, <source file>, <source>) as a persistent id: the legacy format's module class.
+void module_id(PickleBuilder& p, const std::string& module, const std::string& name) {
+  p.mark().str("module").global(module, name).str("net.py").str("class Net: ...").tuple().binpersid();
+}
+
+TEST(Hostile, LegacyModuleIdsNameTheirClassOnlyInTheLegacyFormat) {
+  // The class of a legacy whole module goes through the same checks as a zip's.
+  std::string head("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.\x80\x02M\xe9\x03.\x80\x02}.", 25);
+  auto legacy_module = [&](const std::string& module, const std::string& name) {
+    PickleBuilder object;
+    object.proto(2);
+    module_id(object, module, name);
+    object.empty_tuple().newobj().empty_dict().mark();
+    object.str("_parameters").global("collections", "OrderedDict").empty_tuple().reduce();
+    object.str("_buffers").global("collections", "OrderedDict").empty_tuple().reduce();
+    object.str("_modules").global("collections", "OrderedDict").empty_tuple().reduce();
+    object.setitems().build().stop();
+    PickleBuilder keys;
+    keys.proto(2).empty_list().stop();
+    return head + object.bytes() + keys.bytes();
+  };
+  Outcome read = inspect_bytes(legacy_module("mymod", "Net"));
+  ASSERT_TRUE(read.ok) << read.message;
+  EXPECT_EQ(read.info.type, "Net");
+  EXPECT_EQ(read.info.classes_needed, std::vector<std::string>{"mymod.Net"});
+  Outcome blocked = inspect_bytes(legacy_module("subprocess", "Popen"));
+  EXPECT_EQ(blocked.code, ErrorCode::kUnsafePickle) << blocked.message;
+  EXPECT_NE(blocked.message.find("subprocess.Popen"), std::string::npos) << blocked.message;
+  // torch's zip loader knows no 'module' persistent id: making an object of one is refused there.
+  PickleBuilder zip_object;
+  zip_object.proto(2);
+  module_id(zip_object, "mymod", "Net");
+  zip_object.empty_tuple().newobj().stop();
+  Outcome in_zip = inspect_bytes(ct::test::torch_zip(zip_object.bytes(), {}));
+  EXPECT_EQ(in_zip.code, ErrorCode::kUnsafePickle) << in_zip.message;
+}
+
+// --- Bytes that are not in the file, names that mean two things ---------------------------------
+
+TEST(Hostile, LegacyTensorOfAStorageTheKeyListLeavesOutIsCorrupt) {
+  // The key list is empty: storage "1" has no bytes in the file (torch.load would leave it
+  // uninitialised). Before: counted 16 parameters from nothing.
+  Outcome out = inspect_bytes(legacy_file({}, {}, "1"));
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+  EXPECT_NE(out.message.find("storage 1"), std::string::npos) << out.message;
+  Outcome other = inspect_bytes(legacy_file({"2"}, {16}, "1"));  // a key list naming another storage
+  EXPECT_EQ(other.code, ErrorCode::kCorrupt) << other.message;
+}
+
+TEST(Hostile, ZipEntriesWithOneNameAreRefused) {
+  PickleBuilder a;
+  a.proto(2).empty_dict().str("w").tensor("0", 16, {4, 4}).setitem().stop();
+  PickleBuilder b;
+  b.proto(2).empty_dict().str("w").tensor("0", 4, {2, 2}).setitem().stop();
+  ZipBuilder twice;  // one reader takes the first data.pkl, another the last
+  twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/data.pkl", b.bytes());
+  Outcome out = inspect_bytes(twice.bytes());
+  EXPECT_EQ(out.code, ErrorCode::kCorrupt) << out.message;
+  EXPECT_NE(out.message.find("two entries named archive/data.pkl"), std::string::npos) << out.message;
+  ZipBuilder storage_twice;  // each large enough: only the repeat is wrong
+  storage_twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/data/0", std::string(64, '\1'));
+  Outcome storage = inspect_bytes(storage_twice.bytes());
+  EXPECT_EQ(storage.code, ErrorCode::kCorrupt) << storage.message;
+  EXPECT_NE(storage.message.find("two entries named archive/data/0"), std::string::npos) << storage.message;
+  ZipBuilder version_twice;
+  version_twice.add("archive/data.pkl", a.bytes()).add("archive/data/0", std::string(64, '\0')).add("archive/version", "3\n").add("archive/version", "3\n");
+  EXPECT_EQ(inspect_bytes(version_twice.bytes()).code, ErrorCode::kCorrupt);
+  ZipBuilder two_folders;  // which data.pkl a reader takes depends on the reader
+  two_folders.add("a/data.pkl", a.bytes()).add("a/data/0", std::string(64, '\0')).add("b/data.pkl", b.bytes());
+  Outcome folders = inspect_bytes(two_folders.bytes());
+  EXPECT_EQ(folders.code, ErrorCode::kCorrupt) << folders.message;
+  EXPECT_NE(folders.message.find("two data.pkl"), std::string::npos) << folders.message;
+}
+
+// --- torch.distributed.checkpoint's .metadata: its own loader's constructors, no others ---------
+
+std::string dcp_metadata(const std::function<void(PickleBuilder&)>& extra) {
+  PickleBuilder p;
+  p.proto(4).global("torch.distributed.checkpoint.metadata", "Metadata").empty_tuple().newobj();
+  p.empty_dict().mark().str("state_dict_metadata").empty_dict().str("w");
+  p.global("torch.distributed.checkpoint.metadata", "TensorStorageMetadata").empty_tuple().newobj();
+  p.empty_dict().mark().str("size").global("torch", "Size").ints({4, 4}).tuple1().reduce();
+  p.str("properties").global("torch.distributed.checkpoint.metadata", "TensorProperties").empty_tuple().newobj();
+  p.mark().global("torch", "float32").none().boolean(false);
+  extra(p);  // the memory format
+  p.boolean(false).tuple().build();
+  p.setitems().build().setitem();
+  p.str("storage_meta").global("pathlib", "PosixPath").str("/ckpt").str("step_1").tuple2().reduce();
+  p.setitems().build().stop();
+  return p.bytes();
+}
+
+ct::ModelInfo read_dcp(const std::string& bytes) {
+  ct::MemorySource source(bytes);
+  return ct::summarize(ct::read_distributed_metadata(source, {}));
+}
+
+TEST(Hostile, DistributedMetadataReadsItsEnumsAndPathsAndNothingElse) {
+  // torch 2.13 on Python 3.11.7: _MEM_FORMAT_ENCODING(0); on 3.11.2: getattr(_MEM_FORMAT_ENCODING, "...").
+  auto by_value = [](PickleBuilder& p) {
+    p.global("torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING").integer(0).tuple1().reduce();
+  };
+  auto by_name = [](PickleBuilder& p) {
+    p.global("builtins", "getattr").global("torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING");
+    p.str("TORCH_CONTIGUOUS_FORMAT").tuple2().reduce();
+  };
+  EXPECT_EQ(read_dcp(dcp_metadata(by_value)).num_parameters, 16u);
+  EXPECT_EQ(read_dcp(dcp_metadata(by_name)).num_parameters, 16u);
+  for (auto call : std::vector<std::function<void(PickleBuilder&)>>{
+           [](PickleBuilder& p) { p.global("posix", "system").str("id").tuple1().reduce(); },
+           [](PickleBuilder& p) { p.global("torch.distributed.checkpoint.metadata", "Metadata").empty_tuple().reduce(); },
+           [](PickleBuilder& p) { p.global("builtins", "getattr").global("os", "path").str("join").tuple2().reduce(); },
+       }) {
+    try {
+      read_dcp(dcp_metadata(call));
+      ADD_FAILURE() << "no error";
+    } catch (const ct::CheckpointError& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kUnsafePickle) << error.what();
+    }
+  }
+  // What DCP's loader allows is not allowed in a torch.save archive (pathlib is a blocked module).
+  expect_refused([](PickleBuilder& p) { p.global("pathlib", "PosixPath").str("/x").tuple1().reduce(); }, "pathlib.PosixPath");
+  expect_refused([](PickleBuilder& p) {
+    p.global("torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING").integer(0).tuple1().reduce();
+  }, "_MEM_FORMAT_ENCODING");
+}
+
+TEST(Hostile, GlobalsCombinedFromMemoisedNamesAreBoundedInNumber) {
+  // 64 x 64 module and class names of 1,000 bytes each, memoised once, combined by STACK_GLOBAL into
+  // 4,096 distinct 2 KiB names: the list of globals outside the allow list stops at its limit.
+  ct::PickleLimits limits;
+  limits.max_classes_needed = 1000;
+  std::optional<ErrorCode> code = machine_error([](PickleBuilder& p) {
+    for (int i = 0; i < 128; ++i) p.str(std::string(1000, static_cast<char>('a' + i % 26)) + std::to_string(i)).put(i).pop_value();
+    p.empty_list();
+    for (int m = 0; m < 64; ++m) {
+      for (int n = 64; n < 128; ++n) p.get(m).get(n).op('\x93').append();
+    }
+  }, limits);
+  EXPECT_EQ(code, ErrorCode::kLimitExceeded);
+}

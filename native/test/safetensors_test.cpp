@@ -13,6 +13,7 @@
 
 #include "byte_source.h"
 #include "checkpoint_error.h"
+#include "model_info.h"
 #include "support/safetensors_builder.h"
 #include "support/safetensors_outcome.h"
 
@@ -223,6 +224,33 @@ TEST(Safetensors, TheDirectPassReadsWhatTheWriterWrites) {
   // And gives up (the JSON reader then reads it) on anything else.
   std::string spaced = "{\"a\": {\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
   EXPECT_EQ(outcome(ct::test::safetensors_file(spaced, 1), ct::HeaderReading::kLaidOutOnly).substr(0, 18), "UNSUPPORTED_FORMAT");
+}
+
+// The reference reads a header that starts with JSON whitespace (a writer aligning the data may
+// pad the header at its start): its own test, byte for byte (safetensors/src/tensor.rs,
+// test_whitespace_leading_padded_header), and the same with tensors, found by format sniffing too.
+TEST(Safetensors, AHeaderThatStartsWithWhitespaceIsRead) {
+  const std::string reference("\x06\x00\x00\x00\x00\x00\x00\x00\x09\x0A{}\x0D\x20", 14);
+  ct::MemorySource source(reference);
+  EXPECT_EQ(ct::read_checkpoint_bytes(source).tensors.size(), 0u);
+  std::string body = "{" + tensor_entry("a", "F32", "[2,2]", 0, 16) + "," + tensor_entry("b", "U8", "[3]", 16, 19) + "}";
+  std::string padded = ct::test::safetensors_file(" \t\r\n" + std::string(5000, ' ') + body + "\n", 19);
+  std::string want = outcome(ct::test::safetensors_file(body, 19), ct::HeaderReading::kLaidOutOnly);
+  EXPECT_EQ(want.substr(0, 3), "ok|") << want;
+  EXPECT_EQ(outcome(padded, ct::HeaderReading::kGeneralOnly), want);
+  EXPECT_EQ(outcome(padded, ct::HeaderReading::kLaidOutFirst), want);
+  ct::MemorySource padded_source(padded);
+  EXPECT_EQ(ct::read_checkpoint_bytes(padded_source).tensors.size(), 2u);
+  // Whitespace, then anything but the object, is not a safetensors file.
+  for (const std::string& header : {std::string("  [] "), std::string(" \t "), std::string(" \x0b{}")}) {
+    ct::MemorySource other(ct::test::safetensors_file(header, 0));
+    try {
+      ct::read_checkpoint_bytes(other);
+      ADD_FAILURE() << "read";
+    } catch (const ct::CheckpointError& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kUnsupportedFormat) << error.what();
+    }
+  }
 }
 
 }  // namespace
