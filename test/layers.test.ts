@@ -50,8 +50,8 @@ describe("the layers", () => {
     const native = tree({
       "binding/convert.h": "#include <napi.h>\n",
       "common/text.h": '#include "../binding/convert.h"\n',
-      "formats/zip.cpp": '#include "../model/inspect.h"\n#include <napi.h>\n',
-      "model/inspect.h": '#include "../formats/zip.h"\n',
+      "formats/zip.cpp": '#include "../inspect/inspect.h"\n#include <napi.h>\n',
+      "inspect/inspect.h": '#include "../formats/zip.h"\n',
       "formats/zip.h": "\n",
       "pickle/machine.cpp": '#include "../containers/json.h"\n',
       "containers/json.h": "\n",
@@ -64,6 +64,7 @@ describe("the layers", () => {
       "common/pages.h: __linux__ (only platform/ may depend on the operating system)",
       "common/pages.h: link.h (only platform/ may depend on the operating system)",
       "common/text.h -> binding/convert.h: a layer above (binding/)",
+      "formats/zip.cpp -> inspect/inspect.h: a layer above (inspect/)",
       "formats/zip.cpp: includes napi.h (only binding/ may)",
       "pickle/machine.cpp -> containers/json.h: a peer (containers/)",
     ]);

@@ -12,7 +12,7 @@
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
 #include "../common/work_budget.h"
-#include "../model/model_info.h"
+#include "../inspect/model_info.h"
 #include "convert.h"
 #include "errors.h"
 #include "promise_worker.h"

@@ -66,6 +66,4 @@ class PageBuffer {
   std::size_t mapped_ = 0;  // mapping length, 0 for a heap block
 };
 
-using platform::advise_huge_pages;
-
 }  // namespace ct

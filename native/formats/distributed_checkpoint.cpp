@@ -1,8 +1,8 @@
 #include "distributed_checkpoint.h"
 
 #include "../common/checkpoint_error.h"
-#include "../model/dtypes.h"
-#include "../model/torch_rebuild.h"
+#include "../checkpoint/dtypes.h"
+#include "../checkpoint/torch_rebuild.h"
 #include "../pickle/pickle_machine.h"
 
 namespace ct {

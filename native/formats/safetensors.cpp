@@ -10,7 +10,7 @@
 #include "../common/string_scan.h"
 #include "../common/text_hash.h"
 #include "../containers/json_reader.h"
-#include "../model/dtypes.h"
+#include "../checkpoint/dtypes.h"
 
 namespace ct {
 namespace {

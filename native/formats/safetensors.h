@@ -4,7 +4,7 @@
 #pragma once
 
 #include "../common/byte_source.h"
-#include "../model/checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
 #include "../common/read_limits.h"
 
 namespace ct {

@@ -12,7 +12,7 @@
 
 #include "../common/read_limits.h"
 #include "../common/text_hash.h"
-#include "../model/checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
 
 namespace ct {
 

@@ -14,8 +14,8 @@
 #include "../common/read_limits.h"
 #include "../common/text_hash.h"
 #include "../containers/zip_reader.h"
-#include "../model/checkpoint_contents.h"
-#include "../model/torch_rebuild.h"
+#include "../checkpoint/checkpoint_contents.h"
+#include "../checkpoint/torch_rebuild.h"
 #include "../pickle/pickle_machine.h"
 
 namespace ct {

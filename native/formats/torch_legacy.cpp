@@ -8,8 +8,8 @@
 #include "../common/checked_math.h"
 #include "../common/checkpoint_error.h"
 #include "../common/text_hash.h"
-#include "../model/pickled_model.h"
-#include "../model/torch_rebuild.h"
+#include "../checkpoint/pickled_model.h"
+#include "../checkpoint/torch_rebuild.h"
 #include "../pickle/pickle_machine.h"
 
 namespace ct {

@@ -4,7 +4,7 @@
 
 #include "../common/byte_source.h"
 #include "../common/read_limits.h"
-#include "../model/checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
 
 namespace ct {
 

@@ -1,6 +1,6 @@
 #include "torch_zip.h"
 
-#include "../model/pickled_model.h"
+#include "../checkpoint/pickled_model.h"
 #include "torch_archive.h"
 #include "torchscript.h"
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../common/read_limits.h"
-#include "../model/checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
 #include "torch_archive.h"
 
 namespace ct {

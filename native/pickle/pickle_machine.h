@@ -2,7 +2,7 @@
 // GLOBAL names are inert values, REDUCE / NEWOBJ / INST / OBJ build inert call nodes, BUILD
 // records state. A few constructors are understood (OrderedDict, dict, set, frozenset, copyreg's
 // object reconstructors) so the result looks like the data that was pickled. Callers interpret the
-// value graph through PickleRef (native/formats/ knows torch's rebuild functions).
+// value graph through PickleRef (native/checkpoint/ knows torch's rebuild functions).
 //
 // Safety is an allow list (call_policy.h, as torch.load(weights_only=True) has it, widened by the
 // file's PickleDialect): a call of any other callable, through any opcode, throws UNSAFE_PICKLE
@@ -12,15 +12,16 @@
 // inert attribute value that nothing may call; functools.partial(<global>, ...), as torchvision's
 // VisionTransformer keeps its norm_layer, an inert object (calling it is calling a call's result).
 //
-// Memory: every value is a 16-byte record in one flat vector (None, booleans and small ints are
+// Memory: every value is a 16-byte record in one flat array (None, booleans and small ints are
 // immediate: no record); strings are views into the input (only STRING / UNICODE escapes are
 // decoded into a side buffer); containers are spans of 4-byte value ids in one arena; the memo is
-// a vector; call nodes share their argument tuple. An opcode (a byte at least) adds at most a
-// record and a few slots, so no pickle costs more than a few tens of bytes per input byte, and an
-// ordinary one about 2 (a 100,000-tensor state dict: 0.9 M values, 1.7 M slots for 11.6 MB); the
-// one copy a pickle can ask for
-// (OrderedDict(pairs), set(items) of protocols 0 and 1) is charged and capped like the rest by
-// PickleLimits. Cycles are representable (a list may contain itself): walkers must guard.
+// an array indexed as pickle numbers it (0, 1, 2, ...), with a hash map for the far-off indices
+// only a hostile file names; call nodes share their argument tuple. An opcode (a byte at least)
+// adds at most a record and a few slots, so no pickle costs more than a few tens of bytes per
+// input byte, and an ordinary one about 2 (a 100,000-tensor state dict: 0.9 M values, 1.7 M slots
+// for 11.6 MB); the one copy a pickle can ask for (OrderedDict(pairs), set(items) of protocols 0
+// and 1) is charged and capped like the rest by PickleLimits. Cycles are representable (a list
+// may contain itself): walkers must guard.
 #pragma once
 
 #include <cstddef>

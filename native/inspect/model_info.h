@@ -8,7 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
+#include "architecture.h"
 #include "../common/byte_source.h"
 #include "../common/read_limits.h"
 

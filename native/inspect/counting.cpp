@@ -313,7 +313,7 @@ ModelInfo summarize(CheckpointContents contents) {
   info.type = !contents.type.empty() ? contents.type
               : info.format.rfind("safetensors", 0) == 0 ? "safetensors"
                                                           : "state_dict";
-  info.architecture = contents.architecture;
+  info.architecture = architecture_from_configs(contents.configs);
   fill_missing(info.architecture, infer_from_keys(parameters));
   return info;
 }

@@ -9,7 +9,6 @@
 #include "../common/checkpoint_error.h"
 #include "../common/page_buffer.h"
 #include "../common/text_hash.h"
-#include "architecture.h"
 
 namespace ct {
 namespace {
@@ -110,7 +109,7 @@ class ModelFinder {
   void collect_state_dict(PickleRef v, std::vector<TensorRecord>& out) {
     PickleRef dict = v.as_dict();
     out.reserve(out.size() + dict.size());
-    advise_huge_pages(out.data() + out.size(), (out.capacity() - out.size()) * sizeof(TensorRecord));
+    platform::advise_huge_pages(out.data() + out.size(), (out.capacity() - out.size()) * sizeof(TensorRecord));
     PickleItems slots = dict.dict_slots();
     for (std::size_t i = 0, n = slots.size(); i + 1 < n; i += 2) {
       charge(limits_);
@@ -268,31 +267,31 @@ PickleRef config_dict(PickleRef v) {
   return object_state(v);  // argparse.Namespace, dataclasses, OmegaConf-free configs
 }
 
-ArchitectureFields architecture_in(PickleRef dict) {
-  if (!dict) return {};
-  return architecture_from_config([&](std::string_view name) {
-    PickleRef v = dict.get(name);
-    return v.is(Kind::kInt) ? v.as_int() : std::nullopt;
-  });
+constexpr std::size_t kMaxConfigIntegers = 4096;
+
+void add_config(PickleRef dict, std::string_view source, std::vector<EmbeddedConfig>& out) {
+  if (!dict) return;
+  EmbeddedConfig config{std::string(source), {}};
+  for (std::size_t i = 0, n = dict.size(); i < n && config.integers.size() < kMaxConfigIntegers; ++i) {
+    std::optional<std::string_view> name = dict.key(i).string();
+    PickleRef value = dict.value(i);
+    if (name && value.is(Kind::kInt)) config.integers.emplace_back(std::string(*name), *value.as_int());
+  }
+  out.push_back(std::move(config));
 }
 
-ArchitectureFields config_architecture(const RootIndex& root) {
+// Every config the checkpoint holds under a conventional key, and the ones nested in each.
+std::vector<EmbeddedConfig> embedded_configs(const RootIndex& root) {
+  std::vector<EmbeddedConfig> configs;
   for (std::string_view key : kConfigKeys) {
     PickleRef dict = config_dict(root.get(key));
     if (!dict) continue;
-    ArchitectureFields a = architecture_in(dict);
-    if (!a.any()) {
-      for (std::string_view nested : {"model", "model_config", "model_args", "config"}) {
-        a = architecture_in(config_dict(dict.get(nested)));
-        if (a.any()) break;
-      }
-    }
-    if (a.any()) {
-      a.source = std::string(key);
-      return a;
+    add_config(dict, key, configs);
+    for (std::string_view nested : {"model", "model_config", "model_args", "config"}) {
+      add_config(config_dict(dict.get(nested)), key, configs);
     }
   }
-  return {};
+  return configs;
 }
 
 }  // namespace
@@ -357,7 +356,7 @@ void read_pickled_model(PickleRef root, TensorDecoder& decoder, const ReadLimits
   take(chosen);
   decoder.take_quantizer_tensors(out.tensors);
   out.optimizer = finder.optimizer_facts(index);
-  out.architecture = config_architecture(index);
+  out.configs = embedded_configs(index);
 }
 
 }  // namespace ct

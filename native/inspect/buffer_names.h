@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "../common/text_hash.h"
-#include "checkpoint_contents.h"
+#include "../checkpoint/checkpoint_contents.h"
 
 namespace ct {
 

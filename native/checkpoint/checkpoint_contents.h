@@ -140,14 +140,12 @@ struct TensorRecord {
   bool packed = false;
 };
 
-struct ArchitectureFields {
-  std::optional<std::int64_t> d_model;
-  std::optional<std::int64_t> num_layers;
-  std::optional<std::int64_t> num_heads;
-  std::optional<std::int64_t> vocab_size;
-  std::optional<std::int64_t> max_seq_len;
-  std::string source;  // "model_args", "hyper_parameters", "config.json", "key_patterns", ...
-  bool any() const { return d_model || num_layers || num_heads || vocab_size || max_seq_len; }
+// A config found inside the file (nanoGPT's model_args, Lightning's hyper_parameters, an argparse
+// Namespace, or one nested in them under model / model_config / model_args / config): its integer
+// entries in the file's order (the first 4,096), for inspection to read an architecture from.
+struct EmbeddedConfig {
+  std::string source;  // the top-level key it was found under
+  std::vector<std::pair<std::string, std::int64_t>> integers;
 };
 
 // What torch.optim state dicts say about the parameters: param_groups[*].params lists ids in
@@ -166,7 +164,7 @@ struct CheckpointContents {
   bool roles_recorded = false;           // parameter/buffer roles come from the file, not names
   std::optional<std::string> state_dict_key;
   std::optional<OptimizerFacts> optimizer;
-  ArchitectureFields architecture;       // from config dicts inside the file
+  std::vector<EmbeddedConfig> configs;   // in the order they are to be read
   std::vector<std::string> files;       // set by the caller that opened them
   // Rebuild calls that could not be decoded ("name (function)"): their tensors are not counted,
   // so the counts are not exact.

@@ -180,6 +180,22 @@ std::optional<std::int64_t> resnet_depth(const std::vector<std::string_view>& na
 
 }  // namespace
 
+ArchitectureFields architecture_from_configs(const std::vector<EmbeddedConfig>& configs) {
+  for (const EmbeddedConfig& config : configs) {
+    ArchitectureFields a = architecture_from_config([&](std::string_view name) -> std::optional<std::int64_t> {
+      for (const auto& [key, value] : config.integers) {
+        if (key == name) return value;  // the first, as a dict lookup in the pickle finds it
+      }
+      return std::nullopt;
+    });
+    if (a.any()) {
+      a.source = config.source;
+      return a;
+    }
+  }
+  return {};
+}
+
 ArchitectureFields infer_from_keys(const std::vector<const TensorRecord*>& tensors) {
   ArchitectureFields a;
   std::vector<std::string_view> names;
