@@ -12,7 +12,8 @@ import { ConfigTrackerError } from "./errors.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-const MAX_DEPTH = 1000;
+/** The deepest a value may nest: configs are written within it, and read back only within it. */
+export const MAX_DEPTH = 1000;
 /** Configs and results larger than this (as JSON) are refused: they are not configs any more. */
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** Below this many values, the native JSON.stringify is fastest and blocks for well under 1 ms. */
@@ -175,7 +176,7 @@ function* convertSteps(value: unknown, rootPath: string, maxBytes: number): Gene
     const result = visit(item, () => keyPath(frame.path, key));
     const converted = result instanceof Frame ? result.out : result;
     if (frame.keys === null) (frame.out as JsonValue[]).push(converted);
-    else (frame.out as { [key: string]: JsonValue })[key] = converted;
+    else setKey(frame.out as { [key: string]: JsonValue }, key as string, converted);
     if (result instanceof Frame) push(result);
     if (bytes > maxBytes) {
       throw new ConfigTrackerError(
@@ -308,6 +309,32 @@ export async function serializeJsonAsync(value: JsonValue, nodes: number, nonFin
 export function serializeJson(value: JsonValue): string {
   return runToEnd(serializeSteps(value)).join("");
 }
+
+/** Whether parsed JSON nests deeper than `limit` (walked without recursion: a hostile file may nest 100,000 deep). */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: item, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= limit) return true;
+    const children = Array.isArray(item) ? item : Object.values(item);
+    for (const child of children) if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+/**
+ * Sets `object[key] = value` as an own property whatever the key: `__proto__` too, which plain
+ * assignment would take as the object's prototype (and lose). Data keyed by names from a file or
+ * a user (config keys, metric names, grid keys) is written through this, or kept in a Map.
+ */
+export function setKey<T>(object: Record<string, T>, key: string, value: T): void {
+  if (key === "__proto__") Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
+}
+
+/** An empty object without a prototype: `constructor`, `toString`, ... are not in it until set. */
+export const emptyRecord = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 /** True for `{...}` values: not null, not an array. */
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {

@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { ConfigTrackerError } from "../errors.js";
-import { isPlainRecord } from "../json-value.js";
+import { emptyRecord, isPlainRecord, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { nodeFromEnv, type NodeIdentity } from "../run/node-record.js";
 import { prepareRun, type RunCommandOptions } from "../run/run-command.js";
@@ -40,14 +40,15 @@ Output lines that are JSON objects with a numeric "step" are logged as metrics.
 
 class UsageError extends Error {}
 
-/** "a.b=1" into { a: { b: 1 } } (values parsed as JSON when they are JSON, else strings). */
+/**
+ * "a.b=1" into { a: { b: 1 } } (values parsed as JSON when they are JSON, else strings). Any name
+ * is a key (`__proto__` and `constructor` too: objects made here have no prototype).
+ */
 function applySet(config: Record<string, unknown>, assignment: string): void {
   const at = assignment.indexOf("=");
   if (at <= 0) throw new UsageError(`--set ${assignment}: expected key=value`);
   const path = assignment.slice(0, at).split(".");
-  if (path.some((part) => part === "" || part === "__proto__" || part === "constructor" || part === "prototype")) {
-    throw new UsageError(`--set ${assignment}: not a key path`);
-  }
+  if (path.some((part) => part === "")) throw new UsageError(`--set ${assignment}: not a key path`);
   const text = assignment.slice(at + 1);
   let value: unknown = text;
   try {
@@ -57,15 +58,15 @@ function applySet(config: Record<string, unknown>, assignment: string): void {
   }
   let target = config;
   for (const part of path.slice(0, -1)) {
-    if (target[part] === undefined) target[part] = {};
+    if (!Object.hasOwn(target, part)) setKey(target, part, emptyRecord());
     else if (!isPlainRecord(target[part])) throw new UsageError(`--set ${assignment}: ${part} is already a value, not an object`);
     target = target[part] as Record<string, unknown>;
   }
   const last = path[path.length - 1] as string;
-  if (isPlainRecord(target[last]) && !isPlainRecord(value)) {
+  if (Object.hasOwn(target, last) && isPlainRecord(target[last]) && !isPlainRecord(value)) {
     throw new UsageError(`--set ${assignment}: ${last} already holds keys set by another --set`);
   }
-  target[last] = value;
+  setKey(target, last, value);
 }
 
 /** The script a command runs, for a default folder name: train.py from `torchrun ... train.py`. */
@@ -110,7 +111,7 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
   }
   const dir = values.dir ?? join(values.root ?? "runs", name as string);
 
-  let config: Record<string, unknown> = {};
+  let config: Record<string, unknown> = emptyRecord();
   if (values.config !== undefined) {
     let parsed: unknown;
     try {

@@ -3,13 +3,17 @@
  * by the checkpoint reader, so results can name the best one and a run's model is known even
  * when training started from scratch.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 
 import { inspectCheckpoint, modelSummary } from "../checkpoint.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
+import { MAX_LINE_BYTES } from "../io/append-file.js";
+import { lineChunksOf } from "../io/line-reader.js";
+import { closeFile, openRegularFile, type OpenedFile } from "../io/read-file.js";
 import { parsePythonJson } from "../python-json.js";
-import { CHECKPOINTS_FILE } from "./layout.js";
+import { CHECKPOINTS_FILE, MAX_CHECKPOINTS_BYTES } from "./layout.js";
+import { misfit, type Shape } from "./record-shape.js";
 
 export interface CheckpointRecord {
   /** Relative to the experiment folder when inside it, absolute otherwise. */
@@ -40,12 +44,34 @@ export function resolveStoredPath(experimentDir: string, path: string): string {
   return isAbsolute(path) ? path : join(experimentDir, path);
 }
 
+/**
+ * Bytes of a checkpoint file, or of every file under a checkpoint folder. Links inside a folder
+ * are not followed (a link back into it would make the walk endless), and a folder reached twice
+ * (by a bind mount) is counted once.
+ */
 async function sizeOf(path: string): Promise<number> {
   const info = await stat(path);
   if (!info.isDirectory()) return info.size;
   let total = 0;
-  for (const entry of await readdir(path, { withFileTypes: true })) {
-    total += await sizeOf(join(path, entry.name)).catch(() => 0);
+  const visited = new Set<string>([`${info.dev}:${info.ino}`]);
+  const folders = [path];
+  while (folders.length > 0) {
+    const folder = folders.pop() as string;
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const child = join(folder, entry.name);
+      const childInfo = await lstat(child).catch(() => null);
+      if (childInfo === null || childInfo.isSymbolicLink()) continue;
+      if (childInfo.isDirectory()) {
+        const key = `${childInfo.dev}:${childInfo.ino}`;
+        if (!visited.has(key)) (visited.add(key), folders.push(child));
+      } else if (childInfo.isFile()) total += childInfo.size;
+    }
   }
   return total;
 }
@@ -110,25 +136,81 @@ export function modelForConfig(
   });
 }
 
-/** Every record of checkpoints.jsonl, in the order recorded (torn lines skipped). */
-export async function readCheckpointRecords(experimentDir: string): Promise<CheckpointRecord[]> {
+/** A line of checkpoints.jsonl as readers use it (another writer may leave out the counts). */
+const CHECKPOINT_SHAPE: Shape = {
+  path: "string",
+  step: "count",
+  time: "number",
+  size_bytes: "count",
+  format: "string|null?",
+  num_parameters: "count|null?",
+  num_trainable_parameters: "count|null?",
+  metrics: "numbers?",
+  error: { object: { code: "string", message: "string" }, optional: true },
+};
+
+/** checkpoints.jsonl read back: its records, and the lines that were not one. */
+export interface CheckpointLog {
+  records: CheckpointRecord[];
+  /** Lines skipped: torn by a crash, not JSON, or a record of the wrong shape. */
+  skipped: number;
+  /** The first skipped line: its number and why. */
+  firstSkipped: string | null;
+}
+
+/**
+ * Every record of checkpoints.jsonl, in the order recorded; lines that are not a record of the
+ * right shape are skipped and counted. A file larger than MAX_CHECKPOINTS_BYTES, or not a regular
+ * file, is an error naming it.
+ */
+export async function readCheckpointLog(experimentDir: string): Promise<CheckpointLog> {
   const path = join(experimentDir, CHECKPOINTS_FILE);
-  let text: string;
+  const log: CheckpointLog = { records: [], skipped: 0, firstSkipped: null };
+  let file: OpenedFile;
   try {
-    text = await readFile(path, "utf8");
+    file = openRegularFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
+    if (isConfigTrackerError(error) && error.code === "NOT_FOUND") return log;
+    throw error;
   }
-  const records: CheckpointRecord[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      const record = parsePythonJson(line) as CheckpointRecord;
-      if (typeof record?.path === "string" && typeof record.step === "number") records.push(record);
-    } catch {
-      // a line a crash cut short
+  const skip = (line: number, why: string) => {
+    log.skipped += 1;
+    log.firstSkipped ??= `line ${line}: ${why}`;
+  };
+  try {
+    if (file.stats.size > MAX_CHECKPOINTS_BYTES) {
+      throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: ${file.stats.size} bytes, more than the ${MAX_CHECKPOINTS_BYTES} read here`, { path });
     }
+    for await (const chunk of lineChunksOf(file, file.stats.size, MAX_LINE_BYTES)) {
+      if (chunk.bytes === undefined) {
+        if (chunk.skip === "too long") skip(chunk.first, chunk.skip); // a last line being written is not a problem
+        continue;
+      }
+      chunk.bytes.toString("utf8").split("\n").forEach((line, index) => {
+        if (line.trim() === "") return;
+        let record: unknown;
+        try {
+          record = parsePythonJson(line);
+        } catch {
+          skip(chunk.first + index, "not JSON (a line a crash cut short)");
+          return;
+        }
+        const bad = misfit(record, CHECKPOINT_SHAPE);
+        if (bad !== null) return skip(chunk.first + index, `key "${bad}" is missing or of the wrong type`);
+        const checkpoint = record as CheckpointRecord;
+        checkpoint.format ??= null;
+        checkpoint.num_parameters ??= null;
+        checkpoint.num_trainable_parameters ??= null;
+        log.records.push(checkpoint);
+      });
+    }
+  } finally {
+    closeFile(file);
   }
-  return records;
+  return log;
+}
+
+/** Every record of checkpoints.jsonl, in the order recorded (lines that are not one skipped). */
+export async function readCheckpointRecords(experimentDir: string): Promise<CheckpointRecord[]> {
+  return (await readCheckpointLog(experimentDir)).records;
 }

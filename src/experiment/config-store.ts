@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { ConfigTrackerError } from "../errors.js";
 import { exists } from "../io/exists.js";
 import { withFileLock } from "../io/file-lock.js";
-import type { JsonValue } from "../json-value.js";
+import { setKey, type JsonValue } from "../json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 import type { ConfigFile, EnvironmentInfo, GitInfo, HardwareInfo, ModelSummary, ResumeEntry } from "../schema.js";
 import { loadSchemas, readJsonFile, writeJsonFile } from "./json-files.js";
@@ -225,10 +225,10 @@ export class ConfigStore {
 function withModel(config: ConfigFile, model: ModelSummary): ConfigFile {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    out[key] = value;
+    setKey(out, key, value);
     if (key === "hardware") out.model = model;
   }
-  if (!("model" in out)) out.model = model;
+  if (!Object.hasOwn(out, "model")) out.model = model;
   return out as ConfigFile;
 }
 

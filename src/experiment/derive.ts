@@ -3,6 +3,7 @@
  * (and its step) of the metrics that have a direction, a summary per metric, throughput, and the
  * best checkpoint. One streaming pass over the log (latest record per step, ascending).
  */
+import { emptyRecord, setKey } from "../json-value.js";
 import type { MetricRecord } from "./metrics-reader.js";
 
 export type Direction = "min" | "max";
@@ -51,7 +52,9 @@ const better = (direction: Direction, candidate: number, current: number) =>
   direction === "min" ? candidate < current : candidate > current;
 
 export async function deriveResults(input: DeriveInput): Promise<Derived> {
-  const summary: Record<string, MetricSummary> = {};
+  // Keyed by metric names from the log: no prototype, so `constructor` or `__proto__` is a metric like any other.
+  const summary: Record<string, MetricSummary> = emptyRecord();
+  const directionOf = (name: string): Direction | undefined => (Object.hasOwn(input.best, name) ? input.best[name] : undefined);
   const bestSoFar = new Map<string, { value: number; step: number }>();
   const checkpoints = [...input.checkpoints].sort((a, b) => a.step - b.step);
   const checkpointValues = new Map<CheckpointCandidate, Map<string, number>>();
@@ -83,13 +86,13 @@ export async function deriveResults(input: DeriveInput): Promise<Derived> {
       const value = record[name] as number;
       const entry = summary[name];
       if (entry === undefined) {
-        summary[name] = {
+        setKey(summary, name, {
           last: value,
           min: Number.isNaN(value) ? null : value,
           max: Number.isNaN(value) ? null : value,
           count: 1,
           last_step: record.step,
-        };
+        });
       } else {
         entry.last = value;
         entry.count += 1;
@@ -99,7 +102,7 @@ export async function deriveResults(input: DeriveInput): Promise<Derived> {
           if (entry.max === null || value > entry.max) entry.max = value;
         }
       }
-      const direction = input.best[name];
+      const direction = directionOf(name);
       if (direction !== undefined && !Number.isNaN(value)) {
         latest.set(name, value);
         const current = bestSoFar.get(name);
@@ -130,25 +133,25 @@ export async function deriveResults(input: DeriveInput): Promise<Derived> {
   }
   settleCheckpointsBefore(Infinity);
 
-  const finalMetrics: Record<string, number> = {};
-  for (const [name, entry] of Object.entries(summary)) finalMetrics[name] = entry.last;
+  const finalMetrics: Record<string, number> = emptyRecord();
+  for (const [name, entry] of Object.entries(summary)) setKey(finalMetrics, name, entry.last);
   for (const [name, best] of bestSoFar) {
-    finalMetrics[`best_${name}`] = best.value;
-    finalMetrics[`best_${name}_step`] = best.step;
+    setKey(finalMetrics, `best_${name}`, best.value);
+    setKey(finalMetrics, `best_${name}_step`, best.step);
   }
   const start = input.startedAt ?? firstTime;
   if (Number.isFinite(start)) finalMetrics.total_time_seconds = round(input.now - start, 3);
-  if (seconds > 0 && !("tokens_per_second" in summary)) finalMetrics.tokens_per_second = round(tokens / seconds, 3);
+  if (seconds > 0 && !Object.hasOwn(summary, "tokens_per_second")) finalMetrics.tokens_per_second = round(tokens / seconds, 3);
 
   const bestMetric =
     Object.keys(input.best).find(
-      (name) => name in summary || checkpoints.some((checkpoint) => checkpoint.metrics?.[name] !== undefined),
+      (name) => Object.hasOwn(summary, name) || checkpoints.some((checkpoint) => checkpoint.metrics !== undefined && Object.hasOwn(checkpoint.metrics, name)),
     ) ?? null;
   let bestCheckpoint: Derived["bestCheckpoint"] = null;
   if (bestMetric !== null) {
     const direction = input.best[bestMetric] as Direction;
     for (const checkpoint of checkpoints) {
-      const value = checkpoint.metrics?.[bestMetric] ?? checkpointValues.get(checkpoint)?.get(bestMetric);
+      const value = (checkpoint.metrics !== undefined && Object.hasOwn(checkpoint.metrics, bestMetric) ? checkpoint.metrics[bestMetric] : undefined) ?? checkpointValues.get(checkpoint)?.get(bestMetric);
       if (value === undefined || Number.isNaN(value)) continue;
       // Strict improvement, as early stopping keeps a checkpoint: ties stay with the earlier one.
       if (bestCheckpoint === null || better(direction, value, bestCheckpoint.value)) {

@@ -4,13 +4,14 @@
  * ConfigTrackerError naming the file (NOT_FOUND, IO_ERROR, or INVALID_FILE with the first bad
  * key). Written: atomically, in slices that keep the event loop running, within 64 MiB.
  */
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { z } from "zod";
 
 import { ConfigTrackerError } from "../errors.js";
 import { ensureFolder, writeFileAtomic } from "../io/atomic-write.js";
-import { MAX_JSON_BYTES, serializeJsonAsync, type JsonValue } from "../json-value.js";
+import { readRegularFile } from "../io/read-file.js";
+import { jsonDepthExceeds, MAX_DEPTH, MAX_JSON_BYTES, serializeJsonAsync, type JsonValue } from "../json-value.js";
+import { MAX_RECORD_BYTES } from "./layout.js";
 import { oneLine } from "../text.js";
 import { parsePythonJson } from "../python-json.js";
 
@@ -22,20 +23,20 @@ export type JsonFileSchema = "configFileSchema" | "resultsFileSchema" | "statusF
 let schemas: Promise<Schemas> | undefined;
 export const loadSchemas = (): Promise<Schemas> => (schemas ??= import("../schema.js"));
 
+/**
+ * Reads and validates one of the files (a FIFO or a device there is refused, never waited on; a
+ * file larger than a tracker writes is refused before it is read).
+ */
 export async function readJsonFile<K extends JsonFileSchema>(path: string, schemaName: K): Promise<z.infer<Schemas[K]>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ConfigTrackerError("NOT_FOUND", `${path}: no such file`, { path, cause: error });
-    throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
-  }
+  const { text } = readRegularFile(path, schemaName === "statusFileSchema" ? MAX_RECORD_BYTES : MAX_JSON_BYTES);
   return parseJsonFile(path, text, schemaName);
 }
 
-/** The same for a file's text read already (readers of many small files read them synchronously). */
-export async function parseJsonFile<K extends JsonFileSchema>(path: string, text: string, schemaName: K): Promise<z.infer<Schemas[K]>> {
+/** How deep a file may nest: a value as deep as a writer takes, inside the file's own levels (resumes[].changes[].from). */
+const FILE_DEPTH = MAX_DEPTH + 8;
+
+/** JSON text as data, with Python's NaN / Infinity; INVALID_FILE naming the file when it is not JSON or is nested deeper than a writer nests. */
+export function parseJsonText(path: string, text: string): unknown {
   let data: unknown;
   try {
     // JSON.parse quotes the bad text, newlines and control characters included: escaped.
@@ -46,14 +47,25 @@ export async function parseJsonFile<K extends JsonFileSchema>(path: string, text
       cause: error,
     });
   }
+  if (jsonDepthExceeds(data, FILE_DEPTH)) {
+    throw new ConfigTrackerError("INVALID_FILE", `${path}: nested deeper than ${FILE_DEPTH} levels (more than a tracker writes)`, { path });
+  }
+  return data;
+}
+
+/** The same for a file's text read already (readers of many small files read them synchronously). */
+export async function parseJsonFile<K extends JsonFileSchema>(path: string, text: string, schemaName: K): Promise<z.infer<Schemas[K]>> {
+  const data = parseJsonText(path, text);
   const loaded = await loadSchemas();
   const parsed = (loaded[schemaName] as unknown as z.ZodType<z.infer<Schemas[K]>>).safeParse(data);
   if (!parsed.success) {
     const { key, message } = loaded.firstIssue(parsed.error);
-    const where = key === "" ? "the top level" : `key "${key}"`;
+    const where = key === "" ? "the top level" : `key "${oneLine(key)}"`;
     throw new ConfigTrackerError("INVALID_FILE", `${path}: ${where} ${message}`, { path, key });
   }
-  return parsed.data;
+  // The data as parsed, not zod's copy: the schemas transform nothing, and a copy would lose the
+  // keys named `__proto__` (a config that has one differs from one that does not).
+  return data as z.infer<Schemas[K]>;
 }
 
 /**

@@ -32,6 +32,13 @@ export const PREVIOUS_FOLDER = ".previous";
 /** A note and tags a person gives the run (config-tracker ui). */
 export const NOTES_FILE = "notes.json";
 
+/** The most status.json, a rank's or a node's file holds: a few KB as a tracker writes them. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+/** The most files read from ranks/ or nodes/. */
+export const MAX_RECORD_FILES = 4096;
+/** The most checkpoints.jsonl holds (a line per checkpoint: hundreds of thousands). */
+export const MAX_CHECKPOINTS_BYTES = 64 * 1024 * 1024;
+
 /** A process of a job, as its files are named. */
 const rankTag = (rank: number) => `rank-${rank}`;
 const nodeTag = (node: number) => `node-${node}`;

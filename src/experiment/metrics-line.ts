@@ -15,6 +15,7 @@
  * here, and hands every other chunk back.
  */
 import { MAX_LINE_BYTES } from "../io/append-file.js";
+import { setKey } from "../json-value.js";
 import type { RawMetricLines } from "../native.js";
 import { parsePythonJson } from "../python-json.js";
 
@@ -100,7 +101,7 @@ export function recordOf(parsed: unknown): MetricRecord | LineProblem {
   const record = { step: source.step, time: typeof source.time === "number" ? source.time : NaN } as MetricRecord;
   for (const key in source) {
     const value = source[key];
-    if (typeof value === "number" && !isReservedMetricName(key)) record[key] = value;
+    if (typeof value === "number" && !isReservedMetricName(key)) setKey(record, key, value);
   }
   return record;
 }

@@ -8,17 +8,18 @@
  * train_loss, or by an evaluator process later) are merged into it. Records come out in
  * ascending step order. `all: true` gives every line as written.
  *
- * Doing that in bounded memory takes two passes. The first notes which steps come back: a line
- * whose step is not larger than every step before it. Only those steps are held back in the
- * second pass, until their last occurrence; everything else streams straight through. Memory is
- * proportional to the steps logged twice (a resumption's overlap), not to the file.
+ * Doing that in bounded memory takes two passes. The first notes, per 1 MiB chunk of lines, the
+ * smallest step in it. In the second, a step is held back while a later line still has a step
+ * as small or smaller (the smallest step of the rest of the file: later chunks' from the first
+ * pass, the chunk's own from its lines), and comes out, merged, once none has. A log whose steps
+ * only go up streams straight through; memory is proportional to the steps that wait for a later
+ * line (a resumption's overlap, an evaluator's late record), never to the file.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { stat } from "node:fs/promises";
-
 import { ConfigTrackerError } from "../errors.js";
 import { MAX_LINE_BYTES } from "../io/append-file.js";
-import { readLineChunks, type LineChunk, type SkipReason } from "../io/line-reader.js";
+import { lineChunksOf, type LineChunk, type SkipReason } from "../io/line-reader.js";
+import { closeFile, openRegularFile, readBytes, type OpenedFile } from "../io/read-file.js";
+import { setKey } from "../json-value.js";
 import { loadAddon, type NativeAddon } from "../native.js";
 import {
   endsLikeRecord,
@@ -96,12 +97,17 @@ function withOnlyKeys(record: MetricRecord, keys: string[] | undefined): MetricR
   const out = { step: record.step, time: record.time } as MetricRecord;
   let any = false;
   for (const key of keys) {
-    if (key in record) {
-      out[key] = record[key] as number;
+    if (Object.hasOwn(record, key) && key !== "step" && key !== "time") {
+      setKey(out, key, record[key] as number);
       any = true;
     }
   }
   return any ? out : null;
+}
+
+/** `later`'s values written over `into`'s (each metric's latest value wins), names like `__proto__` kept. */
+function mergeRecord(into: MetricRecord, later: MetricRecord): void {
+  for (const key in later) setKey(into, key, later[key] as number);
 }
 
 /** An async iterable of records with the reading's statistics, complete once iterated. */
@@ -157,16 +163,19 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
   }
 
   async *#chunks(): AsyncGenerator<MetricRecord[]> {
-    let size: number;
+    let file: OpenedFile;
     try {
-      size = (await stat(this.path)).size;
+      file = openRegularFile(this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT" && this.missingOk) return;
-      const code = (error as NodeJS.ErrnoException).code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR";
-      throw new ConfigTrackerError(code, `${this.path}: ${(error as Error).message}`, { path: this.path, cause: error });
+      if ((error as ConfigTrackerError).code === "NOT_FOUND" && this.missingOk) return;
+      throw error;
     }
-    if (this.options.all) yield* this.#everyLine(size);
-    else yield* this.#latestPerStep(size);
+    try {
+      if (this.options.all) yield* this.#everyLine(file);
+      else yield* this.#latestPerStep(file);
+    } finally {
+      closeFile(file);
+    }
   }
 
   #skip(line: number, reason: string | SkipReason): void {
@@ -232,9 +241,9 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     return { records, texts };
   }
 
-  async *#everyLine(size: number): AsyncGenerator<MetricRecord[]> {
+  async *#everyLine(file: OpenedFile): AsyncGenerator<MetricRecord[]> {
     const keys = this.options.keys;
-    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+    for await (const chunk of lineChunksOf(file, file.stats.size, MAX_LINE_BYTES)) {
       const out: MetricRecord[] = [];
       for (const record of this.#parseChunk(chunk, false).records) {
         const projected = record && withOnlyKeys(record, keys);
@@ -244,19 +253,23 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     }
   }
 
-  async *#latestPerStep(size: number): AsyncGenerator<MetricRecord[]> {
-    // Pass 1, on the bytes: how many times each step comes back (is not above all before it).
+  async *#latestPerStep(file: OpenedFile): AsyncGenerator<MetricRecord[]> {
+    // Both passes read the same bytes: the file as it was when reading started.
+    const size = file.stats.size;
+    // Pass 1, on the bytes: the smallest step of each 1 MiB chunk of lines (one number per chunk:
+    // bounded by the file's size / 1 MiB), and whether its lines are all the writer's own.
     const maxHeld = this.options.maxHeldSteps ?? MAX_HELD_STEPS;
-    const returns = new Map<number, number>();
-    const flatChunks: boolean[] = []; // one flag per 1 MiB chunk: bounded by the file's size / 1 MiB
-    let highest = -Infinity;
-    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
+    const chunkMins: number[] = [];
+    const flatChunks: boolean[] = [];
+    for await (const chunk of lineChunksOf(file, size, MAX_LINE_BYTES)) {
       if (chunk.skip !== undefined) {
+        chunkMins.push(Infinity);
         flatChunks.push(false);
         continue;
       }
       const bytes = chunk.first === 1 ? withoutBom(chunk.bytes) : chunk.bytes;
       let plain = true;
+      let min = Infinity;
       for (let start = 0; start <= bytes.length; ) {
         let end = bytes.indexOf(0x0a, start);
         if (end === -1) end = bytes.length;
@@ -266,31 +279,33 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
           const plainAt = shaped ? plainStep(bytes, start, end) : -1;
           plain &&= plainAt >= 0;
           const step = plainAt >= 0 ? plainAt : shaped ? stepOfLineBytes(bytes, start, end) : NaN;
-          if (step <= highest) {
-            const count = returns.get(step);
-            if (count !== undefined) returns.set(step, count + 1);
-            else if (returns.size < maxHeld) returns.set(step, 1); // past the bound: not held (see maxHeldSteps)
-          } else if (step > highest) highest = step;
+          if (step < min) min = step;
         } else {
           plain = false; // a blank line
         }
         start = end + 1;
       }
+      chunkMins.push(min);
       flatChunks.push(plain && isFlatChunk(bytes, chunk.count));
     }
+    // The smallest step after each chunk.
+    const minAfter: number[] = new Array(chunkMins.length);
+    for (let i = chunkMins.length - 1, rest = Infinity; i >= 0; i--) {
+      minAfter[i] = rest;
+      rest = Math.min(rest, chunkMins[i] as number);
+    }
 
-    // Pass 2: stream; steps that come back wait (in `held`, a min-heap by step) until their last
-    // line. At most maxHeld wait: past that the smallest comes out early.
+    // Pass 2: stream; a step waits (in `held`, a min-heap by step) while the rest of the file has
+    // a step as small; past maxHeld waiting, the smallest comes out early.
     interface Held {
       step: number;
       record: MetricRecord | null;
-      complete: boolean;
     }
     const held = new MinHeap<Held>((a, b) => a.step - b.step);
     const heldByStep = new Map<number, Held>();
     const keys = this.options.keys;
     const stats = this.stats;
-    highest = -Infinity;
+    let highest = -Infinity;
     let previousStep = NaN;
     let lastEmitted = -Infinity;
     let out: MetricRecord[] = [];
@@ -301,64 +316,50 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
       const projected = entry.record && withOnlyKeys(entry.record, keys);
       if (projected) out.push(projected);
     };
-    const insert = (entry: Held) => {
-      held.push(entry);
-      heldByStep.set(entry.step, entry);
-      while (held.size > maxHeld) emit(held.pop() as Held);
-    };
-    const release = () => {
-      while (held.size > 0 && (held.peek() as Held).complete) emit(held.pop() as Held);
-    };
 
     let chunkIndex = 0;
-    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
-      const { records, texts } = this.#parseChunk(chunk, flatChunks[chunkIndex++] === true);
+    for await (const chunk of lineChunksOf(file, size, MAX_LINE_BYTES)) {
+      const index = chunkIndex++;
+      const { records, texts } = this.#parseChunk(chunk, flatChunks[index] === true);
       if (chunk.skip !== undefined) continue;
+      // Each line's step (NaN: not a record), then the smallest step after each line.
+      const steps = new Float64Array(records.length);
       for (let i = 0; i < records.length; i++) {
         const record = records[i];
-        if (record === undefined) continue; // a blank line
         // A parsed record's own step: the number pass 1 read from the bytes of the line.
-        const step = record !== null ? record.step : stepOfLineText((texts as string[])[i] as string, null);
-        if (Number.isNaN(step)) continue; // counted as skipped above
+        steps[i] = record === undefined ? NaN : record !== null ? record.step : stepOfLineText((texts as string[])[i] as string, null);
+      }
+      const restMin = new Float64Array(records.length);
+      for (let i = records.length - 1, rest = minAfter[index] ?? Infinity; i >= 0; i--) {
+        restMin[i] = rest;
+        const step = steps[i] as number;
+        if (step < rest) rest = step;
+      }
+      for (let i = 0; i < records.length; i++) {
+        const step = steps[i] as number;
+        if (Number.isNaN(step)) continue; // blank, or counted as skipped above
+        const record = records[i] as MetricRecord | null;
         const comesBack = step <= highest;
         if (!comesBack) highest = step;
         const sameBurst = step === previousStep; // another record for the step just logged
         previousStep = step;
-
-        const remaining = returns.get(step);
-        if (remaining === undefined) {
-          const waiting = heldByStep.get(step);
-          if (waiting !== undefined) {
-            // A step past the bound that is still held from before: merged into it.
-            if (record) waiting.record = waiting.record === null ? record : Object.assign(waiting.record, record);
-          } else if (held.size === 0) {
-            // Logged once: out at once, unless an earlier step is still waiting.
-            emit({ step, record, complete: true });
-          } else {
-            insert({ step, record, complete: true });
-          }
-          release();
-          continue;
-        }
         let entry = heldByStep.get(step);
         if (entry === undefined) {
-          entry = { step, record: null, complete: false };
-          insert(entry);
+          entry = { step, record: null };
+          held.push(entry);
+          heldByStep.set(step, entry);
         }
         if (record) {
           if (entry.record === null) entry.record = record;
-          else Object.assign(entry.record, record); // each metric's latest value wins
-          if (comesBack && !sameBurst) this.stats.superseded += 1;
-        }
-        if (comesBack) {
-          if (remaining <= 1) {
-            returns.delete(step);
-            entry.complete = true;
-          } else {
-            returns.set(step, remaining - 1);
+          else {
+            mergeRecord(entry.record, record);
+            if (comesBack && !sameBurst) stats.superseded += 1;
           }
         }
-        release();
+        // Out: every waiting step below the smallest step still to come.
+        const rest = restMin[i] as number;
+        while (held.size > 0 && (held.peek() as Held).step < rest) emit(held.pop() as Held);
+        while (held.size > maxHeld) emit(held.pop() as Held);
       }
       if (out.length > 0) {
         yield out;
@@ -426,26 +427,20 @@ const TAIL_BYTES = 256 * 1024;
  * lines.
  */
 export function latestLoggedValues(path: string): Record<string, number> {
-  const fd = openSync(path, "r");
+  const file = openRegularFile(path);
   let text: string;
   try {
-    const end = fstatSync(fd).size;
+    const end = file.stats.size;
     const start = Math.max(0, end - TAIL_BYTES);
-    let bytes: Buffer = Buffer.allocUnsafe(end - start);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const read = readSync(fd, bytes, filled, bytes.length - filled, start + filled);
-      if (read === 0) break;
-      filled += read;
-    }
-    bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a, filled - 1) + 1); // whole lines only
+    let bytes = readBytes(file, start, end);
+    bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1); // whole lines only
     if (start === 0) bytes = withoutBom(bytes);
     text = bytes.toString("utf8");
     if (start > 0) text = text.slice(text.indexOf("\n") + 1); // the first line is cut
   } finally {
-    closeSync(fd);
+    closeFile(file);
   }
-  const latest: Record<string, number> = {};
+  const latest: Record<string, number> = Object.create(null) as Record<string, number>;
   const lines = text.split("\n");
   for (let index = lines.length - 1; index >= 0; index--) {
     const line = lines[index] as string;
@@ -453,8 +448,8 @@ export function latestLoggedValues(path: string): Record<string, number> {
     const record = parseMetricsLine(line);
     if (typeof record === "string") continue;
     for (const key in record) {
-      if (key === "time" || key in latest) continue;
-      latest[key] = record[key] as number;
+      if (key === "time" || Object.hasOwn(latest, key)) continue;
+      setKey(latest, key, record[key] as number);
     }
   }
   return latest;

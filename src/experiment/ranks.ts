@@ -3,16 +3,15 @@
  * launcher sets, and the per-rank record `ranks/rank-<rank>.json` that every rank writes, so a
  * job across different nodes shows what each process saw.
  */
-import { readdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
-import { ConfigTrackerError } from "../errors.js";
 import { ensureFolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
-import { parsePythonJson } from "../python-json.js";
 import type { HardwareInfo } from "../schema.js";
 import { hardwareSummary } from "./config-store.js";
 import { rankFilePath, rankOfRankFileName, RANKS_FOLDER } from "./layout.js";
+import { readRecordFolder, type RecordProblem } from "./record-files.js";
+import type { Shape } from "./record-shape.js";
 
 
 export interface RankInfo {
@@ -72,31 +71,30 @@ export interface RankRecord extends RankInfo {
   hardware: Record<string, unknown>;
 }
 
-/** Every rank file of an experiment, by rank. */
-export async function loadRankFiles(experimentDir: string): Promise<RankRecord[]> {
-  const folder = join(experimentDir, RANKS_FOLDER);
-  let names: string[];
-  try {
-    names = await readdir(folder);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new ConfigTrackerError("IO_ERROR", `${folder}: ${(error as Error).message}`, { path: folder, cause: error });
-  }
-  const records: RankRecord[] = [];
-  for (const name of names) {
-    if (rankOfRankFileName(name) === null) continue;
-    const path = join(folder, name);
-    let record: unknown;
-    try {
-      record = parsePythonJson(await readFile(path, "utf8"));
-    } catch (error) {
-      throw new ConfigTrackerError("INVALID_FILE", `${path}: not valid JSON: ${(error as Error).message}`, { path, cause: error });
-    }
-    if (typeof record !== "object" || record === null || typeof (record as RankRecord).rank !== "number") {
-      throw new ConfigTrackerError("INVALID_FILE", `${path}: key "rank" is missing`, { path, key: "rank" });
-    }
-    records.push(record as RankRecord);
-  }
+/** A rank's file as readers use it. */
+const RANK_SHAPE: Shape = {
+  rank: "count",
+  world_size: "count",
+  local_rank: "count|null?",
+  local_world_size: "count|null?",
+  node_rank: "count|null?",
+  launcher: "string?",
+  host: "string",
+  pid: "count",
+  started_at: "string",
+  ended_at: "string|null",
+  status: "string",
+  cuda_visible_devices: "string|null",
+  gpus: { list: { index: "count", nvml_index: "count?", uuid: "string|null", name: "string|null", memory_total_bytes: "count|null?" } },
+  hardware: "object",
+};
+
+/**
+ * Every rank file of an experiment, by rank. A file that cannot be read or is not a rank's record
+ * goes to `onProblem` and is left out; without it, it is an error (INVALID_FILE naming file and key).
+ */
+export async function loadRankFiles(experimentDir: string, onProblem?: (problem: RecordProblem) => void): Promise<RankRecord[]> {
+  const records = readRecordFolder<RankRecord>(join(experimentDir, RANKS_FOLDER), (name) => rankOfRankFileName(name) !== null, RANK_SHAPE, onProblem);
   return records.sort((a, b) => a.rank - b.rank);
 }
 

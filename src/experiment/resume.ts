@@ -27,8 +27,8 @@ function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
 /** Every key path at which `before` and `after` differ (arrays compare element by element). */
 export function diffJson(before: JsonValue | undefined, after: JsonValue | undefined, path: string, out: ConfigChange[] = []): ConfigChange[] {
   if (isObject(before) && isObject(after)) {
-    for (const key of Object.keys(before)) diffJson(before[key], after[key], keyPath(path, key), out);
-    for (const key of Object.keys(after)) if (!(key in before)) diffJson(undefined, after[key], keyPath(path, key), out);
+    for (const key of Object.keys(before)) diffJson(before[key], Object.hasOwn(after, key) ? after[key] : undefined, keyPath(path, key), out);
+    for (const key of Object.keys(after)) if (!Object.hasOwn(before, key)) diffJson(undefined, after[key], keyPath(path, key), out);
     return out;
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {

@@ -5,10 +5,11 @@
  * start (CSVLogger rewrites it when a new column appears) is read again, skipping the rows
  * already taken.
  */
-import { open, stat } from "node:fs/promises";
-
+import { ConfigTrackerError } from "../errors.js";
 import { MAX_LINE_BYTES } from "../io/append-file.js";
 import { readLineChunks } from "../io/line-reader.js";
+import { closeFile, openRegularFile, readBytes, type OpenedFile } from "../io/read-file.js";
+import { emptyRecord, setKey } from "../json-value.js";
 import { isUnixSeconds, jsonLineMetrics, type LineMetrics } from "./output-metrics.js";
 
 export class MetricsFileFollower {
@@ -21,6 +22,8 @@ export class MetricsFileFollower {
   #rowsTaken = 0; // data rows (CSV) or lines (JSON) already handed on
   #rowsSeen = 0; // in the current reading of the file
   readonly #csv: boolean;
+  /** Why the file could not be read, when it is there but is not a regular file (a FIFO, a device). */
+  problem: string | null = null;
 
   constructor(
     readonly path: string,
@@ -34,56 +37,65 @@ export class MetricsFileFollower {
    * taken. A CSV's header is still read, when the rows come.
    */
   async skipExisting(): Promise<boolean> {
-    let size: number;
-    try {
-      size = (await stat(this.path)).size;
-    } catch {
-      return false; // not there yet
-    }
     // Counted as it is streamed (the file may be an earlier run's gigabyte of logs).
     let lines = 0;
     let first: string | null = null;
-    for await (const chunk of readLineChunks(this.path, size, MAX_LINE_BYTES)) {
-      for (const line of chunk.bytes?.toString("utf8").split("\n") ?? [""]) {
-        if (line.trim() === "") continue;
-        first ??= line;
-        lines += 1;
+    try {
+      for await (const chunk of readLineChunks(this.path, MAX_LINE_BYTES)) {
+        for (const line of chunk.bytes?.toString("utf8").split("\n") ?? [""]) {
+          if (line.trim() === "") continue;
+          first ??= line;
+          lines += 1;
+        }
       }
+    } catch (error) {
+      if (!this.#refused(error)) return false; // not there yet
     }
     const header = this.#csv || (first !== null && !first.trimStart().startsWith("{"));
     this.#rowsTaken = Math.max(0, lines - (header ? 1 : 0));
     return true;
   }
 
+  /** Opens the file as it is now; null when it is not there (or not a regular file: `problem` says). */
+  #open(): OpenedFile | null {
+    try {
+      return openRegularFile(this.path);
+    } catch (error) {
+      this.#refused(error);
+      return null;
+    }
+  }
+
+  /** Notes why a file that is there cannot be read; false when it is simply not there. */
+  #refused(error: unknown): boolean {
+    if (error instanceof ConfigTrackerError && error.code === "NOT_FOUND") return false;
+    this.problem ??= (error as Error).message;
+    return true;
+  }
+
   /** Reads what was appended since the last poll. */
   async poll(): Promise<void> {
-    let info;
+    const file = this.#open();
+    if (file === null) return;
     try {
-      info = await stat(this.path);
-    } catch {
-      return; // not there yet
-    }
-    const identity = `${info.ino}:${info.dev}`;
-    // CSVLogger rewrites the file in place (same inode, longer) when a column appears: a header
-    // that changed means "read again from the start".
-    const rewritten = this.#headerLine !== "" && this.#offset > 0 && (await this.#firstLine()) !== this.#headerLine;
-    if (identity !== this.#identity || info.size < this.#offset || rewritten) {
-      // A new file, or rewritten from the start: read it again, skip what was taken.
-      this.#identity = identity;
-      this.#offset = 0;
-      this.#partial = "";
-      this.#discarding = false;
-      this.#header = null;
-      this.#rowsSeen = 0;
-    }
-    if (info.size === this.#offset) return;
-    const handle = await open(this.path, "r");
-    try {
-      const length = info.size - this.#offset;
-      const buffer = Buffer.alloc(Math.min(length, 16 * 1024 * 1024));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#offset);
-      this.#offset += bytesRead;
-      let text = this.#partial + buffer.toString("utf8", 0, bytesRead);
+      const info = file.stats;
+      const identity = `${info.ino}:${info.dev}`;
+      // CSVLogger rewrites the file in place (same inode, longer) when a column appears: a header
+      // that changed means "read again from the start".
+      const rewritten = this.#headerLine !== "" && this.#offset > 0 && this.#firstLine(file) !== this.#headerLine;
+      if (identity !== this.#identity || info.size < this.#offset || rewritten) {
+        // A new file, or rewritten from the start: read it again, skip what was taken.
+        this.#identity = identity;
+        this.#offset = 0;
+        this.#partial = "";
+        this.#discarding = false;
+        this.#header = null;
+        this.#rowsSeen = 0;
+      }
+      if (info.size === this.#offset) return;
+      const bytes = readBytes(file, this.#offset, this.#offset + Math.min(info.size - this.#offset, 16 * 1024 * 1024));
+      this.#offset += bytes.length;
+      let text = this.#partial + bytes.toString("utf8");
       if (this.#discarding) {
         const newline = text.indexOf("\n");
         if (newline === -1) return;
@@ -99,19 +111,13 @@ export class MetricsFileFollower {
       }
       for (const raw of lines) this.#line(raw.replace(/\r$/, ""));
     } finally {
-      await handle.close();
+      closeFile(file);
     }
   }
 
-  async #firstLine(): Promise<string> {
-    const handle = await open(this.path, "r");
-    try {
-      const buffer = Buffer.alloc(Math.max(this.#headerLine.length * 4 + 2, 64));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.toString("utf8", 0, bytesRead).split("\n")[0]?.replace(/\r$/, "") ?? "";
-    } finally {
-      await handle.close();
-    }
+  #firstLine(file: OpenedFile): string {
+    const bytes = readBytes(file, 0, Math.max(this.#headerLine.length * 4 + 2, 64));
+    return bytes.toString("utf8").split("\n")[0]?.replace(/\r$/, "") ?? "";
   }
 
   #line(line: string): void {
@@ -173,7 +179,7 @@ function csvRecord(header: string[], cells: string[]): LineMetrics | null {
   if (stepAt === -1) return null;
   const step = Number(cells[stepAt]);
   if (!Number.isSafeInteger(step) || step < 0 || cells[stepAt]?.trim() === "") return null;
-  const values: Record<string, number> = {};
+  const values: Record<string, number> = emptyRecord();
   let any = false;
   let time: number | undefined;
   header.forEach((name, index) => {
@@ -188,7 +194,7 @@ function csvRecord(header: string[], cells: string[]): LineMetrics | null {
     const lower = text.toLowerCase();
     const value = lower === "nan" ? NaN : lower === "inf" ? Infinity : lower === "-inf" ? -Infinity : Number(text);
     if (Number.isNaN(value) && lower !== "nan") return;
-    values[name] = value;
+    setKey(values, name, value);
     any = true;
   });
   if (!any) return null;

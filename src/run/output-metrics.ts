@@ -5,6 +5,7 @@
  * `iter (?<step>\d+): loss (?<loss>[\d.]+), time (?<time_ms>[\d.]+)ms`).
  */
 import { ConfigTrackerError } from "../errors.js";
+import { emptyRecord, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 
 export interface LineMetrics {
@@ -43,11 +44,11 @@ export function jsonLineMetrics(line: string): LineMetrics | null {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
   const record = parsed as Record<string, unknown>;
   if (!isStep(record.step)) return null;
-  const values: Record<string, number> = {};
+  const values: Record<string, number> = emptyRecord();
   let any = false;
   for (const [key, value] of Object.entries(record)) {
     if (typeof value !== "number" || RESERVED.has(key)) continue;
-    values[key] = value;
+    setKey(values, key, value);
     any = true;
   }
   if (!any) return null;
@@ -80,7 +81,7 @@ export function regexLineMetrics(source: string): LineParser {
     if (!found) return null;
     const step = Number(found.step);
     if (!isStep(step)) return null;
-    const values: Record<string, number> = {};
+    const values: Record<string, number> = emptyRecord();
     let any = false;
     for (const name of names) {
       const text = found[name];
@@ -89,7 +90,7 @@ export function regexLineMetrics(source: string): LineParser {
         ? parseNumber(text)
         : NaN;
       if (Number.isNaN(value) && !/nan/i.test(text)) continue; // not a number: left out
-      values[name] = value;
+      setKey(values, name, value);
       any = true;
     }
     return any ? { step, values } : null;

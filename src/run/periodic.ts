@@ -48,6 +48,11 @@ export class PeriodicWork {
   checkpointsMatched = false;
   /** Whether the metrics file was there at some point. */
   metricsFileSeen = false;
+
+  /** Why the metrics file could not be read (a FIFO, a device), or null. */
+  get metricsFileProblem(): string | null {
+    return this.#follower?.problem ?? null;
+  }
   #follower: MetricsFileFollower | null = null;
   #watcher: CheckpointWatcher | null = null;
   #sampleTimer: NodeJS.Timeout | undefined;

@@ -231,7 +231,9 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
   const judged = judgeOtherNodes(dir, node.rank, outcome);
   outcome = judged.outcome;
   const warnings = judged.warnings;
-  if (options.metricsFile !== undefined && !periodic.metricsFileSeen) warnings.push(`--metrics-file ${options.metricsFile}: the file never appeared`);
+  const metricsFileProblem = periodic.metricsFileProblem;
+  if (options.metricsFile !== undefined && metricsFileProblem !== null) warnings.push(`--metrics-file ${options.metricsFile}: not read: ${metricsFileProblem}`);
+  else if (options.metricsFile !== undefined && !periodic.metricsFileSeen) warnings.push(`--metrics-file ${options.metricsFile}: the file never appeared`);
   if (options.checkpoints !== undefined && !periodic.checkpointsMatched) warnings.push(`--checkpoints ${options.checkpoints}: nothing matched`);
   for (const gpu of system.gpus) {
     if (gpu.lost) warnings.push(`GPU ${gpu.index} (${gpu.uuid ?? gpu.name}) on node ${gpu.node} fell off the bus during the run`);

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
-import { isPlainRecord } from "../json-value.js";
+import { emptyRecord, isPlainRecord, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 
 export type Grid = Record<string, unknown[]>;
@@ -111,12 +111,13 @@ export function expandGrid(grid: Grid): Combination[] {
   const combinations: Combination[] = [];
   const total = keys.reduce((product, key) => product * (grid[key] as unknown[]).length, 1);
   for (let index = 0; index < total; index++) {
-    const values: Record<string, unknown> = {};
+    // Keyed by the grid's names: no prototype, so `__proto__` or `constructor` is a key like any other.
+    const values: Record<string, unknown> = emptyRecord();
     let rest = index;
     for (let k = keys.length - 1; k >= 0; k--) {
       const key = keys[k] as string;
       const list = grid[key] as unknown[];
-      values[key] = list[rest % list.length];
+      setKey(values, key, list[rest % list.length]);
       rest = Math.floor(rest / list.length);
     }
     const ordered = Object.fromEntries(keys.map((key) => [key, values[key]]));
@@ -186,7 +187,7 @@ export function fillCommand(command: string[], values: Record<string, string>): 
   return command.map((arg, i) =>
     arg.replace(PLACEHOLDER, (_, literal: string | undefined, name: string | undefined) => {
       if (literal !== undefined) return `{${literal}}`;
-      const value = values[name as string];
+      const value = Object.hasOwn(values, name as string) ? values[name as string] : undefined;
       if (value === undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", `unknown placeholder {${name}}`, { key: name as string });
       return i === script ? shellQuote(value) : value;
     }),
@@ -195,7 +196,9 @@ export function fillCommand(command: string[], values: Record<string, string>): 
 
 /** What a combination fills in: its values as text, its run's name and folder. */
 export function placeholderValues(combination: Combination, runDir: string): Record<string, string> {
-  const values: Record<string, string> = { run_name: combination.name, run_dir: runDir };
-  for (const [key, value] of Object.entries(combination.values)) values[key] = valueText(value);
+  const values: Record<string, string> = emptyRecord();
+  setKey(values, "run_name", combination.name);
+  setKey(values, "run_dir", runDir);
+  for (const [key, value] of Object.entries(combination.values)) setKey(values, key, valueText(value));
   return values;
 }

@@ -90,6 +90,9 @@ function add(stats: Map<string, Stat>, key: string, value: number | null | undef
   }
 }
 
+/** GPUs summarised at most (past it a log is not a machine's: the rest are left out). */
+const MAX_GPUS = 1024;
+
 const round = (value: number) => Math.round(value * 1000) / 1000;
 const meanMax = (stat: Stat | undefined): MeanMax | null =>
   stat === undefined ? null : { mean: round(stat.sum / stat.count), max: round(stat.max) };
@@ -116,6 +119,7 @@ export class SystemSummary {
       const key = `${node}:${gpu.uuid ?? gpu.index}`;
       let entry = this.#gpus.get(key);
       if (entry === undefined) {
+        if (this.#gpus.size >= MAX_GPUS) continue;
         entry = {
           node,
           index: gpu.index,

@@ -8,9 +8,8 @@
 import { createHash } from "node:crypto";
 
 import { ColumnSet } from "./columns.js";
-import { readLinesFrom } from "./line-chunks.js";
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { isBlank, loadAddon, MAX_LINE_BYTES, NATIVE_BLANK_LINE, nativeShapes, parseMetricsLine, parsePythonJson, withoutBom } from "./views.js";
+import { isBlank, loadAddon, MAX_LINE_BYTES, NATIVE_BLANK_LINE, nativeShapes, parseMetricsLine, parsePythonJson, readLinesFrom, withoutBom } from "./views.js";
 
 export type LogKind = "metrics" | "system";
 
@@ -66,10 +65,16 @@ export function readLogColumns(path: string, roots: Roots, kind: LogKind, previo
   }
   const parse = kind === "metrics" ? parseMetricLines : parseSystemLines;
   let first = from === 0; // a BOM before the first line is not part of it
-  const read = readLinesFrom(path, roots, from, MAX_LINE_BYTES, (lines) => {
-    parse(first ? withoutBom(lines) : lines, set);
-    first = false;
-  });
+  const read = readLinesFrom(
+    path,
+    from,
+    MAX_LINE_BYTES,
+    (lines) => {
+      parse(first ? withoutBom(lines) : lines, set);
+      first = false;
+    },
+    roots,
+  );
   set.skippedLines += read.tooLong;
   set.settle();
   return { kind, set, stamp: { size: read.size, mtimeMs: read.mtimeMs, ino: read.ino, end: read.end, tail: tailHash(path, roots, read.end) } };

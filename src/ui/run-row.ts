@@ -14,7 +14,9 @@ import { basename, dirname, join } from "node:path";
 import { readNotes, NOTES_FILE, type Notes } from "./notes.js";
 import { lookAtRunFolder, readSmallFile, type Roots } from "./safe-files.js";
 import {
+  emptyRecord,
   keyPath,
+  setKey,
   latestLoggedValues,
   loadRankFiles,
   loadRun,
@@ -211,12 +213,12 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
   const results = has("results.json") ? readJson(join(dir, "results.json"), roots, warnings) : null;
   const record = has("status.json") ? readJson(join(dir, "status.json"), roots, warnings) : null;
   const state = record !== null && typeof record.status === "string" ? { ...record, ...reportedStatus(record as Parameters<typeof reportedStatus>[0]) } : null;
-  const finalMetrics: Record<string, number> = {};
+  const finalMetrics: Record<string, number> = emptyRecord();
   if (results !== null && isRecord(results.final_metrics)) {
-    for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") finalMetrics[key] = value;
+    for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") setKey(finalMetrics, key, value);
   } else if (has(METRICS_FILE)) {
     try {
-      Object.assign(finalMetrics, latestLoggedValues(join(dir, METRICS_FILE)));
+      for (const [key, value] of Object.entries(latestLoggedValues(join(dir, METRICS_FILE)))) setKey(finalMetrics, key, value);
     } catch (error) {
       warnings.push((error as Error).message);
     }
@@ -230,8 +232,8 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
   const summary = isRecord(results?.summary) ? (results.summary as Record<string, Record<string, unknown>>) : {};
   const metrics = MetricValues.from(
     Object.entries(finalMetrics).map(([metric, last]) => {
-      const recorded = finalMetrics[`best_${metric}`];
-      const entry = summary[metric];
+      const recorded = Object.hasOwn(finalMetrics, `best_${metric}`) ? finalMetrics[`best_${metric}`] : undefined;
+      const entry = Object.hasOwn(summary, metric) ? summary[metric] : undefined;
       const best = recorded ?? num(metricDirection(metric) === "min" ? entry?.min : entry?.max) ?? undefined;
       return [metric, last, best];
     }),

@@ -1,22 +1,21 @@
 /**
- * Reading files of run folders that live on shared storage, where anyone with write access can
- * plant a FIFO, a device or a symbolic link out of the folder. Every read here:
- *  - resolves the path (symbolic links included) and refuses one that leaves the roots;
- *  - opens it with O_NONBLOCK (a FIFO or device cannot stall the server) and O_NOFOLLOW;
- *  - checks, on the open descriptor, that it is a regular file, and on Linux that the file opened
- *    is still inside the roots (/proc/self/fd: a link swapped in between is caught);
- *  - reads at most a given number of bytes.
- * `checkRunFolder` applies the same rules to every file the library's run loader reads, before
- * the dashboard lets it read a folder.
+ * The dashboard's rules for reading run folders that live on shared storage: every read goes
+ * through the library's guarded reader (io/read-file.ts: O_NONBLOCK, fstat, a cap) bounded by the
+ * roots served: a path is resolved (symbolic links included) and refused when it leaves them, and
+ * the file opened is checked again. `checkRunFolder` applies the same rules to every file the
+ * library's run loader reads, before the dashboard lets it read a folder.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, type Stats } from "node:fs";
 import { join, sep } from "node:path";
 
-import { ConfigTrackerError } from "./views.js";
+import { closeFile, openRegularFile, readBytes, readInto, readRegularFile, type OpenedFile, type ReadBoundary } from "./views.js";
+
+export { closeFile, readBytes, readInto, type OpenedFile };
 
 /** The folders the dashboard serves, by their real paths. */
-export class Roots {
+export class Roots implements ReadBoundary {
   readonly real: string[];
+  readonly label = "the folders served";
 
   constructor(readonly given: string[]) {
     this.real = given.map((root) => realpathSync(root));
@@ -26,102 +25,16 @@ export class Roots {
   contains(realPath: string): boolean {
     return this.real.some((root) => realPath === root || realPath.startsWith(root.endsWith(sep) ? root : root + sep));
   }
-
-  /** The real path of `path`, or a ConfigTrackerError when it leaves the roots or is gone. */
-  resolveInside(path: string): string {
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (error) {
-      throw ioError(path, error);
-    }
-    if (!this.contains(real)) throw new ConfigTrackerError("INVALID_FILE", `${path}: leads outside the folders served (${real})`, { path });
-    return real;
-  }
 }
-
-function ioError(path: string, error: unknown): ConfigTrackerError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new ConfigTrackerError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`, {
-    path,
-    cause: error,
-  });
-}
-
-export interface OpenedFile {
-  fd: number;
-  stats: Stats;
-  path: string;
-}
-
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0);
 
 /** Opens a regular file inside the roots for reading (see above). Close it with `closeFile`. */
 export function openInside(path: string, roots: Roots): OpenedFile {
-  const real = roots.resolveInside(path);
-  let fd: number;
-  try {
-    fd = openSync(real, OPEN_FLAGS);
-  } catch (error) {
-    throw ioError(path, error);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new ConfigTrackerError("INVALID_FILE", `${path}: not a regular file`, { path });
-    if (process.platform === "linux") {
-      let opened: string | null = null;
-      try {
-        opened = readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {
-        // no /proc: the check before opening stands
-      }
-      if (opened !== null && !roots.contains(opened)) throw new ConfigTrackerError("INVALID_FILE", `${path}: leads outside the folders served`, { path });
-    }
-    return { fd, stats, path };
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
+  return openRegularFile(path, roots);
 }
 
-export function closeFile(file: OpenedFile): void {
-  closeSync(file.fd);
-}
-
-/** Reads up to `length` bytes at `position` into `buffer` at `offset`; the count read (0 at the end). */
-export function readInto(file: OpenedFile, buffer: Buffer, offset: number, length: number, position: number): number {
-  let filled = 0;
-  while (filled < length) {
-    let read: number;
-    try {
-      read = readSync(file.fd, buffer, offset + filled, length - filled, position + filled);
-    } catch (error) {
-      throw ioError(file.path, error);
-    }
-    if (read === 0) break;
-    filled += read;
-  }
-  return filled;
-}
-
-/** Bytes [from, to) of an open file (fewer when it is shorter now). */
-export function readBytes(file: OpenedFile, from: number, to: number): Buffer {
-  const bytes = Buffer.allocUnsafe(Math.max(0, to - from));
-  const filled = readInto(file, bytes, 0, bytes.length, from);
-  return filled === bytes.length ? bytes : bytes.subarray(0, filled);
-}
-
-/** A whole small file as text; LIMIT_EXCEEDED past `maxBytes`. */
+/** A whole small file inside the roots as text; LIMIT_EXCEEDED past `maxBytes`. */
 export function readSmallFile(path: string, roots: Roots, maxBytes: number): { text: string; stats: Stats } {
-  const file = openInside(path, roots);
-  try {
-    if (file.stats.size > maxBytes) {
-      throw new ConfigTrackerError("LIMIT_EXCEEDED", `${path}: ${file.stats.size} bytes, more than the ${maxBytes} read here`, { path });
-    }
-    return { text: readBytes(file, 0, file.stats.size).toString("utf8"), stats: file.stats };
-  } finally {
-    closeFile(file);
-  }
+  return readRegularFile(path, maxBytes, roots);
 }
 
 /** The JSON files the run loader reads whole, and the most it may find in each. */
@@ -252,10 +165,11 @@ function checkFile(path: string, lstat: Stats, roots: Roots, limit: number): str
   if (info.isSymbolicLink()) {
     let real: string;
     try {
-      real = roots.resolveInside(path);
-    } catch (error) {
-      return (error as Error).message;
+      real = realpathSync(path);
+    } catch {
+      return null; // a dangling link: nothing is read through it
     }
+    if (!roots.contains(real)) return `${path}: leads outside ${roots.label} (${real})`;
     const target = lstatSync(real, { throwIfNoEntry: false });
     if (target === undefined) return null;
     info = target;

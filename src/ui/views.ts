@@ -1,7 +1,7 @@
 /**
  * Everything the dashboard takes from the rest of the library, in one place: the views over run
  * folders (what `ls`, `show`, `diff` and the compare report compute), the report's min/max
- * decimation, the status rules, the JSON dialect and the atomic write. The dashboard's other
+ * decimation, the status rules, the JSON dialect, the guarded reads and the atomic write. The dashboard's other
  * modules import these from here and from nowhere else in the library.
  */
 export { listRuns } from "../views/list-runs.js";
@@ -30,6 +30,8 @@ export { readNodeFiles } from "../experiment/nodes.js";
 export { loadAddon } from "../native.js";
 export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 export { writeFileAtomic } from "../io/atomic-write.js";
+export { closeFile, openRegularFile, readBytes, readInto, readRegularFile, type OpenedFile, type ReadBoundary } from "../io/read-file.js";
+export { readLinesFrom } from "../io/line-reader.js";
 export { oneLine } from "../text.js";
-export { keyPath } from "../json-value.js";
+export { emptyRecord, keyPath, setKey } from "../json-value.js";
 export { ConfigTrackerError, isConfigTrackerError } from "../errors.js";

@@ -18,6 +18,8 @@ export interface Series {
  * neighbouring buckets merge and each covers twice the width. x should mostly increase (steps
  * do); a point behind the last bucket joins the bucket it falls in.
  */
+const EMPTY = new Float64Array(0);
+
 export class MinMaxDecimator {
   readonly #maxPoints: number;
   readonly #capacity: number;
@@ -26,18 +28,17 @@ export class MinMaxDecimator {
   #bucketed = false;
   #origin = 0;
   #width = 1;
-  #minX: Float64Array;
-  #minY: Float64Array;
-  #maxX: Float64Array;
-  #maxY: Float64Array;
+  // The buckets, made when the points first pass maxPoints: a series of a few points holds a
+  // few points (a log of 16,000 metrics of one value each is 16,000 small series, not 16,000
+  // chart buffers).
+  #minX = EMPTY;
+  #minY = EMPTY;
+  #maxX = EMPTY;
+  #maxY = EMPTY;
 
   constructor(maxPoints = 2000) {
     this.#maxPoints = Math.max(4, Math.floor(maxPoints));
     this.#capacity = Math.floor(this.#maxPoints / 2);
-    this.#minX = new Float64Array(this.#capacity);
-    this.#minY = new Float64Array(this.#capacity).fill(NaN);
-    this.#maxX = new Float64Array(this.#capacity);
-    this.#maxY = new Float64Array(this.#capacity).fill(NaN);
   }
 
   add(x: number, y: number): void {
@@ -59,6 +60,10 @@ export class MinMaxDecimator {
       if (x > high) high = x;
     }
     this.#bucketed = true;
+    this.#minX = new Float64Array(this.#capacity);
+    this.#minY = new Float64Array(this.#capacity).fill(NaN);
+    this.#maxX = new Float64Array(this.#capacity);
+    this.#maxY = new Float64Array(this.#capacity).fill(NaN);
     this.#origin = low;
     // Half the buckets filled now, so the run can go on twice as far before the first merge.
     this.#width = (high - low) / (this.#capacity / 2) || 1;

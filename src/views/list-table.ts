@@ -36,7 +36,7 @@ const COLUMNS = new Set(["start", "name", "id", "status", "duration", "params", 
 export function configValue(run: LoadedRun, path: string): unknown {
   let value: unknown = run.config;
   for (const part of path.split(".")) {
-    if (typeof value !== "object" || value === null) return undefined;
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, part)) return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;
@@ -76,7 +76,7 @@ export function sortRuns(runs: LoadedRun[], sort: string): LoadedRun[] {
   const known =
     COLUMNS.has(key) ||
     /^(config|model|dataset|hardware)\./.test(key) ||
-    runs.some((run) => key in run.finalMetrics) ||
+    runs.some((run) => Object.hasOwn(run.finalMetrics, key)) ||
     runs.length === 0;
   if (!known) {
     throw new ConfigTrackerError(

@@ -10,10 +10,11 @@
  * for files of a few KB that is several times faster than four trips through the thread pool
  * (open, fstat, read, close) each, and listing runs is all this does.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
+import { emptyRecord, setKey } from "../json-value.js";
 import { oneLine } from "../text.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import {
@@ -27,11 +28,11 @@ import {
   systemLogsAmong,
   type SystemLogName,
 } from "../experiment/layout.js";
-import { readCheckpointRecords, type CheckpointRecord } from "../experiment/checkpoints.js";
+import { readCheckpointLog, type CheckpointRecord } from "../experiment/checkpoints.js";
 import { latestLoggedValues, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
-import { parseJsonFile, type JsonFileSchema } from "../experiment/json-files.js";
+import { readJsonFile } from "../experiment/json-files.js";
 import { reportedStatus, type LoadedStatus, type ReportedStatus, type StatusRecord } from "../experiment/status.js";
 import { readSystemLog, type LoggedSystemSample } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
@@ -87,19 +88,6 @@ export interface LoadRunOptions {
 
 const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 
-/** config.json, results.json or status.json: read, then validated (ConfigTrackerError naming the file). */
-async function readSmallJsonFile<K extends JsonFileSchema>(path: string, schemaName: K): ReturnType<typeof parseJsonFile<K>> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ConfigTrackerError("NOT_FOUND", `${path}: no such file`, { path, cause: error });
-    throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
-  }
-  return parseJsonFile(path, text, schemaName);
-}
-
 /** The error of a file that is there but could not be read, as a warning line. */
 function problem(error: unknown, path: string): string {
   return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
@@ -120,7 +108,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   const configPath = join(folder, CONFIG_FILE);
   let config: ConfigFile;
   try {
-    config = await readSmallJsonFile(configPath, "configFileSchema");
+    config = await readJsonFile(configPath, "configFileSchema");
   } catch (error) {
     if (isConfigTrackerError(error) && error.code === "NOT_FOUND") {
       throw new ConfigTrackerError("NOT_FOUND", `${dir}: no config.json here, not a run's folder`, { path: configPath });
@@ -148,7 +136,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   let results: ResultsFile | null = null;
   if (files.results) {
     const path = join(folder, RESULTS_FILE);
-    results = await readSmallJsonFile(path, "resultsFileSchema").catch((error: unknown) => {
+    results = await readJsonFile(path, "resultsFileSchema").catch((error: unknown) => {
       warnings.push(problem(error, path));
       return null;
     });
@@ -156,30 +144,31 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   let state: LoadedStatus | null = null;
   if (files.status) {
     const path = join(folder, STATUS_FILE);
-    const record = await readSmallJsonFile(path, "statusFileSchema").catch((error: unknown) => {
+    const record = await readJsonFile(path, "statusFileSchema").catch((error: unknown) => {
       warnings.push(problem(error, path));
       return null;
     });
     if (record !== null) state = { ...record, ...reportedStatus(record as StatusRecord) };
   }
-  const checkpoints = files.checkpoints
-    ? await readCheckpointRecords(folder).catch((error: unknown) => {
-        warnings.push(problem(error, join(folder, CHECKPOINTS_FILE)));
-        return [];
-      })
-    : [];
-  const ranks = has.has(RANKS_FOLDER)
-    ? await loadRankFiles(folder).catch((error: unknown) => {
-        warnings.push(problem(error, join(folder, RANKS_FOLDER)));
-        return [];
-      })
-    : [];
-  const nodes = has.has(NODES_FOLDER) ? readNodeFiles(folder) : [];
+  let checkpoints: CheckpointRecord[] = [];
+  if (files.checkpoints) {
+    const path = join(folder, CHECKPOINTS_FILE);
+    try {
+      const log = await readCheckpointLog(folder);
+      checkpoints = log.records;
+      if (log.skipped > 0) warnings.push(oneLine(`${path}: ${log.skipped} line(s) skipped (first: ${log.firstSkipped})`));
+    } catch (error) {
+      warnings.push(problem(error, path));
+    }
+  }
+  const onRecordProblem = (error: unknown) => warnings.push(problem(error, folder));
+  const ranks = has.has(RANKS_FOLDER) ? await loadRankFiles(folder, onRecordProblem) : [];
+  const nodes = has.has(NODES_FOLDER) ? readNodeFiles(folder, onRecordProblem) : [];
 
-  let finalMetrics: Record<string, number> = {};
+  let finalMetrics: Record<string, number> = emptyRecord();
   let finalMetricsFrom: LoadedRun["finalMetricsFrom"] = null;
   if (results !== null) {
-    for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") finalMetrics[key] = value;
+    for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") setKey(finalMetrics, key, value);
     finalMetricsFrom = "results";
   } else if (files.metrics) {
     try {
@@ -231,9 +220,8 @@ async function* readSystemLogs(folder: string, logs: SystemLogName[]): AsyncGene
       if (log.rank === null) yield* readSystemLog(path);
       else for await (const sample of readSystemLog(path)) yield { ...sample, rank: log.rank };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") continue; // removed since the folder was listed
-      throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
+      if (isConfigTrackerError(error) && error.code === "NOT_FOUND") continue; // removed since the folder was listed
+      throw isConfigTrackerError(error) ? error : new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path, cause: error });
     }
   }
 }

@@ -151,7 +151,7 @@ export function formatRunPage(details: RunDetails): string {
     const width = Math.max(...metrics.map(([name]) => name.length));
     const summary = details.results?.summary ?? {};
     for (const [name, value] of metrics) {
-      const s = summary[name];
+      const s = Object.hasOwn(summary, name) ? summary[name] : undefined;
       const range = s ? `  min ${formatNumber(s.min)}  max ${formatNumber(s.max)}  ${n(s.count)} values to step ${n(s.last_step)}` : "";
       out.push(indent(`${name.padEnd(width)}  ${formatNumber(value).padStart(10)}${range}`));
     }
