@@ -352,7 +352,7 @@ export class ConfigTracker {
     const cutShort = record.error?.code === "CHECKPOINT_TRUNCATED" || record.error?.code === "CHECKPOINT_CORRUPT";
     if (options.onlyIfComplete && cutShort) return null;
     await ensureFolder(this.experimentDir);
-    appendLinesSync(join(this.experimentDir, CHECKPOINTS_FILE), [`${stringifyPythonJson(record, 0)}\n`], true);
+    appendLinesSync(join(this.experimentDir, CHECKPOINTS_FILE), [`${stringifyPythonJson(record, 0)}\n`]);
     if (model !== null) await this.#config.fillModel(model as JsonValue);
     return record;
   }

@@ -331,7 +331,7 @@ describe("folders and files", () => {
     }
   });
 
-  it("no permission to create the folder is PERMISSION_DENIED naming it (run as an unprivileged user)", async () => {
+  it("no permission to create the folder is PERMISSION_DENIED naming the parent that lacks it (run as an unprivileged user)", async () => {
     const { chmodSync } = await import("node:fs");
     const root = tempDir();
     chmodSync(root, 0o755);
@@ -353,8 +353,8 @@ describe("folders and files", () => {
     });
     const outcome = JSON.parse(child.stdout.trim()) as { code: string; path: string; message: string };
     expect(outcome.code).toBe("PERMISSION_DENIED");
-    expect(outcome.path).toBe(dir);
-    expect(outcome.message).toMatch(/no permission to write in/);
+    expect(outcome.path).toBe(locked);
+    expect(outcome.message).toContain(`no permission to write in ${locked}`);
   });
 
   it("replacing a file keeps its permission bits", async () => {

@@ -3,12 +3,12 @@
  * what the run says (a refusal, a command that could not start, warnings) printed on stderr; the
  * exit as the command's (its code, or its signal).
  */
-import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { ConfigTrackerError } from "../errors.js";
-import { emptyRecord, isPlainRecord, setKey } from "../json-value.js";
+import { readRegularFile } from "../io/read-file.js";
+import { emptyRecord, isPlainRecord, MAX_JSON_BYTES, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { nodeFromEnv, type NodeIdentity } from "../run/node-record.js";
 import { prepareRun, type RunCommandOptions } from "../run/run-command.js";
@@ -113,9 +113,10 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
 
   let config: Record<string, unknown> = emptyRecord();
   if (values.config !== undefined) {
+    const { text } = readRegularFile(values.config, MAX_JSON_BYTES);
     let parsed: unknown;
     try {
-      parsed = parsePythonJson(readFileSync(values.config, "utf8").replace(/^\uFEFF/, "")); // a BOM is not JSON
+      parsed = parsePythonJson(text.replace(/^\uFEFF/, "")); // a BOM is not JSON
     } catch (error) {
       throw new ConfigTrackerError("INVALID_FILE", `${values.config}: ${(error as Error).message}`, { path: values.config });
     }

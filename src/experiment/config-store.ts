@@ -4,21 +4,21 @@
  * appends an entry to `resumes`, the first recorded checkpoint fills in `model`, mode "overwrite"
  * moves the previous run aside first. A different config is refused, naming every changed key.
  */
-import { readFileSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
 import { exists } from "../io/exists.js";
 import { withFileLock } from "../io/file-lock.js";
-import { setKey, type JsonValue } from "../json-value.js";
+import { readRegularFile } from "../io/read-file.js";
+import { MAX_JSON_BYTES, setKey, type JsonValue } from "../json-value.js";
 import { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 import type { ConfigFile, EnvironmentInfo, GitInfo, HardwareInfo, ModelSummary, ResumeEntry } from "../schema.js";
 import { loadSchemas, readJsonFile, writeJsonFile } from "./json-files.js";
 import { CONFIG_FILE, STATUS_FILE } from "./layout.js";
 import { diffJson, movePreviousRun, type ConfigChange } from "./resume.js";
-import { reportedStatus, type StatusRecord } from "./status.js";
+import { readStatusRecord, reportedStatus } from "./status.js";
 
 /** config.json as this package writes it: every section filled in. */
 export interface SavedConfig extends ConfigFile {
@@ -117,7 +117,7 @@ export class ConfigStore {
    */
   async times(): Promise<{ timestamp: string; resumes?: Array<{ timestamp: string }> } | null> {
     try {
-      const data = parsePythonJson(await readFile(this.path, "utf8")) as Record<string, unknown>;
+      const data = parsePythonJson(readRegularFile(this.path, MAX_JSON_BYTES).text) as Record<string, unknown>;
       if (typeof data.timestamp !== "string" || Number.isNaN(Date.parse(data.timestamp))) return null;
       const resumes = Array.isArray(data.resumes)
         ? data.resumes.filter((entry): entry is { timestamp: string } => typeof (entry as { timestamp?: unknown })?.timestamp === "string")
@@ -190,12 +190,8 @@ export class ConfigStore {
 
   /** Another live process (not a rank of this job) already runs this experiment. */
   #refuseIfLiveElsewhere(): void {
-    let status: StatusRecord;
-    try {
-      status = JSON.parse(readFileSync(this.#statusPath, "utf8")) as StatusRecord;
-    } catch {
-      return;
-    }
+    const status = readStatusRecord(this.#statusPath);
+    if (status === null) return;
     if (status.pid === process.pid && status.host === hostname()) return;
     if (reportedStatus(status).status !== "running") return;
     throw new ConfigTrackerError(

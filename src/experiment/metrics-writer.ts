@@ -79,7 +79,6 @@ export class MetricsWriter {
   #buffer: string[] = [];
   #bufferedBytes = 0;
   #timer: NodeJS.Timeout | undefined;
-  #opened = false;
   readonly #format = new MetricsLineFormat();
   /** Lines dropped because the file could not be written for a long time. */
   droppedLines = 0;
@@ -121,8 +120,7 @@ export class MetricsWriter {
     this.#bufferedBytes = 0;
     let written = 0;
     try {
-      written = appendLinesSync(this.path, lines, !this.#opened);
-      this.#opened = true;
+      written = appendLinesSync(this.path, lines);
       this.lastError = undefined;
     } catch (error) {
       written = (error as { linesWritten?: number }).linesWritten ?? 0;

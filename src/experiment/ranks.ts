@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 
-import { ensureFolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
+import { ensureSubfolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
 import type { HardwareInfo } from "../schema.js";
 import { hardwareSummary } from "./config-store.js";
 import { rankFilePath, rankOfRankFileName, RANKS_FOLDER } from "./layout.js";
@@ -140,7 +140,7 @@ export class RankFile {
         host_gpu_count: hardware.host_gpu_count,
       },
     };
-    ensureFolderSync(join(this.experimentDir, RANKS_FOLDER));
+    ensureSubfolderSync(this.experimentDir, RANKS_FOLDER);
     writeFileAtomicSync(this.#path, `${JSON.stringify(this.#record, null, 2)}\n`, { durable: false });
   }
 

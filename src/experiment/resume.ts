@@ -5,6 +5,7 @@
 import { mkdir, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 
+import { ensureSubfolderSync } from "../io/atomic-write.js";
 import { keyPath, type JsonValue } from "../json-value.js";
 import { isTrackerFile, PREVIOUS_FOLDER } from "./layout.js";
 
@@ -43,7 +44,7 @@ export function diffJson(before: JsonValue | undefined, after: JsonValue | undef
 /** Moves the previous run's files to .previous/<timestamp>/; returns that folder. */
 export async function movePreviousRun(experimentDir: string, now = new Date()): Promise<string> {
   const stamp = now.toISOString().replace(/[:.]/g, "-");
-  const target = join(experimentDir, PREVIOUS_FOLDER, stamp);
+  const target = join(ensureSubfolderSync(experimentDir, PREVIOUS_FOLDER), stamp);
   await mkdir(target, { recursive: true });
   for (const name of await readdir(experimentDir)) {
     if (isTrackerFile(name)) await rename(join(experimentDir, name), join(target, name));

@@ -10,7 +10,11 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 
 import { writeFileAtomicSync } from "../io/atomic-write.js";
+import { readRegularFile } from "../io/read-file.js";
+import { parsePythonJson } from "../python-json.js";
 import type { StatusFile } from "../schema.js";
+import { MAX_RECORD_BYTES } from "./layout.js";
+import { misfit } from "./record-shape.js";
 
 /** A heartbeat older than this means the process is gone. */
 export const LOST_AFTER_SECONDS = 120;
@@ -63,6 +67,22 @@ export function newStatus(now = new Date()): StatusRecord {
     last_step: null,
     error: null,
   };
+}
+
+/**
+ * status.json read without zod (a writer checks it before it starts, a sweep for each of its runs):
+ * null when it is absent, unreadable (a FIFO, too large), not JSON or not a status record.
+ */
+export function readStatusRecord(path: string): StatusRecord | null {
+  let record: unknown;
+  try {
+    record = parsePythonJson(readRegularFile(path, MAX_RECORD_BYTES).text);
+  } catch {
+    return null;
+  }
+  const bad = misfit(record, { status: "string", updated_at: "string", pid: "count", host: "string", boot_id: "string|null?", ended_at: "string|null?" });
+  if (bad !== null || !["running", "finished", "failed", "interrupted"].includes((record as StatusRecord).status)) return null;
+  return record as StatusRecord;
 }
 
 export function writeStatusSync(path: string, status: StatusRecord): void {
@@ -173,12 +193,7 @@ export class RunStatusFile {
 
   /** Ends a run another process started (an evaluation script's saveResults): its record, rewritten. */
   endOther(run: RunEnd, lastStep: number | null): void {
-    let record: StatusRecord;
-    try {
-      record = JSON.parse(readFileSync(this.path, "utf8")) as StatusRecord;
-    } catch {
-      record = { ...newStatus(), last_step: lastStep };
-    }
+    const record: StatusRecord = readStatusRecord(this.path) ?? { ...newStatus(), last_step: lastStep };
     const now = new Date().toISOString();
     const { signal: _signal, exit_code: _exitCode, ...rest } = record;
     writeStatusSync(this.path, {

@@ -1,35 +1,87 @@
 /**
- * Appending whole lines to a file that several processes may append to at once. Each write(2)
- * goes to an O_APPEND descriptor and carries whole lines only, so lines from different writers
- * never interleave and a reader never sees half of one line glued to another. A write that the
- * kernel cuts short (disk full) is ended with a newline, so the torn fragment stays a line of
- * its own that readers skip, and the cut line is written again whole.
+ * Appending to the files of a run folder that several processes may append to at once, in a
+ * folder others may write into too. Each write(2) goes to an O_APPEND descriptor and carries
+ * whole lines only, so lines from different writers never interleave and a reader never sees half
+ * of one line glued to another. Every append starts on a line boundary: a line a crashed writer
+ * left without its newline is ended first. A write that the kernel cuts short (disk full) is
+ * ended with a newline, so the torn fragment stays a line of its own that readers skip, and the
+ * cut line is written again whole.
+ *
+ * The file appended to is the one in the folder: a symbolic link, a FIFO, a device or a second
+ * name of another file (a hard link) planted under its name is removed and a new file created in
+ * its place (what an atomic write's rename does to it), never written through.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 
 import { ConfigTrackerError } from "../errors.js";
+import { writeFailure } from "./write-error.js";
 
 /** No line is longer than this; it bounds every write and what a reader must hold. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+const APPEND_FLAGS = constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | NO_FOLLOW;
+
+/**
+ * Opens `path` for appending (and reading its tail): the regular file of that name in its folder,
+ * created when absent. What else stands under the name is replaced (see above). PERMISSION_DENIED
+ * or WRITE_FAILED naming the path when it cannot be.
+ */
+export function openForAppend(path: string): number {
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDWR | APPEND_FLAGS, 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ELOOP: a symbolic link; ENXIO: a FIFO nobody reads; EISDIR: a folder (not replaced below).
+      if ((code === "ELOOP" || code === "ENXIO") && attempt < 3) {
+        replaceEntry(path);
+        continue;
+      }
+      if (code === "EACCES") {
+        // Writable but not readable: append without looking at the tail.
+        try {
+          fd = openSync(path, constants.O_WRONLY | APPEND_FLAGS, 0o644);
+        } catch (again) {
+          throw writeFailure(path, again, "could not append");
+        }
+      } else throw writeFailure(path, error, "could not append");
+    }
+    const stats = fstatSync(fd);
+    if (stats.isFile() && stats.nlink <= 1) return fd;
+    closeSync(fd);
+    if (attempt >= 3) {
+      throw new ConfigTrackerError("WRITE_FAILED", `${path}: could not append: not a file of its own (something keeps replacing it)`, { path });
+    }
+    replaceEntry(path);
+  }
+}
+
+/** Removes what stands under `path` (a link, a FIFO, a device, another file's second name): the target is untouched. */
+function replaceEntry(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw writeFailure(path, error, "could not replace what stands there");
+  }
+}
 
 /**
  * Appends `lines` (each ending in "\n") to `path`, batching whole lines into writes of at most
- * MAX_LINE_BYTES. Returns how many lines were written; throws WRITE_FAILED after writing what it
- * could (the caller keeps the rest). `endTornTail` first ends a line a crashed writer left
- * without its newline, so the next line does not join it.
+ * MAX_LINE_BYTES, starting on a line boundary. Returns how many lines were written; throws
+ * WRITE_FAILED (or PERMISSION_DENIED) after writing what it could (the caller keeps the rest).
  */
-export function appendLinesSync(path: string, lines: string[], endTornTail = false): number {
+export function appendLinesSync(path: string, lines: string[]): number {
   let fd: number;
   try {
-    fd = openSync(path, APPEND_FLAGS, 0o644);
+    fd = openForAppend(path);
   } catch (error) {
-    throw appendError(path, error);
+    throw Object.assign(error as ConfigTrackerError, { linesWritten: 0 });
   }
   let written = 0;
   try {
-    if (endTornTail && !endsWithNewline(path, fd)) writeAll(fd, Buffer.from("\n"));
+    if (!endsWithNewline(fd)) writeAll(fd, Buffer.from("\n"));
     while (written < lines.length) {
       // One batch: as many whole lines as fit in MAX_LINE_BYTES (always at least one).
       let end = written;
@@ -77,34 +129,28 @@ function countNewlines(bytes: Buffer, end: number): number {
  * descheduled mid-write on a loaded machine once held still for longer than the 6 ms this used to
  * wait, and its tail was ended with a spurious blank line.) Only a tail that looks torn waits.
  */
-function endsWithNewline(path: string, appendFd: number): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const last = Buffer.alloc(1);
-    let size = fstatSync(appendFd).size;
-    let sameSize = 0;
-    for (let look = 0; look < 200 && sameSize < 10; look++) {
-      if (size === 0) return true;
+function endsWithNewline(fd: number): boolean {
+  const last = Buffer.alloc(1);
+  let size = fstatSync(fd).size;
+  let sameSize = 0;
+  for (let look = 0; look < 200 && sameSize < 10; look++) {
+    if (size === 0) return true;
+    try {
       readSync(fd, last, 0, 1, size - 1);
-      if (last[0] === 0x0a) return true;
-      Atomics.wait(pause, 0, 0, 5);
-      const now = fstatSync(appendFd).size;
-      sameSize = now === size ? sameSize + 1 : 0; // growing: someone is writing whole lines
-      size = now;
+    } catch {
+      return true; // opened write-only: the tail cannot be looked at
     }
-    return false;
-  } finally {
-    closeSync(fd);
+    if (last[0] === 0x0a) return true;
+    Atomics.wait(pause, 0, 0, 5);
+    const now = fstatSync(fd).size;
+    sameSize = now === size ? sameSize + 1 : 0; // growing: someone is writing whole lines
+    size = now;
   }
+  return false;
 }
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function appendError(path: string, error: unknown, written = 0): ConfigTrackerError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const kind = code === "EACCES" || code === "EPERM" ? "PERMISSION_DENIED" : "WRITE_FAILED";
   const partly = written > 0 ? ` (${written} lines were written first)` : "";
-  return Object.assign(
-    new ConfigTrackerError(kind, `${path}: could not append${partly}: ${(error as Error).message}`, { path, cause: error }),
-    { linesWritten: written },
-  );
+  return Object.assign(writeFailure(path, error, `could not append${partly}`), { linesWritten: written });
 }

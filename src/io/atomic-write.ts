@@ -4,6 +4,7 @@ import {
   fchmodSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -15,6 +16,7 @@ import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
+import { folderLackingPermission, writeFailure } from "./write-error.js";
 
 export interface AtomicWriteOptions {
   /**
@@ -126,15 +128,7 @@ export function writeFileAtomicSync(path: string, contents: string, options: Ato
 }
 
 function writeError(path: string, error: unknown): ConfigTrackerError {
-  if (error instanceof ConfigTrackerError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EACCES" || code === "EPERM") {
-    return new ConfigTrackerError("PERMISSION_DENIED", `${path}: no permission to write here`, { path, cause: error });
-  }
-  return new ConfigTrackerError("WRITE_FAILED", `${path}: could not write: ${(error as Error).message}`, {
-    path,
-    cause: error,
-  });
+  return writeFailure(path, error, "could not write");
 }
 
 async function syncFolder(folder: string): Promise<void> {
@@ -184,16 +178,37 @@ function folderError(folder: string, error: unknown): ConfigTrackerError {
     );
   }
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    // The parent that lacks the permission, not the folder asked for (mkdir names that one).
+    const lacking = code === "EROFS" ? null : folderLackingPermission(folder);
     return new ConfigTrackerError(
       "PERMISSION_DENIED",
-      `${folder}: cannot create the experiment folder: ${code === "EROFS" ? "read-only file system" : `no permission to write in ${where}`}`,
-      { path: folder, cause: error },
+      `${folder}: cannot create the experiment folder: ${code === "EROFS" ? "read-only file system" : `no permission to write in ${lacking ?? where}`}`,
+      { path: lacking ?? folder, cause: error },
     );
   }
   return new ConfigTrackerError("WRITE_FAILED", `${folder}: cannot create the experiment folder: ${(error as Error).message}`, {
     path: folder,
     cause: error,
   });
+}
+
+/**
+ * Creates `name` in `parent` (ranks/, nodes/, .previous/) as a folder of its own: a symbolic
+ * link or a file planted under the name is removed first, so that what is written there stays in
+ * the run folder.
+ */
+export function ensureSubfolderSync(parent: string, name: string): string {
+  const folder = join(parent, name);
+  const info = lstatSync(folder, { throwIfNoEntry: false });
+  if (info !== undefined && !info.isDirectory()) {
+    try {
+      unlinkSync(folder);
+    } catch (error) {
+      throw writeFailure(folder, error, "could not replace what stands there");
+    }
+  }
+  ensureFolderSync(folder);
+  return folder;
 }
 
 function firstNonFolder(folder: string): string | null {

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
-import { nodeFilePath, systemLogFile } from "../experiment/layout.js";
+import { NODES_FOLDER, nodeFilePath, systemLogFile } from "../experiment/layout.js";
 import type { NodeRecord } from "../experiment/nodes.js";
-import { ensureFolder, writeFileAtomicSync } from "../io/atomic-write.js";
+import { ensureSubfolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
 
 export interface NodeIdentity {
   /** The node's index in the job; 0 on a single node. */
@@ -84,7 +84,7 @@ export class NodeFile {
 
   /** Creates nodes/ and writes the file for the first time. */
   async create(): Promise<void> {
-    await ensureFolder(join(this.#path, ".."));
+    ensureSubfolderSync(this.dir, NODES_FOLDER);
     this.write();
   }
 

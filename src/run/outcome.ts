@@ -3,13 +3,13 @@
  * other nodes of a multi-node job, and what results.json says beyond the metrics (exit code or
  * signal, duration, the system summary over every node, throughput and MFU).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { NODES_FOLDER, nodeOfNodeFileName, systemLogsAmong } from "../experiment/layout.js";
 import { readNodeFiles } from "../experiment/nodes.js";
-import type { JsonValue } from "../json-value.js";
+import { readRegularFile } from "../io/read-file.js";
+import { MAX_JSON_BYTES, type JsonValue } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { readSystemLog } from "../system/system-log.js";
 import { SystemSummary, type SystemSummaryResult } from "../system/system-summary.js";
@@ -76,13 +76,8 @@ export async function summariseSystem(
   // Other nodes end about when this one does; give them a moment to write their last samples.
   const deadline = Date.now() + OTHER_NODES_WAIT_MS;
   while (Date.now() < deadline) {
-    const ended = others.every((name) => {
-      try {
-        return JSON.parse(readFileSync(join(dir, NODES_FOLDER, name), "utf8")).ended_at !== null;
-      } catch {
-        return false;
-      }
-    });
+    const records = readNodeFiles(dir);
+    const ended = others.every((name) => records.some((record) => nodeOfNodeFileName(name) === record.node_rank && record.ended_at !== null));
     if (ended) break;
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
@@ -96,9 +91,11 @@ export async function summariseSystem(
 /** What config.json holds at the end (the model the first checkpoint filled in), read as plain JSON. */
 export async function configAtEnd(configPath: string): Promise<{ config?: Record<string, unknown>; model?: Record<string, unknown> } | null> {
   // Not through the schema: loading zod at the very end would add to the wrapper's wall time.
-  return readFile(configPath, "utf8")
-    .then((text) => parsePythonJson(text) as { config?: Record<string, unknown>; model?: Record<string, unknown> })
-    .catch(() => null);
+  try {
+    return parsePythonJson(readRegularFile(configPath, MAX_JSON_BYTES).text) as { config?: Record<string, unknown>; model?: Record<string, unknown> };
+  } catch {
+    return null;
+  }
 }
 
 export interface RunFacts {

@@ -9,13 +9,14 @@
  * One wrapper per node of a multi-node job, all in one folder: node 0 records the run, every node
  * records itself (nodes/, its system log and output log).
  */
-import { createWriteStream } from "node:fs";
+import { closeSync, createWriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 
 import { outputLogFile } from "../experiment/layout.js";
 import type { NodeRecord } from "../experiment/nodes.js";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { getHardwareInfo } from "../hardware.js";
+import { openForAppend } from "../io/append-file.js";
 import { ensureFolder } from "../io/atomic-write.js";
 import { isPlainRecord } from "../json-value.js";
 import type { ResultsFile } from "../schema.js";
@@ -163,9 +164,14 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
   const nodeFile = new NodeFile(dir, node, { started, command, env, gpus: run.gpus });
   await nodeFile.create();
 
+  // Opened before the command starts, as appends are (a link planted under its name is replaced,
+  // never written through).
+  const logPath = join(dir, outputLogFile(node.rank));
+  const logFd = openForAppend(logPath);
   const atTerminal = process.stdin.isTTY === true;
   const spawned = await startChild(command, env, !atTerminal);
   if ("failure" in spawned) {
+    closeSync(logFd);
     const { message, exitCode } = spawned.failure;
     nodeFile.end("failed", { code: null, signal: null });
     const results =
@@ -183,7 +189,7 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
   const stdout = options.stdout === undefined ? process.stdout : options.stdout;
   const stderr = options.stderr === undefined ? process.stderr : options.stderr;
   const progress = new ProgressLine(options.progress === true ? (stderr as NodeJS.WriteStream | null) : null);
-  const log = createWriteStream(join(dir, outputLogFile(node.rank)), { flags: "a" });
+  const log = createWriteStream(logPath, { fd: logFd });
   const recorder = new MetricsRecorder(tracker);
   const output = teeOutput(child, {
     stdout,

@@ -4,11 +4,11 @@
  * template whose {placeholders} each combination fills.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 
 import { ConfigTrackerError } from "../errors.js";
-import { emptyRecord, isPlainRecord, setKey } from "../json-value.js";
+import { readRegularFile } from "../io/read-file.js";
+import { emptyRecord, isPlainRecord, MAX_JSON_BYTES, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 
 export type Grid = Record<string, unknown[]>;
@@ -60,15 +60,7 @@ export function checkGrid(value: unknown, source: string): Grid {
 
 /** Reads and checks a grid file (JSON; Python's NaN / Infinity accepted). */
 export async function readGridFile(path: string): Promise<Grid> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigTrackerError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`, {
-      path,
-    });
-  }
+  const { text } = readRegularFile(path, MAX_JSON_BYTES);
   let parsed: unknown;
   try {
     parsed = parsePythonJson(text.replace(/^\uFEFF/, ""));

@@ -4,12 +4,12 @@
  * read it; the run folders themselves stay the record of how each run went.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { writeFileAtomicSync } from "../io/atomic-write.js";
+import { readRegularFileIfPresent } from "../io/read-file.js";
 import { ConfigTrackerError } from "../errors.js";
-import { isPlainRecord } from "../json-value.js";
+import { isPlainRecord, MAX_JSON_BYTES } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import type { Grid } from "./grid.js";
 
@@ -73,13 +73,8 @@ export function sweepId(grid: Grid, command: string[], runOptions: string[]): st
 /** The manifest in `root`, or null when there is none; a corrupt one is an error naming it. */
 export function readManifest(root: string): SweepManifest | null {
   const path = join(root, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new ConfigTrackerError("IO_ERROR", `${path}: ${(error as Error).message}`, { path });
-  }
+  const text = readRegularFileIfPresent(path, MAX_JSON_BYTES);
+  if (text === null) return null;
   let parsed: unknown;
   try {
     parsed = parsePythonJson(text);

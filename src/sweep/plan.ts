@@ -2,12 +2,10 @@
  * What a sweep's launchers share: a combination ready to launch, how each one went, and how a
  * run folder's status is read.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { parsePythonJson } from "../python-json.js";
 import { STATUS_FILE } from "../experiment/layout.js";
-import { reportedStatus, type ReportedStatus } from "../experiment/status.js";
+import { readStatusRecord, reportedStatus, type ReportedStatus } from "../experiment/status.js";
 import type { CombinationStatus, ManifestCombination, SweepManifest } from "./manifest.js";
 import type { GpuPool, GpuSelection } from "./gpus.js";
 import type { Grid } from "./grid.js";
@@ -37,12 +35,8 @@ export interface PlannedRun extends ManifestCombination {
 
 /** The status a run folder's status.json reports, or null when it has none (never started). */
 export function runFolderStatus(dir: string): ReportedStatus | null {
-  try {
-    const record = parsePythonJson(readFileSync(join(dir, STATUS_FILE), "utf8")) as Parameters<typeof reportedStatus>[0];
-    return reportedStatus(record).status;
-  } catch {
-    return null;
-  }
+  const record = readStatusRecord(join(dir, STATUS_FILE));
+  return record === null ? null : reportedStatus(record).status;
 }
 
 /** `--set key=<json>` for each value: the run's config is the combination. */

@@ -5,10 +5,10 @@
  * the shared root. SLURM sets each task's CUDA_VISIBLE_DEVICES from --gres=gpu:N.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 
-import { ensureFolderSync } from "../io/atomic-write.js";
+import { ensureSubfolderSync, writeFileAtomicSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
 import { shellQuote } from "./grid.js";
 import { CLI_PATH } from "./local.js";
@@ -156,8 +156,9 @@ export async function submitSlurm(context: SweepContext): Promise<LaunchOutcome>
     setAll("not started");
     return { interrupted: null, slurmJobId: null, plan: `${scriptPath}:\n${script}` };
   }
-  ensureFolderSync(join(root, SLURM_FOLDER));
-  writeFileSync(scriptPath, script, { mode: 0o755 });
+  ensureSubfolderSync(root, SLURM_FOLDER);
+  writeFileAtomicSync(scriptPath, script); // replaces whatever stands under the name, a link included
+  chmodSync(scriptPath, 0o755);
 
   const env = options.env ?? process.env;
   const submitted = await startSbatch(["--parsable", ...(options.wait ? ["--wait"] : []), scriptPath], env);

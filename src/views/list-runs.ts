@@ -6,10 +6,12 @@
  * A config.json that is not a run's (a Hugging Face model's, a tool's) is passed over quietly;
  * a run's that does not load goes to `onUnreadable`.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
+import { readRegularFile } from "../io/read-file.js";
+import { MAX_JSON_BYTES } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { CONFIG_FILE } from "../experiment/layout.js";
 import { loadRun, type LoadedRun } from "./load-run.js";
@@ -88,8 +90,8 @@ async function findRunFolders(top: string): Promise<string[]> {
 /** A config.json that is JSON but has none of a run's keys: some other tool's, not a broken run. */
 async function isSomethingElse(path: string): Promise<boolean> {
   try {
-    const data = parsePythonJson(await readFile(path, "utf8"));
-    return typeof data === "object" && data !== null && !("experiment_id" in data) && !("config" in data);
+    const data = parsePythonJson(readRegularFile(path, MAX_JSON_BYTES).text);
+    return typeof data === "object" && data !== null && !Object.hasOwn(data, "experiment_id") && !Object.hasOwn(data, "config");
   } catch {
     return false;
   }
