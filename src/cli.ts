@@ -42,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (load === undefined) {
-    process.stderr.write(`error: ${first.startsWith("-") ? `unknown option: ${first}` : `unknown command: ${first}`}\n\n${USAGE}`);
+    const { forTerminal } = await import("./text.js"); // only here: --version and help load nothing more
+    process.stderr.write(`${forTerminal(`error: ${first.startsWith("-") ? `unknown option: ${first}` : `unknown command: ${first}`}`)}\n\n${USAGE}`);
     return 2;
   }
   const command = await load();
@@ -60,9 +61,10 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
+  async (error: unknown) => {
     const message = isConfigTrackerError(error) ? error.message : (error as Error)?.stack ?? String(error);
-    process.stderr.write(`error: ${message}\n`);
+    const { forTerminal } = await import("./text.js");
+    process.stderr.write(`${forTerminal(`error: ${message}`)}\n`);
     process.exitCode = 1;
   },
 );

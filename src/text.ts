@@ -1,4 +1,4 @@
-/** Text for people: untrusted text made safe for one line, byte sizes. */
+/** Text for people: untrusted text made safe for one line and for a terminal, byte sizes. */
 
 // C0 and C1 controls, DEL, line / paragraph separators and the bidirectional marks and overrides:
 // what a terminal or an editor would act on rather than show.
@@ -18,6 +18,26 @@ export function oneLine(text: string): string {
     const code = c.charCodeAt(0);
     return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
   });
+}
+
+/**
+ * Text for a terminal: each of its lines made safe by the rule above, the newlines between them
+ * kept. Everything config-tracker prints goes through this (the tables of ls and compare, show's
+ * page, diff, a sweep's summary, warnings and errors): a run folder's names, config keys and
+ * values, metric names, messages and paths cannot clear the screen, set the clipboard (OSC 52),
+ * ring the bell, reorder text (bidirectional overrides) or hide a line.
+ */
+export function forTerminal(text: string): string {
+  return text.includes("\n") ? text.split("\n").map(oneLine).join("\n") : oneLine(text);
+}
+
+/**
+ * JSON text for a terminal: JSON.stringify escapes C0 controls in strings but leaves C1
+ * controls, bidirectional marks and U+2028 as they are; here they are written as \u escapes too
+ * (the same data for any JSON reader). The newlines of the layout stay.
+ */
+export function jsonForTerminal(json: string): string {
+  return json.replace(UNSAFE_CHARACTERS, (c) => (c === "\n" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 export function formatBytes(bytes: number | null): string {

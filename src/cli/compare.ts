@@ -8,8 +8,7 @@ import { resolve } from "node:path";
 import { ConfigTrackerError } from "../errors.js";
 import { compareColumns, compareRows, formatCompareTable, loadRunsFrom } from "../views/compare-table.js";
 import { renderReport } from "../views/report.js";
-import { stringifyPythonJson } from "../python-json.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, print, printError, printJson, usageError, warn } from "./shared.js";
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, {
@@ -25,25 +24,25 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const runs = await loadRunsFrom(positionals, {
     onUnreadable: (error) => {
       unreadable += 1;
-      process.stderr.write(`warning: ${error.message} (run left out)\n`);
+      warn(`${error.message} (run left out)`);
     },
   });
   if (runs.length === 0) throw new ConfigTrackerError("NOT_FOUND", `no runs under ${positionals.join(", ")} (no folder there holds a config.json)`);
   const options = metrics ? { metrics } : {};
   if (values.json) {
     const columns = compareColumns(runs, { ...options, maxConfigKeys: Infinity });
-    process.stdout.write(`${stringifyPythonJson({ columns, rows: compareRows(runs, columns) })}\n`);
-  } else process.stdout.write(formatCompareTable(runs, options));
+    printJson({ columns, rows: compareRows(runs, columns) });
+  } else print(formatCompareTable(runs, options));
   if (values.html !== undefined) {
     const html = await renderReport(runs, {
       ...options,
-      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+      onWarning: warn,
     });
     const target = resolve(values.html);
     await writeFile(target, html).catch((error: NodeJS.ErrnoException) => {
       throw new ConfigTrackerError("WRITE_FAILED", `${values.html}: ${error.message}`, { path: target, cause: error });
     });
-    process.stderr.write(`wrote ${target} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${runs.length} runs)\n`);
-  } else for (const run of runs) for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
+    printError(`wrote ${target} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${runs.length} runs)\n`);
+  } else for (const run of runs) for (const warning of run.warnings) warn(warning);
   return unreadable > 0 ? 1 : 0;
 }

@@ -5,8 +5,7 @@
 import { isConfigTrackerError } from "../errors.js";
 import { diffRuns, formatRunDiff } from "../views/diff-runs.js";
 import { loadRun } from "../views/load-run.js";
-import { stringifyPythonJson } from "../python-json.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, print, printError, printJson, usageError } from "./shared.js";
 
 export async function diffCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false }, all: { type: "boolean", default: false } });
@@ -16,11 +15,12 @@ export async function diffCommand(argv: string[]): Promise<number> {
   try {
     const [a, b] = await Promise.all(positionals.map((path) => loadRun(path, { name: path.replace(/\/+$/, "") || path })));
     const diff = diffRuns(a!, b!, { all: values.all });
-    process.stdout.write(values.json ? `${stringifyPythonJson(diff)}\n` : formatRunDiff(diff));
+    if (values.json) printJson(diff);
+    else print(formatRunDiff(diff));
     return diff.equal ? 0 : 1;
   } catch (error) {
     if (!isConfigTrackerError(error)) throw error;
-    process.stderr.write(`error: ${error.message}\n`);
+    printError(`error: ${error.message}\n`);
     return 2;
   }
 }

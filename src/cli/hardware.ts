@@ -3,7 +3,7 @@ import { getHardwareInfo } from "../hardware.js";
 import { stringifyPythonJson } from "../python-json.js";
 import type { HardwareInfo } from "../schema.js";
 import { formatBytes, oneLine } from "../text.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, print, usageError } from "./shared.js";
 
 export async function hardwareCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false } });
@@ -11,7 +11,7 @@ export async function hardwareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length > 0) return usageError(`hardware takes no arguments (got ${positionals.join(" ")})`);
   const info = await getHardwareInfo();
-  process.stdout.write(`${values.json ? stringifyPythonJson(info) : formatHardware(info)}\n`);
+  print(`${values.json ? stringifyPythonJson(info) : formatHardware(info)}\n`);
   return 0;
 }
 

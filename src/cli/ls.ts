@@ -1,8 +1,7 @@
 /** `config-tracker ls [ROOT] [--json] [--sort KEY] [--metrics a,b]`: one line per run under ROOT. */
 import { formatRunList, runListEntries } from "../views/list-table.js";
 import { listRuns } from "../views/list-runs.js";
-import { stringifyPythonJson } from "../python-json.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, print, printError, printJson, usageError, warn } from "./shared.js";
 
 export async function lsCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, {
@@ -19,15 +18,15 @@ export async function lsCommand(argv: string[]): Promise<number> {
   const runs = await listRuns(root, {
     onUnreadable: (error) => {
       unreadable += 1;
-      process.stderr.write(`warning: ${error.message} (run left out)\n`);
+      warn(`${error.message} (run left out)`);
     },
   });
-  for (const run of runs) for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const run of runs) for (const warning of run.warnings) warn(warning);
   const options = { ...(metrics ? { metrics } : {}), ...(values.sort === undefined ? {} : { sort: values.sort }) };
-  if (values.json) process.stdout.write(`${stringifyPythonJson(runListEntries(runs, options))}\n`);
+  if (values.json) printJson(runListEntries(runs, options));
   else if (runs.length === 0) {
-    process.stderr.write(unreadable > 0 ? `no readable runs under ${root}\n` : `no runs under ${root} (no folder there holds a config.json)\n`);
+    printError(unreadable > 0 ? `no readable runs under ${root}\n` : `no runs under ${root} (no folder there holds a config.json)\n`);
   }
-  else process.stdout.write(formatRunList(runs, options));
+  else print(formatRunList(runs, options));
   return unreadable > 0 ? 1 : 0;
 }

@@ -12,6 +12,7 @@ import { emptyRecord, isPlainRecord, MAX_JSON_BYTES, setKey } from "../json-valu
 import { parsePythonJson } from "../python-json.js";
 import { nodeFromEnv, type NodeIdentity } from "../run/node-record.js";
 import { prepareRun, type RunCommandOptions } from "../run/run-command.js";
+import { printError } from "./shared.js";
 
 export const RUN_USAGE = `Usage: config-tracker run [options] -- <command> [args...]
 
@@ -167,7 +168,7 @@ export async function runCliCommand(argv: string[]): Promise<RunExit> {
   const usage = (error: unknown): RunExit | null => {
     const code = (error as { code?: string }).code;
     if (!(error instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS") || code === "INVALID_ARGUMENT")) return null;
-    process.stderr.write(`config-tracker run: ${(error as Error).message}\n(config-tracker run --help for the options)\n`);
+    printError(`config-tracker run: ${(error as Error).message}\n(config-tracker run --help for the options)\n`);
     return { code: 2 };
   };
   let prepared: Awaited<ReturnType<typeof prepareRun>>;
@@ -185,12 +186,12 @@ export async function runCliCommand(argv: string[]): Promise<RunExit> {
       error.code === "CONFIG_EXISTS" && error.keys !== undefined
         ? `${error.message.replace(/ Pass \{ mode: "resume" \}.*$/, "")} Add --resume to carry on with these changes, or give another --dir / --name.`
         : error.message;
-    process.stderr.write(`config-tracker: ${message}\n`);
+    printError(`config-tracker: ${message}\n`);
     return { code: 1 };
   }
   const outcome = await prepared.start();
-  if (!outcome.started) process.stderr.write(`config-tracker: ${outcome.error}\n`);
-  for (const warning of outcome.warnings) process.stderr.write(`config-tracker: ${warning}\n`);
+  if (!outcome.started) printError(`config-tracker: ${outcome.error}\n`);
+  for (const warning of outcome.warnings) printError(`config-tracker: ${warning}\n`);
   if (outcome.signal !== null) return { signal: outcome.signal };
   return { code: outcome.exit_code ?? 1 };
 }

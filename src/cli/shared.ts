@@ -1,5 +1,12 @@
-/** What every subcommand shares: option parsing with the usage text on a mistake (exit 2). */
+/**
+ * What every subcommand shares: option parsing with the usage text on a mistake (exit 2), and the
+ * one way to print: every byte a command writes goes through forTerminal (text) or jsonForTerminal
+ * (--json), so nothing a run folder holds reaches the terminal as a control sequence.
+ */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+
+import { stringifyPythonJson } from "../python-json.js";
+import { forTerminal, jsonForTerminal } from "../text.js";
 
 import { USAGE } from "./usage.js";
 
@@ -18,6 +25,27 @@ export function parseCommandArgs<O extends Options>(
 }
 
 export function usageError(message: string): number {
-  process.stderr.write(`error: ${message}\n\n${USAGE}`);
+  printError(`error: ${message}\n`);
+  process.stderr.write(`\n${USAGE}`);
   return 2;
+}
+
+/** Text on stdout, made safe for a terminal. */
+export function print(text: string): void {
+  process.stdout.write(forTerminal(text));
+}
+
+/** A value as JSON on stdout (Python's NaN / Infinity), made safe for a terminal, then a newline. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${jsonForTerminal(stringifyPythonJson(value))}\n`);
+}
+
+/** Text on stderr (warnings, errors, progress), made safe for a terminal. */
+export function printError(text: string): void {
+  process.stderr.write(forTerminal(text));
+}
+
+/** One warning line on stderr. */
+export function warn(message: string): void {
+  printError(`warning: ${message}\n`);
 }

@@ -1,8 +1,7 @@
 /** `config-tracker show <run> [--json]`: one run on one readable page. */
 import { loadRun } from "../views/load-run.js";
 import { formatRunPage, runDetails } from "../views/show-page.js";
-import { stringifyPythonJson } from "../python-json.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, print, printJson, usageError } from "./shared.js";
 
 export async function showCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false } });
@@ -12,6 +11,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   const path = positionals[0] as string;
   const run = await loadRun(path, { name: path.replace(/\/+$/, "") || path });
   const details = await runDetails(run);
-  process.stdout.write(values.json ? `${stringifyPythonJson(details)}\n` : formatRunPage(details));
+  if (values.json) printJson(details);
+  else print(formatRunPage(details));
   return 0;
 }

@@ -6,7 +6,7 @@
 import { isConfigTrackerError } from "../errors.js";
 import type { GpuSelection } from "../sweep/gpus.js";
 import type { SweepOptions } from "../sweep/sweep.js";
-import { parseCommandArgs } from "./shared.js";
+import { parseCommandArgs, print, printError } from "./shared.js";
 
 export const SWEEP_USAGE = `Usage: config-tracker sweep --grid grid.json [options] -- <command with {placeholders}>
 
@@ -42,7 +42,7 @@ const RUN_OPTIONS = ["metrics-regex", "metrics-file", "checkpoints", "interval",
 
 /** One line on stderr; bad usage and bad grids exit 2, anything else 1. */
 function fail(message: string, code = 2): number {
-  process.stderr.write(`config-tracker sweep: ${message}\n`);
+  printError(`config-tracker sweep: ${message}\n`);
   return code;
 }
 
@@ -132,7 +132,7 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
       rerun: values.rerun === true,
       dryRun: values["dry-run"] === true,
       wait: values.wait === true,
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: (line) => printError(`${line}\n`),
       ...(values.root === undefined ? {} : { root: values.root }),
       ...(gpus === undefined ? {} : { gpus }),
       ...(gpusPerRun === undefined ? {} : { gpusPerRun }),
@@ -154,14 +154,14 @@ export async function sweepCommand(argv: string[]): Promise<Exit> {
     throw error;
   }
   if (result.plan !== undefined) {
-    process.stdout.write(result.plan);
+    print(result.plan);
     return 0;
   }
-  process.stdout.write(formatSweepSummary(result.combinations));
+  print(formatSweepSummary(result.combinations));
   // Then the runs side by side: the config keys that differ, final metrics, GPU, git.
   const { formatCompareTableOf } = await import("../views/compare-table.js");
   const table = await formatCompareTableOf(result.combinations.map((combination) => ({ dir: combination.dir, name: combination.name })));
-  if (table !== "") process.stdout.write(`\n${table}`);
+  if (table !== "") print(`\n${table}`);
   if (result.interrupted !== null) return { signal: result.interrupted };
   const ok = new Set(["finished", "submitted", "running"]);
   return result.combinations.every((combination) => ok.has(combination.status)) ? 0 : 1;

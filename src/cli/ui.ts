@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 
 import { startDashboard } from "../ui/server.js";
-import { parseCommandArgs, usageError } from "./shared.js";
+import { parseCommandArgs, printError, usageError } from "./shared.js";
 
 export async function uiCommand(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, {
@@ -47,7 +47,7 @@ export async function uiCommand(argv: string[]): Promise<number> {
       const problems = dashboard.index.problems.size;
       process.stderr.write(`serving ${dashboard.index.runs.size} runs${problems ? ` (${problems} unreadable)` : ""}; Ctrl-C stops\n`);
     },
-    (error: unknown) => process.stderr.write(`error: ${(error as Error).message}\n`),
+    (error: unknown) => printError(`error: ${(error as Error).message}\n`),
   );
   if (values.open) {
     const opener = process.platform === "darwin" ? "open" : "xdg-open";

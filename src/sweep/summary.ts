@@ -4,6 +4,7 @@
  */
 import { relative } from "node:path";
 
+import { forTerminal, oneLine } from "../text.js";
 import type { CombinationResult } from "./plan.js";
 
 function duration(seconds: number | null): string {
@@ -22,7 +23,7 @@ export function formatSweepSummary(results: CombinationResult[], cwd = process.c
     result.gpus === null ? "-" : result.gpus.join(","),
     duration(result.durationSeconds),
     relative(cwd, result.dir) || ".",
-  ]);
+  ].map(oneLine));
   const header = ["combination", "status", "exit", "gpus", "time", "run folder"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
   const line = (cells: string[]) =>
@@ -33,5 +34,5 @@ export function formatSweepSummary(results: CombinationResult[], cwd = process.c
   const counts = new Map<string, number>();
   for (const result of results) counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
   const tally = [...counts.entries()].map(([status, count]) => `${count} ${status}`).join(", ");
-  return `${[line(header), ...rows.map(line)].join("\n")}\n${results.length} combinations: ${tally}\n`;
+  return `${forTerminal([line(header), ...rows.map(line)].join("\n"))}\n${results.length} combinations: ${oneLine(tally)}\n`;
 }

@@ -4,6 +4,7 @@
  * `final_metrics.val_loss`). Objects and arrays are compared leaf by leaf; NaN equals NaN.
  */
 import { keyPath } from "../json-value.js";
+import { forTerminal, oneLine } from "../text.js";
 import { formatNumber } from "./run-facts.js";
 import type { LoadedRun } from "./load-run.js";
 
@@ -90,18 +91,18 @@ const MARK: Record<KeyDifference["kind"], string> = { changed: "~", added: "+", 
  * `~` changed (a -> b), `-` only in a, `+` only in b, and with --all ` ` for equal keys.
  */
 export function formatRunDiff(diff: RunDiff): string {
-  const lines = [`--- ${diff.a}`, `+++ ${diff.b}`];
-  const width = Math.min(48, Math.max(0, ...diff.differences.map((entry) => entry.key.length)));
+  const lines = [`--- ${oneLine(diff.a)}`, `+++ ${oneLine(diff.b)}`];
+  const width = Math.min(48, Math.max(0, ...diff.differences.map((entry) => oneLine(entry.key).length)));
   for (const entry of diff.differences) {
-    const key = entry.key.padEnd(width);
+    const key = oneLine(entry.key).padEnd(width);
     const text =
       entry.kind === "changed"
         ? `${formatValue(entry.a)} -> ${formatValue(entry.b)}`
         : entry.kind === "added"
           ? formatValue(entry.b)
           : formatValue(entry.a);
-    lines.push(`${MARK[entry.kind]} ${key}  ${text}`);
+    lines.push(`${MARK[entry.kind]} ${key}  ${oneLine(text)}`);
   }
   if (diff.equal) lines.push("(no differences)");
-  return `${lines.join("\n")}\n`;
+  return `${forTerminal(lines.join("\n"))}\n`;
 }

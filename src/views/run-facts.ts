@@ -2,6 +2,7 @@
  * The facts every view of a run shows (ls, show, compare, the HTML report), worked out once:
  * when it started, how long it ran, its code, its GPUs, its size, and number formatting.
  */
+import { forTerminal, oneLine } from "../text.js";
 import type { LoadedRun } from "./load-run.js";
 
 export interface RunFacts {
@@ -126,13 +127,18 @@ export function formatGpu(gpu: RunFacts["gpu"]): string {
   return `${model} x${gpu.count}${gpu.nodes > 1 ? ` (${gpu.nodes} nodes)` : ""}`;
 }
 
-/** Columns padded to their widest cell; numbers could be right-aligned by the caller's padding. */
-export function formatTable(header: string[], rows: string[][], rightAligned: Set<number> = new Set()): string {
+/**
+ * Columns padded to their widest cell; numbers could be right-aligned by the caller's padding.
+ * Every cell is made safe for a terminal first (names, keys and values come from run folders).
+ */
+export function formatTable(rawHeader: string[], rawRows: string[][], rightAligned: Set<number> = new Set()): string {
+  const header = rawHeader.map(oneLine);
+  const rows = rawRows.map((row) => row.map(oneLine));
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column] as number) : cell.padEnd(widths[column] as number)))
       .join("  ")
       .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+  return forTerminal([line(header), ...rows.map(line)].join("\n")) + "\n";
 }

@@ -3,7 +3,7 @@
  * work, where and on what it ran, the model and data, the results, then the details (resumes,
  * ranks and nodes, what the GPUs did, checkpoints). Absent parts say so in a word.
  */
-import { formatBytes } from "../text.js";
+import { formatBytes, forTerminal, oneLine } from "../text.js";
 import type { MeanMax, SystemSummaryResult } from "../system/system-summary.js";
 import { formatValue } from "./diff-runs.js";
 import type { LoadedRun } from "./load-run.js";
@@ -219,5 +219,6 @@ export function formatRunPage(details: RunDetails): string {
 
   const warnings = [...details.warnings, ...(details.results?.warnings ?? [])];
   for (const warning of warnings) out.push(line("warning", warning));
-  return `${out.map((text) => text.trimEnd()).join("\n")}\n`;
+  // Each entry is one line of the page: anything a run's files put in it is made safe for a terminal.
+  return `${forTerminal(out.map((text) => oneLine(text).trimEnd()).join("\n"))}\n`;
 }
