@@ -136,8 +136,24 @@ export function placeholdersIn(args: string[]): string[] {
   return [...names];
 }
 
-/** Throws INVALID_ARGUMENT naming the first placeholder that is neither a grid key nor a builtin. */
+/**
+ * Throws INVALID_ARGUMENT naming the first placeholder that is neither a grid key nor a builtin,
+ * or that stands where the sweep cannot quote it for sh (inside quotes, a comment, `...`, ${...}
+ * or a here-document of a `sh -c` script).
+ */
 export function checkPlaceholders(args: string[], grid: Grid, what: string): void {
+  const script = shellScriptIndex(args);
+  if (script !== -1) {
+    const misplaced = misplacedPlaceholder(args[script] as string);
+    if (misplaced !== null) {
+      throw new ConfigTrackerError(
+        "INVALID_ARGUMENT",
+        `${what}: {${misplaced.name}} stands ${misplaced.where} in the sh -c script; write it outside quotes, as a word of its own ` +
+          `(sh -c 'echo {${misplaced.name}}'): each value is quoted for sh by the sweep itself`,
+        { key: misplaced.name },
+      );
+    }
+  }
   const known = new Set([...Object.keys(grid), ...BUILTIN_PLACEHOLDERS]);
   for (const name of placeholdersIn(args)) {
     if (!known.has(name)) {
@@ -149,6 +165,87 @@ export function checkPlaceholders(args: string[], grid: Grid, what: string): voi
     }
   }
 }
+
+type ShellState = "plain" | "single" | "double" | "backquote" | "comment" | "substitution" | "braces" | "here-document";
+
+const WHERE: Record<Exclude<ShellState, "plain">, string> = {
+  single: "inside single quotes",
+  double: "inside double quotes",
+  backquote: "inside `...`",
+  comment: "in a comment",
+  substitution: "inside $(...)", // not refused: see below
+  braces: "inside ${...}",
+  "here-document": "in a here-document",
+};
+
+/**
+ * The first placeholder of a sh script that is not in plain words (where a single-quoted value is
+ * one literal word: the script's own, or those of a $(...) in it), and where it stands; null when
+ * every one is. The scan follows sh's quoting:
+ * '...', "..." (with \ escapes), `...`, $(...), ${...}, # comments and << here-documents (after
+ * which every placeholder is refused: their bodies expand $(...) whatever the quoting).
+ */
+export function misplacedPlaceholder(script: string): { name: string; where: string } | null {
+  const frames: ShellState[] = []; // enclosing $( ... ) / ${ ... }, with the state to go back to
+  let state: ShellState = "plain";
+  let parens = 0; // ( ... ) open inside the innermost $(
+  for (let i = 0; i < script.length; i++) {
+    const rest = script.slice(i, i + 2);
+    const placeholder = /^\{\{[A-Za-z_][\w.-]*\}\}|^\{([A-Za-z_][\w.-]*)\}/.exec(script.slice(i, i + 200));
+    if (placeholder !== null) {
+      const name = placeholder[1];
+      if (name !== undefined) {
+        // A $(...) is a script of its own: plain words there take a quoted value as well.
+        if (state !== "plain" && state !== "substitution") return { name, where: WHERE[state] };
+      }
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    const c = script[i] as string;
+    switch (state) {
+      case "plain":
+      case "substitution":
+      case "braces":
+        if (c === "\\") i += 1;
+        else if (c === "'") frames.push(state), (state = "single");
+        else if (c === '"') frames.push(state), (state = "double");
+        else if (c === "`") frames.push(state), (state = "backquote");
+        else if (c === "#" && (i === 0 || /[\s;&|()<>]/.test(script[i - 1] as string))) frames.push(state), (state = "comment");
+        else if (rest === "<<") state = "here-document";
+        else if (rest === "$(") frames.push(state), (state = "substitution"), (parens = 0), (i += 1);
+        else if (rest === "${") frames.push(state), (state = "braces"), (i += 1);
+        else if (state === "substitution" && c === "(") parens += 1;
+        else if (state === "substitution" && c === ")") {
+          if (parens > 0) parens -= 1;
+          else state = frames.pop() ?? "plain";
+        } else if (state === "braces" && c === "}") state = frames.pop() ?? "plain";
+        break;
+      case "single":
+        if (c === "'") state = frames.pop() ?? "plain";
+        break;
+      case "double":
+        if (c === "\\") i += 1;
+        else if (c === '"') state = frames.pop() ?? "plain";
+        else if (rest === "$(") frames.push(state), (state = "substitution"), (parens = 0), (i += 1);
+        else if (rest === "${") frames.push(state), (state = "braces"), (i += 1);
+        else if (c === "`") frames.push(state), (state = "backquote");
+        break;
+      case "backquote":
+        if (c === "\\") i += 1;
+        else if (c === "`") state = frames.pop() ?? "plain";
+        break;
+      case "comment":
+        if (c === "\n") state = frames.pop() ?? "plain";
+        break;
+      case "here-document":
+        break;
+    }
+  }
+  return null;
+}
+
+/** Control characters (C0 but tab, DEL, C1): refused in a value filled into a sh script. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 /** A word for sh: left alone when it needs no quoting, else single-quoted. */
 export function shellQuote(text: string): string {
@@ -181,6 +278,15 @@ export function fillCommand(command: string[], values: Record<string, string>): 
       if (literal !== undefined) return `{${literal}}`;
       const value = Object.hasOwn(values, name as string) ? values[name as string] : undefined;
       if (value === undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", `unknown placeholder {${name}}`, { key: name as string });
+      // A NUL cannot be in an argument; a newline or another control character in shell code is
+      // refused too (the value of a word should not be able to end a line of a script).
+      if (value.includes("\u0000") || (i === script && CONTROL.test(value))) {
+        throw new ConfigTrackerError(
+          "INVALID_ARGUMENT",
+          `{${name}} = ${JSON.stringify(value)}: a control character cannot be filled into ${i === script ? "a sh script" : "a command's argument"}`,
+          { key: name as string },
+        );
+      }
       return i === script ? shellQuote(value) : value;
     }),
   );

@@ -42,7 +42,21 @@ export interface BatchScriptOptions {
   sweepId: string;
 }
 
+/** Control characters (C0, DEL, C1): a line of a batch script cannot hold one (a newline would start another). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 export function batchScript(options: BatchScriptOptions): string {
+  for (const [what, text] of [
+    ["the sweep's root", dirname(options.manifestPath)],
+    ["the output path", options.output],
+    ["the job name", options.jobName],
+    ["Node.js's path", process.execPath],
+    ["config-tracker's path", CLI_PATH],
+  ] as const) {
+    if (CONTROL.test(text)) {
+      throw new ConfigTrackerError("INVALID_ARGUMENT", `${what} ${JSON.stringify(text)}: a control character cannot be in a SLURM batch script`, { key: "--root" });
+    }
+  }
   const directives = [
     `--job-name=${options.jobName}`,
     `--array=${options.array}`,
@@ -63,7 +77,7 @@ export function batchScript(options: BatchScriptOptions): string {
 
 function checkSbatchOptions(options: string[]): void {
   for (const option of options) {
-    if (!option.startsWith("-") || /[\n\r]/.test(option)) {
+    if (!option.startsWith("-") || CONTROL.test(option)) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", `--sbatch ${JSON.stringify(option)}: expected one sbatch option, such as --partition=gpu`, {
         key: "--sbatch",
       });
