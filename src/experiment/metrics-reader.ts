@@ -67,7 +67,12 @@ export interface MetricsReadStats {
   superseded: number;
   /** Records that came out not after the one before (only past maxHeldSteps). */
   unordered: number;
+  /** Values left out of a step that already had MAX_METRICS_PER_STEP metrics (a log built to exhaust memory). */
+  values_left_out: number;
 }
+
+/** The most metrics one step's record holds when several lines of that step are merged. */
+export const MAX_METRICS_PER_STEP = 100_000;
 
 const KEEP_SKIPPED = 20;
 const COMMA = 0x2c;
@@ -105,14 +110,29 @@ function withOnlyKeys(record: MetricRecord, keys: string[] | undefined): MetricR
   return any ? out : null;
 }
 
-/** `later`'s values written over `into`'s (each metric's latest value wins), names like `__proto__` kept. */
-function mergeRecord(into: MetricRecord, later: MetricRecord): void {
-  for (const key in later) setKey(into, key, later[key] as number);
+/**
+ * `later`'s values written over `into`'s (each metric's latest value wins), names like `__proto__`
+ * kept, up to MAX_METRICS_PER_STEP names; returns how many names `into` has now and how many
+ * values were left out.
+ */
+function mergeRecord(into: MetricRecord, names: number, later: MetricRecord): { names: number; leftOut: number } {
+  let leftOut = 0;
+  for (const key in later) {
+    if (!Object.hasOwn(into, key)) {
+      if (names >= MAX_METRICS_PER_STEP) {
+        leftOut += 1;
+        continue;
+      }
+      names += 1;
+    }
+    setKey(into, key, later[key] as number);
+  }
+  return { names, leftOut };
 }
 
 /** An async iterable of records with the reading's statistics, complete once iterated. */
 export class MetricsStream implements AsyncIterable<MetricRecord> {
-  readonly stats: MetricsReadStats = { lines: 0, records: 0, skipped_lines: 0, skipped: [], superseded: 0, unordered: 0 };
+  readonly stats: MetricsReadStats = { lines: 0, records: 0, skipped_lines: 0, skipped: [], superseded: 0, unordered: 0, values_left_out: 0 };
 
   constructor(
     readonly path: string,
@@ -300,6 +320,8 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
     interface Held {
       step: number;
       record: MetricRecord | null;
+      /** Keys of `record`. */
+      names: number;
     }
     const held = new MinHeap<Held>((a, b) => a.step - b.step);
     const heldByStep = new Map<number, Held>();
@@ -345,14 +367,18 @@ export class MetricsStream implements AsyncIterable<MetricRecord> {
         previousStep = step;
         let entry = heldByStep.get(step);
         if (entry === undefined) {
-          entry = { step, record: null };
+          entry = { step, record: null, names: 0 };
           held.push(entry);
           heldByStep.set(step, entry);
         }
         if (record) {
-          if (entry.record === null) entry.record = record;
-          else {
-            mergeRecord(entry.record, record);
+          if (entry.record === null) {
+            entry.record = record;
+            for (const _ in record) entry.names += 1;
+          } else {
+            const merged = mergeRecord(entry.record, entry.names, record);
+            entry.names = merged.names;
+            stats.values_left_out += merged.leftOut;
             if (comesBack && !sameBurst) stats.superseded += 1;
           }
         }

@@ -81,12 +81,18 @@ class Growing {
   }
 }
 
+/** Series of one log at most: a log naming more (per-layer metrics by the hundred thousand) has the rest left out. */
+export const MAX_SERIES = 20_000;
+const NOWHERE = { push(): void {} };
+
 /** Series built from a log's lines, extended as the log grows. */
 export class ColumnSet {
   readonly #series = new Map<string, Growing>();
   readonly #overviews = new Map<string, Record<XKind, Series>>();
   /** Lines that were not a record (torn, not JSON, no numeric step, too long). */
   skippedLines = 0;
+  /** Points of series past MAX_SERIES, left out. */
+  pointsLeftOut = 0;
 
   /** Adds a point (a value that is not finite is left out). */
   add(name: string, step: number, time: number, value: number): void {
@@ -96,7 +102,13 @@ export class ColumnSet {
   /** The series of a name, to add many points to (`push` keeps only finite values). */
   series(name: string): { push(step: number, time: number, value: number): void } {
     let series = this.#series.get(name);
-    if (series === undefined) this.#series.set(name, (series = new Growing()));
+    if (series === undefined) {
+      if (this.#series.size >= MAX_SERIES) {
+        this.pointsLeftOut += 1;
+        return NOWHERE;
+      }
+      this.#series.set(name, (series = new Growing()));
+    }
     return series;
   }
 

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 import { formatBytes } from "../text.js";
+import { MAX_METRICS_PER_STEP } from "../experiment/metrics-reader.js";
 import { alignSeries, MinMaxDecimator, type Series } from "./decimate.js";
 import { formatValue } from "./diff-runs.js";
 import { compareColumns, compareRows, type CompareOptions } from "./compare-table.js";
@@ -29,6 +30,13 @@ export interface ReportOptions extends CompareOptions {
   /** Called with a warning line (an unreadable log), besides listing it on the page. */
   onWarning?: (message: string) => void;
 }
+
+/** Metric charts on one page at most (a log of per-layer metrics names thousands): the rest are listed as left out. */
+export const MAX_METRIC_CHARTS = 200;
+/** GPU series charted at most (one per run and GPU): a log naming more GPUs has the rest left out. */
+const MAX_GPU_SERIES = 256;
+/** Names left out that are counted one by one in the warning (past it: "N+"). */
+const MAX_LEFT_OUT_NAMES = 100_000;
 
 /** What the GPU charts show, from each system.jsonl sample's per-GPU figures. */
 const GPU_CHARTS = [
@@ -104,7 +112,28 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
   };
   for (const run of runs) for (const warning of run.warnings) warn(warning);
 
-  // Metrics: every run's log streamed once, each metric decimated as it goes.
+  // Metrics: every run's log streamed once, each charted metric decimated as it goes. The names
+  // charted are chosen as the logs are read (the ones asked for, else the comparison's columns,
+  // then the first others met, up to MAX_METRIC_CHARTS): memory follows what is drawn, not how
+  // many names a log holds.
+  const columns = compareColumns(runs, options);
+  const preferred = [...new Set(options.chartMetrics ?? columns.metrics)].slice(0, MAX_METRIC_CHARTS);
+  const reserved = new Set(preferred);
+  const others: string[] = [];
+  const followed = new Set(reserved);
+  const leftOut = new Set<string>();
+  let leftOutUncounted = false;
+  const follows = (name: string): boolean => {
+    if (followed.has(name)) return true;
+    if (options.chartMetrics === undefined && followed.size < MAX_METRIC_CHARTS) {
+      followed.add(name);
+      others.push(name);
+      return true;
+    }
+    if (leftOut.size < MAX_LEFT_OUT_NAMES) leftOut.add(name);
+    else leftOutUncounted = true;
+    return false;
+  };
   const perRun: Array<Map<string, MinMaxDecimator>> = [];
   for (const run of runs) {
     const decimators = new Map<string, MinMaxDecimator>();
@@ -116,21 +145,30 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
         for (const name in record) {
           if (name === "step" || name === "time") continue;
           let decimator = decimators.get(name);
-          if (decimator === undefined) decimators.set(name, (decimator = new MinMaxDecimator(maxPoints)));
+          if (decimator === undefined) {
+            if (!follows(name)) continue;
+            decimators.set(name, (decimator = new MinMaxDecimator(maxPoints)));
+          }
           decimator.add(record.step, record[name] as number);
         }
       }
       if (stream.stats.skipped_lines > 0) warn(`${stream.path}: ${stream.stats.skipped_lines} line(s) skipped (not a record)`);
+      if (stream.stats.values_left_out > 0) {
+        warn(`${stream.path}: ${stream.stats.values_left_out} value(s) left out (steps with more than ${MAX_METRICS_PER_STEP} metrics)`);
+      }
     } catch (error) {
       warn((error as Error).message);
     }
   }
   const logged = new Set<string>();
   for (const decimators of perRun) for (const name of decimators.keys()) logged.add(name);
-  const columns = compareColumns(runs, options);
-  const metricNames = (options.chartMetrics ?? [...columns.metrics.filter((name) => logged.has(name)), ...[...logged].sort()]).filter(
-    (name, index, all) => logged.has(name) && all.indexOf(name) === index,
-  );
+  const metricNames = [...preferred, ...others.sort()].filter((name) => logged.has(name));
+  if (options.chartMetrics === undefined && leftOut.size > 0) {
+    warn(
+      `charts: ${metricNames.length} metrics charted (the comparison's, then the first met in the logs), ` +
+        `${leftOut.size}${leftOutUncounted ? "+" : ""} more left out (choose them with compare --metrics, or chartMetrics)`,
+    );
+  }
 
   const charts: ChartData[] = [];
   metricNames.forEach((name, index) => {
@@ -163,6 +201,7 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
   // GPU figures over time: one series per run and GPU, time from the run's first sample.
   type GpuSeries = { runIndex: number; label: string; dash?: number[]; figures: Map<string, MinMaxDecimator> };
   const gpuSeries: GpuSeries[] = [];
+  let gpusLeftOut = false;
   for (const [runIndex, run] of runs.entries()) {
     if (run.files.system.length === 0) continue;
     const byGpu = new Map<string, GpuSeries>();
@@ -176,6 +215,10 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
           const key = `${node}:${rank}:${gpu.index}`;
           let entry = byGpu.get(key);
           if (entry === undefined) {
+            if (gpuSeries.length + byGpu.size >= MAX_GPU_SERIES) {
+              gpusLeftOut = true;
+              continue;
+            }
             const label = `${run.name} ${node > 0 ? `node${node} ` : ""}${rank}gpu${gpu.index}`;
             entry = { runIndex, label, figures: new Map(), ...(byGpu.size > 0 ? { dash: [6, 3 + byGpu.size] } : {}) };
             byGpu.set(key, entry);
@@ -194,6 +237,7 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
     }
     gpuSeries.push(...byGpu.values());
   }
+  if (gpusLeftOut) warn(`charts: ${MAX_GPU_SERIES} GPU series charted, GPUs past them left out`);
   GPU_CHARTS.forEach((chart, index) => {
     const present = gpuSeries.filter((entry) => entry.figures.has(chart.figure));
     if (present.length === 0) return;
