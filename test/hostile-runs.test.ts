@@ -4,11 +4,12 @@
  * (test/support/guarded.ts), and checks that nothing crashes, hangs, runs a command, writes
  * outside the folder, prints a terminal escape or loses what was logged.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { tempDir } from "./support/helpers.js";
+import { repoRoot, tempDir } from "./support/helpers.js";
 import { guardedCli, guardedScript, wellBehaved } from "./support/guarded.js";
 
 /** A run folder with a valid config.json (and whatever else `files` holds, written as given). */
@@ -67,4 +68,265 @@ describe("memory from small inputs: charts and series capped", () => {
     expect(answer.warnings.some((warning) => warning.includes("15800 more left out"))).toBe(true);
     expect(library.peakMiB).toBeLessThan(512);
   }, 60_000);
+});
+
+/** A root with one good run and runs that each hold one planted file. */
+function plantedRoot(): { root: string; bad: string[] } {
+  const root = tempDir("ct-hostile-planted-");
+  writeRun(join(root, "good"), { "metrics.jsonl": jsonl([{ step: 1, time: 1764322514, loss: 0.5 }]) });
+  const plant = (name: string, file: string, how: (path: string) => void) => {
+    const dir = writeRun(join(root, name), { "metrics.jsonl": jsonl([{ step: 1, time: 1764322514, loss: 0.7 }]) });
+    mkdirSync(join(dir, file, ".."), { recursive: true });
+    how(join(dir, file));
+    return name;
+  };
+  const fifo = (path: string) => execFileSync("mkfifo", [path]);
+  const zero = (path: string) => symlinkSync("/dev/zero", path);
+  const bad = [
+    plant("results-zero", "results.json", zero),
+    plant("status-fifo", "status.json", fifo),
+    plant("node-fifo", "nodes/node-1.json", fifo),
+    plant("checkpoints-zero", "checkpoints.jsonl", zero),
+    plant("node-null", "nodes/node-1.json", (path) => writeFileSync(path, "null")),
+    plant("rank-fifo", "ranks/rank-1.json", fifo),
+    plant("system-zero", "system.jsonl", zero),
+    plant("metrics-fifo", "metrics.jsonl", (path) => (unlinkSync(path), fifo(path))),
+    plant("results-huge", "results.json", (path) => writeFileSync(path, `{"experiment_id": "x", "final_metrics": {}, "pad": "${"x".repeat(80 << 20)}"}`)),
+  ];
+  return { root, bad };
+}
+
+describe("one planted file does not take down a listing", () => {
+  const { root, bad } = plantedRoot();
+
+  it("ls / ls --json list every run, the bad ones with a warning naming the file", async () => {
+    const table = await guardedCli(["ls", root]);
+    expect(wellBehaved(table)).toEqual([]);
+    expect(table.code).toBe(0);
+    for (const name of ["good", ...bad]) expect(table.stdout).toContain(name);
+    const json = await guardedCli(["ls", root, "--json"]);
+    expect(wellBehaved(json)).toEqual([]);
+    const rows = JSON.parse(json.stdout) as Array<{ name: string }>;
+    expect(rows.map((row) => row.name).sort()).toEqual(["good", ...bad].sort());
+    for (const name of ["results-zero", "status-fifo", "checkpoints-zero", "node-fifo", "node-null"]) expect(json.stderr).toContain(name);
+  }, 60_000);
+
+  it("show, compare and compare --html of each bad run answer, with a warning", async () => {
+    for (const name of bad) {
+      const show = await guardedCli(["show", join(root, name)]);
+      expect(wellBehaved(show), name).toEqual([]);
+      expect(show.code, `${name}: ${show.stderr}`).toBe(0);
+      const showJson = await guardedCli(["show", join(root, name), "--json"]);
+      expect(wellBehaved(showJson), name).toEqual([]);
+      expect(showJson.code, `${name}: ${showJson.stderr}`).toBe(0);
+    }
+    const compare = await guardedCli(["compare", root]);
+    expect(wellBehaved(compare)).toEqual([]);
+    expect(compare.code).toBe(0);
+    for (const name of ["good", ...bad]) expect(compare.stdout).toContain(name);
+    const html = await guardedCli(["compare", root, "--html", join(tempDir("ct-hostile-html-"), "r.html")]);
+    expect(wellBehaved(html)).toEqual([]);
+    expect(html.code).toBe(0);
+    const diff = await guardedCli(["diff", join(root, "good"), join(root, "results-zero")]);
+    expect(wellBehaved(diff)).toEqual([]);
+    expect([0, 1]).toContain(diff.code);
+  }, 180_000);
+
+  it("the library: listRuns, loadRun and readMetrics answer with warnings, never hang", async () => {
+    const result = await guardedScript(
+      `const runs = await ct.listRuns(${JSON.stringify(root)});
+       const out = { names: runs.map((run) => run.name).sort(), warned: runs.filter((run) => run.warnings.length > 0).map((run) => run.name).sort() };
+       try { for await (const r of ct.readMetrics(${JSON.stringify(join(root, "metrics-fifo", "metrics.jsonl"))})) {} out.fifo = "read"; } catch (e) { out.fifo = e.code; }
+       console.log(JSON.stringify(out));`,
+    );
+    expect(wellBehaved(result)).toEqual([]);
+    const out = JSON.parse(result.stdout) as { names: string[]; warned: string[]; fifo: string };
+    expect(out.names).toEqual(["good", ...bad].sort());
+    expect(out.warned).toEqual(expect.arrayContaining(["results-zero", "status-fifo", "checkpoints-zero", "node-fifo", "node-null", "results-huge"]));
+    expect(out.fifo).toBe("INVALID_FILE");
+  }, 60_000);
+});
+
+describe("appends never follow a planted link", () => {
+  it("metrics.jsonl, checkpoints.jsonl and output.log planted as links: the victim's file is untouched, the run's lines are in the folder", async () => {
+    const home = tempDir("ct-hostile-victim-");
+    const victims = ["bashrc", "metrics", "checkpoints"].map((name) => join(home, name));
+    for (const victim of victims) writeFileSync(victim, "victim's line\n");
+    const dir = join(tempDir("ct-hostile-links-"), "run");
+    mkdirSync(dir);
+    symlinkSync(victims[0] as string, join(dir, "output.log"));
+    symlinkSync(victims[1] as string, join(dir, "metrics.jsonl"));
+    symlinkSync(victims[2] as string, join(dir, "checkpoints.jsonl"));
+    const script = 'console.log(JSON.stringify({step: 1, loss: 0.5})); console.log("hello")';
+    const result = await guardedCli(["run", "--dir", dir, "--", process.execPath, "-e", script]);
+    expect(wellBehaved(result)).toEqual([]);
+    expect(result.code).toBe(0);
+    for (const victim of victims) expect(readFileSync(victim, "utf8")).toBe("victim's line\n");
+    expect(lstatSync(join(dir, "output.log")).isFile()).toBe(true);
+    expect(readFileSync(join(dir, "output.log"), "utf8")).toContain("hello");
+    expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toContain('"loss": 0.5');
+
+    // The library's tracker the same way.
+    const lib = join(tempDir("ct-hostile-links-lib-"), "run");
+    mkdirSync(lib);
+    symlinkSync(victims[1] as string, join(lib, "metrics.jsonl"));
+    symlinkSync(victims[2] as string, join(lib, "checkpoints.jsonl"));
+    const checkpoint = join(repoRoot, "test", "fixtures", "checkpoints", "cnn_state_dict.pt");
+    const library = await guardedScript(
+      `const t = new ct.ConfigTracker(${JSON.stringify(lib)});
+       await t.saveConfig({ lr: 1 });
+       t.logMetrics(3, { loss: 0.25 });
+       await t.flush();
+       await t.recordCheckpoint(${JSON.stringify(checkpoint)}, { step: 3 });`,
+    );
+    expect(wellBehaved(library)).toEqual([]);
+    expect(readFileSync(victims[1] as string, "utf8")).toBe("victim's line\n");
+    expect(readFileSync(join(lib, "metrics.jsonl"), "utf8")).toContain('"loss": 0.25');
+    expect(readFileSync(victims[2] as string, "utf8")).toBe("victim's line\n");
+    expect(readFileSync(join(lib, "checkpoints.jsonl"), "utf8")).toContain("cnn_state_dict.pt");
+  }, 60_000);
+});
+
+describe("a crashed neighbour costs no record, and readMetrics keeps its order promise", () => {
+  it("a torn line left by another writer mid-run: the tracker's next record starts on a line of its own", async () => {
+    const dir = join(tempDir("ct-hostile-torn-"), "run");
+    const result = await guardedScript(
+      `import { appendFileSync } from "node:fs";
+       const t = new ct.ConfigTracker(${JSON.stringify(dir)});
+       await t.saveConfig({ lr: 1 });
+       t.logMetrics(1, { a: 1 });
+       await t.flush();
+       appendFileSync(${JSON.stringify(join(dir, "metrics.jsonl"))}, '{"step": 2, "a"');
+       t.logMetrics(3, { a: 3 });
+       await t.flush();
+       const steps = [];
+       for await (const record of ct.readMetrics(${JSON.stringify(join(dir, "metrics.jsonl"))})) steps.push(record.step);
+       console.log(JSON.stringify(steps));`,
+    );
+    expect(wellBehaved(result)).toEqual([]);
+    expect(JSON.parse(result.stdout)).toEqual([1, 3]);
+    expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toMatch(/\{"step": 2, "a"\n\{"step": 3/);
+  });
+
+  it("steps written as [10, 20, 5, 6, 25] come out ascending", async () => {
+    const dir = writeRun(join(tempDir("ct-hostile-order-"), "run"), {
+      "metrics.jsonl": jsonl([10, 20, 5, 6, 25].map((step) => ({ step, time: 1764322514 + step, a: step }))),
+    });
+    const result = await guardedScript(
+      `const steps = [];
+       for await (const record of ct.readMetrics(${JSON.stringify(join(dir, "metrics.jsonl"))})) steps.push(record.step);
+       console.log(JSON.stringify(steps));`,
+    );
+    expect(wellBehaved(result)).toEqual([]);
+    expect(JSON.parse(result.stdout)).toEqual([5, 6, 10, 20, 25]);
+  });
+});
+
+describe("prototype names are data", () => {
+  it("__proto__, constructor, toString, valueOf and hasOwnProperty survive configs, diff, ls --json and readMetrics", async () => {
+    const root = tempDir("ct-hostile-proto-");
+    const names = ["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"];
+    const metrics = '{"step": 1, "time": 1764322514, ' + names.map((name, i) => `"${name}": ${i + 1}`).join(", ") + "}\n";
+    for (const [name, value] of [["a", 1], ["b", 2]] as const) {
+      mkdirSync(join(root, name));
+      writeFileSync(
+        join(root, name, "config.json"),
+        `{"experiment_id": "${name}", "timestamp": "2026-11-28T09:40:02Z", "git_hash": null, "hardware": {}, "config": {"__proto__": {"depth": ${value}}, "constructor": ${value}}}`,
+      );
+      writeFileSync(join(root, name, "metrics.jsonl"), metrics);
+    }
+    const diff = await guardedCli(["diff", join(root, "a"), join(root, "b"), "--json"]);
+    expect(wellBehaved(diff)).toEqual([]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain("config.__proto__.depth");
+    expect(diff.stdout).toContain("config.constructor");
+    const ls = await guardedCli(["ls", root, "--json"]);
+    expect(wellBehaved(ls)).toEqual([]);
+    const rows = JSON.parse(ls.stdout, (key, value) => value) as Array<{ final_metrics: Record<string, number> }>;
+    for (const [i, name] of names.entries()) expect(Object.getOwnPropertyDescriptor(rows[0]?.final_metrics, name)?.value).toBe(i + 1);
+    const read = await guardedScript(
+      `const out = [];
+       for await (const record of ct.readMetrics(${JSON.stringify(join(root, "a", "metrics.jsonl"))})) out.push(Object.keys(record));
+       const run = await ct.loadRun(${JSON.stringify(join(root, "a"))});
+       console.log(JSON.stringify({ keys: out[0], config: Object.keys(run.config.config), depth: run.config.config["__proto__"]?.depth }));`,
+    );
+    expect(wellBehaved(read)).toEqual([]);
+    const answer = JSON.parse(read.stdout) as { keys: string[]; config: string[]; depth: number };
+    expect(answer.keys).toEqual(expect.arrayContaining(names));
+    expect(answer.config).toEqual(["__proto__", "constructor"]);
+    expect(answer.depth).toBe(1);
+  }, 60_000);
+
+  it("--set __proto__.x and a grid over __proto__ keep their keys; two combinations never share a folder", async () => {
+    const dir = join(tempDir("ct-hostile-set-"), "run");
+    const run = await guardedCli(["run", "--dir", dir, "--set", "__proto__.x=1", "--set", "constructor=2", "--", process.execPath, "-e", ""]);
+    expect(wellBehaved(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    const config = readFileSync(join(dir, "config.json"), "utf8");
+    expect(config).toMatch(/"__proto__": \{\s*"x": 1\s*\}/);
+    expect(config).toMatch(/"constructor": 2/);
+    const root = tempDir("ct-hostile-grid-");
+    const grid = join(root, "grid.json");
+    writeFileSync(grid, '{"__proto__": [1, 2], "lr": [0.1]}');
+    const sweep = await guardedCli(["sweep", "--grid", grid, "--root", join(root, "runs"), "--", process.execPath, "-e", ""], { timeoutMs: 60_000 });
+    expect(wellBehaved(sweep)).toEqual([]);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(readdirSync(join(root, "runs")).filter((name) => name !== "sweep.json").length).toBe(2);
+  }, 90_000);
+});
+
+/** What a terminal acts on: C0 (but newline and tab), DEL, C1, bidi marks and overrides, U+2028/9. */
+const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const HOSTILE = "\u001b[2J\u001b]52;c;aGk=\u0007\u0007\u009b31m\u202e\u2028\u0000";
+
+describe("terminal escapes are printed as text", () => {
+  it("show, ls, diff, compare's table, warnings and errors print a hostile run's strings escaped", async () => {
+    const root = tempDir("ct-hostile-tty-");
+    const dir = join(root, `run${HOSTILE.replace("\u0000", "")}`);
+    const checkpoint = join(dir, `ckpt${HOSTILE.replace("\u0000", "")}.pt`);
+    const made = await guardedScript(
+      `import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+       const dir = ${JSON.stringify(dir)}, hostile = ${JSON.stringify(HOSTILE)};
+       const t = new ct.ConfigTracker(dir);
+       await t.saveConfig({ ["key" + hostile]: "value" + hostile, nested: { ["k" + hostile]: 1 } }, { dataset: { name: hostile } });
+       await t.saveConfig({ ["key" + hostile]: "changed" + hostile, nested: { ["k" + hostile]: 2 } }, { mode: "resume" });
+       t.logMetrics(1, { ["loss" + hostile]: 0.5 });
+       await t.flush();
+       copyFileSync(${JSON.stringify(join(repoRoot, "test", "fixtures", "checkpoints", "cnn_state_dict.pt"))}, ${JSON.stringify(checkpoint)});
+       await t.recordCheckpoint(${JSON.stringify(checkpoint)}, { step: 1 });
+       await t.fail(new Error("boom" + hostile));
+       const config = JSON.parse(readFileSync(dir + "/config.json", "utf8"));
+       config.git = { commit: hostile, short_hash: hostile, branch: "main" + hostile, dirty: false, remote_url: "https://x/" + hostile, error: null };
+       config.environment = { ...config.environment, hostname: "host" + hostile, argv: ["python", "train.py" + hostile], cwd: "/" + hostile };
+       config.hardware = { ...config.hardware, gpu_model: "H200" + hostile, cpu_model: hostile };
+       writeFileSync(dir + "/config.json", JSON.stringify(config));
+       writeFileSync(dir + "/metrics.jsonl", readFileSync(dir + "/metrics.jsonl", "utf8") + "torn" + hostile + "\\n");`,
+    );
+    expect(wellBehaved(made), made.stderr).toEqual([]);
+    expect(made.code, made.stderr).toBe(0);
+    writeRun(join(root, "plain"));
+    const sweepRoot = tempDir("ct-hostile-tty-sweep-");
+    writeFileSync(join(sweepRoot, "grid.json"), JSON.stringify({ tag: [`x${HOSTILE.replace("\u0000", "")}`] }));
+    const commands = [
+      ["show", dir],
+      ["show", dir, "--json"],
+      ["ls", root],
+      ["ls", root, "--json"],
+      ["diff", dir, join(root, "plain")],
+      ["diff", dir, join(root, "plain"), "--json"],
+      ["compare", root],
+      ["compare", root, "--json"],
+      ["compare", root, "--metrics", `loss${HOSTILE.replace("\u0000", "")}`],
+      ["show", join(root, `missing${HOSTILE.replace("\u0000", "")}`)],
+      ["inspect", checkpoint],
+      ["sweep", "--grid", join(sweepRoot, "grid.json"), "--root", join(sweepRoot, "runs"), "--", process.execPath, "-e", `console.log("${"\\u001b[2J"}"); process.exit(3)`],
+    ];
+    for (const args of commands) {
+      const result = await guardedCli(args, { timeoutMs: 60_000 });
+      expect(wellBehaved(result), args.join(" ")).toEqual([]);
+      const active = ACTIVE.exec(result.stdout + result.stderr);
+      expect(active === null ? null : { at: args.slice(0, 2).join(" "), char: active[0].codePointAt(0)?.toString(16), around: JSON.stringify((result.stdout + result.stderr).slice(Math.max(0, active.index - 40), active.index + 40)) }).toBeNull();
+      expect(result.stdout + result.stderr, args.join(" ")).not.toBe("");
+    }
+  }, 180_000);
 });
