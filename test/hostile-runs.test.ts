@@ -5,7 +5,7 @@
  * outside the folder, prints a terminal escape or loses what was logged.
  */
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -329,4 +329,129 @@ describe("terminal escapes are printed as text", () => {
       expect(result.stdout + result.stderr, args.join(" ")).not.toBe("");
     }
   }, 180_000);
+});
+
+describe("values never become shell code", () => {
+  it("a sweep value $(touch M) runs nothing; a placeholder inside quotes of sh -c is refused with the fix; newlines in a SLURM root and NUL in a value are refused before sweep.json", async () => {
+    const root = tempDir("ct-hostile-shell-");
+    const marker = join(root, "M");
+    writeFileSync(join(root, "grid.json"), JSON.stringify({ v: [`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`] }));
+    const quoted = await guardedCli(["sweep", "--grid", join(root, "grid.json"), "--root", join(root, "a"), "--", "sh", "-c", 'echo "{v}"']);
+    expect(wellBehaved(quoted)).toEqual([]);
+    expect(quoted.code).toBe(2);
+    expect(quoted.stderr).toContain("{v} stands inside double quotes in the sh -c script; write it outside quotes, as a word of its own");
+    expect(existsSync(join(root, "a", "sweep.json"))).toBe(false);
+    const plain = await guardedCli(["sweep", "--grid", join(root, "grid.json"), "--root", join(root, "b"), "--", "sh", "-c", "echo {v}"], { timeoutMs: 60_000 });
+    expect(wellBehaved(plain)).toEqual([]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    const logs = readdirSync(join(root, "b"))
+      .filter((name) => name !== "sweep.json")
+      .map((name) => readFileSync(join(root, "b", name, "output.log"), "utf8").trim());
+    expect(logs.sort()).toEqual([`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`].sort());
+
+    const slurm = await guardedCli(["sweep", "--grid", join(root, "grid.json"), "--root", join(root, "c\nsrun touch M"), "--launcher", "slurm", "--dry-run", "--", "echo", "{v}"]);
+    expect(slurm.code).toBe(2);
+    expect(slurm.stderr).toContain("a control character cannot be in a SLURM batch script");
+    const sbatch = await guardedCli(["sweep", "--grid", join(root, "grid.json"), "--root", join(root, "d"), "--launcher", "slurm", "--dry-run", "--sbatch", "--partition=gpu\n#SBATCH --wrap=x", "--", "echo", "{v}"]);
+    expect(sbatch.code).toBe(2);
+    writeFileSync(join(root, "nul.json"), '{"v": ["a\\u0000b"]}');
+    const nul = await guardedCli(["sweep", "--grid", join(root, "nul.json"), "--root", join(root, "e"), "--", "echo", "{v}"]);
+    expect(wellBehaved(nul)).toEqual([]);
+    expect(nul.code).toBe(2);
+    expect(nul.stderr).toContain('{v} = "a\\u0000b": a control character cannot be filled into a command\'s argument');
+    expect(existsSync(join(root, "e", "sweep.json"))).toBe(false);
+  }, 120_000);
+});
+
+/** A tmpfs of `size` mounted for a test (CI runs as root), unmounted by the returned function. */
+function smallDisk(size: string): { dir: string; unmount: () => void } {
+  const dir = tempDir("ct-hostile-disk-");
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
+  return { dir, unmount: () => execFileSync("umount", ["-l", dir]) };
+}
+
+describe("a full or read-only disk, a folder of another user: a coded error, no stack trace, no lock left", () => {
+  it("saveConfig on a full disk is WRITE_FAILED naming the file and ENOSPC; the lock is gone, the next save after space frees succeeds at once", async () => {
+    const disk = smallDisk("512k");
+    try {
+      const dir = join(disk.dir, "run");
+      const result = await guardedScript(
+        `import { writeFileSync, rmSync, readdirSync } from "node:fs";
+         const t = new ct.ConfigTracker(${JSON.stringify(dir)});
+         await t.saveConfig({ lr: 1 });
+         let filler = 0;
+         try { for (;;) writeFileSync(${JSON.stringify(disk.dir)} + "/fill" + filler++, Buffer.alloc(16384, 1)); } catch {}
+         const out = {};
+         try { await t.saveConfig({ lr: 2 }, { mode: "resume" }); out.saved = true; }
+         catch (e) { out.error = { name: e.name, code: e.code, path: e.path, cause: e.cause?.code, message: e.message }; }
+         out.left = readdirSync(${JSON.stringify(dir)}).filter((name) => name.includes("lock") || name.includes(".tmp"));
+         for (let i = 0; i < filler; i++) rmSync(${JSON.stringify(disk.dir)} + "/fill" + i, { force: true });
+         const started = Date.now();
+         await t.saveConfig({ lr: 2 }, { mode: "resume" });
+         out.nextSaveMs = Date.now() - started;
+         console.log(JSON.stringify(out));`,
+      );
+      expect(wellBehaved(result)).toEqual([]);
+      const out = JSON.parse(result.stdout) as { error: { name: string; code: string; path: string; cause: string; message: string }; left: string[]; nextSaveMs: number };
+      expect(out.error).toMatchObject({ name: "ConfigTrackerError", code: "WRITE_FAILED", cause: "ENOSPC" });
+      expect(out.error.path.startsWith(dir)).toBe(true);
+      expect(out.left).toEqual([]);
+      expect(out.nextSaveMs).toBeLessThan(5000);
+    } finally {
+      disk.unmount();
+    }
+  }, 60_000);
+
+  it("run on a full and on a read-only disk prints one error line with its code, no stack trace", async () => {
+    const disk = smallDisk("256k");
+    try {
+      writeFileSync(join(disk.dir, "fill"), Buffer.alloc(256 * 1024, 1), { flag: "w" });
+    } catch {
+      // the disk is full now
+    }
+    try {
+      const full = await guardedCli(["run", "--dir", join(disk.dir, "run"), "--", process.execPath, "-e", "console.log('hi')"]);
+      expect(wellBehaved(full)).toEqual([]);
+      expect(full.code).not.toBe(0);
+      expect(full.stderr).toMatch(/WRITE_FAILED|no space/i);
+      execFileSync("rm", ["-f", join(disk.dir, "fill")]);
+      mkdirSync(join(disk.dir, "done"));
+      execFileSync("mount", ["-o", "remount,ro", disk.dir]);
+      const readOnly = await guardedCli(["run", "--dir", join(disk.dir, "done"), "--", process.execPath, "-e", "console.log('hi')"]);
+      expect(wellBehaved(readOnly)).toEqual([]);
+      expect(readOnly.code).not.toBe(0);
+      expect(readOnly.stderr).toContain("read-only file system");
+      const library = await guardedScript(
+        `try { await new ct.ConfigTracker(${JSON.stringify(join(disk.dir, "done"))}).saveConfig({ lr: 1 }); console.log("saved"); }
+         catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, cause: e.cause?.code, message: e.message })); }`,
+      );
+      expect(JSON.parse(library.stdout)).toMatchObject({ name: "ConfigTrackerError", code: "PERMISSION_DENIED", cause: "EROFS" });
+    } finally {
+      disk.unmount();
+    }
+  }, 60_000);
+
+  it("run --dir in a folder of another user: PERMISSION_DENIED naming the folder, no stack trace; saveConfig the same", async () => {
+    const root = tempDir("ct-hostile-perm-");
+    chmodSync(root, 0o755);
+    const theirs = join(root, "theirs");
+    mkdirSync(theirs, { mode: 0o755 });
+    writeRun(join(theirs, "run"));
+    chmodSync(join(theirs, "run"), 0o555);
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534, cwd: "/" } : { cwd: "/" };
+    const run = await guardedCli(["run", "--dir", join(theirs, "run"), "--resume", "--", process.execPath, "-e", ""], asNobody);
+    expect(wellBehaved(run)).toEqual([]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`no permission to write in ${join(theirs, "run")}`);
+    const fresh = await guardedCli(["run", "--dir", join(theirs, "run", "sub", "deeper"), "--", process.execPath, "-e", ""], asNobody);
+    expect(wellBehaved(fresh)).toEqual([]);
+    expect(fresh.stderr).toContain(`no permission to write in ${join(theirs, "run")}`);
+    const library = await guardedScript(
+      `try { await new ct.ConfigTracker(${JSON.stringify(join(theirs, "run"))}).saveConfig({ lr: 1 }, { mode: "resume" }); console.log("saved"); }
+       catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, path: e.path })); }`,
+      asNobody,
+    );
+    expect(JSON.parse(library.stdout)).toEqual({ name: "ConfigTrackerError", code: "PERMISSION_DENIED", path: join(theirs, "run") });
+  }, 60_000);
 });

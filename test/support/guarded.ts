@@ -30,6 +30,9 @@ export interface GuardOptions {
   capMiB?: number;
   /** Default 20 s. */
   timeoutMs?: number;
+  /** Run as this user and group (root dropping to "nobody", where permission bits must count). */
+  uid?: number;
+  gid?: number;
   /** Called once the child has started (to signal it, say). */
   started?: (pid: number) => void;
 }
@@ -60,6 +63,7 @@ function guardedNode(args: string[], options: GuardOptions): Promise<GuardedResu
         ...options.env,
       },
       stdio: ["pipe", "pipe", "pipe"],
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
     });
     let stdout = "";
     let stderr = "";
