@@ -455,3 +455,72 @@ describe("a full or read-only disk, a folder of another user: a coded error, no 
     expect(JSON.parse(library.stdout)).toEqual({ name: "ConfigTrackerError", code: "PERMISSION_DENIED", path: join(theirs, "run") });
   }, 60_000);
 });
+
+describe("no hang: link loops, FIFOs, catastrophic regexes", () => {
+  it("--checkpoints through a folder with links a -> ., b -> ., c -> .. records the one checkpoint once, and a checkpoint folder holding a loop is stamped", async () => {
+    const work = tempDir("ct-hostile-loops-");
+    const ck = join(work, "ck");
+    mkdirSync(join(ck, "hf-1"), { recursive: true });
+    symlinkSync(".", join(ck, "a"));
+    symlinkSync(".", join(ck, "b"));
+    symlinkSync("..", join(ck, "c"));
+    symlinkSync("/", join(ck, "hf-1", "root"));
+    symlinkSync(".", join(ck, "hf-1", "loop"));
+    const fixture = readFileSync(join(repoRoot, "test", "fixtures", "checkpoints", "cnn_state_dict.pt"));
+    const script = `require("fs").writeFileSync("ck/step_5.pt", Buffer.from(${JSON.stringify(fixture.toString("base64"))}, "base64")); console.log(JSON.stringify({step: 5, loss: 1}))`;
+    const dir = join(work, "run");
+    const result = await guardedCli(["run", "--dir", dir, "--checkpoints", "ck/**/*.pt", "--", process.execPath, "-e", script], { cwd: work });
+    expect(wellBehaved(result)).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
+    const paths = (file: string) =>
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { path: string }).path);
+    expect(paths(join(dir, "checkpoints.jsonl"))).toEqual([join(ck, "step_5.pt")]);
+    // A checkpoint folder (Hugging Face's checkpoint-500/) holding a link to / and a loop.
+    const folders = await guardedCli(["run", "--dir", join(work, "run2"), "--checkpoints", "ck/hf-*", "--", process.execPath, "-e", ""], { cwd: work });
+    expect(wellBehaved(folders)).toEqual([]);
+    expect(folders.code, folders.stderr).toBe(0);
+    expect(paths(join(work, "run2", "checkpoints.jsonl"))).toEqual([join(ck, "hf-1")]);
+  }, 60_000);
+
+  it("--metrics-file and readMetrics on a FIFO are refused without blocking", async () => {
+    const work = tempDir("ct-hostile-fifo-");
+    execFileSync("mkfifo", [join(work, "metrics.jsonl")]);
+    const result = await guardedCli(["run", "--dir", join(work, "run"), "--metrics-file", join(work, "metrics.jsonl"), "--", process.execPath, "-e", ""], { cwd: work });
+    expect(wellBehaved(result)).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(work, "run", "results.json"), "utf8")).toContain("a FIFO");
+    const library = await guardedScript(
+      `try { for await (const r of ct.readMetrics(${JSON.stringify(join(work, "metrics.jsonl"))})) {} console.log("read"); } catch (e) { console.log(e.code); }`,
+    );
+    expect(wellBehaved(library)).toEqual([]);
+    expect(library.stdout.trim()).toBe("INVALID_FILE");
+  }, 60_000);
+
+  it("--metrics-regex '(a+)+$' on long lines: the line costs no more than its length, the wrapper answers SIGTERM at once", async () => {
+    const work = tempDir("ct-hostile-regex-");
+    const script = `for (let i = 0; i < 20; i++) console.log("iter " + i + " " + "a".repeat(${16 * 1024 - 200}) + "!"); console.log("iter 7 aaa"); setInterval(() => {}, 1000)`;
+    let pid = 0;
+    const running = guardedCli(["run", "--dir", join(work, "run"), "--metrics-regex", "iter (?<step>\\d+) (?<loss>(a+)+$)", "--", process.execPath, "-e", script], {
+      cwd: work,
+      started: (started) => (pid = started),
+    });
+    // Once the long lines are out (output.log holds the last), SIGTERM must end the run promptly.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !(existsSync(join(work, "run", "output.log")) && readFileSync(join(work, "run", "output.log"), "utf8").includes("iter 7 aaa"))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const signalled = Date.now();
+    process.kill(pid, "SIGTERM");
+    const result = await running;
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(result.overTime || result.overMemory).toBe(false);
+    expect(result.signal).toBe("SIGTERM"); // the wrapper ends by the signal it was sent, as a shell does
+    expect(readFileSync(join(work, "run", "status.json"), "utf8")).toContain('"interrupted"');
+    const refused = await guardedCli(["run", "--dir", join(work, "run2"), "--metrics-regex", "(?<step>\\d+)(?<loss>\\d)\\2", "--", process.execPath, "-e", ""], { cwd: work });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("cannot be matched in linear time");
+  }, 60_000);
+});

@@ -4,6 +4,8 @@
  * (nanoGPT's `iter 100: loss 2.3012, time 45.21ms` with
  * `iter (?<step>\d+): loss (?<loss>[\d.]+), time (?<time_ms>[\d.]+)ms`).
  */
+import { setFlagsFromString } from "node:v8";
+
 import { ConfigTrackerError } from "../errors.js";
 import { emptyRecord, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
@@ -56,14 +58,44 @@ export function jsonLineMetrics(line: string): LineMetrics | null {
   return isUnixSeconds(time) ? { step: record.step, values, time } : { step: record.step, values };
 }
 
-/** Compiles --metrics-regex: it must have a `step` group and at least one other named group. */
-export function regexLineMetrics(source: string): LineParser {
-  let pattern: RegExp;
+/**
+ * Lines longer than this are not matched against --metrics-regex (a printed metrics line is a few
+ * hundred characters): with the linear-time engine one match then takes a fraction of a second
+ * whatever the pattern, and a pipe's chunk of output a second at most, so signals are answered.
+ */
+export const MAX_REGEX_LINE_CHARS = 16 * 1024;
+
+let linearEngine = false;
+
+/**
+ * A regular expression from the user, matched by V8's linear-time engine (the `l` flag): however
+ * it is written, matching a line takes time proportional to the line, so `(a+)+$` against a long
+ * line cannot stall the wrapper (which must go on answering signals). The engine has no
+ * backreferences (and, before Node 22, no lookarounds): such a pattern is refused with the reason.
+ */
+export function linearRegExp(source: string): RegExp {
+  if (!linearEngine) {
+    setFlagsFromString("--enable-experimental-regexp-engine");
+    linearEngine = true;
+  }
   try {
-    pattern = new RegExp(source);
+    new RegExp(source);
   } catch (error) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", `--metrics-regex: not a regular expression: ${(error as Error).message}`);
   }
+  try {
+    return new RegExp(source, "l");
+  } catch {
+    throw new ConfigTrackerError(
+      "INVALID_ARGUMENT",
+      `--metrics-regex: ${JSON.stringify(source)} cannot be matched in linear time (backreferences such as \\1, or lookarounds on this Node): write it without them`,
+    );
+  }
+}
+
+/** Compiles --metrics-regex: it must have a `step` group and at least one other named group. */
+export function regexLineMetrics(source: string): LineParser {
+  const pattern = linearRegExp(source);
   const groups = [...source.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((match) => match[1] as string);
   if (!groups.includes("step")) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "--metrics-regex: needs a named group `step`, e.g. iter (?<step>\\d+)");
@@ -76,6 +108,7 @@ export function regexLineMetrics(source: string): LineParser {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "--metrics-regex: `time` is written by the tracker; name the group time_ms or similar");
   }
   return (line) => {
+    if (line.length > MAX_REGEX_LINE_CHARS) return null;
     const match = pattern.exec(line);
     const found = match?.groups;
     if (!found) return null;
