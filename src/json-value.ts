@@ -16,6 +16,16 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export const MAX_DEPTH = 1000;
 /** Configs and results larger than this (as JSON) are refused: they are not configs any more. */
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/**
+ * Values one config or results file holds at most (leaves and containers): a file that holds more
+ * is not a config any more, and reading it back would take seconds and hundreds of MB.
+ */
+export const MAX_VALUES = 1_000_000;
+/**
+ * Keys one such file holds at most, over all its objects: a key costs far more to read back and
+ * to show than an array's item (an object of a million keys takes seconds and most of a GB).
+ */
+export const MAX_KEYS = 200_000;
 /** Below this many values, the native JSON.stringify is fastest and blocks for well under 1 ms. */
 const SMALL_NODE_COUNT = 20_000;
 /** Work done between checks of the clock. */
@@ -68,13 +78,18 @@ function* convertSteps(value: unknown, rootPath: string, maxBytes: number): Gene
   const stack: Frame[] = [];
   const open = new Set<object>();
   let nodes = 0;
+  let keys = 0;
   let bytes = 0;
   let nonFinite = false;
+  const tooLarge = (what: string): never => {
+    throw new ConfigTrackerError("LIMIT_EXCEEDED", `${rootPath}: ${what}: store large data in its own file and record its path`, { key: rootPath });
+  };
 
   // Converts one value: a leaf is returned as it is stored; a container comes back as a new,
   // still empty Frame for the loop to fill.
   const visit = (item: unknown, path: () => string): JsonValue | Frame => {
     nodes += 1;
+    if (nodes > MAX_VALUES) tooLarge(`more than ${MAX_VALUES.toLocaleString("en-US")} values`);
     switch (typeof item) {
       case "string":
         bytes += item.length + 2;
@@ -145,7 +160,10 @@ function* convertSteps(value: unknown, rootPath: string, maxBytes: number): Gene
     }
     if (stack.length >= MAX_DEPTH) throw invalid(path(), `a value nested deeper than ${MAX_DEPTH} levels`, "");
     bytes += 2;
-    return new Frame(object, isArray ? [] : {}, isArray ? null : Object.keys(object), path());
+    const names = isArray ? null : Object.keys(object);
+    keys += names?.length ?? 0;
+    if (keys > MAX_KEYS) tooLarge(`more than ${MAX_KEYS.toLocaleString("en-US")} keys`);
+    return new Frame(object, isArray ? [] : {}, names, path());
   };
 
   const push = (frame: Frame) => {
@@ -311,14 +329,43 @@ export function serializeJson(value: JsonValue): string {
 }
 
 /** Whether parsed JSON nests deeper than `limit` (walked without recursion: a hostile file may nest 100,000 deep). */
+/**
+ * What of a file's limits JSON text passes, counted before it is parsed: values (commas and
+ * opening brackets outside strings) and keys (colons outside strings), never more than a writer
+ * counted; null when it passes neither.
+ */
+export function jsonTextExceeds(text: string): string | null {
+  let values = 0;
+  let keys = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x2c || c === 0x5b || c === 0x7b) {
+      if (++values > MAX_VALUES) return `more than ${MAX_VALUES.toLocaleString("en-US")} values`;
+    } else if (c === 0x3a && ++keys > MAX_KEYS) return `more than ${MAX_KEYS.toLocaleString("en-US")} keys`;
+  }
+  return null;
+}
+
 export function jsonDepthExceeds(value: unknown, limit: number): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: item, depth } = stack.pop() as { value: unknown; depth: number };
     if (typeof item !== "object" || item === null) continue;
     if (depth >= limit) return true;
-    const children = Array.isArray(item) ? item : Object.values(item);
-    for (const child of children) if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
+    if (Array.isArray(item)) {
+      for (const child of item) if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
+      continue;
+    }
+    // for...in, not Object.values: a config of a million keys is not copied into an array first.
+    for (const key in item) {
+      const child = (item as Record<string, unknown>)[key];
+      if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
+    }
   }
   return false;
 }

@@ -113,17 +113,29 @@ export const resumeEntrySchema = z.looseObject({
     .describe("config keys changed by a { mode: 'resume' } save"),
 });
 
+/**
+ * The user's settings: any JSON object. Checked as an object without visiting each key (zod's
+ * record would copy a config of a million keys to check that its keys are strings, which JSON's
+ * always are).
+ */
+const userConfigSchema = z
+  .custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), {
+    message: "expected an object",
+  })
+  .meta({ type: "object", description: "the user's settings, as given" });
+
 export const configFileSchema = z.looseObject({
   experiment_id: z.string().min(1),
   timestamp: isoTimestampSchema,
   git_hash: z.string().nullable(),
-  config: z.record(z.string(), z.unknown()),
+  config: userConfigSchema,
   hardware: hardwareInfoSchema.partial().loose(),
-  model: modelInfoSchema.optional(),
+  // Python writes None for what it was not given: null is read as absent.
+  model: modelInfoSchema.nullable().optional(),
   dataset: z.unknown().optional(),
-  git: gitInfoSchema.optional(),
-  environment: environmentInfoSchema.optional(),
-  resumes: z.array(resumeEntrySchema).optional(),
+  git: gitInfoSchema.nullable().optional(),
+  environment: environmentInfoSchema.nullable().optional(),
+  resumes: z.array(resumeEntrySchema).nullable().optional(),
 });
 
 /** A metric value: any number, NaN and ±Infinity included (a diverged loss is a result too). */

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
+import { parsePythonJson } from "../src/python-json.js";
 import { repoRoot, tempDir } from "./support/helpers.js";
 import { guardedCli, guardedScript, wellBehaved } from "./support/guarded.js";
 
@@ -523,4 +524,136 @@ describe("no hang: link loops, FIFOs, catastrophic regexes", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("cannot be matched in linear time");
   }, 60_000);
+});
+
+describe("hostile field values: deep, wrong-typed, huge", () => {
+  it("a config nested 100,000 deep, wrong-typed fields in every file and configs past the writer's limits are warnings on their run, never a crash", async () => {
+    const root = tempDir("ct-hostile-fields-");
+    const head = '{"experiment_id": "deep", "timestamp": "2026-11-28T09:40:02Z", "git_hash": null, "hardware": {}, "config": ';
+    mkdirSync(join(root, "deep"));
+    writeFileSync(join(root, "deep", "config.json"), `${head}${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`);
+    mkdirSync(join(root, "deep-array"));
+    writeFileSync(join(root, "deep-array", "config.json"), `${head.replace('"deep"', '"deep-array"')}{"x": ${"[".repeat(100_000)}1${"]".repeat(100_000)}}}`);
+    writeRun(join(root, "types"), {
+      "checkpoints.jsonl": jsonl([{ path: "a.pt", step: 1, time: 1764322514, size_bytes: "big" }]),
+      "nodes/node-1.json": JSON.stringify({ node_rank: 1, host: "h", gpus: null }),
+      "ranks/rank-1.json": JSON.stringify({ rank: "one", pid: null }),
+      "results.json": JSON.stringify({ experiment_id: "types", timestamp: "2026-11-28T09:40:02Z", final_metrics: { loss: "low", acc: 0.5 }, best_checkpoint: 5, generation_samples: "x" }),
+      "status.json": JSON.stringify({ status: "running", pid: "x" }),
+      "system.jsonl": jsonl([{ time: "now", gpus: "many" }, { time: 1764322514, gpus: [{ index: "zero" }, null] }]),
+      "metrics.jsonl": jsonl([{ step: "one", loss: 1 }, { step: 2, loss: "low", acc: 0.5 }]),
+    });
+    mkdirSync(join(root, "types-config"));
+    writeFileSync(
+      join(root, "types-config", "config.json"),
+      JSON.stringify({ experiment_id: "types-config", timestamp: "2026-11-28T09:40:02Z", git_hash: null, config: { lr: 1 }, hardware: { gpu_count: "two", gpus: "none" }, model: "GPT", git: 5, environment: [], resumes: {} }),
+    );
+    // 80 MB with 4 million keys: past the writer's 64 MiB. 250,000 keys in 4 MB: past its 200,000 keys.
+    mkdirSync(join(root, "huge"));
+    writeFileSync(join(root, "huge", "config.json"), `${head.replace('"deep"', '"huge"')}{${Array.from({ length: 4_000_000 }, (_, i) => `"k${i}": ${i}`).join(", ")}}}`);
+    mkdirSync(join(root, "many-keys"));
+    writeFileSync(join(root, "many-keys", "config.json"), `${head.replace('"deep"', '"many-keys"')}{${Array.from({ length: 250_000 }, (_, i) => `"k${i}": ${i}`).join(", ")}}}`);
+
+    const ls = await guardedCli(["ls", root, "--json"]);
+    expect(wellBehaved(ls)).toEqual([]);
+    expect((JSON.parse(ls.stdout) as Array<{ name: string }>).map((row) => row.name).sort()).toEqual(["types", "types-config"]);
+    expect(ls.stderr).toContain(`${join(root, "deep", "config.json")}: nested deeper than`);
+    expect(ls.stderr).toContain(`${join(root, "deep-array", "config.json")}: nested deeper than`);
+    expect(ls.stderr).toContain(`${join(root, "huge", "config.json")}: ${80}`.slice(0, 10));
+    expect(ls.stderr).toMatch(/huge\/config\.json: \d+ bytes, more than the 67108864 read here/);
+    expect(ls.stderr).toContain("many-keys/config.json: more than 200,000 keys (more than a tracker writes)");
+    expect(ls.stderr).toContain('types-config/config.json: key "hardware.gpu_count" expected number, received string (left out)');
+    expect(ls.stderr).toContain('types-config/config.json: key "model" expected object, received string (left out)');
+    expect(ls.code).toBe(1); // runs were left out
+
+    for (const args of [
+      ["show", join(root, "types")],
+      ["show", join(root, "types"), "--json"],
+      ["show", join(root, "types-config")],
+      ["compare", root],
+      ["compare", root, "--html", join(tempDir("ct-hostile-html-"), "r.html")],
+      ["diff", join(root, "types"), join(root, "types-config")],
+      ["show", join(root, "deep")],
+      ["diff", join(root, "deep"), join(root, "types")],
+      ["show", join(root, "huge")],
+    ]) {
+      const result = await guardedCli(args, { timeoutMs: 30_000 });
+      expect(wellBehaved(result), args.join(" ")).toEqual([]);
+      expect(result.stderr, args.join(" ")).not.toMatch(/TypeError|RangeError|Maximum call stack/);
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBeLessThanOrEqual(2);
+    }
+    const show = await guardedCli(["show", join(root, "types")]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('checkpoints.jsonl: 1 line(s) skipped (first: line 1: key "size_bytes" is missing or of the wrong type)');
+  }, 240_000);
+
+  it("saveConfig refuses past the limits the readers hold (64 MiB, 1,000 levels, 200,000 keys, 1,000,000 values)", async () => {
+    const result = await guardedScript(
+      `const out = [];
+       for (const config of [{ keys: Object.fromEntries(Array.from({ length: 200_001 }, (_, i) => ["k" + i, i])) }, { values: new Array(1_000_001).fill(0) }]) {
+         try { await new ct.ConfigTracker(${JSON.stringify(tempDir("ct-hostile-limits-"))} + "/" + out.length).saveConfig(config); out.push("saved"); }
+         catch (e) { out.push(e.code + ": " + e.message); }
+       }
+       console.log(JSON.stringify(out));`,
+      { timeoutMs: 60_000 },
+    );
+    expect(wellBehaved(result)).toEqual([]);
+    expect(JSON.parse(result.stdout)).toEqual([
+      "LIMIT_EXCEEDED: config: more than 200,000 keys: store large data in its own file and record its path",
+      "LIMIT_EXCEEDED: config: more than 1,000,000 values: store large data in its own file and record its path",
+    ]);
+  }, 60_000);
+});
+
+describe("files written by Python", () => {
+  it("config.json and results.json as json.dump writes them (None, naive timestamps, git_hash null or \"unknown\", extra keys) are read by every command", async () => {
+    const root = tempDir("ct-python-files-");
+    const python = `
+import datetime, json, os, sys
+root = sys.argv[1]
+now = datetime.datetime(2026, 11, 28, 9, 40, 2, 118447).isoformat()
+hardware = {"platform": "Linux-6.1.0-x86_64-with-glibc2.36", "python_version": "3.11.2", "torch_version": None,
+            "cuda_available": False, "gpu_count": 0, "gpu_model": None, "cpu_count": None, "memory_total_bytes": None}
+def write(name, config, results):
+    os.makedirs(os.path.join(root, name))
+    with open(os.path.join(root, name, "config.json"), "w") as f: json.dump(config, f, indent=2)
+    with open(os.path.join(root, name, "results.json"), "w") as f: json.dump(results, f, indent=2)
+write("py_none", {"experiment_id": "py_none", "timestamp": now, "git_hash": None, "config": {"lr": 0.001, "scheduler": None},
+                  "hardware": hardware, "model": None, "dataset": None},
+      {"experiment_id": "py_none", "timestamp": now, "final_metrics": {"val_loss": 1.5, "acc": None}, "best_checkpoint": None, "generation_samples": None})
+write("py_unknown", {"experiment_id": "py_unknown", "timestamp": now[:19], "git_hash": "unknown", "config": {"lr": 0.01, "scheduler": "cosine"},
+                     "hardware": hardware, "model": {"type": "GPT", "num_parameters": 1000, "num_trainable_parameters": 1000, "d_model": None},
+                     "dataset": {"name": "tiny", "size": None}, "notes": "an extra key", "python_extra": {"a": [1, 2]}},
+      {"experiment_id": "py_unknown", "timestamp": now, "final_metrics": {"val_loss": float("nan"), "loss": float("inf")},
+       "best_checkpoint": "ckpt.pt", "generation_samples": [], "extra": None})
+`;
+    execFileSync("python3", ["-c", python, root]);
+    const ls = await guardedCli(["ls", root, "--json"]);
+    expect(wellBehaved(ls)).toEqual([]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stderr).toBe("");
+    const rows = parsePythonJson(ls.stdout) as Array<{ name: string; status: string; final_metrics: Record<string, unknown> }>;
+    expect(rows.map((row) => [row.name, row.status]).sort()).toEqual([["py_none", "finished"], ["py_unknown", "finished"]]);
+    expect(rows.find((row) => row.name === "py_none")?.final_metrics).toEqual({ val_loss: 1.5 });
+    for (const args of [["ls", root], ["show", join(root, "py_none")], ["show", join(root, "py_unknown"), "--json"], ["compare", root], ["compare", root, "--json"], ["diff", join(root, "py_none"), join(root, "py_unknown")]]) {
+      const result = await guardedCli(args);
+      expect(wellBehaved(result), args.join(" ")).toEqual([]);
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBeLessThanOrEqual(1);
+      expect(result.stderr, args.join(" ")).toBe("");
+    }
+    const show = await guardedCli(["show", join(root, "py_none")]);
+    expect(show.stdout).toMatch(/model\s+not recorded/);
+    expect(show.stdout).toMatch(/dataset\s+not recorded/);
+    const compare = await guardedCli(["compare", root]);
+    expect(compare.stdout).toMatch(/py_none\s+finished\s+0\.001/);
+    // The library, and a resumption of a Python run: nulls read as absent, the run carries on.
+    const library = await guardedScript(
+      `const runs = await ct.listRuns(${JSON.stringify(root)});
+       const t = new ct.ConfigTracker(${JSON.stringify(join(root, "py_none"))});
+       await t.saveConfig({ lr: 0.001, scheduler: null }, { mode: "resume" });
+       console.log(JSON.stringify({ runs: runs.map((run) => run.name).sort(), warnings: runs.flatMap((run) => run.warnings), model: runs.find((run) => run.name === "py_none").config.model ?? "absent" }));`,
+    );
+    expect(wellBehaved(library)).toEqual([]);
+    expect(JSON.parse(library.stdout)).toEqual({ runs: ["py_none", "py_unknown"], warnings: [], model: "absent" });
+  }, 90_000);
 });

@@ -37,14 +37,8 @@ export interface CompareRow {
   git: string;
 }
 
-function leaves(value: unknown, path: string, out: Map<string, string>): Map<string, string> {
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 0) {
-    for (const [key, item] of Object.entries(value)) leaves(item, keyPath(path, key), out);
-  } else out.set(path, JSON.stringify(value, (_key, item: unknown) => (typeof item === "number" && !Number.isFinite(item) ? String(item) : item)));
-  return out;
-}
-
-function valueAt(config: unknown, path: string): unknown {
+/** A config's leaves by dotted path (an empty object or array is a leaf). */
+function flatten(config: unknown): Map<string, unknown> {
   const flat = new Map<string, unknown>();
   const walk = (value: unknown, at: string) => {
     if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length > 0) {
@@ -52,11 +46,20 @@ function valueAt(config: unknown, path: string): unknown {
     } else flat.set(at, value);
   };
   walk(config, "");
-  return flat.get(path);
+  return flat;
+}
+
+/** The leaves as text, to tell values apart (NaN and Infinity as themselves). */
+function leaves(config: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, value] of flatten(config)) {
+    out.set(path, JSON.stringify(value, (_key, item: unknown) => (typeof item === "number" && !Number.isFinite(item) ? String(item) : item)));
+  }
+  return out;
 }
 
 export function compareColumns(runs: LoadedRun[], options: CompareOptions = {}): CompareColumns {
-  const flat = runs.map((run) => leaves(run.config.config, "", new Map()));
+  const flat = runs.map((run) => leaves(run.config.config));
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const map of flat) for (const key of map.keys()) if (!seen.has(key)) (seen.add(key), keys.push(key));
@@ -72,10 +75,11 @@ export function compareColumns(runs: LoadedRun[], options: CompareOptions = {}):
 export function compareRows(runs: LoadedRun[], columns: CompareColumns): CompareRow[] {
   return runs.map((run) => {
     const facts = runFacts(run);
+    const flat = columns.configKeys.length === 0 ? new Map<string, unknown>() : flatten(run.config.config);
     return {
       name: run.name,
       status: run.status,
-      config: Object.fromEntries(columns.configKeys.map((key) => [key, valueAt(run.config.config, key)])),
+      config: Object.fromEntries(columns.configKeys.map((key) => [key, flat.get(key)])),
       metrics: Object.fromEntries(columns.metrics.map((name) => [name, facts.final_metrics[name] ?? null])),
       gpu: formatGpu(facts.gpu),
       git: formatGit(facts.git),

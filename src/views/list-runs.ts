@@ -18,8 +18,9 @@ import { loadRun, type LoadedRun } from "./load-run.js";
 
 export interface ListRunsOptions {
   /**
-   * Called for a run whose config.json is there but does not load (not JSON, a key missing);
-   * the listing goes on without it. Without this option such a run is an error.
+   * Called for a run whose config.json is there but does not load (not JSON, a key missing, larger
+   * than a tracker writes, not readable); the listing goes on without it. Without this option
+   * such a run is an error.
    */
   onUnreadable?: (error: ConfigTrackerError) => void;
 }
@@ -46,8 +47,11 @@ export async function listRuns(root: string, options: ListRunsOptions = {}): Pro
       try {
         runs[index] = await loadRun(folder, { name });
       } catch (error) {
-        if (!isConfigTrackerError(error) || error.code !== "INVALID_FILE") throw error;
-        if (await isSomethingElse(join(folder, CONFIG_FILE))) continue;
+        // A run's own trouble (its config.json is not JSON, too large, unreadable, or gone
+        // meanwhile) is that run's, never the end of the listing.
+        if (!isConfigTrackerError(error)) throw error;
+        if (error.code === "NOT_FOUND") continue;
+        if (error.code === "INVALID_FILE" && (await isSomethingElse(join(folder, CONFIG_FILE)))) continue;
         if (options.onUnreadable === undefined) throw error;
         options.onUnreadable(error);
       }

@@ -106,9 +106,10 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   }
   if (!info.isDirectory()) throw new ConfigTrackerError("NOT_A_FOLDER", `${dir}: not a folder (give a run's folder)`, { path: dir });
   const configPath = join(folder, CONFIG_FILE);
+  const warnings: string[] = [];
   let config: ConfigFile;
   try {
-    config = await readJsonFile(configPath, "configFileSchema");
+    config = await readJsonFile(configPath, "configFileSchema", (warning) => warnings.push(warning));
   } catch (error) {
     if (isConfigTrackerError(error) && error.code === "NOT_FOUND") {
       throw new ConfigTrackerError("NOT_FOUND", `${dir}: no config.json here, not a run's folder`, { path: configPath });
@@ -116,7 +117,6 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
     throw error;
   }
 
-  const warnings: string[] = [];
   let names: string[] = [];
   try {
     names = readdirSync(folder);
@@ -136,7 +136,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
   let results: ResultsFile | null = null;
   if (files.results) {
     const path = join(folder, RESULTS_FILE);
-    results = await readJsonFile(path, "resultsFileSchema").catch((error: unknown) => {
+    results = await readJsonFile(path, "resultsFileSchema", (warning) => warnings.push(warning)).catch((error: unknown) => {
       warnings.push(problem(error, path));
       return null;
     });
