@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { parsePythonJson } from "../src/python-json.js";
 import { repoRoot, tempDir } from "./support/helpers.js";
 import { guardedCli, guardedScript, wellBehaved } from "./support/guarded.js";
+import { ask, startUi } from "./support/ui.js";
 
 /** A run folder with a valid config.json (and whatever else `files` holds, written as given). */
 function writeRun(dir: string, files: Record<string, string> = {}, config: Record<string, unknown> = {}): string {
@@ -656,4 +657,60 @@ write("py_unknown", {"experiment_id": "py_unknown", "timestamp": now[:19], "git_
     expect(wellBehaved(library)).toEqual([]);
     expect(JSON.parse(library.stdout)).toEqual({ runs: ["py_none", "py_unknown"], warnings: [], model: "absent" });
   }, 90_000);
+});
+
+describe("the dashboard over hostile runs", () => {
+  it("every API answers for planted files, wrong types, deep configs and logs of 16,000 metrics and 22,000 GPUs, within 512 MiB, and keeps serving", async () => {
+    const { root: planted, bad } = plantedRoot();
+    const root = join(planted, "more");
+    mkdirSync(root);
+    const steps = [0, 1, 2].map((step) => {
+      const record: Record<string, number> = { step, time: 1764322514 + step };
+      for (let i = 0; i < 16_000; i++) record[`layer.${i}.grad_norm`] = i + step;
+      return record;
+    });
+    const samples = Array.from({ length: 22 }, (_, line) => ({
+      node: 0,
+      time: 1764322514 + line,
+      gpus: Array.from({ length: 1000 }, (_, i) => ({ index: line * 1000 + i, utilization_gpu_percent: 50, memory_used_bytes: 1 })),
+    }));
+    writeRun(join(root, "charts"), { "metrics.jsonl": jsonl(steps), "system.jsonl": jsonl(samples), "output.log": `${HOSTILE}\n`.repeat(1000) });
+    writeRun(join(root, "types"), {
+      "nodes/node-1.json": JSON.stringify({ node_rank: 1, gpus: null }),
+      "system.jsonl": jsonl([{ time: "now", gpus: "many" }, { time: 1764322514, gpus: [{ index: "zero" }, null] }]),
+      "metrics.jsonl": jsonl([{ step: "one", loss: 1 }, { step: 2, loss: "low", constructor: 0.5, __proto__: 1 }]).replace('"loss":"low"', '"loss":"low","__proto__":1'),
+    });
+    mkdirSync(join(root, "deep"));
+    writeFileSync(join(root, "deep", "config.json"), `{"experiment_id": "deep", "timestamp": "2026-11-28T09:40:02Z", "git_hash": null, "hardware": {}, "config": ${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`);
+    symlinkSync("/dev/zero", join(root, "charts", "output.node-1.log"));
+
+    const ui = await startUi([planted]);
+    try {
+      // Every run is a row of the table (one with a planted special file or link: its warning says
+      // it was not read); the deep config is named as unreadable.
+      const table = (await ask(ui.port, "/api/table")).json() as { runs: { name: string[]; warnings?: string[][] } };
+      const names = table.runs.name;
+      expect([...names].sort()).toEqual(["good", ...bad, "more/charts", "more/types"].sort());
+      expect(ui.stderr()).toContain("1 unreadable");
+      const runs = names.map((name) => ({ name }));
+      const paths = ["/api/info", "/api/table"];
+      for (const { name } of runs) {
+        const q = encodeURIComponent(name);
+        paths.push(`/api/run?name=${q}`, `/api/metrics?runs=${q}`, `/api/metrics?runs=${q}&keys=loss&keys=constructor&keys=__proto__`, `/api/system?runs=${q}`, `/api/log?name=${q}`, `/api/log?name=${q}&file=output.node-1.log`, `/api/diff?a=good&b=${q}`);
+      }
+      for (const path of paths) {
+        const reply = await ask(ui.port, path);
+        expect(reply.status, `${path}: ${reply.text.slice(0, 300)}`).toBeLessThan(500);
+        if (path.startsWith("/api/log") || path.startsWith("/api/run")) expect(ACTIVE.test(reply.text.replace(/\n/g, "")), path).toBe(false);
+      }
+      const types = (await ask(ui.port, `/api/metrics?runs=${encodeURIComponent("more/types")}&keys=constructor&keys=__proto__`)).json() as { charts: Array<{ key?: string; name?: string; title?: string }> };
+      expect(JSON.stringify(types)).toContain("__proto__");
+      expect((await ask(ui.port, "/api/info")).status).toBe(200);
+      expect(ui.child.exitCode).toBeNull();
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${ui.child.pid}/status`, "utf8"))?.[1]) / 1024;
+      expect(peak).toBeLessThan(512);
+    } finally {
+      await ui.stop();
+    }
+  }, 240_000);
 });
