@@ -31,21 +31,26 @@ function writeRun(dir: string, files: Record<string, string> = {}, config: Recor
 
 const jsonl = (records: unknown[]) => records.map((record) => JSON.stringify(record)).join("\n") + "\n";
 
+/** A metrics log naming 16,000 per-layer metrics and a system log naming 22,000 GPUs (a few KB a name). */
+function manyNames(): Record<string, string> {
+  const steps = [0, 1, 2].map((step) => {
+    const record: Record<string, number> = { step, time: 1764322514 + step };
+    for (let i = 0; i < 16_000; i++) record[`layer.${i}.grad_norm`] = i + step;
+    return record;
+  });
+  const samples = Array.from({ length: 22 }, (_, line) => ({
+    node: 0,
+    time: 1764322514 + line,
+    gpus: Array.from({ length: 1000 }, (_, i) => ({ index: line * 1000 + i, utilization_gpu_percent: 50, memory_used_bytes: 1 })),
+  }));
+  return { "metrics.jsonl": jsonl(steps), "system.jsonl": jsonl(samples) };
+}
+
 describe("memory from small inputs: charts and series capped", () => {
   it("compare --html of logs naming 16,000 metrics and 22,000 GPUs stays small, charts 200 + 256 series and says what it left out", async () => {
     const root = tempDir("ct-hostile-charts-");
     for (const name of ["a", "b"]) {
-      const steps = [0, 1, 2].map((step) => {
-        const record: Record<string, number> = { step, time: 1764322514 + step };
-        for (let i = 0; i < 16_000; i++) record[`layer.${i}.grad_norm`] = i + step;
-        return record;
-      });
-      const samples = Array.from({ length: 22 }, (_, line) => ({
-        node: 0,
-        time: 1764322514 + line,
-        gpus: Array.from({ length: 1000 }, (_, i) => ({ index: line * 1000 + i, utilization_gpu_percent: 50, memory_used_bytes: 1 })),
-      }));
-      writeRun(join(root, name), { "metrics.jsonl": jsonl(steps), "system.jsonl": jsonl(samples) });
+      writeRun(join(root, name), manyNames());
     }
     const html = join(tempDir("ct-hostile-html-"), "report.html");
     const result = await guardedCli(["compare", root, "--html", html]);
@@ -664,17 +669,7 @@ describe("the dashboard over hostile runs", () => {
     const { root: planted, bad } = plantedRoot();
     const root = join(planted, "more");
     mkdirSync(root);
-    const steps = [0, 1, 2].map((step) => {
-      const record: Record<string, number> = { step, time: 1764322514 + step };
-      for (let i = 0; i < 16_000; i++) record[`layer.${i}.grad_norm`] = i + step;
-      return record;
-    });
-    const samples = Array.from({ length: 22 }, (_, line) => ({
-      node: 0,
-      time: 1764322514 + line,
-      gpus: Array.from({ length: 1000 }, (_, i) => ({ index: line * 1000 + i, utilization_gpu_percent: 50, memory_used_bytes: 1 })),
-    }));
-    writeRun(join(root, "charts"), { "metrics.jsonl": jsonl(steps), "system.jsonl": jsonl(samples), "output.log": `${HOSTILE}\n`.repeat(1000) });
+    writeRun(join(root, "charts"), { ...manyNames(), "output.log": `${HOSTILE}\n`.repeat(1000) });
     writeRun(join(root, "types"), {
       "nodes/node-1.json": JSON.stringify({ node_rank: 1, gpus: null }),
       "system.jsonl": jsonl([{ time: "now", gpus: "many" }, { time: 1764322514, gpus: [{ index: "zero" }, null] }]),

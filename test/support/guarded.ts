@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-import { cliPath, distIndex, repoRoot, testCacheDir } from "./helpers.js";
+import { cliPath, distIndex, quietEnvironment, repoRoot } from "./helpers.js";
 
 export interface GuardedResult {
   code: number | null;
@@ -53,15 +53,7 @@ function guardedNode(args: string[], options: GuardOptions): Promise<GuardedResu
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: options.cwd ?? repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
-        CONFIG_TRACKER_DISABLE_GIT: "1",
-        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
-        CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
-        ...options.env,
-      },
+      env: { ...quietEnvironment(), ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
       ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
     });

@@ -34,6 +34,18 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRo
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The tests' quiet environment for a child: no git, no NVML or ROCm SMI, its own cache. */
+export function quietEnvironment(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CONFIG_TRACKER_CACHE_DIR: testCacheDir,
+    CONFIG_TRACKER_DISABLE_GIT: "1",
+    CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
+    CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
+  };
+}
+
 export interface SpawnedCli {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -61,15 +73,7 @@ export function spawnCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        CONFIG_TRACKER_CACHE_DIR: testCacheDir,
-        CONFIG_TRACKER_DISABLE_GIT: "1",
-        CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1",
-        CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1",
-        ...options.env,
-      },
+      env: { ...quietEnvironment(), ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
