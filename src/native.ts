@@ -110,6 +110,18 @@ export interface RawMetricLines {
   values: Float64Array;
 }
 
+/** metrics.jsonl lines of the flat shape by metric (see native/metrics/metric_lines.h). */
+export interface RawMetricColumns {
+  /** The metrics (every key but step and time), in the order they first appear. */
+  keys: string[];
+  /** Points per metric. */
+  counts: Uint32Array;
+  /** Per metric, one after the other: its steps, its times (NaN: the line had none), its values. */
+  data: Float64Array;
+  /** Doubles of `data` used (data may be the longer array the caller gave). */
+  length: number;
+}
+
 /** One GPU in one sample (native/gpu/device.h); null where the device or driver cannot say. */
 export interface RawDeviceSample {
   vendor: string | null;
@@ -189,6 +201,8 @@ export interface NativeAddon {
   inspectCheckpoint(path: string, onCancel?: (cancel: () => void) => void): Promise<RawModelInfo>;
   /** Synchronous: one ~1 MiB chunk at a time. null: not all lines are flat; use JSON.parse. */
   parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
+  /** Synchronous, as parseMetricLines; the values land in `into` when it is large enough. null: not all lines are flat. */
+  metricColumns(bytes: Uint8Array, into?: Float64Array): RawMetricColumns | null;
   Sampler: new (options: RawSamplerOptions) => RawSampler;
 }
 

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeGpus", Napi::Function::New(env, ct::binding::ProbeGpus, "probeGpus"));
   exports.Set("inspectCheckpoint", Napi::Function::New(env, ct::binding::InspectCheckpoint, "inspectCheckpoint"));
   exports.Set("parseMetricLines", Napi::Function::New(env, ct::binding::ParseMetricLines, "parseMetricLines"));
+  exports.Set("metricColumns", Napi::Function::New(env, ct::binding::MetricColumnsOf, "metricColumns"));
   ct::binding::InitSampler(env, exports);
   return exports;
 }

@@ -73,6 +73,8 @@ bool to_double(const char* p, const char* end, double& out) {
   return stop == copy.c_str() + copy.size();
 }
 
+constexpr std::size_t kNoTime = static_cast<std::size_t>(-1);
+
 bool same_keys(const std::vector<std::string_view>& keys, const std::vector<std::string>& shape) {
   if (keys.size() != shape.size()) return false;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -187,6 +189,69 @@ FlatMetricLines parse_flat_metric_lines(const char* data, std::size_t size, Flat
     line = newline + 1;
   }
   out.flat = true;
+  return out;
+}
+
+MetricColumns metric_columns(const FlatMetricLines& lines) {
+  MetricColumns out;
+  // Where each shape's lines hold the step and time, and which column each of its other keys is.
+  struct Layout {
+    std::size_t step = 0;
+    std::size_t time = kNoTime;
+    std::vector<std::uint32_t> column;  // per key of the shape; kNotMetric for step and time
+  };
+  constexpr std::uint32_t kNotMetric = 0xffffffffu;
+  std::unordered_map<std::string, std::uint32_t, TextHash> column_of;
+  std::vector<Layout> layouts(lines.shapes.size());
+  for (std::size_t s = 0; s < lines.shapes.size(); ++s) {
+    const std::vector<std::string>& keys = lines.shapes[s];
+    Layout& layout = layouts[s];
+    layout.column.assign(keys.size(), kNotMetric);
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k] == "step") {
+        layout.step = k;
+      } else if (keys[k] == "time") {
+        layout.time = k;
+      } else {
+        auto found = column_of.emplace(keys[k], static_cast<std::uint32_t>(out.keys.size()));
+        if (found.second) out.keys.push_back(keys[k]);
+        layout.column[k] = found.first->second;
+      }
+    }
+  }
+  // Count, place, fill.
+  out.counts.assign(out.keys.size(), 0);
+  for (std::uint32_t shape : lines.shape_of_line) {
+    if (shape == kBlankLine) continue;
+    for (std::uint32_t column : layouts[shape].column) {
+      if (column != kNotMetric) ++out.counts[column];
+    }
+  }
+  std::vector<std::size_t> next(out.keys.size());
+  std::size_t total = 0;
+  for (std::size_t c = 0; c < out.keys.size(); ++c) {
+    next[c] = total;
+    total += 3 * static_cast<std::size_t>(out.counts[c]);
+  }
+  out.data.resize(total);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double* values = lines.values.data();
+  for (std::uint32_t shape : lines.shape_of_line) {
+    if (shape == kBlankLine) continue;
+    const Layout& layout = layouts[shape];
+    const double step = values[layout.step];
+    const double time = layout.time == kNoTime ? nan : values[layout.time];
+    for (std::size_t k = 0; k < layout.column.size(); ++k) {
+      const std::uint32_t column = layout.column[k];
+      if (column == kNotMetric) continue;
+      const std::size_t count = out.counts[column];
+      const std::size_t at = next[column]++;
+      out.data[at] = step;
+      out.data[at + count] = time;
+      out.data[at + 2 * count] = values[k];
+    }
+    values += layout.column.size();
+  }
   return out;
 }
 

@@ -38,4 +38,18 @@ struct FlatMetricLimits {
 // [data, data + size); memory is bounded by the input (values <= size / 2).
 FlatMetricLines parse_flat_metric_lines(const char* data, std::size_t size, FlatMetricLimits limits = {});
 
+// The same lines by metric, for readers that want series rather than records (the dashboard's
+// charts): for each key other than "step" and "time", in the order the keys first appear, the
+// step, time (NaN for a line without one) and value of every line that has it, in line order.
+struct MetricColumns {
+  std::vector<std::string> keys;
+  std::vector<std::uint32_t> counts;  // points per key
+  // Per key, one after the other: its counts[k] steps, then as many times, then as many values.
+  std::vector<double> data;
+};
+
+// `lines` must be flat (parse_flat_metric_lines said so). data.size() is 3 * the values of lines
+// that are metrics, so at most 1.5 * lines.values.size().
+MetricColumns metric_columns(const FlatMetricLines& lines);
+
 }  // namespace ct

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -120,4 +121,97 @@ TEST(MetricLines, SurvivesMutatedInput) {
     }
     EXPECT_EQ(expected, out.values.size());
   }
+}
+
+TEST(MetricColumns, TheSameLinesByMetric) {
+  auto lines = parse(
+      "{\"step\": 1, \"time\": 10.5, \"train_loss\": 2.5, \"lr\": 0.1}\n"
+      "\n"
+      "{\"step\": 2, \"val_loss\": 3, \"train_loss\": NaN}\n"
+      "{\"time\": 12, \"step\": 3, \"lr\": 0.05, \"train_loss\": -Infinity}\n");
+  ASSERT_TRUE(lines.flat);
+  const ct::MetricColumns columns = ct::metric_columns(lines);
+  ASSERT_EQ(columns.keys, (std::vector<std::string>{"train_loss", "lr", "val_loss"}));  // as they first appear
+  ASSERT_EQ(columns.counts, (std::vector<std::uint32_t>{3, 2, 1}));
+  ASSERT_EQ(columns.data.size(), 3u * 6);
+  const double nan = std::nan("");
+  // Per metric: its steps, then its times (NaN: none on the line), then its values.
+  auto expect_column = [&](std::size_t at, std::vector<double> steps, std::vector<double> times, std::vector<double> values) {
+    const std::size_t n = steps.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(columns.data[at + i], steps[i]) << at << " step " << i;
+      if (std::isnan(times[i])) {
+        EXPECT_TRUE(std::isnan(columns.data[at + n + i])) << at << " time " << i;
+      } else {
+        EXPECT_EQ(columns.data[at + n + i], times[i]) << at << " time " << i;
+      }
+      if (std::isnan(values[i])) {
+        EXPECT_TRUE(std::isnan(columns.data[at + 2 * n + i])) << at << " value " << i;
+      } else {
+        EXPECT_EQ(columns.data[at + 2 * n + i], values[i]) << at << " value " << i;
+      }
+    }
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_column(0, {1, 2, 3}, {10.5, nan, 12}, {2.5, nan, -inf});
+  expect_column(9, {1, 3}, {10.5, 12}, {0.1, 0.05});
+  expect_column(15, {2}, {nan}, {3});
+  EXPECT_TRUE(ct::metric_columns(parse("")).keys.empty());
+}
+
+TEST(MetricColumns, AgreesWithTheLinesOnMutatedInput) {
+  std::string base;
+  for (int i = 0; i < 200; ++i) {
+    base += "{\"step\": " + std::to_string(i) + (i % 3 ? ", \"time\": 17643." + std::to_string(i) : "") +
+            ", \"loss\": " + std::to_string(3.0 - i * 0.01) + (i % 7 ? "" : ", \"val\": 2") + "}\n";
+  }
+  std::mt19937 random(99);
+  int flat = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::string bytes = base;
+    if (round > 0) bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
+    auto lines = ct::parse_flat_metric_lines(bytes.data(), bytes.size());
+    if (!lines.flat) continue;
+    ++flat;
+    const ct::MetricColumns columns = ct::metric_columns(lines);
+    // Walk the lines and check each metric's next point.
+    std::vector<std::size_t> seen(columns.keys.size(), 0), start(columns.keys.size(), 0);
+    std::size_t total = 0;
+    for (std::size_t c = 0; c < columns.keys.size(); ++c) {
+      start[c] = total;
+      total += 3 * columns.counts[c];
+    }
+    ASSERT_EQ(total, columns.data.size());
+    std::size_t offset = 0;
+    for (std::uint32_t shape : lines.shape_of_line) {
+      if (shape == ct::kBlankLine) continue;
+      const auto& keys = lines.shapes[shape];
+      double step = 0, time = std::nan("");
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (keys[k] == "step") step = lines.values[offset + k];
+        if (keys[k] == "time") time = lines.values[offset + k];
+      }
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (keys[k] == "step" || keys[k] == "time") continue;
+        const std::size_t c = std::find(columns.keys.begin(), columns.keys.end(), keys[k]) - columns.keys.begin();
+        ASSERT_LT(c, columns.keys.size());
+        const std::size_t n = columns.counts[c], i = seen[c]++;
+        ASSERT_LT(i, n);
+        EXPECT_EQ(columns.data[start[c] + i], step);
+        EXPECT_EQ(std::isnan(columns.data[start[c] + n + i]), std::isnan(time));
+        if (!std::isnan(time)) {
+          EXPECT_EQ(columns.data[start[c] + n + i], time);
+        }
+        const double value = lines.values[offset + k];
+        if (std::isnan(value)) {
+          EXPECT_TRUE(std::isnan(columns.data[start[c] + 2 * n + i]));
+        } else {
+          EXPECT_EQ(columns.data[start[c] + 2 * n + i], value);
+        }
+      }
+      offset += keys.size();
+    }
+    for (std::size_t c = 0; c < columns.keys.size(); ++c) EXPECT_EQ(seen[c], columns.counts[c]);
+  }
+  EXPECT_GT(flat, 100);
 }
