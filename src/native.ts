@@ -203,6 +203,12 @@ export interface NativeAddon {
   parseMetricLines(bytes: Uint8Array): RawMetricLines | null;
   /** Synchronous, as parseMetricLines; the values land in `into` when it is large enough. null: not all lines are flat. */
   metricColumns(bytes: Uint8Array, into?: Float64Array): RawMetricColumns | null;
+  /**
+   * lstat of each folder and of its entries (folder i's are names[entries[k]] for k in
+   * [first[i], first[i + 1])), on the thread pool: 6 numbers each (size, mtime s, mtime ns,
+   * ctime s, ctime ns, ino), NaN where it fails.
+   */
+  lstatFolderEntries(folders: string[], names: string[], first: Uint32Array, entries: Uint32Array): Promise<Float64Array>;
   Sampler: new (options: RawSamplerOptions) => RawSampler;
 }
 

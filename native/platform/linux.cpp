@@ -34,6 +34,7 @@ bool parse_proc_stat(const std::string& line, ProcessEntry& out) {
 #include <link.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -114,6 +115,18 @@ bool random_bytes(void* out, std::size_t size) {
 bool is_kernel_pseudo_file(int fd) {
   struct statfs fs {};
   return fstatfs(fd, &fs) == 0 && (fs.f_type == kProcMagic || fs.f_type == kSysfsMagic);
+}
+
+bool lstat_figures(const char* path, double out[6]) {
+  struct stat info;
+  if (lstat(path, &info) != 0) return false;
+  out[0] = static_cast<double>(info.st_size);
+  out[1] = static_cast<double>(info.st_mtim.tv_sec);
+  out[2] = static_cast<double>(info.st_mtim.tv_nsec);
+  out[3] = static_cast<double>(info.st_ctim.tv_sec);
+  out[4] = static_cast<double>(info.st_ctim.tv_nsec);
+  out[5] = static_cast<double>(info.st_ino);
+  return true;
 }
 
 void advise_huge_pages(const void* memory, std::size_t bytes) {

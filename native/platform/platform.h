@@ -49,6 +49,10 @@ struct HostMemory {
 };
 HostMemory host_memory();
 
+// lstat(path) as six figures: size, modification time (seconds, nanoseconds), change time
+// (seconds, nanoseconds), inode; a symbolic link's own. False where it fails.
+bool lstat_figures(const char* path, double out[6]);
+
 // The path of the loaded object (shared library) whose code holds `address`; "" when unknown.
 std::string loaded_object_path(const void* address);
 

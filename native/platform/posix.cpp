@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__APPLE__)
@@ -25,6 +26,25 @@ bool random_bytes(void* out, std::size_t size) {
 bool is_kernel_pseudo_file(int) { return false; }
 
 void advise_huge_pages(const void*, std::size_t) {}
+
+bool lstat_figures(const char* path, double out[6]) {
+  struct stat info;
+  if (lstat(path, &info) != 0) return false;
+#if defined(__APPLE__)
+  const struct timespec& modified = info.st_mtimespec;
+  const struct timespec& changed = info.st_ctimespec;
+#else
+  const struct timespec& modified = info.st_mtim;
+  const struct timespec& changed = info.st_ctim;
+#endif
+  out[0] = static_cast<double>(info.st_size);
+  out[1] = static_cast<double>(modified.tv_sec);
+  out[2] = static_cast<double>(modified.tv_nsec);
+  out[3] = static_cast<double>(changed.tv_sec);
+  out[4] = static_cast<double>(changed.tv_nsec);
+  out[5] = static_cast<double>(info.st_ino);
+  return true;
+}
 
 std::string silence_thread_descriptors() { return "a private descriptor table needs Linux"; }
 
