@@ -130,6 +130,43 @@ describe("the metrics line: every reader reads the same bytes the same way", () 
     }
   });
 
+  it("the dashboard's chart columns of the tracker's own lines (the addon's by-metric path) are those read line by line", () => {
+    // Flat lines only, so the addon takes every chunk: a resumed run's re-logged steps, values
+    // that are not finite, lines without a time, metrics that come and go, several chunks.
+    const format = new MetricsLineFormat();
+    let text = "";
+    for (let step = 0; step < 60_000; step++) {
+      const values: Record<string, number> = { loss: step % 997 === 0 ? NaN : 3 - step / 1e5, lr: step % 1301 === 0 ? -Infinity : 6e-4 };
+      if (step % 10 === 0) values.val_loss = 2 - step / 1e5;
+      if (step < 3000) values.diverged = NaN; // a metric never finite: no series, either way
+      text += format.line(step, 1714566896 + step / 8, values);
+      if (step % 5000 === 4999) text += `{"step": ${step - 200}, "loss": 9.5}\n\n`; // re-logged after a resume, no time
+    }
+    const file = join(tempDir("ct-columns-"), "metrics.jsonl");
+    writeFileSync(file, text);
+    const addon = loadAddon();
+    expect(addon.metricColumns(Buffer.from(text.slice(0, 4096).slice(0, text.slice(0, 4096).lastIndexOf("\n"))))).not.toBeNull();
+    const read = (native: boolean) => {
+      useNativeColumns(native);
+      return readLogColumns(file, new Roots([join(file, "..")]), "metrics", null).set;
+    };
+    const byLine = read(false);
+    const byMetric = read(true);
+    expect(byMetric.names().sort()).toEqual(["loss", "lr", "val_loss"]);
+    expect(byMetric.names().sort()).toEqual(byLine.names().sort());
+    for (const name of byLine.names()) {
+      const [a, b] = [byLine.column(name), byMetric.column(name)];
+      expect(b?.steps, name).toStrictEqual(a?.steps);
+      expect(b?.times, name).toStrictEqual(a?.times);
+      expect(b?.values, name).toStrictEqual(a?.values);
+    }
+    const loss = byMetric.column("loss");
+    const relogged = Array.from(loss?.steps ?? []).indexOf(4799);
+    expect(loss?.values[relogged]).toBe(9.5); // the re-logged value replaced the first
+    expect(Number.isNaN(loss?.times[relogged])).toBe(true);
+    expect(byMetric.column("loss")?.steps.length).toBe(60_000 - 61);
+  });
+
   it("the latest values of a run's log are the codec's records merged, the line still being written left out", () => {
     // Keyed by metric names from the file: an object without a prototype, where `__proto__` and
     // `constructor` are names like any other.

@@ -49,6 +49,37 @@ class Growing {
     this.length += 1;
   }
 
+  /**
+   * Adds `count` points laid out as the addon's metricColumns gives them: their steps at
+   * `source[at...]`, then their times, then their values (those not finite left out, as by push).
+   */
+  pushColumn(source: Float64Array, at: number, count: number): void {
+    if (this.length + count > this.steps.length) {
+      let size = this.steps.length;
+      while (size < this.length + count) size *= 2;
+      const grow = (array: Float64Array) => {
+        const bigger = new Float64Array(size);
+        bigger.set(array.subarray(0, this.length));
+        return bigger;
+      };
+      this.steps = grow(this.steps);
+      this.times = grow(this.times);
+      this.values = grow(this.values);
+    }
+    const { steps, times, values } = this;
+    let length = this.length;
+    for (let i = 0; i < count; i++) {
+      const step = source[at + i] as number;
+      const value = source[at + 2 * count + i] as number;
+      if (!(value - value === 0) || !(step - step === 0)) continue; // NaN or infinite
+      steps[length] = step;
+      times[length] = source[at + count + i] as number;
+      values[length] = value;
+      length += 1;
+    }
+    this.length = length;
+  }
+
   /** Sorts the points by step (stable) and keeps the last of each step. */
   settle(): void {
     const { steps } = this;
@@ -97,6 +128,22 @@ export class ColumnSet {
   /** Adds a point (a value that is not finite is left out). */
   add(name: string, step: number, time: number, value: number): void {
     if (Number.isFinite(value) && Number.isFinite(step)) this.series(name).push(step, time, value);
+  }
+
+  /**
+   * Adds a metric's points laid out as the addon's metricColumns gives them (steps, then times,
+   * then values, `count` each, from `source[at]`); those not finite are left out, and a series
+   * is made only for a finite one (as `add` does).
+   */
+  addColumn(name: string, source: Float64Array, at: number, count: number): void {
+    let series = this.#series.get(name);
+    if (series === undefined) {
+      let finite = false;
+      for (let i = 0; i < count && !finite; i++) finite = Number.isFinite(source[at + i]) && Number.isFinite(source[at + 2 * count + i]);
+      if (!finite) return;
+      this.#series.set(name, (series = new Growing()));
+    }
+    series.pushColumn(source, at, count);
   }
 
   /** The series of a name, to add many points to (`push` keeps only finite values). */

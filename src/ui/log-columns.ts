@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 
 import { ColumnSet } from "./columns.js";
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { isBlank, loadAddon, MAX_LINE_BYTES, NATIVE_BLANK_LINE, nativeShapes, parseMetricsLine, parsePythonJson, readLinesFrom, withoutBom } from "./views.js";
+import { isBlank, loadAddon, MAX_LINE_BYTES, parseMetricsLine, parsePythonJson, readLinesFrom, withoutBom } from "./views.js";
 
 export type LogKind = "metrics" | "system";
 
@@ -87,7 +87,7 @@ function nativeParser(): ReturnType<typeof loadAddon> | null {
   if (addon === undefined) {
     try {
       addon = loadAddon();
-      if (typeof addon.parseMetricLines !== "function") addon = null;
+      if (typeof addon.metricColumns !== "function") addon = null;
     } catch {
       addon = null;
     }
@@ -100,27 +100,25 @@ export function useNativeColumns(enabled: boolean): void {
   addon = enabled ? undefined : null;
 }
 
+/** The array the addon fills for each chunk (grown as chunks need). */
+let scratch: Float64Array = new Float64Array(0);
+
 /**
  * Lines read by the metrics line codec (experiment/metrics-line.ts): the tracker's flat lines
- * through the addon's parser, taken as values without building records; a chunk with any other
- * line, line by line.
+ * through the addon, which hands them back by metric (every key but the codec's reserved step and
+ * time, as nativeShapes takes them), so each metric's points are appended as one block; a chunk
+ * with any other line, line by line.
  */
 export function parseMetricLines(bytes: Buffer, set: ColumnSet): void {
-  const native = nativeParser()?.parseMetricLines(bytes) ?? null;
+  const native = nativeParser()?.metricColumns(bytes, scratch) ?? null;
   if (native !== null) {
-    const shapes = nativeShapes(native).map((shape) => ({ ...shape, series: shape.names.map((name) => set.series(name)) }));
-    const values = native.values;
-    let offset = 0;
-    for (let line = 0; line < native.shapeOfLine.length; line++) {
-      const index = native.shapeOfLine[line] as number;
-      if (index === NATIVE_BLANK_LINE) continue;
-      const shape = shapes[index] as (typeof shapes)[number];
-      const step = values[offset + shape.step] as number;
-      const time = shape.time === -1 ? NaN : (values[offset + shape.time] as number);
-      const { at, series } = shape;
-      for (let k = 0; k < at.length; k++) (series[k] as ReturnType<ColumnSet["series"]>).push(step, time, values[offset + (at[k] as number)] as number);
-      offset += shape.width;
-    }
+    if (native.data.length > scratch.length) scratch = native.data;
+    let at = 0;
+    native.keys.forEach((name, k) => {
+      const count = native.counts[k] as number;
+      set.addColumn(name, native.data, at, count);
+      at += 3 * count;
+    });
     return;
   }
   for (const line of bytes.toString("utf8").split("\n")) {

@@ -23,7 +23,7 @@ export {
 } from "../experiment/layout.js";
 export { reportedStatus } from "../experiment/status.js";
 export { latestLoggedValues, MetricsStream } from "../experiment/metrics-reader.js";
-export { isBlank, NATIVE_BLANK_LINE, nativeShapes, parseMetricsLine, withoutBom } from "../experiment/metrics-line.js";
+export { isBlank, parseMetricsLine, withoutBom } from "../experiment/metrics-line.js";
 export { MAX_LINE_BYTES } from "../io/append-file.js";
 export { loadRankFiles } from "../experiment/ranks.js";
 export { readNodeFiles } from "../experiment/nodes.js";
