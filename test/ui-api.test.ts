@@ -5,12 +5,14 @@
  * paths out of the roots, special files).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { parsePythonJson } from "../src/python-json.js";
 import { readMetrics } from "../src/index.js";
+import { changedFolders, folderStamp, useNativeStats } from "../src/ui/folder-stamps.js";
+import { lookAtRunFolder, Roots } from "../src/ui/safe-files.js";
 import { runCli, runScript, tempDir } from "./support/helpers.js";
 import { ask, startUi, writeRuns, type RunningUi } from "./support/ui.js";
 
@@ -76,6 +78,57 @@ describe("config-tracker ui: the command", () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it("ignores a snapshot that does not read back (cut short, or not one): every run read again, the same table", async () => {
+    const cache = tempDir("ct-ui-cache-");
+    const first = await startUi([root], { CONFIG_TRACKER_CACHE_DIR: cache });
+    const table = (await ask(first.port, "/api/table")).json() as { runs: unknown; columns: unknown };
+    const runs = ((await ask(first.port, "/api/info")).json() as { runs: number }).runs;
+    expect(await first.stop()).toBe(0);
+    const [file] = readdirSync(join(cache, "ui")).filter((name) => name.endsWith(".snapshot"));
+    const snapshot = join(cache, "ui", file as string);
+    const whole = readFileSync(snapshot);
+    for (const broken of [whole.subarray(0, whole.length - 9), whole.subarray(0, 100), Buffer.from("CTIDX002 not a snapshot")]) {
+      writeFileSync(snapshot, broken);
+      const again = await startUi([root], { CONFIG_TRACKER_CACHE_DIR: cache });
+      try {
+        const info = (await ask(again.port, "/api/info")).json() as { loaded: { read: number; fromSnapshot: number } };
+        expect(info.loaded).toMatchObject({ read: runs, fromSnapshot: 0 });
+        expect((await ask(again.port, "/api/table")).json()).toMatchObject({ runs: table.runs, columns: table.columns });
+      } finally {
+        await again.stop();
+      }
+    }
+  });
+
+  it("checks the folders' stamps with the addon's bulk lstat and without it alike", async () => {
+    const own = join(tempDir("ct-ui-stamps-"), "runs");
+    cpSync(join(root, "sweep"), own, { recursive: true });
+    const roots = new Roots([own]);
+    const names = readdirSync(own).sort();
+    const checks = names.map((name) => {
+      const dir = join(roots.real[0] as string, name);
+      const look = lookAtRunFolder(dir, roots, ["notes.json"]);
+      return { dir, present: look.present, stamp: folderStamp(look.stamp, look.present) };
+    });
+    expect(checks.every((check) => check.stamp instanceof Float64Array)).toBe(true);
+    const both = async () => {
+      const out: number[][] = [];
+      for (const native of [true, false]) {
+        useNativeStats(native);
+        out.push(await changedFolders(checks));
+      }
+      useNativeStats(true);
+      return out;
+    };
+    expect(await both()).toEqual([[], []]);
+    // One file rewritten with the same size, one added beside those read, one folder removed.
+    const results = join(own, names[0] as string, "results.json");
+    writeFileSync(results, readFileSync(results, "utf8").replace(/\d(?=[^\d]*$)/, (digit) => String((Number(digit) + 1) % 10)));
+    writeFileSync(join(own, names[1] as string, "notes.json"), "{}");
+    execFileSync("rm", ["-r", join(own, names[2] as string)]);
+    expect(await both()).toEqual([[0, 1, 2], [0, 1, 2]]);
   });
 
   it("refuses a ROOT that is not there, with the usual message", () => {

@@ -8,15 +8,17 @@
  * Between starts the rows are kept in a snapshot (index-snapshot.ts) with the stamps they were
  * read at: the next start lists again only the folders whose times moved and reads again only
  * the runs whose stamp differs, so 10,000 runs that did not change cost a stat of each folder
- * and of each file they were read from, not a read and parse of every file.
+ * and of each file they were read from (in bulk, on the thread pool: folder-stamps.ts), not a
+ * read and parse of every file.
  */
 import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join, relative, sep } from "node:path";
 
+import { changedFolders, folderStamp, type FolderStamp, type StampCheck } from "./folder-stamps.js";
 import { readSnapshot, writeSnapshot, type Snapshot } from "./index-snapshot.js";
 import { NOTES_FILE } from "./notes.js";
 import { readRunRow, type RunRow } from "./run-row.js";
-import { lookAtRunFolder, readSmallFile, restamp, type Roots } from "./safe-files.js";
+import { lookAtRunFolder, readSmallFile, type Roots } from "./safe-files.js";
 import { CONFIG_FILE, isConfigTrackerError, parsePythonJson } from "./views.js";
 
 export interface IndexedRun {
@@ -28,7 +30,7 @@ export interface IndexedRun {
 export interface IndexProblem {
   dir: string;
   message: string;
-  stamp: string;
+  stamp: FolderStamp;
   present: string[];
 }
 
@@ -59,6 +61,8 @@ export class RunIndex {
   readonly #listeners = new Set<(changed: string[]) => void>();
   #savedVersion = -1;
   #saveTimer: NodeJS.Timeout | null = null;
+  /** The snapshot the rows were taken from, whose file holds their metric values until they are read. */
+  #snapshot: Snapshot | null = null;
 
   constructor(
     readonly roots: Roots,
@@ -76,30 +80,48 @@ export class RunIndex {
   nameOf(dir: string, rootIndex: number): string {
     const root = this.roots.given[rootIndex] as string;
     const rootReal = this.roots.real[rootIndex] as string;
+    // A folder found under a single root: its path below it (path.relative's answer, without its cost).
+    if (this.roots.given.length === 1 && dir.startsWith(rootReal) && dir[rootReal.length] === sep && !dir.includes(`${sep}.`)) {
+      const below = dir.slice(rootReal.length + 1);
+      return sep === "/" ? below : below.split(sep).join("/");
+    }
     const below = this.roots.given.length > 1 ? relative(process.cwd(), dir) : relative(rootReal, dir);
     return (below || (dir.split(sep).pop() ?? root)).split(sep).join("/");
   }
 
   /** Finds every run and reads its row (from the snapshot where its stamp still holds). */
   async load(): Promise<void> {
+    // Yield first: the server is listening (and its page loading) while the runs are found.
+    await new Promise((resolve) => setImmediate(resolve));
     const snapshot = this.snapshotFile === null ? null : readSnapshot(this.snapshotFile, this.roots.real);
-    const knownRuns = new Set([...(snapshot?.rows.values() ?? []), ...(snapshot?.problems.values() ?? [])].map((entry) => entry.dir));
-    const found = this.#walk(snapshot?.containers ?? null, knownRuns);
+    this.#snapshot = snapshot;
+    // The runs and unreadable folders the snapshot knows, by folder.
+    const known = new Map<string, RunRow | IndexProblem>();
+    for (const problem of snapshot?.problems.values() ?? []) known.set(problem.dir, problem);
+    for (const row of snapshot?.rows.values() ?? []) known.set(row.dir, row);
+    const found = this.#walk(snapshot?.containers ?? null, known);
     const stale: Array<[string, string]> = [];
+    const checks: StampCheck[] = [];
+    const names: string[] = [];
     for (const [name, dir] of found) {
-      const known = snapshot?.rows.get(name);
-      if (known !== undefined && known.dir === dir && restamp(dir, known.present) === known.stamp) {
-        this.runs.set(name, { row: known, version: ++this.version });
-        this.loadStats.fromSnapshot += 1;
-        continue;
-      }
-      const problem = snapshot?.problems.get(name);
-      if (problem !== undefined && problem.dir === dir && restamp(dir, problem.present) === problem.stamp) {
-        this.problems.set(name, problem);
-        continue;
-      }
-      stale.push([name, dir]);
+      const entry = known.get(dir);
+      if (entry !== undefined && ((entry as RunRow).name === undefined ? snapshot?.problems.get(name) === entry : (entry as RunRow).name === name)) {
+        checks.push(entry);
+        names.push(name);
+      } else stale.push([name, dir]);
     }
+    const changed = await changedFolders(checks);
+    let next = 0;
+    checks.forEach((entry, index) => {
+      const name = names[index] as string;
+      if (changed[next] === index) {
+        next += 1;
+        stale.push([name, entry.dir]);
+      } else if ((entry as RunRow).name !== undefined) {
+        this.runs.set(name, { row: entry as RunRow, version: ++this.version });
+        this.loadStats.fromSnapshot += 1;
+      } else this.problems.set(name, entry as IndexProblem);
+    });
     this.loadStats.read = stale.length;
     await this.#readRows(stale);
     this.#emit(found.map(([name]) => name));
@@ -134,14 +156,17 @@ export class RunIndex {
       await this.#readRows(added);
       changed.push(...added.map(([name]) => name));
     }
-    const candidates = only === undefined ? [...this.runs.keys()] : [...only];
-    const stale: Array<[string, string]> = [];
-    for (const name of candidates) {
+    const candidates: Array<[string, StampCheck]> = [];
+    for (const name of only === undefined ? this.runs.keys() : only) {
       const entry = this.runs.get(name);
-      if (entry !== undefined && restamp(entry.row.dir, entry.row.present) !== entry.row.stamp) stale.push([name, entry.row.dir]);
+      if (entry !== undefined) candidates.push([name, entry.row]);
     }
     // A run that could not be read may have been mended.
-    for (const [name, problem] of this.problems) if (restamp(problem.dir, problem.present) !== problem.stamp) stale.push([name, problem.dir]);
+    for (const [name, problem] of this.problems) candidates.push([name, problem]);
+    const stale = (await changedFolders(candidates.map(([, check]) => check))).map((index) => {
+      const [name, check] = candidates[index] as [string, StampCheck];
+      return [name, check.dir] as [string, string];
+    });
     await this.#readRows(stale);
     changed.push(...stale.map(([name]) => name));
     if (changed.length > 0) {
@@ -173,7 +198,7 @@ export class RunIndex {
     if (this.#saveTimer !== null) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     if (this.snapshotFile === null || this.#savedVersion === this.version) return;
-    const snapshot: Snapshot = {
+    const snapshot = {
       roots: this.roots.real,
       containers: this.#containers,
       rows: new Map([...this.runs].map(([name, entry]) => [name, entry.row])),
@@ -181,6 +206,13 @@ export class RunIndex {
     };
     writeSnapshot(this.snapshotFile, snapshot);
     this.#savedVersion = this.version;
+  }
+
+  /** Writes the snapshot (when it changed) and lets go of the one the rows came from. */
+  close(): void {
+    this.save();
+    this.#snapshot?.release();
+    this.#snapshot = null;
   }
 
   #saveSoon(delayMs: number): void {
@@ -221,7 +253,7 @@ export class RunIndex {
           if (isConfigTrackerError(error) && error.code === "NOT_FOUND") continue; // gone meanwhile
           if (isSomethingElse(dir, this.roots)) continue;
           const look = lookAtRunFolder(dir, this.roots, [NOTES_FILE]);
-          this.problems.set(name, { dir, message: (error as Error).message, stamp: restamp(dir, look.present), present: look.present });
+          this.problems.set(name, { dir, message: (error as Error).message, stamp: folderStamp(look.stamp, look.present), present: look.present });
           if (!wasRun) this.version += 1;
         }
       }
@@ -233,7 +265,7 @@ export class RunIndex {
    * Every run folder under the roots, as [name, folder]. A folder listed before (`known`) whose
    * times did not move is not listed again: its sub-folders are those it had.
    */
-  #walk(known: Map<string, Container> | null, knownRuns: Set<string> = new Set()): Array<[string, string]> {
+  #walk(known: Map<string, Container> | null, knownRuns: { has(dir: string): boolean } = new Set()): Array<[string, string]> {
     const found: Array<[string, string]> = [];
     const seen = new Set<string>();
     this.#containers.clear();
@@ -255,7 +287,7 @@ export class RunIndex {
       const before = known?.get(dir);
       if (before !== undefined && before.mtimeMs === info.mtimeMs && before.ctimeMs === info.ctimeMs) {
         this.#containers.set(dir, before);
-        for (const child of before.children) visit(join(dir, child), rootIndex);
+        for (const child of before.children) visit(childPath(dir, child), rootIndex);
         return;
       }
       let entries: Dirent[];
@@ -278,12 +310,15 @@ export class RunIndex {
         .sort();
       // A run folder listed among the children is recognised when it is visited (known runs too).
       this.#containers.set(dir, { mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, children });
-      for (const name of children) visit(join(dir, name), rootIndex);
+      for (const name of children) visit(childPath(dir, name), rootIndex);
     };
     this.roots.real.forEach((root, index) => visit(root, index));
     return found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 }
+
+/** A folder's entry (path.join's answer for a name from its listing, without its cost). */
+const childPath = (dir: string, name: string) => (dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`);
 
 /** Whether two reads of a run have the same metric names and config values (the table's key lists stand). */
 function sameKeys(a: RunRow, b: RunRow): boolean {

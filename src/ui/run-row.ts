@@ -11,6 +11,7 @@
  */
 import { basename, dirname, join } from "node:path";
 
+import { folderStamp, type FolderStamp } from "./folder-stamps.js";
 import { readNotes, NOTES_FILE, type Notes } from "./notes.js";
 import { lookAtRunFolder, readSmallFile, type Roots } from "./safe-files.js";
 import {
@@ -64,13 +65,36 @@ export class MetricNames {
 
 export const metricNames = new MetricNames();
 
+/**
+ * Where the metric values of rows kept in a snapshot are (index-snapshot.ts): a column per metric
+ * over the snapshot's rows, read when first asked for, so a start reads only the metrics a page
+ * shows (a snapshot of 1,500 runs of 1,500 metrics holds 2,250,000 of each).
+ */
+export interface MetricColumnSource {
+  /** The last (0) or best (1) value of metric `id` in the snapshot's row `row`, which has that metric. */
+  value(id: number, row: number, which: 0 | 1): number;
+}
+
 /** A row's final metrics: ids ascending, the last value of each, and its best (NaN: none). */
 export class MetricValues {
+  #last: Float64Array | null;
+  #best: Float64Array | null;
+  readonly #source: MetricColumnSource | null;
+  readonly #row: number;
+
+  /** Values in arrays (in the order of `ids`), or in a snapshot's columns (`source`, at its row `row`). */
   constructor(
     readonly ids: Uint32Array,
-    readonly last: Float64Array,
-    readonly best: Float64Array,
-  ) {}
+    last: Float64Array | null,
+    best: Float64Array | null,
+    source: MetricColumnSource | null = null,
+    row = -1,
+  ) {
+    this.#last = last;
+    this.#best = best;
+    this.#source = source;
+    this.#row = row;
+  }
 
   static from(entries: Array<[string, number, number | undefined]>): MetricValues {
     const sorted = entries.map(([name, last, best]) => [metricNames.id(name), last, best ?? NaN] as const).sort((a, b) => a[0] - b[0]);
@@ -79,6 +103,30 @@ export class MetricValues {
       Float64Array.from(sorted, (entry) => entry[1]),
       Float64Array.from(sorted, (entry) => entry[2]),
     );
+  }
+
+  /** The last values, in the order of `ids`. */
+  get last(): Float64Array {
+    if (this.#last === null) this.#last = this.#column(0);
+    return this.#last;
+  }
+
+  /** The best values (NaN: none), in the order of `ids`. */
+  get best(): Float64Array {
+    if (this.#best === null) this.#best = this.#column(1);
+    return this.#best;
+  }
+
+  #column(which: 0 | 1): Float64Array {
+    const out = new Float64Array(this.ids.length);
+    for (let i = 0; i < this.ids.length; i++) out[i] = (this.#source as MetricColumnSource).value(this.ids[i] as number, this.#row, which);
+    return out;
+  }
+
+  #value(index: number, which: 0 | 1): number {
+    const held = which === 0 ? this.#last : this.#best;
+    if (held !== null) return held[index] as number;
+    return (this.#source as MetricColumnSource).value(this.ids[index] as number, this.#row, which);
   }
 
   #index(name: string): number {
@@ -99,13 +147,13 @@ export class MetricValues {
   /** The last value, undefined when the run has no such metric. */
   lastOf(name: string): number | undefined {
     const index = this.#index(name);
-    return index === -1 ? undefined : (this.last[index] as number);
+    return index === -1 ? undefined : this.#value(index, 0);
   }
 
   /** The best value, undefined when none is known. */
   bestOf(name: string): number | undefined {
     const index = this.#index(name);
-    const value = index === -1 ? NaN : (this.best[index] as number);
+    const value = index === -1 ? NaN : this.#value(index, 1);
     return Number.isNaN(value) ? undefined : value;
   }
 
@@ -136,8 +184,8 @@ export interface RunRow {
   notes: Notes;
   hasResults: boolean;
   warnings: string[];
-  /** What the row was read from: the folder's and each entry's size and times (safe-files.ts). */
-  stamp: string;
+  /** What the row was read from: the folder's and each entry's size and times (folder-stamps.ts). */
+  stamp: FolderStamp;
   /** The entries of the folder the stamp covers. */
   present: string[];
 }
@@ -267,7 +315,7 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
     notes,
     hasResults: results !== null,
     warnings,
-    stamp: look.stamp,
+    stamp: folderStamp(look.stamp, look.present),
     present: look.present,
   };
 }
@@ -291,7 +339,7 @@ export function emptyRow(dir: string, name: string, group: string, stamp: string
     notes: { note: "", tags: [] },
     hasResults: false,
     warnings: [],
-    stamp,
+    stamp: folderStamp(stamp, present),
     present,
   };
 }

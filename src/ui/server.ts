@@ -238,7 +238,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     ready,
     async close() {
       live?.close();
-      index.save();
+      index.close();
       hub.close();
       await pool?.close();
       await new Promise<void>((resolve) => {
