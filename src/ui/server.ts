@@ -91,6 +91,7 @@ const CSP = [
 
 function html(token: string, title: string): string {
   // The token goes in a meta element for the page's writes; nothing else run-provided is in the HTML.
+  // The runs table is asked for while the script loads (the page's first request is that one).
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -100,6 +101,7 @@ function html(token: string, title: string): string {
 <title>${title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/page.css">
+<link rel="preload" href="/api/table" as="fetch" crossorigin="anonymous">
 <script src="/assets/page.js" defer></script>
 </head>
 <body><noscript>The dashboard needs JavaScript.</noscript></body>
