@@ -124,6 +124,13 @@ export class RunData {
     const runs = payload.runs;
     const names = runs.name as string[];
     const changed: string[] = [];
+    // The metric and config columns of the answer, looked up once rather than per row.
+    const metricColumns: Array<[string, Cell[], Cell[]]> = [];
+    const configColumns: Array<[string, Cell[]]> = [];
+    for (const [id, column] of Object.entries(payload.columns)) {
+      if (id.startsWith("m:")) metricColumns.push([id.slice(2), (column as { last: Cell[] }).last, (column as { best: Cell[] }).best]);
+      else if (id.startsWith("c:")) configColumns.push([id.slice(2), column as Cell[]]);
+    }
     names.forEach((name, i) => {
       let row = this.byName.get(name);
       if (columnsOnly) {
@@ -157,18 +164,16 @@ export class RunData {
         row = fresh;
         changed.push(name);
       }
-      for (const [id, column] of Object.entries(payload.columns)) {
-        if (id.startsWith("m:")) {
-          const { last, best } = column as { last: Cell[]; best: Cell[] };
-          const cellLast = last[i] ?? null;
-          const cellBest = best[i] ?? null;
-          if (cellLast === null && cellBest === null) row.metrics.delete(id.slice(2));
-          else row.metrics.set(id.slice(2), [cellLast, cellBest]);
-        } else if (id.startsWith("c:")) {
-          const value = (column as Cell[])[i];
-          if (value === undefined || value === null) row.config.delete(id.slice(2));
-          else row.config.set(id.slice(2), value);
-        }
+      for (const [metric, last, best] of metricColumns) {
+        const cellLast = last[i] ?? null;
+        const cellBest = best[i] ?? null;
+        if (cellLast === null && cellBest === null) row.metrics.delete(metric);
+        else row.metrics.set(metric, [cellLast, cellBest]);
+      }
+      for (const [key, column] of configColumns) {
+        const value = column[i];
+        if (value === undefined || value === null) row.config.delete(key);
+        else row.config.set(key, value);
       }
     });
     for (const id of Object.keys(payload.columns)) this.loaded.add(id);

@@ -39,6 +39,9 @@ const FIXED: Column[] = [
   { id: "tags", label: "tags", width: 110, value: (row) => row.tags, text: (row) => row.tags.join(" ") },
 ];
 
+/** Text sorts as people read numbers in it (lr_9 before lr_10), whatever the case. */
+const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
 let clockOffset = 0;
 function duration(row: Row): number | null {
   if (row.status === "running" && row.start) return Math.max(0, (Date.now() + clockOffset - row.start) / 1000);
@@ -154,7 +157,7 @@ export class RunsTable {
       .filter((id) => id !== "" && !this.data.loaded.has(id));
     if (wanted.length > 0) void this.data.ensure(wanted);
     const filter = this.#filter;
-    this.#shown = this.data.rows.filter((row) => matches(filter, subject(row)));
+    this.#shown = filter.terms.length === 0 ? this.data.rows.slice() : this.data.rows.filter((row) => matches(filter, subject(row)));
     const optional = this.visibleOptional();
     const missing = optional.filter((id) => !this.data.loaded.has(id));
     if (missing.length > 0) void this.data.ensure(missing);
@@ -187,7 +190,6 @@ export class RunsTable {
       return value === null || value === undefined ? null : String(value);
     });
     const order = this.#shown.map((_, index) => index);
-    const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
     order.sort((a, b) => {
       const x = keys[a];
       const y = keys[b];
