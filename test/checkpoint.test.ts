@@ -154,7 +154,7 @@ describe("config-tracker inspect", () => {
     const result = runCli(["inspect", "test/fixtures/checkpoints/truncated.pt"]);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^error: test\/fixtures\/checkpoints\/truncated\.pt: .+\n$/);
+    expect(result.stderr).toMatch(/^config-tracker inspect: test\/fixtures\/checkpoints\/truncated\.pt: .+\n$/);
   });
 
   it("inspect needs exactly one path", () => {

@@ -322,11 +322,13 @@ describe("CLI", () => {
     const sorted = runCli(["ls", tree, "--sort", "config.lr"]).stdout.split("\n");
     expect(sorted[1]).toMatch(/^sgd_lr0.05 /);
     const bad = runCli(["ls", tree, "--sort", "nonsense"]);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe("error: --sort nonsense: not a column (start, name, id, status, duration, params, git, gpu), a final metric of these runs, or config.<key>\n");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.split("\n")[0]).toBe(
+      "config-tracker ls: --sort nonsense: not a column (start, name, id, status, duration, params, git, gpu), a final metric of these runs (none has it), or config.<key>",
+    );
     const missing = runCli(["ls", join(tree, "nope")]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`error: ${join(tree, "nope")}: no such folder\n`);
+    expect(missing.stderr).toBe(`config-tracker ls: ${join(tree, "nope")}: no such folder\n`);
   });
 
   it("ls with an unreadable run: the others listed, a warning naming the file, exit 1", () => {
@@ -335,7 +337,7 @@ describe("CLI", () => {
     const result = runCli(["ls", root]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^RUN .*\ngroup\/sgd_lr1.5 /);
-    expect(result.stderr).toMatch(new RegExp(`^warning: ${join(root, "sgd_lr0.05", "config.json")}: not valid JSON: .* \\(run left out\\)\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^config-tracker ls: warning: ${join(root, "sgd_lr0.05", "config.json")}: not valid JSON: .* \\(run left out\\)\\n$`));
   });
 
   it("show: the page, and --json", () => {
@@ -354,17 +356,17 @@ describe("CLI", () => {
     expect(json.system).toBeNull();
     const notRun = runCli(["show", tree]);
     expect(notRun.status).toBe(1);
-    expect(notRun.stderr).toBe(`error: ${tree}: no config.json here, not a run's folder\n`);
+    expect(notRun.stderr).toBe(`config-tracker show: ${tree}: no config.json here, not a run's folder\n`);
     const corrupt = treeCopy();
     writeFileSync(join(corrupt, "sgd_lr0.05", "config.json"), JSON.stringify({ experiment_id: "x", timestamp: "2024-05-01T12:00:00" }));
     const invalid = runCli(["show", join(corrupt, "sgd_lr0.05")]);
     expect(invalid.status).toBe(1);
-    expect(invalid.stderr).toBe(`error: ${join(corrupt, "sgd_lr0.05", "config.json")}: key "git_hash" is missing\n`);
+    expect(invalid.stderr).toBe(`config-tracker show: ${join(corrupt, "sgd_lr0.05", "config.json")}: key "git_hash" is missing\n`);
     // Garbage with newlines and control bytes: still one line (JSON.parse quotes the bad text).
     writeFileSync(join(corrupt, "sgd_lr0.05", "config.json"), '{"experiment_id":\n\u0000\u0001 torn\nmore');
     const garbage = runCli(["show", join(corrupt, "sgd_lr0.05")]);
     expect(garbage.status).toBe(1);
-    expect(garbage.stderr).toMatch(new RegExp(`^error: ${join(corrupt, "sgd_lr0.05", "config.json")}: not valid JSON: [^\\n]*\\n$`));
+    expect(garbage.stderr).toMatch(new RegExp(`^config-tracker show: ${join(corrupt, "sgd_lr0.05", "config.json")}: not valid JSON: [^\\n]*\\n$`));
   });
 
   it("diff exits 0 equal, 1 different, 2 on an error", () => {
@@ -380,7 +382,7 @@ describe("CLI", () => {
     expect(json.differences.length).toBeGreaterThan(10);
     const error = runCli(["diff", a, join(tree, "nope")]);
     expect(error.status).toBe(2);
-    expect(error.stderr).toBe(`error: ${join(tree, "nope")}: no such folder\n`);
+    expect(error.stderr).toBe(`config-tracker diff: ${join(tree, "nope")}: no such folder\n`);
     expect(runCli(["diff", a]).status).toBe(2); // usage
   });
 
@@ -393,10 +395,10 @@ describe("CLI", () => {
     expect(readFileSync(out, "utf8")).toMatch(/^<!DOCTYPE html>/);
     const blocked = runCli(["compare", tree, "--html", join(tree, "nope", "r.html")]);
     expect(blocked.status).toBe(1);
-    expect(blocked.stderr).toMatch(new RegExp(`^error: ${join(tree, "nope", "r.html")}: ENOENT`));
+    expect(blocked.stderr).toMatch(new RegExp(`^config-tracker compare: ${join(tree, "nope", "r.html")}: ENOENT`));
     const none = runCli(["compare", join(fixtures, "..", "pickles")]);
     expect(none.status).toBe(1);
-    expect(none.stderr).toMatch(/^error: no runs under /);
+    expect(none.stderr).toMatch(/^config-tracker compare: no runs under /);
   });
 });
 

@@ -300,7 +300,7 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
     expect(startedBeforeAnyEnded(result.stderr)).toBe(2);
   });
 
-  it("refuses a bad grid, an unknown placeholder and bad GPU options with one line naming the file or option (exit 2)", async () => {
+  it("refuses a bad grid, an unknown placeholder and bad GPU options with a line naming the file or option, and the usage (exit 2)", async () => {
     const cwd = tempDir("ct-sweep-");
     const grids: Record<string, string> = {
       "notjson.json": "{lr: [1, 2]",
@@ -332,11 +332,14 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
       const result = await sweep([...args, "--", "echo", "{lr}"], { cwd, env });
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(message);
-      expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+      expect(result.stderr.trim().split("\n").slice(1), result.stderr).toEqual([
+        "Usage: config-tracker sweep --grid grid.json [options] -- <command with {placeholders}>",
+        "config-tracker sweep --help shows every option",
+      ]);
     }
     const unknown = await sweep(["--grid", "good.json", "--", "echo", "{lr}", "{batch}"], { cwd, env });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("config-tracker sweep: the command: unknown placeholder {batch} (the grid has {lr}; also {run_name}, {run_dir})\n");
+    expect(unknown.stderr.split("\n")[0]).toBe("config-tracker sweep: the command: unknown placeholder {batch} (the grid has {lr}; also {run_name}, {run_dir})");
     const inOption = await sweep(["--grid", "good.json", "--checkpoints", "{out}/*.pt", "--", "echo", "{lr}"], { cwd, env });
     expect(inOption.stderr).toMatch(/^config-tracker sweep: the run options: unknown placeholder \{out\}/);
     // Nothing was run or written.

@@ -5,22 +5,20 @@
 import { isConfigTrackerError } from "../errors.js";
 import { diffRuns, formatRunDiff } from "../views/diff-runs.js";
 import { loadRun } from "../views/load-run.js";
-import { parseCommandArgs, print, printError, printJson, usageError } from "./shared.js";
+import { commandLine, print, printJson, say, UsageError } from "./shared.js";
 
 export async function diffCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false }, all: { type: "boolean", default: false } });
-  if (typeof parsed === "number") return parsed;
-  const { values, positionals } = parsed;
-  if (positionals.length !== 2) return usageError("diff takes two run folders");
+  const args = commandLine("diff", argv);
+  if (args.positionals.length !== 2) throw new UsageError("diff takes two run folders");
   try {
-    const [a, b] = await Promise.all(positionals.map((path) => loadRun(path, { name: path.replace(/\/+$/, "") || path })));
-    const diff = diffRuns(a!, b!, { all: values.all });
-    if (values.json) printJson(diff);
+    const [a, b] = await Promise.all(args.positionals.map((path) => loadRun(path, { name: path.replace(/\/+$/, "") || path })));
+    const diff = diffRuns(a!, b!, { all: args.flag("all") });
+    if (args.flag("json")) printJson(diff);
     else print(formatRunDiff(diff));
     return diff.equal ? 0 : 1;
   } catch (error) {
     if (!isConfigTrackerError(error)) throw error;
-    printError(`error: ${error.message}\n`);
+    say("diff", error.message);
     return 2;
   }
 }

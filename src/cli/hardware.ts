@@ -1,22 +1,23 @@
-/** `config-tracker hardware [--json]`: GPUs, driver and CUDA versions, CPU, memory, torch. */
+/** `config-tracker hardware [--python PYTHON] [--json]`: GPUs, driver and CUDA versions, CPU, memory, Python, torch. */
 import { getHardwareInfo } from "../hardware.js";
 import { stringifyPythonJson } from "../python-json.js";
 import type { HardwareInfo } from "../schema.js";
 import { formatBytes, oneLine } from "../text.js";
-import { parseCommandArgs, print, usageError } from "./shared.js";
+import { commandLine, print, UsageError } from "./shared.js";
 
 export async function hardwareCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false } });
-  if (typeof parsed === "number") return parsed;
-  const { values, positionals } = parsed;
-  if (positionals.length > 0) return usageError(`hardware takes no arguments (got ${positionals.join(" ")})`);
-  const info = await getHardwareInfo();
-  print(`${values.json ? stringifyPythonJson(info) : formatHardware(info)}\n`);
+  const args = commandLine("hardware", argv);
+  if (args.positionals.length > 0) throw new UsageError(`hardware takes no arguments (got ${args.positionals.join(" ")})`);
+  const python = args.string("python");
+  if (python === "") throw new UsageError("--python needs an interpreter: a path, or a name on PATH");
+  const info = await getHardwareInfo(python === undefined ? {} : { python });
+  const asked = python ?? (process.env.CONFIG_TRACKER_PYTHON || "python3");
+  print(`${args.flag("json") ? stringifyPythonJson(info) : formatHardware(info, asked)}\n`);
   return 0;
 }
 
-/** The readable summary. */
-export function formatHardware(info: HardwareInfo): string {
+/** The readable summary; `python`: the interpreter that was asked about torch (as given). */
+export function formatHardware(info: HardwareInfo, python = "python3"): string {
   const lines = [
     `platform        ${info.platform} ${info.arch} (${info.os_release}), Node ${info.node_version}`,
     `cpu             ${info.cpu_count} x ${info.cpu_model ?? "unknown"}`,
@@ -63,6 +64,14 @@ export function formatHardware(info: HardwareInfo): string {
       : info.torch_hip_version
         ? `ROCm, HIP ${info.torch_hip_version}`
         : "CPU build";
-  lines.push(`torch           ${info.torch_version === null ? "not found for python3 on PATH" : `${info.torch_version} (${build})`}`);
+  const other = "(--python or CONFIG_TRACKER_PYTHON names another interpreter)";
+  if (info.python_version === null) {
+    lines.push(`python          ${oneLine(python)} not found ${other}`);
+    lines.push("torch           unknown (no Python)");
+  } else {
+    const interpreter = oneLine(info.python_executable ?? python);
+    lines.push(`python          ${oneLine(info.python_version)} (${interpreter})`);
+    lines.push(`torch           ${info.torch_version === null ? `not installed for ${interpreter} ${other}` : `${oneLine(info.torch_version)} (${build})`}`);
+  }
   return lines.join("\n");
 }

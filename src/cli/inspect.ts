@@ -2,22 +2,20 @@
 import { inspectCheckpoint, type ModelInfo } from "../checkpoint.js";
 import { isConfigTrackerError } from "../errors.js";
 import { formatBytes, oneLine } from "../text.js";
-import { parseCommandArgs, print, printError, usageError } from "./shared.js";
+import { commandLine, print, say, UsageError } from "./shared.js";
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, { json: { type: "boolean", default: false } });
-  if (typeof parsed === "number") return parsed;
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) return usageError("inspect takes one checkpoint path");
-  const path = positionals[0] as string;
+  const args = commandLine("inspect", argv);
+  if (args.positionals.length !== 1) throw new UsageError("inspect takes one checkpoint path");
+  const path = args.positionals[0] as string;
   try {
     const info = await inspectCheckpoint(path);
-    print(`${values.json ? JSON.stringify(info, null, 2) : formatModelInfo(info)}\n`);
+    print(`${args.flag("json") ? JSON.stringify(info, null, 2) : formatModelInfo(info)}\n`);
     return 0;
   } catch (error) {
     if (!isConfigTrackerError(error) || error.code === "ADDON_LOAD_FAILED") throw error;
     // One line: the reader's message already starts with the path.
-    printError(`error: ${error.message.split("\n")[0]}\n`);
+    say("inspect", error.message.split("\n")[0] as string);
     return 1;
   }
 }

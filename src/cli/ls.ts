@@ -1,32 +1,29 @@
 /** `config-tracker ls [ROOT] [--json] [--sort KEY] [--metrics a,b]`: one line per run under ROOT. */
-import { formatRunList, runListEntries } from "../views/list-table.js";
+import { checkSortKey, formatRunList, runListEntries } from "../views/list-table.js";
 import { listRuns } from "../views/list-runs.js";
-import { parseCommandArgs, print, printError, printJson, usageError, warn } from "./shared.js";
+import { metricsNoRunHas } from "../views/run-facts.js";
+import { commandLine, listOption, print, printJson, say, UsageError, warn } from "./shared.js";
 
 export async function lsCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, {
-    json: { type: "boolean", default: false },
-    sort: { type: "string" },
-    metrics: { type: "string" },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values, positionals } = parsed;
-  if (positionals.length > 1) return usageError(`ls takes one ROOT (got ${positionals.join(" ")})`);
-  const root = positionals[0] ?? "runs";
-  const metrics = values.metrics === undefined ? undefined : values.metrics.split(",").map((name) => name.trim()).filter(Boolean);
+  const args = commandLine("ls", argv);
+  if (args.positionals.length > 1) throw new UsageError(`ls takes one ROOT (got ${args.positionals.join(" ")})`);
+  const root = args.positionals[0] ?? "runs";
+  const metrics = listOption(args.string("metrics"));
+  const sort = args.string("sort");
   let unreadable = 0;
   const runs = await listRuns(root, {
     onUnreadable: (error) => {
       unreadable += 1;
-      warn(`${error.message} (run left out)`);
+      warn("ls", `${error.message} (run left out)`);
     },
   });
-  for (const run of runs) for (const warning of run.warnings) warn(warning);
-  const options = { ...(metrics ? { metrics } : {}), ...(values.sort === undefined ? {} : { sort: values.sort }) };
-  if (values.json) printJson(runListEntries(runs, options));
+  if (sort !== undefined) checkSortKey(runs, sort);
+  for (const run of runs) for (const warning of run.warnings) warn("ls", warning);
+  for (const line of metricsNoRunHas(runs, metrics ?? [])) warn("ls", line);
+  const options = { ...(metrics ? { metrics } : {}), ...(sort === undefined ? {} : { sort }) };
+  if (args.flag("json")) printJson(runListEntries(runs, options));
   else if (runs.length === 0) {
-    printError(unreadable > 0 ? `no readable runs under ${root}\n` : `no runs under ${root} (no folder there holds a config.json)\n`);
-  }
-  else print(formatRunList(runs, options));
+    say("ls", unreadable > 0 ? `no readable runs under ${root}` : `no runs under ${root} (no folder there holds a config.json)`);
+  } else print(formatRunList(runs, options));
   return unreadable > 0 ? 1 : 0;
 }

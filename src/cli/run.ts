@@ -3,59 +3,54 @@
  * what the run says (a refusal, a command that could not start, warnings) printed on stderr; the
  * exit as the command's (its code, or its signal).
  */
-import { basename, join } from "node:path";
-import { parseArgs } from "node:util";
+import { basename, isAbsolute, join, relative } from "node:path";
 
-import { ConfigTrackerError } from "../errors.js";
 import { readRegularFile } from "../io/read-file.js";
 import { emptyRecord, isPlainRecord, MAX_JSON_BYTES, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { nodeFromEnv, type NodeIdentity } from "../run/node-record.js";
-import { prepareRun, type RunCommandOptions } from "../run/run-command.js";
-import { printError } from "./shared.js";
-
-export const RUN_USAGE = `Usage: config-tracker run [options] -- <command> [args...]
-
-Runs <command>, recording it as an experiment: config.json, status.json, output.log,
-metrics.jsonl, checkpoints.jsonl, system.jsonl, results.json. Exits as the command did.
-
-Options:
-  --dir D                 the experiment folder
-  --root R --name N       the folder R/N (default root: runs; default name: the script's name
-                          and the Slurm job id, or the time)
-  --config FILE.json      the run's config (JSON; Python's NaN / Infinity accepted)
-  --set key=value         a config value (dotted keys nest; JSON values, else a string); repeatable
-  --checkpoints GLOB      record checkpoint files or folders matching GLOB once complete
-  --metrics-file PATH     follow a metrics file the command writes (JSON lines, or CSV with a header)
-  --metrics-regex RE      metrics from output lines matching RE: named groups \`step\` and metrics,
-                          e.g. 'iter (?<step>\\d+): loss (?<loss>[\\d.]+)'; repeatable (first match wins)
-  --interval SECONDS      how often GPUs and processes are sampled (default 1)
-  --resume                carry on a run whose config changed (recorded in config.json)
-  --model CHECKPOINT      read the model (parameters, layers, d_model) from a checkpoint now,
-                          e.g. the one a fine-tune starts from (MFU needs the parameter count)
-  --best NAME=min|max     a metric whose best value and step results report, and that picks the
-                          best checkpoint; repeatable (default val_loss=min)
-
-Output lines that are JSON objects with a numeric "step" are logged as metrics.
-`;
-
-class UsageError extends Error {}
+import { prepareRun, type RunCommandOptions, type RunOutcome } from "../run/run-command.js";
+import { formatDuration } from "../views/run-facts.js";
+import { commandLine, say, UsageError, warn } from "./shared.js";
 
 /**
- * "a.b=1" into { a: { b: 1 } } (values parsed as JSON when they are JSON, else strings). Any name
- * is a key (`__proto__` and `constructor` too: objects made here have no prototype).
+ * Why a --set value that is not JSON, and so is stored as a string, may be a mistake: it starts
+ * like a number, like JSON, or is a Python literal. Null when it reads as the string it is.
  */
-function applySet(config: Record<string, unknown>, assignment: string): void {
+export function mistypedValue(text: string): string | null {
+  const value = text.trim();
+  if (/^[-+]?(\d|\.\d)/.test(value)) return "it starts like a number but is not one";
+  if (/^[[{"]/.test(value)) {
+    try {
+      parsePythonJson(value);
+    } catch (error) {
+      return `it starts like JSON but is not JSON (${(error as Error).message})`;
+    }
+  }
+  const literal = { True: "true", False: "false", None: "null", nan: "NaN", inf: "Infinity", "-inf": "-Infinity" }[value];
+  if (literal !== undefined) return `it is Python's ${value}; JSON writes ${literal}`;
+  return null;
+}
+
+/**
+ * "a.b=1" into { a: { b: 1 } } (values parsed as JSON when they are JSON, else strings; any name
+ * is a key, `__proto__` and `constructor` too: objects made here have no prototype). Returns
+ * a warning when a value stored as a string looks like a mistyped number or JSON.
+ */
+function applySet(config: Record<string, unknown>, assignment: string): string | null {
   const at = assignment.indexOf("=");
   if (at <= 0) throw new UsageError(`--set ${assignment}: expected key=value`);
   const path = assignment.slice(0, at).split(".");
   if (path.some((part) => part === "")) throw new UsageError(`--set ${assignment}: not a key path`);
   const text = assignment.slice(at + 1);
   let value: unknown = text;
+  let warning: string | null = null;
   try {
     value = parsePythonJson(text);
   } catch {
-    // a plain string
+    const why = mistypedValue(text);
+    const key = assignment.slice(0, at);
+    if (why !== null) warning = `--set ${assignment}: stored as the string ${JSON.stringify(text)}: ${why}. To store a string on purpose, give it as JSON: --set '${key}=${JSON.stringify(text)}'`;
   }
   let target = config;
   for (const part of path.slice(0, -1)) {
@@ -68,6 +63,7 @@ function applySet(config: Record<string, unknown>, assignment: string): void {
     throw new UsageError(`--set ${assignment}: ${last} already holds keys set by another --set`);
   }
   setKey(target, last, value);
+  return warning;
 }
 
 /** The script a command runs, for a default folder name: train.py from `torchrun ... train.py`. */
@@ -76,30 +72,27 @@ function scriptName(command: string[]): string {
   return basename(script).replace(/\.[^.]+$/, "").replace(/[^\w.-]/g, "_") || "run";
 }
 
-function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity): { command: string[]; options: RunCommandOptions } {
+function parseRunArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  node: NodeIdentity,
+): { command: string[]; options: RunCommandOptions; warnings: string[] } {
   const split = argv.indexOf("--");
-  const optionArgs = split === -1 ? argv : argv.slice(0, split);
   const command = split === -1 ? [] : argv.slice(split + 1);
-  const { values, positionals } = parseArgs({
-    args: optionArgs,
-    allowPositionals: true,
-    options: {
-      dir: { type: "string" },
-      root: { type: "string" },
-      name: { type: "string" },
-      config: { type: "string" },
-      set: { type: "string", multiple: true },
-      checkpoints: { type: "string" },
-      "metrics-file": { type: "string" },
-      "metrics-regex": { type: "string", multiple: true },
-      interval: { type: "string" },
-      resume: { type: "boolean", default: false },
-      model: { type: "string" },
-      best: { type: "string", multiple: true },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(" ")}: put the command after --`);
+  const args = commandLine("run", split === -1 ? argv : argv.slice(0, split));
+  if (args.positionals.length > 0) throw new UsageError(`unexpected ${args.positionals.join(" ")}: put the command after --`);
   if (command.length === 0) throw new UsageError("no command: config-tracker run [options] -- <command> [args...]");
+  const values = {
+    dir: args.string("dir"),
+    root: args.string("root"),
+    name: args.string("name"),
+    config: args.string("config"),
+    interval: args.string("interval"),
+    model: args.string("model"),
+    checkpoints: args.string("checkpoints"),
+    metricsFile: args.string("metrics-file"),
+    metricsRegex: args.strings("metrics-regex"),
+  };
   if (values.dir !== undefined && (values.root !== undefined || values.name !== undefined)) {
     throw new UsageError("give --dir, or --root and --name, not both");
   }
@@ -114,20 +107,31 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
 
   let config: Record<string, unknown> = emptyRecord();
   if (values.config !== undefined) {
-    const { text } = readRegularFile(values.config, MAX_JSON_BYTES);
+    const file = values.config;
+    let text: string;
+    try {
+      text = readRegularFile(file, MAX_JSON_BYTES).text;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new UsageError(`--config ${file}: ${code === "NOT_FOUND" || code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    }
     let parsed: unknown;
     try {
       parsed = parsePythonJson(text.replace(/^\uFEFF/, "")); // a BOM is not JSON
     } catch (error) {
-      throw new ConfigTrackerError("INVALID_FILE", `${values.config}: ${(error as Error).message}`, { path: values.config });
+      throw new UsageError(`--config ${file}: not JSON: ${(error as Error).message}`);
     }
-    if (!isPlainRecord(parsed)) throw new ConfigTrackerError("INVALID_FILE", `${values.config}: not a JSON object`, { path: values.config });
+    if (!isPlainRecord(parsed)) throw new UsageError(`--config ${file}: not a JSON object`);
     config = parsed;
   }
-  for (const assignment of values.set ?? []) applySet(config, assignment);
+  const warnings: string[] = [];
+  for (const assignment of args.strings("set")) {
+    const warning = applySet(config, assignment);
+    if (warning !== null) warnings.push(warning);
+  }
 
   let best: Record<string, "min" | "max"> | undefined;
-  for (const item of values.best ?? []) {
+  for (const item of args.strings("best")) {
     const match = /^([^=]+)=(min|max)$/.exec(item);
     if (!match) throw new UsageError(`--best ${item}: expected name=min or name=max`);
     best = { ...best, [match[1] as string]: match[2] as "min" | "max" };
@@ -140,16 +144,17 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
   if (!(seconds >= 0.05 && seconds <= 3600)) throw new UsageError(`--interval ${values.interval}: seconds between 0.05 and 3600`);
   return {
     command,
+    warnings,
     options: {
       dir,
       config,
-      resume: values.resume === true,
+      resume: args.flag("resume"),
       intervalMs: Math.round(seconds * 1000),
       ...(values.model === undefined ? {} : { model: values.model }),
       ...(best === undefined ? {} : { best }),
       ...(values.checkpoints === undefined ? {} : { checkpoints: values.checkpoints }),
-      ...(values["metrics-file"] === undefined ? {} : { metricsFile: values["metrics-file"] }),
-      ...(values["metrics-regex"] === undefined ? {} : { metricsRegex: values["metrics-regex"] }),
+      ...(values.metricsFile === undefined ? {} : { metricsFile: values.metricsFile }),
+      ...(values.metricsRegex.length === 0 ? {} : { metricsRegex: values.metricsRegex }),
       stdout: process.stdout,
       stderr: process.stderr,
       progress: true,
@@ -157,41 +162,39 @@ function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv, node: NodeIdentity
   };
 }
 
+/** The folder as the user would type it: relative to here when inside, else absolute. */
+function shownFolder(dir: string): string {
+  const inside = relative(process.cwd(), dir);
+  return inside === "" ? "." : inside.startsWith("..") || isAbsolute(inside) ? dir : inside;
+}
+
+/** The line at the end: how the run ended, how long it took, where it is recorded. */
+function endLine(outcome: RunOutcome, seconds: number): string {
+  const how = outcome.signal !== null ? `by ${outcome.signal}` : outcome.started ? `exit ${outcome.exit_code}` : (outcome.error ?? "not started");
+  return `${outcome.status} (${how}) after ${formatDuration(seconds)}; recorded in ${shownFolder(outcome.dir)}`;
+}
+
 export type RunExit = { code: number } | { signal: NodeJS.Signals };
 
 export async function runCliCommand(argv: string[]): Promise<RunExit> {
-  const own = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
-  if (own.includes("-h") || own.includes("--help")) {
-    process.stdout.write(RUN_USAGE);
-    return { code: 0 };
-  }
-  const usage = (error: unknown): RunExit | null => {
-    const code = (error as { code?: string }).code;
-    if (!(error instanceof UsageError || code?.startsWith("ERR_PARSE_ARGS") || code === "INVALID_ARGUMENT")) return null;
-    printError(`config-tracker run: ${(error as Error).message}\n(config-tracker run --help for the options)\n`);
-    return { code: 2 };
-  };
-  let prepared: Awaited<ReturnType<typeof prepareRun>>;
-  try {
-    const { command, options } = parseRunArgs(argv, process.env, nodeFromEnv(process.env));
-    prepared = await prepareRun(command, options);
-  } catch (error) {
-    const exit = usage(error);
-    if (exit === null) throw error;
-    return exit;
-  }
+  const { command, options, warnings } = parseRunArgs(argv, process.env, nodeFromEnv(process.env));
+  for (const warning of warnings) warn("run", warning);
+  const prepared = await prepareRun(command, options);
   if ("refused" in prepared) {
     const error = prepared.refused;
     const message =
       error.code === "CONFIG_EXISTS" && error.keys !== undefined
         ? `${error.message.replace(/ Pass \{ mode: "resume" \}.*$/, "")} Add --resume to carry on with these changes, or give another --dir / --name.`
         : error.message;
-    printError(`config-tracker: ${message}\n`);
+    say("run", message);
     return { code: 1 };
   }
+  const resumed = prepared.resumes > 0 ? ` (resumed: session ${prepared.resumes + 1})` : "";
+  say("run", `recording in ${shownFolder(prepared.dir)}${resumed}`);
+  const started = Date.now();
   const outcome = await prepared.start();
-  if (!outcome.started) printError(`config-tracker: ${outcome.error}\n`);
-  for (const warning of outcome.warnings) printError(`config-tracker: ${warning}\n`);
+  for (const warning of outcome.warnings) warn("run", warning);
+  say("run", endLine(outcome, (Date.now() - started) / 1000));
   if (outcome.signal !== null) return { signal: outcome.signal };
   return { code: outcome.exit_code ?? 1 };
 }

@@ -1,33 +1,22 @@
 /**
- * What every subcommand shares: option parsing with the usage text on a mistake (exit 2), and the
- * one way to print: every byte a command writes goes through forTerminal (text) or jsonForTerminal
- * (--json), so nothing a run folder holds reaches the terminal as a control sequence.
+ * What every command shares: its arguments read by its grammar, and the one way to print: every
+ * byte a command writes goes through forTerminal (text) or jsonForTerminal (--json), so nothing a
+ * run folder holds reaches the terminal as a control sequence. Its own lines on stderr start with
+ * the command's name (`config-tracker ls: warning: ...`). Bad usage is thrown as a UsageError,
+ * which the dispatcher (cli.ts) prints with the usage line and exits 2 for.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
-
 import { stringifyPythonJson } from "../python-json.js";
 import { forTerminal, jsonForTerminal } from "../text.js";
+import { parseCommandLine, type CommandLine } from "./args.js";
+import { commandSpec, PROGRAM } from "./grammar.js";
 
-import { USAGE } from "./usage.js";
+export { UsageError, listOption } from "./args.js";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-/** parseArgs with positionals allowed; a usage error prints the usage and gives exit code 2. */
-export function parseCommandArgs<O extends Options>(
-  argv: string[],
-  options: O,
-): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>> | number {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, options });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-}
-
-export function usageError(message: string): number {
-  printError(`error: ${message}\n`);
-  process.stderr.write(`\n${USAGE}`);
-  return 2;
+/** The arguments of `command` read by its grammar (a mistake throws a UsageError). */
+export function commandLine(command: string, argv: string[]): CommandLine {
+  const spec = commandSpec(command);
+  if (spec === undefined) throw new Error(`no grammar for the command ${command}`);
+  return parseCommandLine(spec, argv);
 }
 
 /** Text on stdout, made safe for a terminal. */
@@ -45,7 +34,12 @@ export function printError(text: string): void {
   process.stderr.write(forTerminal(text));
 }
 
-/** One warning line on stderr. */
-export function warn(message: string): void {
-  printError(`warning: ${message}\n`);
+/** A line on stderr from `command`: `config-tracker <command>: <text>`. */
+export function say(command: string, text: string): void {
+  printError(`${PROGRAM} ${command}: ${text}\n`);
+}
+
+/** A warning on stderr from `command`: something the user should know; the command goes on. */
+export function warn(command: string, text: string): void {
+  say(command, `warning: ${text}`);
 }

@@ -5,54 +5,47 @@
 import { spawn } from "node:child_process";
 
 import { startDashboard } from "../ui/server.js";
-import { parseCommandArgs, printError, usageError } from "./shared.js";
+import { commandLine, print, printError, say, UsageError, warn } from "./shared.js";
 
 export async function uiCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, {
-    host: { type: "string", default: "127.0.0.1" },
-    port: { type: "string" },
-    open: { type: "boolean", default: false },
-    poll: { type: "boolean", default: false },
-    "poll-interval": { type: "string" },
-    "allow-host": { type: "string", multiple: true },
-    cache: { type: "string", default: "user" },
-  });
-  if (typeof parsed === "number") return parsed;
-  const { values, positionals } = parsed;
+  const args = commandLine("ui", argv);
+  const portText = args.string("port");
   let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port: a port number from 0 to 65535 (got ${values.port})`);
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port: a port number from 0 to 65535 (got ${portText})`);
   }
+  const pollText = args.string("poll-interval");
   let pollMs: number | undefined;
-  if (values["poll-interval"] !== undefined) {
-    pollMs = Number(values["poll-interval"]) * 1000;
-    if (!(pollMs >= 100 && pollMs <= 60_000)) return usageError("--poll-interval: seconds from 0.1 to 60");
+  if (pollText !== undefined) {
+    pollMs = Number(pollText) * 1000;
+    if (!(pollMs >= 100 && pollMs <= 60_000)) throw new UsageError(`--poll-interval: seconds from 0.1 to 60 (got ${pollText})`);
   }
-  const cache = values.cache;
-  if (cache !== "user" && cache !== "beside" && cache !== "off") return usageError(`--cache: user, beside or off (got ${cache})`);
+  const cache = args.string("cache") ?? "user";
+  if (cache !== "user" && cache !== "beside" && cache !== "off") throw new UsageError(`--cache: user, beside or off (got ${cache})`);
+  const allowHosts = args.strings("allow-host");
   const dashboard = await startDashboard({
-    roots: positionals.length > 0 ? positionals : ["runs"],
-    host: values.host,
+    roots: args.positionals.length > 0 ? args.positionals : ["runs"],
+    host: args.string("host") ?? "127.0.0.1",
     ...(port !== undefined ? { port } : {}),
     ...(pollMs !== undefined ? { pollMs } : {}),
-    poll: values.poll,
+    poll: args.flag("poll"),
     cache,
-    ...(values["allow-host"] ? { allowHosts: values["allow-host"] } : {}),
+    ...(allowHosts.length > 0 ? { allowHosts } : {}),
     ...(process.env.CONFIG_TRACKER_UI_TOKEN ? { token: process.env.CONFIG_TRACKER_UI_TOKEN } : {}),
   });
-  process.stdout.write(`${dashboard.url}\n`);
+  print(`${dashboard.url}\n`);
   dashboard.ready.then(
     () => {
       const problems = dashboard.index.problems.size;
-      process.stderr.write(`serving ${dashboard.index.runs.size} runs${problems ? ` (${problems} unreadable)` : ""}; Ctrl-C stops\n`);
+      printError(`serving ${dashboard.index.runs.size} runs${problems ? ` (${problems} unreadable)` : ""}; Ctrl-C stops\n`);
     },
-    (error: unknown) => printError(`error: ${(error as Error).message}\n`),
+    (error: unknown) => say("ui", (error as Error).message),
   );
-  if (values.open) {
+  if (args.flag("open")) {
     const opener = process.platform === "darwin" ? "open" : "xdg-open";
     const child = spawn(opener, [dashboard.url], { stdio: "ignore", detached: true });
-    child.on("error", () => process.stderr.write(`could not start ${opener}: open ${dashboard.url} yourself\n`));
+    child.on("error", () => warn("ui", `could not start ${opener}: open ${dashboard.url} yourself`));
     child.unref();
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -60,6 +53,6 @@ export async function uiCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   await dashboard.close();
-  process.stderr.write(`stopped (${signal})\n`);
+  printError(`stopped (${signal})\n`);
   return 0;
 }

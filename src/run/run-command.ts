@@ -82,6 +82,10 @@ export interface RunOutcome {
 
 /** A run whose config is recorded and whose command is about to start. */
 export interface PreparedRun {
+  /** The experiment folder, absolute. */
+  dir: string;
+  /** How many times the run has been resumed, this session included (config.json's `resumes`). */
+  resumes: number;
   start(): Promise<RunOutcome>;
 }
 
@@ -124,27 +128,32 @@ export async function prepareRun(command: string[], options: RunCommandOptions):
   const python = interpreterOf(command, env);
   const dir = resolve(options.dir);
   const started = Date.now();
-  await ensureFolder(dir);
 
-  // Node 0 records the run; every node records itself.
+  // Node 0 records the run; every node records itself. The folder is made once the config (and
+  // a --model checkpoint) is known to be good: a refused run leaves nothing behind.
   const tracker = node.rank === 0 ? new ConfigTracker(dir, { env, ...(python === undefined ? {} : { python }), rank: null, signals: false }) : null;
   let gpus: NodeRecord["gpus"];
+  let resumes = 0;
   try {
-    const hardware = tracker
-      ? (
-          await tracker.saveConfig(options.config ?? {}, {
-            mode: options.resume ? "resume" : "auto",
-            command: commandRecord(command, env, python, node.count),
-            ...(options.model === undefined ? {} : { model: options.model }),
-          })
-        ).hardware
-      : await getHardwareInfo({ env, ...(python === undefined ? {} : { python }) });
+    let hardware;
+    if (tracker) {
+      const saved = await tracker.saveConfig(options.config ?? {}, {
+        mode: options.resume ? "resume" : "auto",
+        command: commandRecord(command, env, python, node.count),
+        ...(options.model === undefined ? {} : { model: options.model }),
+      });
+      hardware = saved.hardware;
+      resumes = saved.resumes?.length ?? 0;
+    } else {
+      hardware = await getHardwareInfo({ env, ...(python === undefined ? {} : { python }) });
+      await ensureFolder(dir);
+    }
     gpus = hardware.gpus.map((gpu) => ({ index: gpu.index, uuid: gpu.uuid, name: gpu.name }));
   } catch (error) {
     if (isConfigTrackerError(error)) return { refused: error };
     throw error;
   }
-  return { start: () => supervise({ command, options, env, node, dir, started, tracker, gpus, regexes }) };
+  return { dir, resumes, start: () => supervise({ command, options, env, node, dir, started, tracker, gpus, regexes }) };
 }
 
 interface Supervised {

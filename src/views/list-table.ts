@@ -69,22 +69,28 @@ function sortValue(run: LoadedRun, facts: RunFacts, key: string): string | numbe
   return metric === undefined || Number.isNaN(metric) ? undefined : metric;
 }
 
-export function sortRuns(runs: LoadedRun[], sort: string): LoadedRun[] {
-  const descending = sort.startsWith("-");
-  const key = descending ? sort.slice(1) : sort;
+/**
+ * The key of `sort` ("-val_loss": val_loss), or INVALID_ARGUMENT when it names nothing: not a
+ * column, not config.<key> (model., dataset., hardware.), and no run has such a metric (with no
+ * runs, none has).
+ */
+export function checkSortKey(runs: LoadedRun[], sort: string): string {
+  const key = sort.startsWith("-") ? sort.slice(1) : sort;
   if (key === "") throw new ConfigTrackerError("INVALID_ARGUMENT", `--sort: give a column, a metric or config.<key>`);
-  const known =
-    COLUMNS.has(key) ||
-    /^(config|model|dataset|hardware)\./.test(key) ||
-    runs.some((run) => Object.hasOwn(run.finalMetrics, key)) ||
-    runs.length === 0;
+  const known = COLUMNS.has(key) || /^(config|model|dataset|hardware)\./.test(key) || runs.some((run) => Object.hasOwn(run.finalMetrics, key));
   if (!known) {
     throw new ConfigTrackerError(
       "INVALID_ARGUMENT",
-      `--sort ${key}: not a column (${[...COLUMNS].join(", ")}), a final metric of these runs, or config.<key>`,
+      `--sort ${key}: not a column (${[...COLUMNS].join(", ")}), a final metric of these runs (${runs.length === 0 ? "there are none" : "none has it"}), or config.<key>`,
       { key },
     );
   }
+  return key;
+}
+
+export function sortRuns(runs: LoadedRun[], sort: string): LoadedRun[] {
+  const descending = sort.startsWith("-");
+  const key = checkSortKey(runs, sort);
   const keyed = runs.map((run) => ({ run, value: sortValue(run, runFacts(run), key) }));
   keyed.sort((a, b) => {
     if (a.value === undefined || b.value === undefined) return a.value === undefined ? (b.value === undefined ? 0 : 1) : -1;

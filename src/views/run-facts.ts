@@ -71,6 +71,16 @@ export function defaultMetrics(runs: LoadedRun[], count = 3): string[] {
   return [...names].filter((name) => !derived.test(name)).sort().slice(0, count);
 }
 
+/** A warning for each asked-for metric that none of the runs has (none when there are no runs). */
+export function metricsNoRunHas(runs: LoadedRun[], asked: string[]): string[] {
+  if (runs.length === 0) return [];
+  const names = new Set<string>();
+  for (const run of runs) for (const name of Object.keys(run.finalMetrics)) names.add(name);
+  const have = [...names].sort();
+  const listed = have.length === 0 ? "they have none" : `they have ${have.slice(0, 12).join(", ")}${have.length > 12 ? `, ... (${have.length})` : ""}`;
+  return asked.filter((name) => !names.has(name)).map((name) => `--metrics ${name}: no run has this metric (${listed}); its column is empty`);
+}
+
 // --- formatting ----------------------------------------------------------------------------
 
 /** A metric value: integers as they are, others to 5 significant digits; NaN / ±inf by name. */
