@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 /** Top first. A unit "a/ b/" is two folders that may include each other. */
 export const LAYERS = {
   src: [
-    ["cli.ts cli/", "index.ts", "scripts/"],
+    ["scripts/"],
+    ["cli.ts cli/", "index.ts"],
     ["ui/"],
     ["views/", "sweep/", "run/"],
     ["tracker.ts"],

@@ -386,6 +386,15 @@ describe("CLI", () => {
     expect(runCli(["diff", a]).status).toBe(2); // usage
   });
 
+  it("compare and ls: a --metrics name no run has is a warning naming what they have, not a silent empty column", () => {
+    const compare = runCli(["compare", tree, "--metrics", "val_loss,nonexist"]);
+    expect(compare.status, compare.stderr).toBe(0);
+    expect(compare.stderr).toMatch(/^config-tracker compare: warning: --metrics nonexist: no run has this metric \(they have best_val_loss, .*val_loss.*\); its column is empty\n$/);
+    const ls = runCli(["ls", tree, "--metrics", "nonexist"]);
+    expect(ls.stderr).toMatch(/^config-tracker ls: warning: --metrics nonexist: no run has this metric/);
+    expect(runCli(["compare", tree, "--metrics", "val_loss"]).stderr).toBe("");
+  });
+
   it("compare: the table, and --html writes the page; an unwritable target is named", () => {
     const out = join(tempDir(), "report.html");
     const result = runCli(["compare", join(tree, "sgd_lr0.05"), join(tree, "group"), "--html", out]);

@@ -453,6 +453,53 @@ describe("config-tracker run: what a first user tripped over", () => {
     expect(refused.stderr).not.toContain("mode:");
   });
 
+  it("says where it records: one line when it starts (before the command's output), one with the outcome at the end", async () => {
+    const cwd = tempDir("ct-run-cwd-");
+    const child = script(`console.error("from the command"); process.exit(3);`);
+    const first = await spawnCli(["run", "--root", "runs", "--name", "exp", "--", process.execPath, child], { cwd });
+    expect(first.code).toBe(3);
+    const lines = first.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe("config-tracker run: recording in runs/exp");
+    expect(lines[1]).toBe("from the command");
+    expect(lines.at(-1)).toMatch(/^config-tracker run: failed \(exit 3\) after \d+\.\d s; recorded in runs\/exp$/);
+    const again = await spawnCli(["run", "--root", "runs", "--name", "exp", "--", process.execPath, child], { cwd });
+    expect(again.stderr.split("\n")[0]).toBe("config-tracker run: recording in runs/exp (resumed: session 2)");
+    const elsewhere = join(tempDir(), "exp");
+    const absolute = await spawnCli(["run", "--dir", elsewhere, "--", "sh", "-c", "kill -TERM $$"], { cwd });
+    expect(absolute.stderr.split("\n")[0]).toBe(`config-tracker run: recording in ${elsewhere}`);
+    expect(absolute.stderr).toMatch(new RegExp(`\nconfig-tracker run: failed \\(by SIGTERM\\) after .*; recorded in ${elsewhere}\n$`));
+    const missing = await spawnCli(["run", "--root", "runs", "--name", "nope", "--", "no-such-command-here"], { cwd });
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toMatch(/\nconfig-tracker run: failed \(no-such-command-here: command not found\) after .*; recorded in runs\/nope\n$/);
+  });
+
+  it("--set: a value that looks like a mistyped number or JSON is kept as a string, with a warning saying how to mean one", async () => {
+    const dir = join(tempDir(), "exp");
+    const sets = ["lr=1e-3x", 'opt={"a":1', "amp=True", 'tag="1e-3x"', "wd=1e-3", "name=bert", 'betas=[0.9,0.95]', "run=3090ti"];
+    const result = await run(["--dir", dir, ...sets.flatMap((set) => ["--set", set]), "--", "true"]);
+    expect(result.code, result.stderr).toBe(0);
+    const warnings = result.stderr.split("\n").filter((line) => line.startsWith("config-tracker run: warning: --set"));
+    expect(warnings).toEqual([
+      `config-tracker run: warning: --set lr=1e-3x: stored as the string "1e-3x": it starts like a number but is not one. To store a string on purpose, give it as JSON: --set 'lr="1e-3x"'`,
+      expect.stringMatching(/^config-tracker run: warning: --set opt=\{"a":1: stored as the string "\{\\"a\\":1": it starts like JSON but is not JSON \(.+\)\. To store a string on purpose/),
+      `config-tracker run: warning: --set amp=True: stored as the string "True": it is Python's True; JSON writes true. To store a string on purpose, give it as JSON: --set 'amp="True"'`,
+      expect.stringMatching(/^config-tracker run: warning: --set run=3090ti: stored as the string "3090ti"/),
+    ]);
+    // What the warnings say to type is taken as the string it is, without a word.
+    const quoted = await run(["--dir", join(tempDir(), "exp"), "--set", `lr="1e-3x"`, "--", "true"]);
+    expect(quoted.stderr).not.toContain("warning");
+    expect(readJson(join(dir, "config.json")).config).toEqual({
+      lr: "1e-3x",
+      opt: '{"a":1',
+      amp: "True",
+      tag: "1e-3x",
+      wd: 0.001,
+      name: "bert",
+      betas: [0.9, 0.95],
+      run: "3090ti",
+    });
+  });
+
   it("a node that fails fails the run, with a warning naming it", async () => {
     const dir = join(tempDir(), "exp");
     const [node0, node1] = await Promise.all([

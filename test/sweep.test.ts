@@ -162,6 +162,8 @@ describe("config-tracker sweep on one host", () => {
     }
     expect(maxConcurrent(runs)).toBeLessThanOrEqual(2);
     expect(first.stderr).toMatch(/waiting for a free GPU; busy: .*GPU 1 \(pid 4242\)/);
+    // A failure is reported with the last line its command wrote, not the wrapper's own lines.
+    expect(first.stderr).toMatch(/\n\[4\/6\] n=4: failed \(exit 3, [\d.]+ s\): n4: failed on purpose \(exit 3\)\n/);
     expect(startedBeforeAnyEnded(first.stderr)).toBe(2);
 
     // Each run folder: the run's record with the combination as config, the GPU it saw.
@@ -289,7 +291,7 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
   it("runs --parallel K at a time without CUDA_VISIBLE_DEVICES when there is no NVIDIA driver, saying so once", async () => {
     const cwd = tempDir("ct-sweep-");
     writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2, 3, 4] }));
-    const result = await sweep(["--grid", "grid.json", "--gpus", "0,1", "--parallel", "2", "--", process.execPath, trainer, "n{n}", "300"], { cwd });
+    const result = await sweep(["--grid", "grid.json", "--parallel", "2", "--", process.execPath, trainer, "n{n}", "300"], { cwd });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.match(/no GPU to hand out/g)).toHaveLength(1);
     expect(result.stderr).toContain("no GPU to hand out (/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found): running 2 at a time without setting CUDA_VISIBLE_DEVICES");
@@ -298,6 +300,18 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
     expect(runs.every((run) => run.gpus.length === 0)).toBe(true);
     expect(maxConcurrent(runs)).toBeLessThanOrEqual(2);
     expect(startedBeforeAnyEnded(result.stderr)).toBe(2);
+  });
+
+  it("--gpus with GPU indices on a host without GPUs is refused (exit 2), not run unpinned", async () => {
+    const cwd = tempDir("ct-sweep-");
+    writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2] }));
+    const result = await sweep(["--grid", "grid.json", "--gpus", "0", "--", process.execPath, trainer, "n{n}", "100"], { cwd });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.split("\n")[0]).toBe(
+      "config-tracker sweep: --gpus 0: this sweep has no GPU to hand out (/nonexistent/libnvidia-ml.so.1 not found; /nonexistent/librocm_smi64.so.1 not found); without --gpus (or with --gpus none) it runs without setting CUDA_VISIBLE_DEVICES",
+    );
+    expect(trainerLog(cwd)).toEqual([]);
+    expect(existsSync(join(cwd, "runs"))).toBe(false);
   });
 
   it("refuses a bad grid, an unknown placeholder and bad GPU options with a line naming the file or option, and the usage (exit 2)", async () => {

@@ -3,12 +3,12 @@
  * CUDA_VISIBLE_DEVICES leaves it, the Python (and torch) it runs, its PYTHON* variables.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
 import type { SavedConfig } from "../src/tracker.js";
-import { runScript, tempDir, writeScenario } from "./support/helpers.js";
+import { runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
 
 const stubs = inject("stubs");
 const FOUR_GPUS = `driver 580.65.06
@@ -81,4 +81,25 @@ describe("new ConfigTracker(dir, { env, python })", () => {
       expect(none.hardware).toMatchObject({ torch_version: null, python_version: null, python_executable: null });
     },
   );
+});
+
+describe.skipIf(debianTorch === null)("config-tracker hardware --python", () => {
+  it("asks that interpreter (a pyenv or venv python3 first on PATH without torch does not hide it)", () => {
+    const version = askPython(debianPython, "import platform; print(platform.python_version())");
+    const executable = askPython(debianPython, "import sys; print(sys.executable)");
+    // The python3 first on PATH has no torch (as pyenv's often has not).
+    const bin = tempDir("ct-pyenv-");
+    writeFileSync(join(bin, "python3"), `#!/bin/sh\nexec ${debianPython} -S -I "$@"\n`);
+    chmodSync(join(bin, "python3"), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const plain = runCli(["hardware"], env);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/\ntorch {11}not installed for .+ \(--python or CONFIG_TRACKER_PYTHON names another interpreter\)/);
+    const asked = runCli(["hardware", "--python", debianPython], env);
+    expect(asked.stdout).toContain(`\npython          ${version} (${executable})\ntorch           ${debianTorch} (`);
+    const json = JSON.parse(runCli(["hardware", "--python", debianPython, "--json"], env).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ torch_version: debianTorch, python_version: version, python_executable: executable });
+    const missing = runCli(["hardware", "--python", "/nonexistent/python"], env);
+    expect(missing.stdout).toContain("\npython          /nonexistent/python not found (--python or CONFIG_TRACKER_PYTHON names another interpreter)\n");
+  });
 });

@@ -3,15 +3,15 @@
  * what the run says (a refusal, a command that could not start, warnings) printed on stderr; the
  * exit as the command's (its code, or its signal).
  */
-import { basename, isAbsolute, join, relative } from "node:path";
+import { basename, join } from "node:path";
 
 import { readRegularFile } from "../io/read-file.js";
 import { emptyRecord, isPlainRecord, MAX_JSON_BYTES, setKey } from "../json-value.js";
 import { parsePythonJson } from "../python-json.js";
 import { nodeFromEnv, type NodeIdentity } from "../run/node-record.js";
-import { prepareRun, type RunCommandOptions, type RunOutcome } from "../run/run-command.js";
-import { formatDuration } from "../views/run-facts.js";
-import { commandLine, say, UsageError, warn } from "./shared.js";
+import { endedLine, recordingLine } from "../run/outcome.js";
+import { prepareRun, type RunCommandOptions } from "../run/run-command.js";
+import { commandLine, printError, say, UsageError, warn } from "./shared.js";
 
 /**
  * Why a --set value that is not JSON, and so is stored as a string, may be a mistake: it starts
@@ -162,18 +162,6 @@ function parseRunArgs(
   };
 }
 
-/** The folder as the user would type it: relative to here when inside, else absolute. */
-function shownFolder(dir: string): string {
-  const inside = relative(process.cwd(), dir);
-  return inside === "" ? "." : inside.startsWith("..") || isAbsolute(inside) ? dir : inside;
-}
-
-/** The line at the end: how the run ended, how long it took, where it is recorded. */
-function endLine(outcome: RunOutcome, seconds: number): string {
-  const how = outcome.signal !== null ? `by ${outcome.signal}` : outcome.started ? `exit ${outcome.exit_code}` : (outcome.error ?? "not started");
-  return `${outcome.status} (${how}) after ${formatDuration(seconds)}; recorded in ${shownFolder(outcome.dir)}`;
-}
-
 export type RunExit = { code: number } | { signal: NodeJS.Signals };
 
 export async function runCliCommand(argv: string[]): Promise<RunExit> {
@@ -189,12 +177,11 @@ export async function runCliCommand(argv: string[]): Promise<RunExit> {
     say("run", message);
     return { code: 1 };
   }
-  const resumed = prepared.resumes > 0 ? ` (resumed: session ${prepared.resumes + 1})` : "";
-  say("run", `recording in ${shownFolder(prepared.dir)}${resumed}`);
+  printError(`${recordingLine(prepared.dir, prepared.resumes)}\n`);
   const started = Date.now();
   const outcome = await prepared.start();
   for (const warning of outcome.warnings) warn("run", warning);
-  say("run", endLine(outcome, (Date.now() - started) / 1000));
+  printError(`${endedLine(outcome, (Date.now() - started) / 1000)}\n`);
   if (outcome.signal !== null) return { signal: outcome.signal };
   return { code: outcome.exit_code ?? 1 };
 }

@@ -4,7 +4,7 @@
  * signal, duration, the system summary over every node, throughput and MFU).
  */
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 
 import { NODES_FOLDER, nodeOfNodeFileName, systemLogsAmong } from "../experiment/layout.js";
 import { readNodeFiles } from "../experiment/nodes.js";
@@ -33,6 +33,30 @@ export function outcomeOf(exit: ChildExit, received: NodeJS.Signals | null): Out
   if (exit.signal !== null) return { status: "failed", signal: exit.signal, error: `the command was killed by ${exit.signal}` };
   if (exit.code === 0) return { status: "finished", exit_code: 0 };
   return { status: "failed", exit_code: exit.code as number, error: `the command exited with code ${exit.code}` };
+}
+
+/** A folder as the user would type it: relative to the current one when inside it, else absolute. */
+export function shownFolder(dir: string): string {
+  const inside = relative(process.cwd(), dir);
+  return inside === "" ? "." : inside.startsWith("..") || isAbsolute(inside) ? dir : inside;
+}
+
+/**
+ * The two lines `config-tracker run` writes on stderr around its command: where it records when
+ * it starts, and how the run ended when it ends (a sweep leaves them out of a run's last words).
+ */
+const STATUS_LINE = "config-tracker run: ";
+
+export function recordingLine(dir: string, resumes: number): string {
+  return `${STATUS_LINE}recording in ${shownFolder(dir)}${resumes > 0 ? ` (resumed: session ${resumes + 1})` : ""}`;
+}
+
+export function endedLine(
+  run: { dir: string; status: string; started: boolean; exit_code: number | null; signal: string | null; error: string | null },
+  seconds: number,
+): string {
+  const how = run.signal !== null ? `by ${run.signal}` : run.started ? `exit ${run.exit_code}` : (run.error ?? "not started");
+  return `${STATUS_LINE}${run.status} (${how}) after ${seconds.toFixed(1)} s; recorded in ${shownFolder(run.dir)}`;
 }
 
 /**

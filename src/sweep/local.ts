@@ -28,14 +28,20 @@ interface Running {
   kill: (signal: NodeJS.Signals) => void;
 }
 
-/** The last non-empty line of what a run wrote to stderr (kept to the last 4 KiB). */
+/** The two lines `config-tracker run` writes around its command (src/run/outcome.ts). */
+const RUN_STATUS_LINE = /^config-tracker run: (recording in |(finished|failed|interrupted) \(.*; recorded in )/;
+
+/**
+ * The last non-empty line of what a run wrote to stderr (kept to the last 4 KiB), other than the
+ * wrapper's own lines saying where it records and how it ended.
+ */
 class Tail {
   private text = "";
   push(chunk: string): void {
     this.text = (this.text + chunk).slice(-4096);
   }
   lastLine(): string | null {
-    const lines = this.text.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+    const lines = this.text.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !RUN_STATUS_LINE.test(line));
     return lines[lines.length - 1] ?? null;
   }
 }
@@ -48,11 +54,19 @@ function dryRunPlan(context: SweepContext, gpusPerRun: number): string {
 
 /**
  * The GPUs to hand out, opened before anything is written (a --gpus or --gpus-per-run the host
- * cannot satisfy is an error); a string when there are none to hand out (the reason).
+ * cannot satisfy is an error, GPU indices on a host without GPUs too); a string when there are
+ * none to hand out (the reason).
  */
 export async function openGpuPool(options: SweepOptions, pollMs: number): Promise<GpuPool | string> {
   const opened = await GpuPool.open({ selection: options.gpus ?? "all", env: options.env ?? process.env, pollMs });
-  if ("unavailable" in opened) return opened.unavailable;
+  if ("unavailable" in opened) {
+    if (!Array.isArray(options.gpus)) return opened.unavailable;
+    throw new ConfigTrackerError(
+      "INVALID_ARGUMENT",
+      `--gpus ${options.gpus.join(",")}: this sweep has no GPU to hand out (${opened.unavailable}); without --gpus (or with --gpus none) it runs without setting CUDA_VISIBLE_DEVICES`,
+      { key: "--gpus" },
+    );
+  }
   const gpusPerRun = options.gpusPerRun ?? 1;
   if (gpusPerRun > opened.slots.length) {
     await opened.close();

@@ -20,5 +20,6 @@ log("start");
 console.log(JSON.stringify({ step: 1, loss: 1 }));
 setTimeout(() => {
   log("end");
+  if (exitCode !== "0") console.error(`${name}: failed on purpose (exit ${exitCode})`);
   process.exit(Number(exitCode));
 }, Number(milliseconds));
