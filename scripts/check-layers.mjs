@@ -20,7 +20,7 @@ export const LAYERS = {
     ["system/", "checkpoint.ts", "git.ts", "environment.ts"],
     ["hardware.ts"],
     ["torch-probe.ts", "native.ts"],
-    ["io/", "text.ts", "json-value.ts", "elf-check.ts"],
+    ["io/", "text.ts", "json-value.ts", "elf-check.ts", "options.ts"],
     ["errors.ts", "python-json.ts", "schema.ts"],
   ],
   native: [

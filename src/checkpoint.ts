@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 
 import { ConfigTrackerError } from "./errors.js";
 import { loadAddon, type RawModelInfo } from "./native.js";
+import { checkOptions, optionNames } from "./options.js";
 import { oneLine } from "./text.js";
 
 export type ModelInfo = Omit<RawModelInfo, "bytes_read" | "work_units">;
@@ -17,6 +18,8 @@ export interface InspectOptions {
    */
   signal?: AbortSignal;
 }
+
+const INSPECT_OPTIONS = optionNames<InspectOptions>({ signal: true });
 
 function abortedError(path: string, signal: AbortSignal): ConfigTrackerError {
   return new ConfigTrackerError("ABORTED", `${oneLine(path)}: the inspection was aborted`, {
@@ -30,6 +33,7 @@ export async function inspectCheckpointRaw(path: string, options: InspectOptions
   if (typeof path !== "string" || path.trim() === "") {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "inspectCheckpoint(path): a file or folder path is required");
   }
+  checkOptions("inspectCheckpoint(path, options)", options, INSPECT_OPTIONS);
   const { signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "inspectCheckpoint(path, { signal }): signal must be an AbortSignal");

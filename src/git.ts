@@ -1,9 +1,11 @@
 /**
- * The git state of the code that ran. Never throws: every failure (not a repository, no commits,
- * detached HEAD, git missing, dubious ownership, a slow dirty check) is a null field plus `error`.
+ * The git state of the code that ran. Never throws for git's sake (only a bad options object is an
+ * error): every failure (not a repository, no commits, detached HEAD, git missing, dubious
+ * ownership, a slow dirty check) is a null field plus `error`.
  */
 import { spawn } from "node:child_process";
 
+import { checkOptions, optionNames } from "./options.js";
 import type { GitInfo } from "./schema.js";
 
 export interface GitOptions {
@@ -139,7 +141,10 @@ function section(stdout: string, from: string, to: RegExp | string): string | nu
   return end === -1 ? rest : rest.slice(0, end);
 }
 
+const GIT_OPTIONS = optionNames<GitOptions>({ cwd: true, dirtyTimeoutMs: true, timeoutMs: true });
+
 export async function getGitInfo(options: GitOptions = {}): Promise<GitInfo> {
+  checkOptions("getGitInfo(options)", options, GIT_OPTIONS);
   const cwd = options.cwd ?? process.cwd();
   const timeoutMs = options.timeoutMs ?? 5000;
   const dirtyTimeoutMs = options.dirtyTimeoutMs ?? 2000;

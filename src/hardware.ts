@@ -7,6 +7,7 @@
 import { arch, cpus, availableParallelism, release, totalmem } from "node:os";
 
 import { loadAddon, type RawGpuOptions, type RawVendorReport, type RawVisibleGpu } from "./native.js";
+import { checkOptions, optionNames } from "./options.js";
 import type { GpuDevice, HardwareInfo } from "./schema.js";
 import { findTorch, PYTHON_VARIABLES, type TorchInfo } from "./torch-probe.js";
 
@@ -121,7 +122,10 @@ export async function probeGpus(options: HardwareOptions = {}): Promise<GpuProbe
   };
 }
 
+const HARDWARE_OPTIONS = optionNames<HardwareOptions>({ nvmlTimeoutMs: true, torchTimeoutMs: true, env: true, python: true });
+
 export async function getHardwareInfo(options: HardwareOptions = {}): Promise<HardwareInfo> {
+  checkOptions("getHardwareInfo(options)", options, HARDWARE_OPTIONS);
   const env = options.env ?? process.env;
   const python = options.python ?? (process.env.CONFIG_TRACKER_PYTHON || undefined);
   const [probe, torch] = await Promise.all([probeGpus(options), torchInfoFor(env, python, options.torchTimeoutMs ?? 3000)]);

@@ -16,7 +16,7 @@ import type { Direction } from "./experiment/derive.js";
 import { readJsonFile, writeJsonFile } from "./experiment/json-files.js";
 import { CHECKPOINTS_FILE, metricsFile, RESULTS_FILE, STATUS_FILE, rankSystemLogFile } from "./experiment/layout.js";
 import { unwatchProcessEnd, watchProcessEnd, type ProcessEndHooks } from "./experiment/lifecycle.js";
-import { MetricsStream, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
+import { MetricsStream, READ_METRICS_OPTION_NAMES, type ReadMetricsOptions } from "./experiment/metrics-reader.js";
 import { checkMetricValues, checkStep, MetricsWriter } from "./experiment/metrics-writer.js";
 import { loadRankFiles, RankFile, rankFromEnv, type RankInfo, type RankRecord } from "./experiment/ranks.js";
 import { resultsFromLog } from "./experiment/results.js";
@@ -26,6 +26,7 @@ import { getHardwareInfo, type HardwareOptions } from "./hardware.js";
 import { appendLinesSync } from "./io/append-file.js";
 import { ensureFolder, ensureFolderSync } from "./io/atomic-write.js";
 import { convertJsonAsync, isPlainRecord, toJsonValue, type JsonValue } from "./json-value.js";
+import { checkOptions, optionNames } from "./options.js";
 import { stringifyPythonJson } from "./python-json.js";
 import type { ConfigFile, ModelSummary, ResultsFile } from "./schema.js";
 import { startSampler, type Sampler } from "./system/sampler.js";
@@ -115,6 +116,32 @@ function gitDisabled(): boolean {
 
 const MODES = new Set<SaveConfigMode>(["auto", "resume", "overwrite"]);
 
+const TRACKER_OPTIONS = optionNames<ConfigTrackerOptions>({
+  gitDir: true,
+  git: true,
+  hardware: true,
+  env: true,
+  python: true,
+  allRanks: true,
+  heartbeatMs: true,
+  rank: true,
+  signals: true,
+});
+const TRACKER_HARDWARE_OPTIONS = optionNames<NonNullable<ConfigTrackerOptions["hardware"]>>({ nvmlTimeoutMs: true, torchTimeoutMs: true });
+const SAVE_CONFIG_OPTIONS = optionNames<SaveConfigOptions>({ model: true, dataset: true, mode: true, fromCheckpoint: true, fromStep: true, command: true });
+const LOG_METRICS_OPTIONS = ["time"];
+const READ_METRICS_OPTIONS = [...READ_METRICS_OPTION_NAMES, "rank"];
+const RECORD_CHECKPOINT_OPTIONS = ["step", "metrics", "onlyIfComplete"];
+const SAMPLE_SYSTEM_OPTIONS = ["pids", "intervalMs"];
+const SAVE_RESULTS_OPTIONS = optionNames<SaveResultsInput>({
+  finalMetrics: true,
+  bestCheckpoint: true,
+  generationSamples: true,
+  best: true,
+  extra: true,
+  outcome: true,
+});
+
 /** A non-null, non-array object (not a type guard: it must not widen typed options). */
 const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -162,7 +189,8 @@ export class ConfigTracker {
     if (typeof experimentDir !== "string" || experimentDir.trim() === "") {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker(experimentDir): a folder path is required");
     }
-    if (!isObject(options)) throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker(dir, options): options must be an object");
+    checkOptions("ConfigTracker(dir, options)", options, TRACKER_OPTIONS);
+    checkOptions("ConfigTracker options.hardware", options.hardware, TRACKER_HARDWARE_OPTIONS);
     if (options.env !== undefined && !isPlainRecord(options.env)) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "ConfigTracker options.env: must be an object of environment variables");
     }
@@ -203,7 +231,7 @@ export class ConfigTracker {
     if (!isPlainRecord(config)) {
       throw new ConfigTrackerError("INVALID_CONFIG", "config: must be an object of settings", { key: "config" });
     }
-    if (!isObject(options)) throw new ConfigTrackerError("INVALID_ARGUMENT", "saveConfig(config, options): options must be an object");
+    checkOptions("saveConfig(config, options)", options, SAVE_CONFIG_OPTIONS);
     const mode = options.mode ?? "auto";
     if (!MODES.has(mode)) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", `saveConfig: mode must be "auto", "resume" or "overwrite" (got ${String(mode)})`);
@@ -282,6 +310,7 @@ export class ConfigTracker {
    */
   logMetrics(step: number, values: Record<string, number>, options?: { time?: number }): void {
     checkStep(step);
+    if (options !== undefined) checkOptions("logMetrics(step, values, options)", options, LOG_METRICS_OPTIONS);
     const time = options?.time;
     if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time) || time <= 0)) {
       throw new ConfigTrackerError("INVALID_CONFIG", "time: must be unix seconds", { key: "time" });
@@ -303,6 +332,7 @@ export class ConfigTracker {
    * After iteration, `.stats` tells how many lines were skipped (a torn last line, say).
    */
   readMetrics(options: ReadMetricsOptions & { rank?: number } = {}): MetricsStream {
+    checkOptions("readMetrics(options)", options, READ_METRICS_OPTIONS);
     return new MetricsStream(join(this.experimentDir, metricsFile(options.rank ?? null)), options, true);
   }
 
@@ -345,6 +375,7 @@ export class ConfigTracker {
     if (!isObject(options)) {
       throw new ConfigTrackerError("INVALID_ARGUMENT", "recordCheckpoint(path, { step }): options with a step are required");
     }
+    checkOptions("recordCheckpoint(path, options)", options, RECORD_CHECKPOINT_OPTIONS);
     const step = checkStep(options.step);
     const metrics = options.metrics === undefined ? undefined : Object.fromEntries(checkMetricValues(options.metrics, "metrics"));
     if (!this.isMainRank) return null;
@@ -371,6 +402,8 @@ export class ConfigTracker {
    * into system.jsonl; saveResults stops it and adds the `system` summary to results.json.
    */
   sampleSystem(options: { pids: number[]; intervalMs?: number }): Sampler {
+    if (!isObject(options)) throw new ConfigTrackerError("INVALID_ARGUMENT", "sampleSystem({ pids }): options with the pids to watch are required");
+    checkOptions("sampleSystem(options)", options, SAMPLE_SYSTEM_OPTIONS);
     if (this.#system !== undefined) throw new ConfigTrackerError("INVALID_ARGUMENT", "sampleSystem: already sampling");
     const sampler = startSampler({ pids: options.pids, intervalMs: options.intervalMs ?? 1000, env: this.#env });
     ensureFolderSync(this.experimentDir);
@@ -400,6 +433,7 @@ export class ConfigTracker {
    * best checkpoint, and marks the run finished.
    */
   async saveResults(input: SaveResultsInput = {}): Promise<ResultsFile> {
+    checkOptions("saveResults(options)", input, SAVE_RESULTS_OPTIONS);
     if (!isPlainRecord(input) || (input.finalMetrics !== undefined && !isPlainRecord(input.finalMetrics))) {
       throw new ConfigTrackerError("INVALID_CONFIG", "finalMetrics: must be an object of metric values", {
         key: "final_metrics",

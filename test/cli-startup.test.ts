@@ -40,7 +40,14 @@ describe("CLI start-up loads only what the command needs", () => {
   it.each([["--version"], ["help"], ["ls", "--help"]])("%s: the grammar's small modules, no addon (a broken one is never touched)", (...command) => {
     const run = startCli(command, { CONFIG_TRACKER_ADDON: "/nonexistent/config_tracker.node" });
     expect(run.status).toBe(0);
-    expect(run.modules.sort()).toEqual(["dist/cli.js", "dist/cli/args.js", "dist/cli/grammar.js", "dist/cli/help.js", "dist/errors.js"]);
+    expect(run.modules.sort()).toEqual([
+      "dist/cli.js",
+      "dist/cli/args.js",
+      "dist/cli/grammar.js",
+      "dist/cli/help.js",
+      "dist/errors.js",
+      "dist/options.js",
+    ]);
   });
 
   it("hardware --json: no zod; with torch's answer cached, no child_process and no crypto", () => {

@@ -5,43 +5,14 @@
  */
 import { parseArgs } from "node:util";
 
+import { closest } from "../options.js";
 import { HELP_OPTION, type CommandSpec, type OptionSpec } from "./grammar.js";
+
+export { closest };
 
 /** Bad usage: the dispatcher prints it with the command's name and exits 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
-}
-
-/** The closest of `candidates` to `typed` (an edit or two away, or a prefix), for "did you mean". */
-export function closest(typed: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = candidate.startsWith(typed) && typed.length >= 2 ? 1 : editDistance(typed, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.min(2, Math.max(1, Math.floor(typed.length / 2))) ? best : null;
-}
-
-/** Damerau-Levenshtein (optimal string alignment): a swap of two letters is one edit. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[];
-    const above = rows[i - 1] as number[];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        row[j] = Math.min(row[j] as number, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      }
-    }
-  }
-  return (rows[a.length] as number[])[b.length] as number;
 }
 
 export interface CommandLine {

@@ -21,6 +21,7 @@ import { lineChunksOf, type LineChunk, type SkipReason } from "../io/line-reader
 import { closeFile, openRegularFile, readBytes, type OpenedFile } from "../io/read-file.js";
 import { setKey } from "../json-value.js";
 import { loadAddon, type NativeAddon } from "../native.js";
+import { checkOptions, optionNames } from "../options.js";
 import {
   endsLikeRecord,
   isBlank,
@@ -51,6 +52,8 @@ export interface ReadMetricsOptions {
    */
   maxHeldSteps?: number;
 }
+
+export const READ_METRICS_OPTION_NAMES = optionNames<ReadMetricsOptions>({ keys: true, all: true, maxHeldSteps: true });
 
 const MAX_HELD_STEPS = 100_000;
 
@@ -483,5 +486,6 @@ export function latestLoggedValues(path: string): Record<string, number> {
 
 /** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */
 export function readMetrics(path: string, options: ReadMetricsOptions = {}): MetricsStream {
+  checkOptions("readMetrics(path, options)", options, READ_METRICS_OPTION_NAMES);
   return new MetricsStream(path, options, false);
 }

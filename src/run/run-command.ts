@@ -19,6 +19,7 @@ import { getHardwareInfo } from "../hardware.js";
 import { openForAppend } from "../io/append-file.js";
 import { ensureFolder } from "../io/atomic-write.js";
 import { isPlainRecord } from "../json-value.js";
+import { checkOptions, optionNames } from "../options.js";
 import type { ResultsFile } from "../schema.js";
 import { ConfigTracker } from "../tracker.js";
 import { drainOutput, startChild, teeOutput } from "./child.js";
@@ -103,10 +104,28 @@ export async function runCommand(command: string[], options: RunCommandOptions):
   return prepared.start();
 }
 
-function checkOptions(command: unknown, options: RunCommandOptions): LineParser[] {
+const RUN_COMMAND_OPTIONS = optionNames<RunCommandOptions>({
+  dir: true,
+  config: true,
+  resume: true,
+  model: true,
+  best: true,
+  checkpoints: true,
+  metricsFile: true,
+  metricsRegex: true,
+  intervalMs: true,
+  env: true,
+  stdout: true,
+  stderr: true,
+  progress: true,
+  relaySignals: true,
+});
+
+function checkRunOptions(command: unknown, options: RunCommandOptions): LineParser[] {
   if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== "string")) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "runCommand(command, options): command must be a non-empty array of strings");
   }
+  checkOptions("runCommand(command, options)", options, RUN_COMMAND_OPTIONS);
   if (!isPlainRecord(options) || typeof options.dir !== "string" || options.dir === "") {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "runCommand(command, options): options.dir must be the experiment folder");
   }
@@ -122,7 +141,7 @@ function checkOptions(command: unknown, options: RunCommandOptions): LineParser[
  * A ConfigTrackerError from that step comes back as `refused`; the command has not started.
  */
 export async function prepareRun(command: string[], options: RunCommandOptions): Promise<PreparedRun | { refused: ConfigTrackerError }> {
-  const regexes = checkOptions(command, options);
+  const regexes = checkRunOptions(command, options);
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   const node = nodeFromEnv(env);
   const python = interpreterOf(command, env);

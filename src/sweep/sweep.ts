@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 
 import { ensureFolderSync } from "../io/atomic-write.js";
 import { ConfigTrackerError } from "../errors.js";
+import { checkOptions, optionNames } from "../options.js";
 import { checkGrid, checkPlaceholders, expandGrid, fillCommand, placeholderValues, placeholdersIn, readGridFile } from "./grid.js";
 import { openGpuPool, runLocal } from "./local.js";
 import {
@@ -41,7 +42,29 @@ function skippedResult(run: PlannedRun, status: "finished" | "running" | "submit
   return { ...pendingResult(run, status), skipped: true, exitCode: status === "finished" ? 0 : null, gpus: run.last?.gpus ?? null };
 }
 
+const SWEEP_OPTIONS = optionNames<SweepOptions>({
+  grid: true,
+  command: true,
+  root: true,
+  gpus: true,
+  gpusPerRun: true,
+  parallel: true,
+  rerun: true,
+  launcher: true,
+  runOptions: true,
+  sbatchOptions: true,
+  wait: true,
+  dryRun: true,
+  log: true,
+  signal: true,
+  handleSignals: true,
+  gpuPollMs: true,
+  env: true,
+});
+
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+  if (typeof options !== "object" || options === null) throw new ConfigTrackerError("INVALID_ARGUMENT", "runSweep(options): options with a grid and a command are required");
+  checkOptions("runSweep(options)", options, SWEEP_OPTIONS);
   const grid = typeof options.grid === "string" ? await readGridFile(options.grid) : checkGrid(options.grid, "grid");
   if (!Array.isArray(options.command) || options.command.length === 0 || options.command.some((arg) => typeof arg !== "string")) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "runSweep: command must be a non-empty array of strings (argv)");

@@ -7,6 +7,7 @@
 import { ConfigTrackerError } from "../errors.js";
 import { gpuOptions } from "../hardware.js";
 import { loadAddon, type RawSampler, type RawSamplerStatus, type RawSystemSample } from "../native.js";
+import { checkOptions, optionNames } from "../options.js";
 
 export type SystemSample = RawSystemSample;
 export type SamplerStatus = RawSamplerStatus;
@@ -37,7 +38,10 @@ function checkPids(pids: unknown): number[] {
   return pids as number[];
 }
 
+const SAMPLER_OPTIONS = optionNames<SamplerOptions>({ intervalMs: true, pids: true, env: true });
+
 export function startSampler(options: SamplerOptions = {}): Sampler {
+  checkOptions("startSampler(options)", options, SAMPLER_OPTIONS);
   const intervalMs = options.intervalMs ?? 1000;
   if (typeof intervalMs !== "number" || !(intervalMs >= 10 && intervalMs <= 3_600_000)) {
     throw new ConfigTrackerError("INVALID_ARGUMENT", "startSampler: intervalMs must be between 10 and 3600000");

@@ -9,6 +9,7 @@
  * norms, softmax and the optimizer are not counted (MFU counts model FLOPs, not hardware FLOPs:
  * recomputation does not raise it).
  */
+import { checkOptions, optionNames } from "../options.js";
 import { peakBf16Flops } from "./gpu-peaks.js";
 
 export interface ThroughputInput {
@@ -44,7 +45,10 @@ export function sequenceLengthFrom(config: Record<string, unknown>, modelMaxSeqL
   return modelMaxSeqLen;
 }
 
+const THROUGHPUT_INPUT = optionNames<ThroughputInput>({ tokensPerSecond: true, parameters: true, layers: true, dModel: true, seqLen: true, gpuNames: true });
+
 export function computeThroughput(input: ThroughputInput): Throughput {
+  checkOptions("computeThroughput(input)", input, THROUGHPUT_INPUT);
   const { tokensPerSecond, parameters, layers, dModel, seqLen, gpuNames } = input;
   const out: Throughput = {
     tokens_per_second: tokensPerSecond,

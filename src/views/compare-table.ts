@@ -7,10 +7,11 @@ import { relative, resolve, sep } from "node:path";
 import { stat } from "node:fs/promises";
 
 import { keyPath } from "../json-value.js";
+import { checkOptions, optionNames } from "../options.js";
 import { formatValue } from "./diff-runs.js";
 import { CONFIG_FILE } from "../experiment/layout.js";
 import { loadRun, type LoadedRun } from "./load-run.js";
-import { listRuns, type ListRunsOptions } from "./list-runs.js";
+import { LIST_RUNS_OPTIONS, listRuns, type ListRunsOptions } from "./list-runs.js";
 import { defaultMetrics, formatGit, formatGpu, formatNumber, formatTable, runFacts } from "./run-facts.js";
 
 export interface CompareOptions {
@@ -88,7 +89,10 @@ export function compareRows(runs: LoadedRun[], columns: CompareColumns): Compare
 }
 
 /** The terminal table (a line under it when some differing config keys were left out). */
+export const COMPARE_OPTIONS = optionNames<CompareOptions>({ metrics: true, maxConfigKeys: true });
+
 export function formatCompareTable(runs: LoadedRun[], options: CompareOptions = {}): string {
+  checkOptions("formatCompareTable(runs, options)", options, COMPARE_OPTIONS);
   const columns = compareColumns(runs, options);
   const rows = compareRows(runs, columns);
   const header = ["RUN", "STATUS", ...columns.configKeys, ...columns.metrics, "GPU", "GIT"];
@@ -114,6 +118,7 @@ export function formatCompareTable(runs: LoadedRun[], options: CompareOptions = 
  * the root when a single root is given.
  */
 export async function loadRunsFrom(paths: string[], options: ListRunsOptions = {}): Promise<LoadedRun[]> {
+  checkOptions("loadRunsFrom(paths, options)", options, LIST_RUNS_OPTIONS);
   const runs: LoadedRun[] = [];
   const seen = new Set<string>();
   for (const path of paths) {
@@ -138,6 +143,7 @@ export async function loadRunsFrom(paths: string[], options: ListRunsOptions = {
  * What `config-tracker sweep` prints under its summary.
  */
 export async function formatCompareTableOf(folders: Array<{ dir: string; name: string }>, options: CompareOptions = {}): Promise<string> {
+  checkOptions("formatCompareTableOf(folders, options)", options, COMPARE_OPTIONS);
   const runs: LoadedRun[] = [];
   for (const { dir, name } of folders) {
     try {

@@ -5,6 +5,7 @@
  */
 import { keyPath } from "../json-value.js";
 import { forTerminal, oneLine } from "../text.js";
+import { checkOptions } from "../options.js";
 import { formatNumber } from "./run-facts.js";
 import type { LoadedRun } from "./load-run.js";
 
@@ -56,6 +57,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 export function diffRuns(a: LoadedRun, b: LoadedRun, options: { all?: boolean } = {}): RunDiff {
+  checkOptions("diffRuns(a, b, options)", options, ["all"]);
   const left = diffableRun(a);
   const right = diffableRun(b);
   const differences: KeyDifference[] = [];

@@ -12,6 +12,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { readRegularFile } from "../io/read-file.js";
 import { MAX_JSON_BYTES } from "../json-value.js";
+import { checkOptions, optionNames } from "../options.js";
 import { parsePythonJson } from "../python-json.js";
 import { CONFIG_FILE } from "../experiment/layout.js";
 import { loadRun, type LoadedRun } from "./load-run.js";
@@ -28,7 +29,10 @@ export interface ListRunsOptions {
 /** Runs are loaded this many at a time (each is a few small reads). */
 const CONCURRENCY = 32;
 
+export const LIST_RUNS_OPTIONS = optionNames<ListRunsOptions>({ onUnreadable: true });
+
 export async function listRuns(root: string, options: ListRunsOptions = {}): Promise<LoadedRun[]> {
+  checkOptions("listRuns(root, options)", options, LIST_RUNS_OPTIONS);
   const top = resolve(root);
   const info = await stat(top).catch((error: NodeJS.ErrnoException) => {
     const code = error.code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR";

@@ -15,6 +15,7 @@ import { basename, join, resolve } from "node:path";
 
 import { ConfigTrackerError, isConfigTrackerError } from "../errors.js";
 import { emptyRecord, setKey } from "../json-value.js";
+import { checkOptions, optionNames } from "../options.js";
 import { oneLine } from "../text.js";
 import type { ConfigFile, ResultsFile } from "../schema.js";
 import {
@@ -93,7 +94,10 @@ function problem(error: unknown, path: string): string {
   return oneLine(isConfigTrackerError(error) ? error.message : `${path}: ${(error as Error).message}`);
 }
 
+const LOAD_RUN_OPTIONS = optionNames<LoadRunOptions>({ name: true });
+
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
+  checkOptions("loadRun(dir, options)", options, LOAD_RUN_OPTIONS);
   const folder = resolve(dir);
   let info;
   try {

@@ -9,11 +9,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
+import { checkOptions, optionNames } from "../options.js";
 import { formatBytes } from "../text.js";
 import { MAX_METRICS_PER_STEP } from "../experiment/metrics-reader.js";
 import { alignSeries, MinMaxDecimator, type Series } from "./decimate.js";
 import { formatValue } from "./diff-runs.js";
-import { compareColumns, compareRows, type CompareOptions } from "./compare-table.js";
+import { compareColumns, compareRows, COMPARE_OPTIONS, type CompareOptions } from "./compare-table.js";
 import type { LoadedRun } from "./load-run.js";
 import { REPORT_SCRIPT } from "./report-script.js";
 import { formatCount, formatDuration, formatGit, formatGpu, formatNumber, formatStart, runFacts } from "./run-facts.js";
@@ -103,7 +104,13 @@ function uplot(): { js: string; css: string } {
 /** Text that goes inside a <script> or <style> element: nothing in it can close the element. */
 const escapeForScriptTag = (text: string) => text.replace(/<\/(script|style)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 
+const REPORT_OPTIONS = [
+  ...COMPARE_OPTIONS,
+  ...optionNames<Omit<ReportOptions, keyof CompareOptions>>({ title: true, maxPoints: true, chartMetrics: true, generatedAt: true, onWarning: true }),
+];
+
 export async function renderReport(runs: LoadedRun[], options: ReportOptions = {}): Promise<string> {
+  checkOptions("renderReport(runs, options)", options, REPORT_OPTIONS);
   const maxPoints = options.maxPoints ?? 2000;
   const warnings: string[] = [];
   const warn = (message: string) => {
