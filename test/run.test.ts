@@ -3,7 +3,7 @@
  * (Node scripts standing in for trainers), against the stand-in NVML where GPUs matter.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 
@@ -393,6 +393,55 @@ describe("config-tracker run: what a first user tripped over", () => {
     const result = await run(["--dir", dir, "--metrics-regex", regex, "--checkpoints", "out/ckpt.pt", "--interval", "0.1", "--", process.execPath, child], { cwd: work });
     expect(result.code).toBe(0);
     expect(readJsonLines(join(dir, "checkpoints.jsonl")).map((record) => record.step)).toEqual([10, 30]);
+  });
+
+  it("a resumed run does not record the checkpoints an earlier session recorded (same path, size, mtime); one written again is", async () => {
+    const work = tempDir("ct-ckpt-");
+    const dir = join(work, "runs", "exp");
+    const source = join(fixtures, "nanogpt_ckpt.pt");
+    // Session 1 saves two checkpoints and is interrupted; session 2 (a resumption) saves a third
+    // and writes the second again; session 3 writes nothing new.
+    const save = (names: string[]) =>
+      script(`
+        import { copyFileSync, mkdirSync, utimesSync } from "node:fs";
+        mkdirSync("out", { recursive: true });
+        for (const name of ${JSON.stringify(names)}) { copyFileSync(${JSON.stringify(source)}, "out/" + name); console.log("saved " + name); }
+        console.log("ready");
+        await new Promise((r) => setTimeout(r, 300));
+      `);
+    const args = ["--dir", dir, "--checkpoints", "out/*.pt", "--interval", "0.1", "--", process.execPath];
+    const first = await run([...args, save(["ckpt_1.pt", "ckpt_2.pt"])], {
+      cwd: work,
+      onStdout: (text, wrapper) => text.includes("ready") && setTimeout(() => wrapper.kill("SIGTERM"), 100),
+    });
+    expect(first.signal ?? first.code, first.stderr).not.toBe(0);
+    expect((await new ConfigTracker(dir).loadStatus()).status).toBe("interrupted");
+    const records = () => readJsonLines(join(dir, "checkpoints.jsonl")).map((record) => `${record.path}@${record.step}`);
+    expect(records()).toEqual([`${join(work, "out", "ckpt_1.pt")}@1`, `${join(work, "out", "ckpt_2.pt")}@2`]);
+    const second = await run([...args, save(["ckpt_2.pt", "ckpt_3.pt"])], { cwd: work });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain("(resumed: session 2)");
+    expect(records().slice(2).sort()).toEqual([`${join(work, "out", "ckpt_2.pt")}@2`, `${join(work, "out", "ckpt_3.pt")}@3`]);
+    const third = await run([...args, save([])], { cwd: work });
+    expect(third.code, third.stderr).toBe(0);
+    expect(records()).toHaveLength(4); // nothing new: three files, the second written twice
+    const third3 = readJsonLines(join(dir, "checkpoints.jsonl")).find((record) => record.path === join(work, "out", "ckpt_3.pt"));
+    expect(third3?.mtime).toBe(statSync(join(work, "out", "ckpt_3.pt")).mtimeMs / 1000);
+  });
+
+  it("a record an older version wrote (no mtime) counts when it was made after the file's last change", async () => {
+    const work = tempDir("ct-ckpt-");
+    const dir = join(work, "exp");
+    mkdirSync(join(work, "out"));
+    copyFileSync(join(fixtures, "nanogpt_ckpt.pt"), join(work, "out", "ckpt_1.pt"));
+    const size = statSync(join(work, "out", "ckpt_1.pt")).size;
+    const first = await run(["--dir", dir, "--", "true"], { cwd: work });
+    expect(first.code).toBe(0);
+    const old = { path: join(work, "out", "ckpt_1.pt"), step: 1, time: Date.now() / 1000 + 1, size_bytes: size, format: "torch-zip", num_parameters: 89568, num_trainable_parameters: 89568 };
+    writeFileSync(join(dir, "checkpoints.jsonl"), `${JSON.stringify(old)}\n`);
+    const again = await run(["--dir", dir, "--checkpoints", "out/*.pt", "--", "true"], { cwd: work });
+    expect(again.code, again.stderr).toBe(0);
+    expect(readJsonLines(join(dir, "checkpoints.jsonl"))).toHaveLength(1);
   });
 
   it("SIGTERM, then a command that saves and exits 0: interrupted, not finished", async () => {

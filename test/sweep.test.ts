@@ -302,6 +302,22 @@ describe("config-tracker sweep without GPUs, and its errors", () => {
     expect(startedBeforeAnyEnded(result.stderr)).toBe(2);
   });
 
+  it("--rerun does not record a checkpoint again that a run recorded before and nothing wrote since", async () => {
+    const cwd = tempDir("ct-sweep-");
+    writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1] }));
+    const fixture = join(import.meta.dirname, "fixtures", "checkpoints", "nanogpt_ckpt.pt");
+    // A trainer that resumes from its checkpoint when there is one, and saves one when there is not.
+    const save = `mkdir -p {run_dir}/ckpt && { [ -f {run_dir}/ckpt/step_1.pt ] || cp ${fixture} {run_dir}/ckpt/step_1.pt; }`;
+    const args = ["--grid", "grid.json", "--checkpoints", "{run_dir}/ckpt/*.pt", "--interval", "0.1", "--", "sh", "-c", save];
+    for (const rerun of [[], ["--rerun"], ["--rerun"]]) {
+      const result = await sweep([...rerun, ...args], { cwd });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const records = readJsonLines(join(cwd, "runs", "n=1", "checkpoints.jsonl"));
+    expect(records.map((record) => record.path)).toEqual(["ckpt/step_1.pt"]);
+    expect(readJson(join(cwd, "runs", "n=1", "config.json")).resumes).toHaveLength(2);
+  });
+
   it("--gpus with GPU indices on a host without GPUs is refused (exit 2), not run unpinned", async () => {
     const cwd = tempDir("ct-sweep-");
     writeFileSync(join(cwd, "grid.json"), JSON.stringify({ n: [1, 2] }));

@@ -22,6 +22,12 @@ export interface CheckpointRecord {
   /** Unix seconds when it was recorded. */
   time: number;
   size_bytes: number;
+  /**
+   * When the file was last modified (unix seconds; a folder: its newest file). With `path` and
+   * `size_bytes` it tells a checkpoint already recorded from one written again. Absent in records
+   * of older versions.
+   */
+  mtime?: number;
   format: string | null;
   num_parameters: number | null;
   num_trainable_parameters: number | null;
@@ -45,35 +51,56 @@ export function resolveStoredPath(experimentDir: string, path: string): string {
 }
 
 /**
- * Bytes of a checkpoint file, or of every file under a checkpoint folder. Links inside a folder
- * are not followed (a link back into it would make the walk endless), and a folder reached twice
- * (by a bind mount) is counted once.
+ * A checkpoint's size and modification time (a file's, or a folder's total size and newest
+ * mtime), and which file it is (device and inode: one file met under two names is one).
  */
-async function sizeOf(path: string): Promise<number> {
+export interface CheckpointStamp {
+  size: number;
+  mtimeMs: number;
+  id: string;
+}
+
+/** Entries a checkpoint folder's walk looks at, at most (a folder of more is stamped by those). */
+const MAX_WALKED = 100_000;
+
+/**
+ * The stamp of a checkpoint file or folder (the stat error when it is gone). A folder's walk does
+ * not follow symbolic links (a link back into it would make the walk endless, a link out of it
+ * would walk the disk) and enters each folder once (by device and inode, against bind mounts).
+ */
+export async function checkpointStamp(path: string): Promise<CheckpointStamp> {
   const info = await stat(path);
-  if (!info.isDirectory()) return info.size;
-  let total = 0;
-  const visited = new Set<string>([`${info.dev}:${info.ino}`]);
-  const folders = [path];
-  while (folders.length > 0) {
-    const folder = folders.pop() as string;
-    let entries;
-    try {
-      entries = await readdir(folder, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      const child = join(folder, entry.name);
+  const id = `${info.dev}:${info.ino}`;
+  if (!info.isDirectory()) return { size: info.size, mtimeMs: info.mtimeMs, id };
+  let size = 0;
+  let newest = info.mtimeMs;
+  let walked = 0;
+  const entered = new Set<string>([id]);
+  const pending = [path];
+  for (let folder = pending.pop(); folder !== undefined && walked < MAX_WALKED; folder = pending.pop()) {
+    const entries = await readdir(folder).catch(() => [] as string[]);
+    for (const name of entries) {
+      if (++walked > MAX_WALKED) break;
+      const child = join(folder, name);
       const childInfo = await lstat(child).catch(() => null);
       if (childInfo === null || childInfo.isSymbolicLink()) continue;
+      newest = Math.max(newest, childInfo.mtimeMs);
       if (childInfo.isDirectory()) {
         const key = `${childInfo.dev}:${childInfo.ino}`;
-        if (!visited.has(key)) (visited.add(key), folders.push(child));
-      } else if (childInfo.isFile()) total += childInfo.size;
+        if (!entered.has(key)) (entered.add(key), pending.push(child));
+      } else size += childInfo.size;
     }
   }
-  return total;
+  return { size, mtimeMs: newest, id };
+}
+
+/**
+ * Whether `record` is of this checkpoint as it is now: the same path (resolved), size and mtime.
+ * A record written before mtimes were kept counts when it was made after the file's last change.
+ */
+export function isRecordOf(experimentDir: string, record: CheckpointRecord, path: string, stamp: CheckpointStamp): boolean {
+  if (resolveStoredPath(experimentDir, record.path) !== resolve(path) || record.size_bytes !== stamp.size) return false;
+  return record.mtime !== undefined ? record.mtime === stamp.mtimeMs / 1000 : record.time >= stamp.mtimeMs / 1000;
 }
 
 export interface InspectedCheckpoint {
@@ -90,9 +117,9 @@ export async function inspectForRecord(
   metrics: Record<string, number> | undefined,
 ): Promise<InspectedCheckpoint> {
   const absolute = resolve(path);
-  let size: number;
+  let stamp: CheckpointStamp;
   try {
-    size = await sizeOf(absolute);
+    stamp = await checkpointStamp(absolute);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
     throw new ConfigTrackerError(missing ? "NOT_FOUND" : "IO_ERROR", `${absolute}: ${missing ? "no such checkpoint" : (error as Error).message}`, {
@@ -104,7 +131,8 @@ export async function inspectForRecord(
     path: storedPath(experimentDir, absolute),
     step,
     time: Date.now() / 1000,
-    size_bytes: size,
+    size_bytes: stamp.size,
+    mtime: stamp.mtimeMs / 1000,
     format: null,
     num_parameters: null,
     num_trainable_parameters: null,

@@ -2,13 +2,13 @@
  * --checkpoints GLOB: checkpoint files (or folders: Hugging Face checkpoint-500/, DCP) the
  * trainer writes, each recorded once it is complete: the same size and mtime for at least a
  * second (and two polls), and readable (the caller says: a torch.save cut short is "not yet").
- * A file written again later (nanoGPT overwrites ckpt.pt) is recorded again. One file met under
+ * A file written again later (nanoGPT overwrites ckpt.pt) is recorded again; one recorded before
+ * (by an earlier session of a resumed run: same path, size and mtime) is not. One file met under
  * two names is recorded under the first (in sorted order).
  */
-import type { Stats } from "node:fs";
-import { lstat, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { glob } from "tinyglobby";
+
+import { checkpointStamp, isRecordOf, type CheckpointRecord } from "../experiment/checkpoints.js";
 
 interface Seen {
   stamp: string; // size:mtime the last poll saw
@@ -18,45 +18,6 @@ interface Seen {
 
 /** How long a checkpoint must stay the same before it is taken as complete. */
 const SETTLE_MS = 1000;
-
-/** Entries a checkpoint folder's walk looks at, at most (a folder of more is stamped by those). */
-const MAX_WALKED = 100_000;
-
-/** A file's identity: one file met under two names (a hard link, a bind mount) is one file. */
-const identity = (info: Stats) => `${info.dev}:${info.ino}`;
-
-/**
- * `size:mtime` of a checkpoint, and its identity; a folder's is the sum of its files' sizes and
- * the newest mtime inside. The walk does not follow symbolic links (a link back into the folder,
- * or out of it, is not walked) and enters each folder once (by device and inode).
- */
-async function stampOf(path: string): Promise<{ stamp: string; id: string } | null> {
-  try {
-    const info = await stat(path);
-    if (!info.isDirectory()) return { stamp: `${info.size}:${info.mtimeMs}`, id: identity(info) };
-    let size = 0;
-    let newest = info.mtimeMs;
-    let walked = 0;
-    const entered = new Set<string>([identity(info)]);
-    const pending = [path];
-    for (let folder = pending.pop(); folder !== undefined && walked < MAX_WALKED; folder = pending.pop()) {
-      const entries = await readdir(folder).catch(() => [] as string[]);
-      for (const name of entries) {
-        if (++walked > MAX_WALKED) break;
-        const child = join(folder, name);
-        const childInfo = await lstat(child).catch(() => null);
-        if (childInfo === null || childInfo.isSymbolicLink()) continue;
-        newest = Math.max(newest, childInfo.mtimeMs);
-        if (childInfo.isDirectory()) {
-          if (!entered.has(identity(childInfo))) (entered.add(identity(childInfo)), pending.push(child));
-        } else size += childInfo.size;
-      }
-    }
-    return { stamp: `${size}:${newest}`, id: identity(info) };
-  } catch {
-    return null;
-  }
-}
 
 /** The step a checkpoint's name says (step=1200, checkpoint-500, ckpt_4000.pt), or null. */
 export function stepFromName(path: string): number | null {
@@ -79,6 +40,8 @@ export class CheckpointWatcher {
     readonly pattern: string,
     readonly cwd: string,
     private readonly onComplete: (path: string, final: boolean) => Promise<boolean>,
+    /** What checkpoints.jsonl held when the run (re)started, and the folder it names paths from. */
+    private readonly before: { experimentDir: string; records: CheckpointRecord[] } = { experimentDir: cwd, records: [] },
   ) {}
 
   /** Looks once; offers what has settled (everything, when `final`: the writer has exited). */
@@ -89,13 +52,16 @@ export class CheckpointWatcher {
     const now = Date.now();
     const met = new Set<string>();
     for (const path of paths.sort()) {
-      const found = await stampOf(path);
+      const found = await checkpointStamp(path).catch(() => null);
       if (found === null || met.has(found.id)) continue;
       met.add(found.id);
-      const stamp = found.stamp;
+      const stamp = `${found.size}:${found.mtimeMs}`;
       const seen = this.#seen.get(path);
       const unchanged = seen !== undefined && seen.stamp === stamp;
       const entry: Seen = unchanged ? seen : { stamp, since: now, recorded: seen?.recorded ?? null };
+      if (seen === undefined && this.before.records.some((record) => isRecordOf(this.before.experimentDir, record, path, found))) {
+        entry.recorded = stamp; // recorded by an earlier session, and not written since
+      }
       this.#seen.set(path, entry);
       if (entry.recorded === stamp) continue;
       if (final || (unchanged && now - entry.since >= SETTLE_MS)) {

@@ -7,6 +7,7 @@
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
+import { readCheckpointRecords } from "../experiment/checkpoints.js";
 import { systemLogFile } from "../experiment/layout.js";
 import { exists } from "../io/exists.js";
 import { startSampler, type Sampler } from "../system/sampler.js";
@@ -81,6 +82,7 @@ export class PeriodicWork {
     }
     if (options.checkpoints !== undefined && tracker !== null) {
       const { CheckpointWatcher, stepFromName } = await import("./checkpoint-watch.js");
+      const before = { experimentDir: options.dir, records: await readCheckpointRecords(options.dir).catch(() => []) };
       work.#watcher = new CheckpointWatcher(options.checkpoints, process.cwd(), async (path, final) => {
         // The step: from the name (ckpt_1000.pt), else the last step logged before it was written.
         const written = (await stat(path).catch(() => null))?.mtimeMs;
@@ -95,7 +97,7 @@ export class PeriodicWork {
           // removed before it could be read: nothing to record
         }
         return true;
-      });
+      }, before);
     }
     // A log left by an earlier run is not this run's: only what is appended from now on counts.
     work.metricsFileSeen = (await work.#follower?.skipExisting()) ?? false;
