@@ -156,6 +156,50 @@ describe("listRuns and loadRun", () => {
   });
 });
 
+describe("durations", () => {
+  const quiet = { CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1" };
+  const listed = (root: string) =>
+    parsePythonJson(runCli(["ls", root, "--json"], quiet).stdout) as Array<{ name: string; status: string; duration_seconds: number }>;
+  const shown = (dir: string) => (parsePythonJson(runCli(["show", dir, "--json"], quiet).stdout) as { duration_seconds: number }).duration_seconds;
+
+  it("a resumed run's is the total from its first start (total_time_seconds), not its last session's", () => {
+    const root = join(tempDir("ct-duration-"), "runs");
+    const session = ["run", "--root", root, "--name", "resumed", "--", process.execPath, "-e", "setTimeout(() => {}, 300)"];
+    expect(runCli(session, quiet).status).toBe(0);
+    expect(runCli(session, quiet).status).toBe(0);
+    const results = JSON.parse(readFileSync(join(root, "resumed", "results.json"), "utf8"));
+    const total = results.final_metrics.total_time_seconds as number;
+    // The second session alone is shorter than both with the time between them.
+    expect(total).toBeGreaterThan(results.duration_seconds + 0.3);
+    expect(listed(root).map((run) => [run.name, run.status, run.duration_seconds])).toEqual([["resumed", "finished", total]]);
+    expect(shown(join(root, "resumed"))).toBe(total);
+  });
+
+  it("a lost run's runs to its last metrics record, not to the heartbeat it wrote when it started", async () => {
+    const dir = join(tempDir("ct-duration-"), "runs", "lost");
+    const script = await runScript(`
+      const tracker = new ct.ConfigTracker(${JSON.stringify(dir)}, { heartbeatMs: 30000 });
+      await tracker.saveConfig({ lr: 0.1 });
+      tracker.logMetrics(0, { loss: 2 });
+      await new Promise((wake) => setTimeout(wake, 1200));
+      tracker.logMetrics(1, { loss: 1 });
+      await tracker.flush();
+      process.kill(process.pid, "SIGKILL");
+    `);
+    expect(script.signal, script.stderr).toBe("SIGKILL");
+    const started = Date.parse(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).timestamp);
+    const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n");
+    const lastRecord = (JSON.parse(lines.at(-1) as string) as { time: number }).time;
+    const status = JSON.parse(readFileSync(join(dir, "status.json"), "utf8"));
+    expect([status.status, (Date.parse(status.updated_at) - started) / 1000]).toEqual(["running", expect.closeTo(0, 0)]);
+    const expected = (lastRecord * 1000 - started) / 1000;
+    expect(expected).toBeGreaterThanOrEqual(1.2);
+    const [entry] = listed(join(dir, ".."));
+    expect([entry!.status, entry!.duration_seconds]).toEqual(["lost", expect.closeTo(expected, 6)]);
+    expect(shown(dir)).toBeCloseTo(expected, 6);
+  });
+});
+
 describe("the experiment folder's names", () => {
   it("a two-node run written by config-tracker 0.1.0 (system.node1.jsonl, nodes/<k>-<host>.json) still loads", async () => {
     const run = await loadRun(join(import.meta.dirname, "fixtures", "written-by-0.1.0", "two_nodes"));

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { MetricsLineFormat, parseMetricsLine, recordsOfNativeLines, type MetricRecord } from "../src/experiment/metrics-line.js";
-import { latestLoggedValues, MetricsStream, useNativeMetricParser } from "../src/experiment/metrics-reader.js";
+import { latestLogged, MetricsStream, useNativeMetricParser } from "../src/experiment/metrics-reader.js";
 import { loadAddon } from "../src/native.js";
 import { readLogColumns, useNativeColumns } from "../src/ui/log-columns.js";
 import { Roots } from "../src/ui/safe-files.js";
@@ -177,8 +177,10 @@ describe("the metrics line: every reader reads the same bytes the same way", () 
       }
     }
     expect(latest).toHaveProperty("__proto__");
-    expect(latestLoggedValues(edgeCases)).toStrictEqual(latest);
-    expect(latestLoggedValues(edgeCases)).not.toHaveProperty("not_yet");
+    expect(latestLogged(edgeCases).values).toStrictEqual(latest);
+    expect(latestLogged(edgeCases).values).not.toHaveProperty("not_yet");
+    // The time of the last record: how far a run without results.json got.
+    expect(latestLogged(edgeCases).time).toBe(records.map((record) => record.time).filter(Number.isFinite).at(-1) ?? null);
   });
 });
 

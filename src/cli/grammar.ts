@@ -233,7 +233,7 @@ export const COMMANDS: CommandSpec[] = [
     synopsis: "[ROOT] [--sort KEY] [--metrics A,B] [--json]",
     summary: "one line per run under ROOT: status, start, duration, git, GPUs, parameters, final metrics",
     description: [
-      "Finds every run (a folder holding config.json) under ROOT (default runs), at any depth, and prints one line per run: name, status, start (local time), duration (from the first start, resumptions included), git short hash (* for uncommitted changes), GPU model x count, parameters, and final metrics. A run that cannot be read is left out with a warning.",
+      "Finds every run (a folder holding config.json) under ROOT (default runs), at any depth, and prints one line per run: name, status, start (local time), duration (from the first start, resumptions included; a lost run's to its last heartbeat or metrics record), git short hash (* for uncommitted changes), GPU model x count, parameters, and final metrics. A run that cannot be read is left out with a warning.",
     ],
     options: [
       {

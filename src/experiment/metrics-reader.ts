@@ -451,11 +451,11 @@ const TAIL_BYTES = 256 * 1024;
 
 /**
  * The latest value of each metric (and the step) in the last lines of a metrics log, as the
- * reader reads them (a line being written, with no newline yet, is not read): a run without
- * results.json (still going, or lost) shows where it got to, without reading a log of millions of
- * lines.
+ * reader reads them (a line being written, with no newline yet, is not read), and the time of its
+ * last record: a run without results.json (still going, or lost) shows where it got to and when,
+ * without reading a log of millions of lines.
  */
-export function latestLoggedValues(path: string): Record<string, number> {
+export function latestLogged(path: string): { values: Record<string, number>; time: number | null } {
   const file = openRegularFile(path);
   let text: string;
   try {
@@ -470,18 +470,20 @@ export function latestLoggedValues(path: string): Record<string, number> {
     closeFile(file);
   }
   const latest: Record<string, number> = Object.create(null) as Record<string, number>;
+  let time: number | null = null;
   const lines = text.split("\n");
   for (let index = lines.length - 1; index >= 0; index--) {
     const line = lines[index] as string;
     if (isBlank(line) || isTooLong(line)) continue;
     const record = parseMetricsLine(line);
     if (typeof record === "string") continue;
+    if (time === null && Number.isFinite(record.time)) time = record.time;
     for (const key in record) {
       if (key === "time" || Object.hasOwn(latest, key)) continue;
       setKey(latest, key, record[key] as number);
     }
   }
-  return latest;
+  return { values: latest, time };
 }
 
 /** Streams any metrics.jsonl (NOT_FOUND when it does not exist); see ConfigTracker.readMetrics. */

@@ -18,7 +18,7 @@ import {
   emptyRecord,
   keyPath,
   setKey,
-  latestLoggedValues,
+  latestLogged,
   loadRankFiles,
   loadRun,
   METRICS_FILE,
@@ -262,11 +262,15 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
   const record = has("status.json") ? readJson(join(dir, "status.json"), roots, warnings) : null;
   const state = record !== null && typeof record.status === "string" ? { ...record, ...reportedStatus(record as Parameters<typeof reportedStatus>[0]) } : null;
   const finalMetrics: Record<string, number> = emptyRecord();
+  let lastLoggedAt: number | null = null;
   if (results !== null && isRecord(results.final_metrics)) {
     for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") setKey(finalMetrics, key, value);
-  } else if (has(METRICS_FILE)) {
+  }
+  if (has(METRICS_FILE) && (results === null || state?.status === "running" || state?.status === "lost")) {
     try {
-      for (const [key, value] of Object.entries(latestLoggedValues(join(dir, METRICS_FILE)))) setKey(finalMetrics, key, value);
+      const latest = latestLogged(join(dir, METRICS_FILE));
+      lastLoggedAt = latest.time;
+      if (results === null) for (const [key, value] of Object.entries(latest.values)) setKey(finalMetrics, key, value);
     } catch (error) {
       warnings.push((error as Error).message);
     }
@@ -275,7 +279,7 @@ export async function readRunRow(dir: string, name: string, roots: Roots): Promi
   const nodes = has("nodes") ? readNodeFiles(dir) : [];
   const status = state?.status ?? (results !== null ? "finished" : "unknown");
   // The facts as ls works them out (runFacts reads only these fields of a loaded run).
-  const loaded = { dir, name, id: config.experiment_id, config, results, state, status, ranks, nodes, finalMetrics, warnings } as unknown as LoadedRun;
+  const loaded = { dir, name, id: config.experiment_id, config, results, state, status, ranks, nodes, finalMetrics, lastLoggedAt, warnings } as unknown as LoadedRun;
   const facts = runFacts(loaded);
   const summary = isRecord(results?.summary) ? (results.summary as Record<string, Record<string, unknown>>) : {};
   const metrics = MetricValues.from(

@@ -22,7 +22,7 @@ export {
   STATUS_FILE,
 } from "../experiment/layout.js";
 export { reportedStatus } from "../experiment/status.js";
-export { latestLoggedValues, MetricsStream } from "../experiment/metrics-reader.js";
+export { latestLogged, MetricsStream } from "../experiment/metrics-reader.js";
 export { isBlank, parseMetricsLine, withoutBom } from "../experiment/metrics-line.js";
 export { MAX_LINE_BYTES } from "../io/append-file.js";
 export { loadRankFiles } from "../experiment/ranks.js";

@@ -30,7 +30,7 @@ import {
   type SystemLogName,
 } from "../experiment/layout.js";
 import { readCheckpointLog, type CheckpointRecord } from "../experiment/checkpoints.js";
-import { latestLoggedValues, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
+import { latestLogged, MetricsStream, type ReadMetricsOptions } from "../experiment/metrics-reader.js";
 import { readNodeFiles, type NodeRecord } from "../experiment/nodes.js";
 import { loadRankFiles, type RankRecord } from "../experiment/ranks.js";
 import { readJsonFile } from "../experiment/json-files.js";
@@ -64,6 +64,11 @@ export interface LoadedRun {
   /** Numeric final metrics: results.json's, or for a run without results the latest logged values. */
   finalMetrics: Record<string, number>;
   finalMetricsFrom: "results" | "metrics log" | null;
+  /**
+   * When the last metrics record was made (unix seconds): read from the log's end for a run
+   * without results.json, or one still running or lost; null otherwise, or with no log.
+   */
+  lastLoggedAt: number | null;
   /** Which optional files are there (a file that is there may still be unreadable: see warnings). */
   files: { results: boolean; status: boolean; metrics: boolean; system: string[]; checkpoints: boolean };
   /** One line per file that is there but could not be read, naming it. */
@@ -171,13 +176,19 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
 
   let finalMetrics: Record<string, number> = emptyRecord();
   let finalMetricsFrom: LoadedRun["finalMetricsFrom"] = null;
+  let lastLoggedAt: number | null = null;
   if (results !== null) {
     for (const [key, value] of Object.entries(results.final_metrics)) if (typeof value === "number") setKey(finalMetrics, key, value);
     finalMetricsFrom = "results";
-  } else if (files.metrics) {
+  }
+  if (files.metrics && (results === null || state?.status === "running" || state?.status === "lost")) {
     try {
-      finalMetrics = latestLoggedValues(join(folder, METRICS_FILE));
-      finalMetricsFrom = Object.keys(finalMetrics).length > 0 ? "metrics log" : null;
+      const latest = latestLogged(join(folder, METRICS_FILE));
+      lastLoggedAt = latest.time;
+      if (results === null) {
+        finalMetrics = latest.values;
+        finalMetricsFrom = Object.keys(finalMetrics).length > 0 ? "metrics log" : null;
+      }
     } catch (error) {
       warnings.push(problem(error, join(folder, METRICS_FILE)));
     }
@@ -197,6 +208,7 @@ export async function loadRun(dir: string, options: LoadRunOptions = {}): Promis
     nodes,
     finalMetrics,
     finalMetricsFrom,
+    lastLoggedAt,
     files,
     warnings,
     metrics: (readOptions = {}) => new MetricsStream(join(folder, METRICS_FILE), readOptions, true),

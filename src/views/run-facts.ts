@@ -12,7 +12,10 @@ export interface RunFacts {
   status: LoadedRun["status"];
   /** ISO time of the run's first start (config.json's timestamp). */
   started_at: string;
-  /** Seconds from the first start to the end (or to the last heartbeat / now while it runs). */
+  /**
+   * Seconds from the first start to the end, resumptions included (results' total_time_seconds);
+   * while it runs, to now; a lost run, to its last heartbeat or metrics record.
+   */
   duration_seconds: number | null;
   git: { short_hash: string | null; dirty: boolean | null; branch: string | null };
   gpu: { model: string | null; count: number; nodes: number };
@@ -23,16 +26,24 @@ export interface RunFacts {
 
 const numberOrNull = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
 
-export function runFacts(run: LoadedRun, now = Date.now()): RunFacts {
+/** How long a run ran: see RunFacts.duration_seconds. */
+function durationOf(run: LoadedRun, now: number): number | null {
   const started = Date.parse(run.config.timestamp);
-  let duration =
-    numberOrNull(run.results?.duration_seconds) ?? numberOrNull(run.results?.final_metrics.total_time_seconds) ?? null;
-  if (duration === null && !Number.isNaN(started)) {
-    const state = run.state;
-    const endedAt = typeof state?.ended_at === "string" ? state.ended_at : null;
-    const end = endedAt !== null ? Date.parse(endedAt) : state?.status === "running" ? now : state ? Date.parse(String(state.updated_at)) : NaN;
-    if (!Number.isNaN(end)) duration = Math.max(0, (end - started) / 1000);
+  const state = run.state;
+  const since = (end: number) => (Number.isNaN(started) || !Number.isFinite(end) ? null : Math.max(0, (end - started) / 1000));
+  if (state?.status === "running") return since(now);
+  if (state?.status === "lost") {
+    // Gone without a word: it ran at least until its last heartbeat and its last record.
+    return since(Math.max(Date.parse(String(state.updated_at)) || -Infinity, (run.lastLoggedAt ?? -Infinity) * 1000));
   }
+  const recorded = numberOrNull(run.results?.final_metrics.total_time_seconds) ?? numberOrNull(run.results?.duration_seconds);
+  if (recorded !== null) return recorded;
+  const endedAt = typeof state?.ended_at === "string" ? state.ended_at : null;
+  return since(endedAt !== null ? Date.parse(endedAt) : state ? Date.parse(String(state.updated_at)) : NaN);
+}
+
+export function runFacts(run: LoadedRun, now = Date.now()): RunFacts {
+  const duration = durationOf(run, now);
   const git = run.config.git;
   const hardware = run.config.hardware;
   const hosts = new Set([...run.nodes.map((node) => node.host), ...run.ranks.map((rank) => rank.host)]);
