@@ -139,15 +139,43 @@ describe("config-tracker run", () => {
     expect(readFileSync(join(dir, "output.log"), "utf8")).not.toContain("\x1b[");
   });
 
-  it("a wrapper killed with SIGKILL leaves a run the loaders report as lost", async () => {
+  it("a wrapper killed with SIGKILL: the trainer runs on to its end, its output going on into output.log; the run is lost", async () => {
     const dir = join(tempDir(), "exp");
-    const result = await run(["--dir", dir, "--", process.execPath, script("console.log('ready'); setTimeout(() => {}, 3000);")], {
+    const ended = join(dir, "..", "trainer-ended");
+    // A Python trainer that prints on both streams after the wrapper is gone: a print into a pipe
+    // nobody reads would end it (BrokenPipeError) before it wrote its last line.
+    const trainer = join(tempDir("ct-child-"), "train.py");
+    writeFileSync(
+      trainer,
+      [
+        "import sys, time",
+        'print("ready", flush=True)',
+        "for step in range(8):",
+        "    time.sleep(0.1)",
+        '    print(f"step {step}", flush=True)',
+        '    print(f"err {step}", file=sys.stderr, flush=True)',
+        `open(${JSON.stringify(ended)}, "w").write("ended")`,
+        "",
+      ].join("\n"),
+    );
+    const result = await run(["--dir", dir, "--", "python3", trainer], {
       onStdout: (text, wrapper) => text.includes("ready") && wrapper.kill("SIGKILL"),
     });
     expect(result.signal).toBe("SIGKILL");
+    for (let waited = 0; !existsSync(ended) && waited < 30_000; waited += 100) await new Promise((wake) => setTimeout(wake, 100));
+    expect(existsSync(ended), "the trainer did not reach its end").toBe(true);
+    // The keeper writes what it reads before it looks for more: the log is whole once it ends.
+    for (let waited = 0; !readFileSync(join(dir, "output.log"), "utf8").includes("err 7\n") && waited < 10_000; waited += 100) {
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+    const log = readFileSync(join(dir, "output.log"), "utf8").split("\n");
+    const steps = Array.from({ length: 8 }, (_, step) => step);
+    expect(log.filter((line) => line.startsWith("step "))).toEqual(steps.map((step) => `step ${step}`));
+    expect(log.filter((line) => line.startsWith("err "))).toEqual(steps.map((step) => `err ${step}`));
+    expect(log[0]).toBe("ready");
     const status = await new ConfigTracker(dir).loadStatus();
     expect(status.status).toBe("lost");
-  });
+  }, 60_000);
 
   it("does not hang when a grandchild keeps the output open after the command exits", async () => {
     const dir = join(tempDir(), "exp");

@@ -113,7 +113,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: "run a training command and record it: config, output, metrics, checkpoints, GPU and process samples, results",
     description: [
       "Runs <command> with this terminal's stdin and records it as an experiment: config.json (the config, the command, the hardware and the Python and torch the command sees, git), status.json, output.log (everything it prints, also shown here), metrics.jsonl (its JSON lines with a numeric \"step\", --metrics-regex, --metrics-file), checkpoints.jsonl, system.jsonl (GPUs, its processes and the host every interval) and results.json at the end.",
-      "Prints the experiment folder on stderr when it starts, and again with the outcome at the end. Running again into a folder with the same config resumes it; a different config is refused naming the changed keys, unless --resume. SIGINT, SIGTERM and SIGHUP are passed on to the command and the run is recorded as interrupted; if the wrapper itself is killed (SIGKILL), the command goes on and its output goes on into output.log.",
+      "Prints the experiment folder on stderr when it starts, and again with the outcome at the end. Running again into a folder with the same config resumes it; a different config is refused naming the changed keys, unless --resume. SIGINT, SIGTERM and SIGHUP are passed on to the command and the run is recorded as interrupted; if the wrapper itself is killed (SIGKILL), the command runs on to its end, its output going on into output.log, and nothing more is recorded (the run is lost).",
     ],
     options: RUN_OPTIONS,
     examples: [

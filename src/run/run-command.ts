@@ -9,7 +9,7 @@
  * One wrapper per node of a multi-node job, all in one folder: node 0 records the run, every node
  * records itself (nodes/, its system log and output log).
  */
-import { closeSync, createWriteStream } from "node:fs";
+import { closeSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 import { outputLogFile } from "../experiment/layout.js";
@@ -194,12 +194,15 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
 
   // Opened before the command starts, as appends are (a link planted under its name is replaced,
   // never written through).
-  const logPath = join(dir, outputLogFile(node.rank));
-  const logFd = openForAppend(logPath);
+  const logFd = openForAppend(join(dir, outputLogFile(node.rank)));
   const atTerminal = process.stdin.isTTY === true;
-  const spawned = await startChild(command, env, !atTerminal);
+  let spawned;
+  try {
+    spawned = await startChild(command, env, !atTerminal, logFd);
+  } finally {
+    closeSync(logFd); // the output keeper has its own
+  }
   if ("failure" in spawned) {
-    closeSync(logFd);
     const { message, exitCode } = spawned.failure;
     nodeFile.end("failed", { code: null, signal: null });
     const results =
@@ -209,20 +212,18 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
       })) ?? null;
     return { dir, status: "failed", exit_code: exitCode, signal: null, error: message, started: false, warnings: [], results };
   }
-  const { child, exited } = spawned;
+  const { child, exited, output: childOutput } = spawned;
   nodeFile.record.child_pid = child.pid ?? null;
   nodeFile.write();
 
-  // Output: shown (around the progress line), to the output log, and through the metrics parsers.
+  // Output (the keeper logs it): shown, around the progress line, and read by the metrics parsers.
   const stdout = options.stdout === undefined ? process.stdout : options.stdout;
   const stderr = options.stderr === undefined ? process.stderr : options.stderr;
   const progress = new ProgressLine(options.progress === true ? (stderr as NodeJS.WriteStream | null) : null);
-  const log = createWriteStream(logPath, { fd: logFd });
   const recorder = new MetricsRecorder(tracker);
-  const output = teeOutput(child, {
+  const output = teeOutput(childOutput, {
     stdout,
     stderr,
-    log,
     onLine: (line) => {
       const metrics = metricsOfOutputLine(line, run.regexes);
       if (metrics) recorder.record(metrics);
@@ -248,9 +249,8 @@ async function supervise(run: Supervised): Promise<RunOutcome> {
 
   // The end.
   const exit = await exited;
-  await drainOutput(child, output.done);
+  await drainOutput(childOutput, output.done);
   await periodic.finish();
-  await new Promise<void>((resolveLog) => log.end(resolveLog));
   output.release();
   relay?.stop();
 
