@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { inspectCheckpoint } from "../src/checkpoint.js";
 import { formatModelInfo } from "../src/cli/inspect.js";
 import { loadAddon } from "../src/native.js";
-import { distIndex, rejection, runCli, tempDir } from "./support/helpers.js";
+import { rejection, runAsUnprivileged, runCli, tempDir } from "./support/helpers.js";
 
 /** A safetensors file: u64 LE header length, the header, then `dataBytes` zero bytes. */
 function safetensors(header: string | Buffer, dataBytes = 0): Buffer {
@@ -126,18 +126,13 @@ it("a folder without read permission is PERMISSION_DENIED, not 'no weights found
   mkdirSync(locked);
   writeFileSync(join(locked, "model.safetensors"), oneTensor("w"));
   chmodSync(locked, 0o000);
-  // Root ignores permission bits: drop to "nobody" for the attempt when running as root.
-  const asRoot = process.getuid?.() === 0;
-  const script = `import { inspectCheckpoint } from ${JSON.stringify(distIndex)};
-    try { await inspectCheckpoint(${JSON.stringify(locked)}); console.log("{}"); }
-    catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH },
-    cwd: "/",
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-  });
+  const child = runAsUnprivileged(
+    (index) => `import { inspectCheckpoint } from ${JSON.stringify(index)};
+      try { await inspectCheckpoint(${JSON.stringify(locked)}); console.log("{}"); }
+      catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`,
+  );
   chmodSync(locked, 0o755);
+  expect(child.stderr).toBe("");
   const outcome = JSON.parse(child.stdout.trim()) as { code: string; message: string };
   expect(outcome.code).toBe("PERMISSION_DENIED");
   expect(outcome.message).toContain(locked);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigTracker } from "../src/tracker.js";
 import { configFileSchema, resultsFileSchema } from "../src/schema.js";
 import { parsePythonJson } from "../src/python-json.js";
-import { rejection, tempDir } from "./support/helpers.js";
+import { rejection, runAsUnprivileged, tempDir } from "./support/helpers.js";
 
 const pythonRun = join(import.meta.dirname, "fixtures", "python", "run_python");
 
@@ -339,18 +339,13 @@ describe("folders and files", () => {
     mkdirSync(locked, { mode: 0o555 });
     chmodSync(locked, 0o555);
     const dir = join(locked, "exp1");
-    // Root ignores permission bits: drop to "nobody" for the attempt when running as root.
-    const asRoot = process.getuid?.() === 0;
-    const { spawnSync } = await import("node:child_process");
-    const script = `import { ConfigTracker } from ${JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"))};
-      try { await new ConfigTracker(${JSON.stringify(dir)}).saveConfig({ lr: 1 }); console.log("saved"); }
-      catch (error) { console.log(JSON.stringify({ code: error.code, path: error.path, message: error.message })); }`;
-    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_CACHE_DIR: "", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent" },
-      cwd: "/",
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
+    const child = runAsUnprivileged(
+      (index) => `import { ConfigTracker } from ${JSON.stringify(index)};
+        try { await new ConfigTracker(${JSON.stringify(dir)}).saveConfig({ lr: 1 }); console.log("saved"); }
+        catch (error) { console.log(JSON.stringify({ code: error.code, path: error.path, message: error.message })); }`,
+      { CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_CACHE_DIR: "", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent" },
+    );
+    expect(child.stderr).toBe("");
     const outcome = JSON.parse(child.stdout.trim()) as { code: string; path: string; message: string };
     expect(outcome.code).toBe("PERMISSION_DENIED");
     expect(outcome.path).toBe(locked);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -115,6 +115,56 @@ export async function rejection(promise: Promise<unknown>): Promise<ConfigTracke
 }
 
 export const distIndex = join(repoRoot, "dist", "index.js");
+
+let readableCopy: string | undefined;
+
+/**
+ * dist/index.js of a copy of the built package that every user can read: package.json, dist/,
+ * the addon and the runtime dependencies, in a temporary folder opened to all. A clone may sit
+ * in a folder only its owner can enter (a 0700 home), where a child run as another user could
+ * not load the package.
+ */
+function readablePackage(): string {
+  if (readableCopy !== undefined) return readableCopy;
+  const copy = tempDir("ct-package-");
+  const take = (path: string) => cpSync(join(repoRoot, path), join(copy, path), { recursive: true });
+  for (const path of ["package.json", "dist", "build/Release/config_tracker.node", "prebuilds"]) {
+    if (existsSync(join(repoRoot, path))) take(path);
+  }
+  const dependencies = (folder: string) =>
+    Object.keys((JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { dependencies?: object }).dependencies ?? {});
+  const pending = dependencies(repoRoot);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    const path = join("node_modules", name);
+    if (existsSync(join(copy, path)) || !existsSync(join(repoRoot, path))) continue;
+    take(path);
+    pending.push(...dependencies(join(repoRoot, path)));
+  }
+  const openToAll = (path: string) => {
+    const stat = statSync(path);
+    chmodSync(path, stat.isDirectory() ? 0o755 : stat.mode | 0o444);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) openToAll(join(path, entry));
+  };
+  openToAll(copy);
+  readableCopy = join(copy, "dist", "index.js");
+  return readableCopy;
+}
+
+/**
+ * Runs an ES module script as a user without privileges: "nobody" when the tests run as root
+ * (root ignores permission bits), else this user. `script` gets the path of the package's
+ * dist/index.js to import, in a copy that user can read. Its working folder is /.
+ */
+export function runAsUnprivileged(script: (index: string) => string, env: NodeJS.ProcessEnv = {}): ScriptResult {
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script(readablePackage())], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, ...env },
+    cwd: "/",
+    timeout: 60_000,
+    ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+  });
+  return { code: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr };
+}
 
 export interface ScriptResult {
   code: number | null;
