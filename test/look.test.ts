@@ -16,7 +16,7 @@ import { compareColumns, formatCompareTable, loadRunsFrom } from "../src/views/c
 import { renderReport } from "../src/views/report.js";
 import { formatRunPage, runDetails } from "../src/views/show-page.js";
 import { parsePythonJson } from "../src/python-json.js";
-import { rejection, runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
+import { readJsonLines, rejection, runCli, runScript, tempDir, writeScenario } from "./support/helpers.js";
 
 const fixtures = join(import.meta.dirname, "fixtures", "runs");
 const tree = join(fixtures, "tree");
@@ -293,16 +293,20 @@ describe("compare", () => {
   it("the table has the config keys that differ, the chosen metrics, GPU and git", async () => {
     const runs = await loadRunsFrom([tree]);
     const columns = compareColumns(runs);
-    expect(columns).toEqual({ configKeys: ["lr"], configKeysLeftOut: 0, metrics: ["val_loss", "loss"] });
+    // val_loss has a direction (lower is better): its best value stands beside the final one.
+    expect(columns).toEqual({ configKeys: ["lr"], configKeysLeftOut: 0, metrics: ["val_loss", "best_val_loss", "loss"] });
     expect(formatCompareTable(runs)).toBe(
       [
-        // torch's final loss 0.011699358932673931 and val_loss 0.0001684683229541406, to 5 digits
-        "RUN              STATUS    lr    val_loss      loss  GPU  GIT",
-        "group/sgd_lr1.5  finished  1.5        NaN       NaN  -    3f2a9c1",
-        "sgd_lr0.05       finished  0.05  1.685e-4  0.011699  -    3f2a9c1",
+        // torch's final loss 0.011699358932673931 and val_loss 0.0001684683229541406, to 5 digits;
+        // the diverged run's best val_loss 80.26749420166016 before it became NaN
+        "RUN              STATUS    lr    val_loss  best_val_loss      loss  GPU  GIT",
+        "group/sgd_lr1.5  finished  1.5        NaN         80.267       NaN  -    3f2a9c1",
+        "sgd_lr0.05       finished  0.05  1.685e-4       1.685e-4  0.011699  -    3f2a9c1",
         "",
       ].join("\n"),
     );
+    // Asked for metrics are shown as asked.
+    expect(formatCompareTable(runs, { metrics: ["val_loss"] }).split("\n")[0]).toMatch(/^RUN +STATUS +lr +val_loss +GPU +GIT$/);
     expect(formatCompareTable(runs, { metrics: ["best_val_loss"] })).toContain("best_val_loss");
   });
 
@@ -443,7 +447,7 @@ describe("CLI", () => {
     const out = join(tempDir(), "report.html");
     const result = runCli(["compare", join(tree, "sgd_lr0.05"), join(tree, "group"), "--html", out]);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout.split("\n")[0]).toMatch(/^RUN +STATUS +lr +val_loss +loss +GPU +GIT$/);
+    expect(result.stdout.split("\n")[0]).toMatch(/^RUN +STATUS +lr +val_loss +best_val_loss +loss +GPU +GIT$/);
     expect(result.stderr).toMatch(new RegExp(`^wrote ${out} \\(\\d+ KiB, 2 runs\\)\\n$`));
     expect(readFileSync(out, "utf8")).toMatch(/^<!DOCTYPE html>/);
     const blocked = runCli(["compare", tree, "--html", join(tree, "nope", "r.html")]);
@@ -452,6 +456,44 @@ describe("CLI", () => {
     const none = runCli(["compare", join(fixtures, "..", "pickles")]);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/^config-tracker compare: no runs under /);
+  });
+});
+
+describe("a run recorded by config-tracker run on a machine without GPUs", () => {
+  it("compare --html charts its CPU and memory samples from system.jsonl", async () => {
+    const root = join(tempDir("ct-look-cpu-"), "runs");
+    const busy = `const end = Date.now() + 700; let step = 0; while (Date.now() < end) if (++step % 5e6 === 0) console.log(JSON.stringify({ step, loss: 1e7 / step }));`;
+    const quiet = { CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1", CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1" };
+    const recorded = runCli(["run", "--dir", join(root, "cpu_only"), "--interval", "0.05", "--", process.execPath, "-e", busy], quiet);
+    expect(recorded.status, recorded.stderr).toBe(0);
+    const samples = readJsonLines(join(root, "cpu_only", "system.jsonl")) as Array<{
+      gpus: unknown[];
+      process_tree: { cpu_percent: number | null; rss_bytes: number | null };
+      host: { memory_total_bytes: number; memory_available_bytes: number };
+    }>;
+    expect(samples.length).toBeGreaterThan(3);
+    expect(samples.every((sample) => sample.gpus.length === 0)).toBe(true);
+    const page = join(root, "..", "report.html");
+    const compared = runCli(["compare", root, "--html", page], quiet);
+    expect(compared.status, compared.stderr).toBe(0);
+    const html = readFileSync(page, "utf8");
+    expect(html).toContain("No run has GPU samples (system.jsonl).");
+    const data = JSON.parse(html.match(/id="report-data">(.*?)<\/script>/s)![1]!) as {
+      charts: Array<{ title: string; unit?: string; x: number[]; series: Array<{ label: string; values: Array<number | null> }> }>;
+    };
+    const overTime = data.charts.filter((chart) => chart.x.length > 0 && chart.title !== "loss");
+    expect(overTime.map((chart) => [chart.title, chart.unit, chart.series.map((series) => series.label)])).toEqual([
+      ["CPU of the process tree", "%", ["cpu_only"]],
+      ["Memory of the process tree (RSS)", " GiB", ["cpu_only"]],
+      ["Host memory in use", " GiB", ["cpu_only"]],
+    ]);
+    const [cpu, rss, host] = overTime as [(typeof overTime)[number], (typeof overTime)[number], (typeof overTime)[number]];
+    const round = (value: number) => Number(value.toPrecision(6));
+    const sampled = samples.filter((sample) => sample.process_tree.cpu_percent !== null);
+    expect(cpu.series[0]!.values).toEqual(sampled.map((sample) => round(sample.process_tree.cpu_percent as number)));
+    expect(Math.max(...(cpu.series[0]!.values as number[]))).toBeGreaterThan(0);
+    expect(rss.series[0]!.values).toEqual(sampled.map((sample) => round((sample.process_tree.rss_bytes as number) / 2 ** 30)));
+    expect(host.series[0]!.values).toEqual(samples.map((sample) => round((sample.host.memory_total_bytes - sample.host.memory_available_bytes) / 2 ** 30)));
   });
 });
 
@@ -489,7 +531,17 @@ gpu name="NVIDIA H100 80GB HBM3" uuid=GPU-aaaaaaaa-a134-0fdd-0e01-23811fdbd293 m
     expect(samples.length).toBeGreaterThan(3);
     const html = await renderReport([run]);
     const titles = [...html.matchAll(/<figure class="chart" data-metric="([^"]+)"/g)].map((match) => match[1]);
-    expect(titles).toEqual(["loss", "GPU utilisation (kernel running)", "SM active (GPM)", "GPU memory used", "GPU power", "GPU temperature"]);
+    expect(titles).toEqual([
+      "loss",
+      "GPU utilisation (kernel running)",
+      "SM active (GPM)",
+      "GPU memory used",
+      "GPU power",
+      "GPU temperature",
+      "CPU of the process tree",
+      "Memory of the process tree (RSS)",
+      "Host memory in use",
+    ]);
     const data = JSON.parse(html.match(/id="report-data">(.*?)<\/script>/s)![1]!) as {
       charts: Array<{ title: string; x: number[]; series: Array<{ label: string; values: Array<number | null> }> }>;
     };

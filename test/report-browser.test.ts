@@ -65,6 +65,9 @@ describe.skipIf(chromium.path === null)(`the HTML report in headless Chromium${c
       "GPU memory used",
       "GPU power",
       "GPU temperature",
+      "CPU of the process tree",
+      "Memory of the process tree (RSS)",
+      "Host memory in use",
     ]);
 
     const browser = await launchChromium({ path: chromium.path as string, width: 1400, height: 1000 });

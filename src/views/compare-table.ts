@@ -15,7 +15,10 @@ import { LIST_RUNS_OPTIONS, listRuns, type ListRunsOptions } from "./list-runs.j
 import { defaultMetrics, formatGit, formatGpu, formatNumber, formatTable, runFacts } from "./run-facts.js";
 
 export interface CompareOptions {
-  /** Final metrics to show (default: val_loss / train_loss / ... when the runs have them). */
+  /**
+   * Final metrics to show (default: val_loss / train_loss / ... when the runs have them, each
+   * followed by its best value, best_val_loss, where the runs have one).
+   */
   metrics?: string[];
   /** At most this many differing config keys become columns (default 12; the rest are counted). */
   maxConfigKeys?: number;
@@ -69,8 +72,17 @@ export function compareColumns(runs: LoadedRun[], options: CompareOptions = {}):
   return {
     configKeys: differing.slice(0, max),
     configKeysLeftOut: Math.max(0, differing.length - max),
-    metrics: options.metrics ?? defaultMetrics(runs),
+    metrics: options.metrics ?? withBestValues(runs, defaultMetrics(runs)),
   };
+}
+
+/**
+ * Each metric followed by its best value (best_<metric>) where some run has one: results.json
+ * holds it for the metrics with a direction (lower or higher is better).
+ */
+function withBestValues(runs: LoadedRun[], metrics: string[]): string[] {
+  const has = (name: string) => runs.some((run) => Object.hasOwn(run.finalMetrics, name));
+  return metrics.flatMap((name) => (!name.startsWith("best_") && has(`best_${name}`) && !metrics.includes(`best_${name}`) ? [name, `best_${name}`] : [name]));
 }
 
 export function compareRows(runs: LoadedRun[], columns: CompareColumns): CompareRow[] {

@@ -15,7 +15,7 @@ import { MAX_METRICS_PER_STEP } from "../experiment/metrics-reader.js";
 import { alignSeries, MinMaxDecimator, type Series } from "./decimate.js";
 import { formatValue } from "./diff-runs.js";
 import { compareColumns, compareRows, COMPARE_OPTIONS, type CompareOptions } from "./compare-table.js";
-import type { LoadedRun } from "./load-run.js";
+import type { LoadedRun, RunSystemSample } from "./load-run.js";
 import { REPORT_SCRIPT } from "./report-script.js";
 import { formatCount, formatDuration, formatGit, formatGpu, formatNumber, formatStart, runFacts } from "./run-facts.js";
 
@@ -47,6 +47,74 @@ const GPU_CHARTS = [
   { figure: "power_watts", title: "GPU power", unit: " W", scale: 1 },
   { figure: "temperature_c", title: "GPU temperature", unit: " °C", scale: 1 },
 ] as const;
+
+/**
+ * What the CPU and memory charts show, from each system.jsonl sample's process tree and host
+ * (sampled on every machine, GPUs or none).
+ */
+const PROCESS_CHARTS = [
+  { figure: "cpu_percent", title: "CPU of the process tree", unit: "%", scale: 1 },
+  { figure: "rss_bytes", title: "Memory of the process tree (RSS)", unit: " GiB", scale: 2 ** 30 },
+  { figure: "host_memory_used_bytes", title: "Host memory in use", unit: " GiB", scale: 2 ** 30 },
+] as const;
+
+function processFigure(sample: RunSystemSample, figure: (typeof PROCESS_CHARTS)[number]["figure"]): unknown {
+  if (figure !== "host_memory_used_bytes") return sample.process_tree?.[figure];
+  const { memory_total_bytes: total, memory_available_bytes: available } = sample.host ?? {};
+  return typeof total === "number" && typeof available === "number" ? total - available : null;
+}
+
+/** Series over time (one per run and GPU, or run and node), each figure decimated as it is read. */
+type TimeSeries = { runIndex: number; label: string; dash?: number[]; figures: Map<string, MinMaxDecimator> };
+
+/** Adds a sample's CPU and memory figures to the series of its run and node (or rank). */
+function addProcessFigures(series: Map<string, TimeSeries>, runIndex: number, label: string, sample: RunSystemSample, seconds: number, maxPoints: number): void {
+  let entry = series.get(label);
+  for (const chart of PROCESS_CHARTS) {
+    const value = processFigure(sample, chart.figure);
+    if (typeof value !== "number" || !Number.isFinite(value)) continue;
+    if (entry === undefined) series.set(label, (entry = { runIndex, label, figures: new Map(), ...(series.size > 0 ? { dash: [6, 3 + series.size] } : {}) }));
+    let decimator = entry.figures.get(chart.figure);
+    if (decimator === undefined) entry.figures.set(chart.figure, (decimator = new MinMaxDecimator(maxPoints)));
+    decimator.add(seconds, value / chart.scale);
+  }
+}
+
+/** One chart per figure that some series has, in the order of `specs`. */
+function timeCharts(
+  idPrefix: string,
+  specs: ReadonlyArray<{ figure: string; title: string; unit: string }>,
+  series: TimeSeries[],
+  maxPoints: number,
+): ChartData[] {
+  const charts: ChartData[] = [];
+  specs.forEach((chart, index) => {
+    const present = series.filter((entry) => entry.figures.has(chart.figure));
+    if (present.length === 0) return;
+    const aligned = alignSeries(
+      present.map((entry) => (entry.figures.get(chart.figure) as MinMaxDecimator).series()),
+      maxPoints,
+    );
+    charts.push({
+      id: `${idPrefix}-${index}`,
+      title: chart.title,
+      group: "time",
+      xLabel: "seconds since the run's first sample",
+      yLabel: chart.title,
+      unit: chart.unit,
+      log: false,
+      bucketed: aligned.bucketed,
+      x: aligned.x.map((x) => compact(x) as number),
+      series: present.map((entry, i) => ({
+        label: entry.label,
+        color: runColor(entry.runIndex),
+        ...(entry.dash ? { dash: entry.dash } : {}),
+        values: (aligned.ys[i] as Array<number | null>).map(compact),
+      })),
+    });
+  });
+  return charts;
+}
 
 interface ChartData {
   id: string;
@@ -205,19 +273,23 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
     });
   });
 
-  // GPU figures over time: one series per run and GPU, time from the run's first sample.
-  type GpuSeries = { runIndex: number; label: string; dash?: number[]; figures: Map<string, MinMaxDecimator> };
+  // GPU, CPU and memory figures over time: one series per run and GPU (and per run and node for
+  // its processes and host), time from the run's first sample.
+  type GpuSeries = TimeSeries;
   const gpuSeries: GpuSeries[] = [];
   let gpusLeftOut = false;
+  const processSeries: TimeSeries[] = [];
   for (const [runIndex, run] of runs.entries()) {
     if (run.files.system.length === 0) continue;
     const byGpu = new Map<string, GpuSeries>();
+    const byNode = new Map<string, TimeSeries>();
     let first: number | null = null;
     try {
       for await (const sample of run.system()) {
         first ??= sample.time;
         const node = typeof sample.node === "number" ? sample.node : 0;
         const rank = sample.rank === undefined ? "" : `rank${sample.rank} `;
+        addProcessFigures(byNode, runIndex, `${run.name}${node > 0 ? ` node${node}` : ""}${rank ? ` ${rank.trim()}` : ""}`, sample, sample.time - first, maxPoints);
         for (const gpu of sample.gpus) {
           const key = `${node}:${rank}:${gpu.index}`;
           let entry = byGpu.get(key);
@@ -243,41 +315,19 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
       warn((error as Error).message);
     }
     gpuSeries.push(...byGpu.values());
+    processSeries.push(...byNode.values());
   }
   if (gpusLeftOut) warn(`charts: ${MAX_GPU_SERIES} GPU series charted, GPUs past them left out`);
-  GPU_CHARTS.forEach((chart, index) => {
-    const present = gpuSeries.filter((entry) => entry.figures.has(chart.figure));
-    if (present.length === 0) return;
-    const aligned = alignSeries(
-      present.map((entry) => (entry.figures.get(chart.figure) as MinMaxDecimator).series()),
-      maxPoints,
-    );
-    charts.push({
-      id: `gpu-${index}`,
-      title: chart.title,
-      group: "time",
-      xLabel: "seconds since the run's first sample",
-      yLabel: chart.title,
-      unit: chart.unit,
-      log: false,
-      bucketed: aligned.bucketed,
-      x: aligned.x.map((x) => compact(x) as number),
-      series: present.map((entry, i) => ({
-        label: entry.label,
-        color: runColor(entry.runIndex),
-        ...(entry.dash ? { dash: entry.dash } : {}),
-        values: (aligned.ys[i] as Array<number | null>).map(compact),
-      })),
-    });
-  });
+  charts.push(...timeCharts("gpu", GPU_CHARTS, gpuSeries, maxPoints));
+  charts.push(...timeCharts("process", PROCESS_CHARTS, processSeries, maxPoints));
 
   const title = options.title ?? `config-tracker: ${runs.length} run${runs.length === 1 ? "" : "s"} compared`;
   const generated = (options.generatedAt ?? new Date()).toISOString();
   const assets = uplot();
   const data = JSON.stringify({ charts }).replace(/</g, "\\u003c");
-  const chartHtml = (group: ChartData["group"]) =>
+  const chartHtml = (shown: (chart: ChartData) => boolean) =>
     charts
-      .filter((chart) => chart.group === group)
+      .filter(shown)
       .map(
         (chart) =>
           `<figure class="chart" data-metric="${escapeHtml(chart.title)}"><figcaption>${escapeHtml(chart.title)}${
@@ -288,8 +338,9 @@ export async function renderReport(runs: LoadedRun[], options: ReportOptions = {
           }</figcaption><div id="${chart.id}" class="plot"></div></figure>`,
       )
       .join("\n");
-  const metricCharts = chartHtml("steps");
-  const gpuCharts = chartHtml("time");
+  const metricCharts = chartHtml((chart) => chart.group === "steps");
+  const gpuCharts = chartHtml((chart) => chart.id.startsWith("gpu-"));
+  const processCharts = chartHtml((chart) => chart.id.startsWith("process-"));
 
   return `<!DOCTYPE html>
 <html lang="en">
@@ -312,6 +363,9 @@ ${metricCharts || '<p class="note">No run has a metrics.jsonl.</p>'}
 </section>
 <section><h2>GPUs over time</h2>
 ${gpuCharts || '<p class="note">No run has GPU samples (system.jsonl).</p>'}
+</section>
+<section><h2>CPU and memory over time</h2>
+${processCharts || '<p class="note">No run has system samples (system.jsonl).</p>'}
 </section>
 <section><h2>Runs</h2>
 ${runsTableHtml(runs)}
