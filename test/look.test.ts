@@ -497,6 +497,26 @@ describe("a run recorded by config-tracker run on a machine without GPUs", () =>
   });
 });
 
+describe("show, as a user reads it", () => {
+  it("a failed run: its status in one phrase, its node counted in words, a corrupt results.json named as such", () => {
+    const dir = join(tempDir("ct-look-show-"), "runs", "failed");
+    const quiet = { CONFIG_TRACKER_DISABLE_GIT: "1", CONFIG_TRACKER_NVML_LIBRARY: "/nonexistent/libnvidia-ml.so.1", CONFIG_TRACKER_ROCM_SMI_LIBRARY: "/nonexistent/librocm_smi64.so.1" };
+    const child = `console.log(JSON.stringify({ step: 1, loss: 2 })); process.exit(3);`;
+    expect(runCli(["run", "--dir", dir, "--", process.execPath, "-e", child], quiet).status).toBe(3);
+    const page = () => runCli(["show", dir], quiet).stdout.split("\n");
+    const host = JSON.parse(readFileSync(join(dir, "status.json"), "utf8")).host as string;
+    const shown = page();
+    expect(shown).toContain("status      failed (exit 3) at step 1: the command exited with code 3");
+    expect(shown).toContain("metrics     final (results.json)");
+    expect(shown).toContain("nodes       1 node");
+    expect(shown).toContain(`  node 0  ${host}  failed (exit 3)  0 GPUs`);
+    writeFileSync(join(dir, "results.json"), '{"final_metrics": {"loss": 2');
+    const corrupt = page();
+    expect(corrupt).toContain("metrics     latest logged (results.json could not be read: see the warning)");
+    expect(corrupt.find((text) => text.startsWith("warning"))).toMatch(/^warning {5}.*results\.json: not valid JSON/);
+  });
+});
+
 describe("a run recorded by config-tracker run, GPUs sampled from the stand-in NVML", () => {
   const SCENARIO = `driver 580.65.06
 cuda 13000

@@ -57,10 +57,12 @@ function statusText(details: RunDetails): string {
   if (state.status === "lost" && state.lost_reason) parts.push(`(${state.lost_reason})`);
   if (state.exit_code !== undefined) parts.push(`(exit ${state.exit_code})`);
   if (state.signal) parts.push(`(by ${state.signal})`);
-  if (state.error) parts.push(`: ${state.error}`);
   if (typeof state.last_step === "number") parts.push(`at step ${n(state.last_step)}`);
-  return parts.join(" ");
+  return `${parts.join(" ")}${state.error ? `: ${state.error}` : ""}`;
 }
+
+/** "1 node", "2 nodes". */
+const count = (value: number, noun: string) => `${n(value)} ${noun}${value === 1 ? "" : "s"}`;
 
 export function formatRunPage(details: RunDetails): string {
   const config = details.config;
@@ -147,7 +149,8 @@ export function formatRunPage(details: RunDetails): string {
   const metrics = Object.entries(details.final_metrics);
   if (metrics.length === 0) out.push(line("metrics", details.files.metrics ? "none logged" : "none (no results.json, no metrics.jsonl)"));
   else {
-    out.push(line("metrics", details.final_metrics_from === "results" ? "final (results.json)" : "latest logged (no results.json yet)"));
+    const latest = details.files.results ? "latest logged (results.json could not be read: see the warning)" : "latest logged (no results.json yet)";
+    out.push(line("metrics", details.final_metrics_from === "results" ? "final (results.json)" : latest));
     const width = Math.max(...metrics.map(([name]) => name.length));
     const summary = details.results?.summary ?? {};
     for (const [name, value] of metrics) {
@@ -177,12 +180,13 @@ export function formatRunPage(details: RunDetails): string {
 
   if (details.ranks.length > 0 || details.nodes.length > 0) {
     const hosts = new Set(details.ranks.map((rank) => rank.host));
-    out.push(line("ranks", `${details.ranks.length} rank${details.ranks.length === 1 ? "" : "s"} on ${Math.max(hosts.size, details.nodes.length)} node(s)`));
+    const nodes = count(Math.max(hosts.size, details.nodes.length), "node");
+    out.push(details.ranks.length === 0 ? line("nodes", nodes) : line("ranks", `${count(details.ranks.length, "rank")} on ${nodes}`));
     for (const rank of details.ranks) {
       out.push(indent(`rank ${rank.rank}  ${rank.host} pid ${rank.pid}  ${rank.status}  CUDA_VISIBLE_DEVICES=${rank.cuda_visible_devices ?? "(unset)"}`));
     }
     for (const node of details.nodes) {
-      out.push(indent(`node ${node.node_rank}  ${node.host}  ${node.status}${node.exit_code !== undefined ? ` (exit ${node.exit_code})` : ""}  ${node.gpus.length} GPU(s)`));
+      out.push(indent(`node ${node.node_rank}  ${node.host}  ${node.status}${node.exit_code !== undefined ? ` (exit ${node.exit_code})` : ""}  ${count(node.gpus.length, "GPU")}`));
     }
   }
 
