@@ -223,7 +223,11 @@ describe("the experiment folder's names", () => {
       const other = new ct.ConfigTracker(${JSON.stringify(dir)}, { env: rank(1) });
       await other.saveConfig({ lr: 1 });
       other.sampleSystem({ pids: [process.pid], intervalMs: 20 });
-      await new Promise((r) => setTimeout(r, 200));
+      // Three samples written, however long a busy machine takes to give the sampler its turns.
+      const { existsSync, readFileSync } = await import("node:fs");
+      const log = ${JSON.stringify(join(dir, "system.rank-1.jsonl"))};
+      const written = () => (existsSync(log) ? readFileSync(log, "utf8").split("\\n").length - 1 : 0);
+      for (let waited = 0; written() < 3 && waited < 20000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       await other.saveResults();
       await main.saveResults();`);
     expect(result.code, result.stderr).toBe(0);

@@ -404,14 +404,16 @@ describe("config-tracker run: what a first user tripped over", () => {
     const dir = join(tempDir(), "exp");
     const work = tempDir("ct-ckpt-");
     const child = script(`
-      import { copyFileSync, mkdirSync } from "node:fs";
+      import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
       mkdirSync("out", { recursive: true });
+      const metrics = ${JSON.stringify(join(dir, "metrics.jsonl"))};
+      const recorded = (step) => existsSync(metrics) && readFileSync(metrics, "utf8").includes('"step": ' + step + ",");
       for (let iter = 0; iter <= 40; iter++) {
         console.log("iter " + iter + ": loss " + (3 - iter / 100).toFixed(4) + ", time 45.21ms");
         if (iter === 10 || iter === 30) {
-          // As a trainer saves: after the line for the step (a real save takes a while; the margin lets
-          // a loaded machine deliver the line to the wrapper before the file is dated).
-          await new Promise((r) => setTimeout(r, 500));
+          // As a trainer saves: after the line for the step, which the wrapper has recorded by then
+          // (a real save takes a while), however long a loaded machine took to deliver it.
+          while (!recorded(iter)) await new Promise((r) => setTimeout(r, 20));
           copyFileSync(${JSON.stringify(join(fixtures, "nanogpt_ckpt.pt"))}, "out/ckpt.pt");
         }
         await new Promise((r) => setTimeout(r, 60));
