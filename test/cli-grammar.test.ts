@@ -106,7 +106,7 @@ describe("usage mistakes: exit 2, one line naming the mistake, the usage line, n
     [["run", "--config", "nope.json", "--", "true"], "config-tracker run: --config nope.json: no such file"],
     [["run", "--config", "list.json", "--", "true"], "config-tracker run: --config list.json: not a JSON object"],
     [["run", "--config", "torn.json", "--", "true"], /^config-tracker run: --config torn\.json: not JSON: /],
-    [["run", "--config", "empty", "--", "true"], "config-tracker run: --config empty: a folder, not a file"],
+    [["run", "--config", "empty", "--", "true"], "config-tracker run: --config empty: a folder, not a regular file (not read)"],
     [["run", "--interval", "0", "--", "true"], "config-tracker run: --interval 0: seconds between 0.05 and 3600"],
     [["run", "--dir", "x", "--metrics-regex", "(", "--", "true"], /^config-tracker run: --metrics-regex: not a regular expression: /],
     [["run", "python", "train.py"], "config-tracker run: unexpected python train.py: put the command after --"],

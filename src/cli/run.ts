@@ -113,7 +113,8 @@ function parseRunArgs(
       text = readRegularFile(file, MAX_JSON_BYTES).text;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      throw new UsageError(`--config ${file}: ${code === "NOT_FOUND" || code === "ENOENT" ? "no such file" : (error as Error).message}`);
+      const why = (error as Error).message.startsWith(`${file}: `) ? (error as Error).message.slice(file.length + 2) : (error as Error).message;
+      throw new UsageError(`--config ${file}: ${code === "NOT_FOUND" || code === "ENOENT" ? "no such file" : why}`);
     }
     let parsed: unknown;
     try {
