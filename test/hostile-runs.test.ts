@@ -490,6 +490,9 @@ describe("no hang: link loops, FIFOs, catastrophic regexes", () => {
     expect(wellBehaved(folders)).toEqual([]);
     expect(folders.code, folders.stderr).toBe(0);
     expect(paths(join(work, "run2", "checkpoints.jsonl"))).toEqual([join(ck, "hf-1")]);
+    // Its size is what the folder itself holds (two links), not what / holds through its link.
+    const stamped = JSON.parse(readFileSync(join(work, "run2", "checkpoints.jsonl"), "utf8").trim()) as { size_bytes: number };
+    expect(stamped.size_bytes).toBeLessThan(4096);
   }, 60_000);
 
   it("--metrics-file and readMetrics on a FIFO are refused without blocking", async () => {
