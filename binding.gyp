@@ -28,7 +28,7 @@
             "-Wl,--wrap=pthread_join,--wrap=pthread_detach,--wrap=pthread_key_create,--wrap=__pthread_key_create",
             "-Wl,--wrap=pthread_key_delete,--wrap=pthread_getspecific,--wrap=pthread_setspecific",
             "-Wl,--wrap=pthread_rwlock_rdlock,--wrap=pthread_rwlock_wrlock,--wrap=pthread_rwlock_unlock,--wrap=pthread_sigmask",
-            "-Wl,--wrap=stat64,--wrap=fstat64,--wrap=arc4random",
+            "-Wl,--wrap=stat64,--wrap=fstat64,--wrap=lstat64,--wrap=arc4random",
             "-Wl,--no-as-needed"
           ],
           "libraries": ["-l:libdl.so.2", "-l:libpthread.so.0"]

@@ -9,9 +9,9 @@
 //    pthread_sigmask 2.32): our code and the libstdc++ linked into the addon call them. Bind to the
 //    original versions, still exported by every glibc; binding.gyp also links libdl.so.2 and
 //    libpthread.so.0, which define them before 2.34.
-// 2. stat/fstat became real libc functions (stat64@GLIBC_2.33); before 2.33 the headers turned them
-//    into __xstat64/__fxstat64 calls, which every glibc still exports. The linker wraps the new
-//    names (--wrap in binding.gyp) and the wrappers below make the old calls.
+// 2. stat/fstat/lstat became real libc functions (stat64@GLIBC_2.33); before 2.33 the headers
+//    turned them into __xstat64/__fxstat64/__lxstat64 calls, which every glibc still exports. The
+//    linker wraps the new names (--wrap in binding.gyp) and the wrappers below make the old calls.
 // 3. libstdc++ 12's <condition_variable> waits on steady_clock with pthread_cond_clockwait (2.30).
 //    Its own fallback for older glibc (a system_clock wait, re-checked against the caller's clock)
 //    is chosen by undefining the configuration macros.
@@ -80,13 +80,18 @@ CONFIG_TRACKER_OLD_VERSION(int, pthread_sigmask, (int how, const sigset_t* set, 
 // 2.
 int __xstat64(int version, const char* path, struct stat64* buffer);
 int __fxstat64(int version, int fd, struct stat64* buffer);
+int __lxstat64(int version, const char* path, struct stat64* buffer);
 __asm__(".symver __xstat64,__xstat64@" CONFIG_TRACKER_GLIBC_BASE);
 __asm__(".symver __fxstat64,__fxstat64@" CONFIG_TRACKER_GLIBC_BASE);
+__asm__(".symver __lxstat64,__lxstat64@" CONFIG_TRACKER_GLIBC_BASE);
 __attribute__((weak, visibility("hidden"))) int __wrap_stat64(const char* path, struct stat64* buffer) {
   return __xstat64(CONFIG_TRACKER_STAT_VER, path, buffer);
 }
 __attribute__((weak, visibility("hidden"))) int __wrap_fstat64(int fd, struct stat64* buffer) {
   return __fxstat64(CONFIG_TRACKER_STAT_VER, fd, buffer);
+}
+__attribute__((weak, visibility("hidden"))) int __wrap_lstat64(const char* path, struct stat64* buffer) {
+  return __lxstat64(CONFIG_TRACKER_STAT_VER, path, buffer);
 }
 
 // std::random_device (linked in with libstdc++, never used by the addon) calls arc4random (2.36);
