@@ -248,6 +248,19 @@ function diagnose(message: string): string | null {
 
 let cached: NativeAddon | undefined;
 
+/**
+ * The addon when it loads and has `feature` (a build from before the feature may not), else null:
+ * for the callers whose plain TypeScript path gives the same answer without it.
+ */
+export function addonWith(feature: keyof NativeAddon): NativeAddon | null {
+  try {
+    const addon = loadAddon();
+    return typeof addon[feature] === "function" ? addon : null;
+  } catch {
+    return null;
+  }
+}
+
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const tried: string[] = [];

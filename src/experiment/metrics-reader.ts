@@ -20,7 +20,7 @@ import { MAX_LINE_BYTES } from "../io/append-file.js";
 import { lineChunksOf, type LineChunk, type SkipReason } from "../io/line-reader.js";
 import { closeFile, openRegularFile, readBytes, type OpenedFile } from "../io/read-file.js";
 import { setKey } from "../json-value.js";
-import { loadAddon, type NativeAddon } from "../native.js";
+import { addonWith, type NativeAddon } from "../native.js";
 import { checkOptions, optionNames } from "../options.js";
 import {
   endsLikeRecord,
@@ -88,14 +88,7 @@ export function useNativeMetricParser(enabled: boolean): void {
   addon = enabled ? undefined : null;
 }
 function nativeParser(): NativeAddon | null {
-  if (addon === undefined) {
-    try {
-      addon = loadAddon();
-      if (typeof addon.parseMetricLines !== "function") addon = null; // an older build
-    } catch {
-      addon = null;
-    }
-  }
+  if (addon === undefined) addon = addonWith("parseMetricLines");
   return addon;
 }
 

@@ -14,7 +14,7 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 
 import { restamp } from "./safe-files.js";
-import { loadAddon } from "./views.js";
+import { addonWith, type NativeAddon } from "./views.js";
 
 /** Numbers per stamped entry: size, mtimeMs, ctimeMs, ino (as Node's Stats has them). */
 export const STAMP_FIGURES = 4;
@@ -61,17 +61,10 @@ function statFigures(path: string, out: Float64Array, at: number): void {
   out[at + 3] = info?.ino ?? NaN;
 }
 
-type Addon = ReturnType<typeof loadAddon>;
+type Addon = NativeAddon;
 let addon: Addon | null | undefined;
 function nativeStats(): Addon | null {
-  if (addon === undefined) {
-    try {
-      addon = loadAddon();
-      if (typeof addon.lstatFolderEntries !== "function") addon = null;
-    } catch {
-      addon = null;
-    }
-  }
+  if (addon === undefined) addon = addonWith("lstatFolderEntries");
   return addon;
 }
 

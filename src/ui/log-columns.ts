@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 
 import { ColumnSet } from "./columns.js";
 import { closeFile, openInside, readBytes, type Roots } from "./safe-files.js";
-import { isBlank, loadAddon, MAX_LINE_BYTES, parseMetricsLine, parsePythonJson, readLinesFrom, withoutBom } from "./views.js";
+import { addonWith, isBlank, MAX_LINE_BYTES, parseMetricsLine, parsePythonJson, readLinesFrom, withoutBom, type NativeAddon } from "./views.js";
 
 export type LogKind = "metrics" | "system";
 
@@ -82,16 +82,9 @@ export function readLogColumns(path: string, roots: Roots, kind: LogKind, previo
 
 // --- metrics.jsonl ---------------------------------------------------------------------------
 
-let addon: ReturnType<typeof loadAddon> | null | undefined;
-function nativeParser(): ReturnType<typeof loadAddon> | null {
-  if (addon === undefined) {
-    try {
-      addon = loadAddon();
-      if (typeof addon.metricColumns !== "function") addon = null;
-    } catch {
-      addon = null;
-    }
-  }
+let addon: NativeAddon | null | undefined;
+function nativeParser(): NativeAddon | null {
+  if (addon === undefined) addon = addonWith("metricColumns");
   return addon;
 }
 

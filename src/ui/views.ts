@@ -27,7 +27,7 @@ export { isBlank, parseMetricsLine, withoutBom } from "../experiment/metrics-lin
 export { MAX_LINE_BYTES } from "../io/append-file.js";
 export { loadRankFiles } from "../experiment/ranks.js";
 export { readNodeFiles } from "../experiment/nodes.js";
-export { loadAddon } from "../native.js";
+export { addonWith, type NativeAddon } from "../native.js";
 export { parsePythonJson, stringifyPythonJson } from "../python-json.js";
 export { writeFileAtomic } from "../io/atomic-write.js";
 export { closeFile, openRegularFile, readBytes, readInto, readRegularFile, type OpenedFile, type ReadBoundary } from "../io/read-file.js";
